@@ -1,0 +1,200 @@
+//! Domain types: regions and their roles, health, devices and connectivity, edge gateways and
+//! their backlog, and the fleet snapshot.
+
+use serde::{Deserialize, Serialize};
+
+/// Milliseconds since the Unix epoch. Every observation carries one, so its age can be shown.
+pub type UnixMs = u64;
+
+/// An AWS region code such as `us-east-1`.
+pub type RegionId = String;
+
+/// What a region does for the fleet. Exactly one region is active at a time: the device
+/// domain resolves to it. Standby regions are ready to take over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegionRole {
+    Active,
+    Standby,
+}
+
+/// How a region is doing, as decided by [`crate::health::assess`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthStatus {
+    /// Nothing observed yet.
+    Unknown,
+    Healthy,
+    /// Reachable, but an error rate or latency is past its threshold.
+    Degraded,
+    /// The region's endpoints did not answer within their timeouts.
+    Unreachable,
+}
+
+/// A health verdict with the reasons that led to it, written for an operator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: HealthStatus,
+    pub reasons: Vec<String>,
+}
+
+impl Health {
+    pub fn unknown() -> Self {
+        Health {
+            status: HealthStatus::Unknown,
+            reasons: vec!["no observation yet".to_string()],
+        }
+    }
+}
+
+/// Why a device is offline, in AWS IoT's vocabulary (fleet indexing `connectivity.disconnectReason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DisconnectReason {
+    ClientInitiatedDisconnect,
+    ServerInitiatedDisconnect,
+    ConnectionLost,
+    MqttKeepAliveTimeout,
+    ServerError,
+    Throttled,
+    Unknown,
+}
+
+/// A device's connectivity as the fleet index reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Connectivity {
+    Online {
+        region: RegionId,
+        since: UnixMs,
+    },
+    Offline {
+        since: UnixMs,
+        reason: DisconnectReason,
+    },
+}
+
+impl Connectivity {
+    pub fn is_online(&self) -> bool {
+        matches!(self, Connectivity::Online { .. })
+    }
+}
+
+/// One IoT thing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Device {
+    pub id: String,
+    pub thing_groups: Vec<String>,
+    pub connectivity: Connectivity,
+}
+
+/// An edge gateway's store-and-forward buffer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Backlog {
+    /// Messages waiting to be forwarded.
+    pub messages: u64,
+    /// Bytes waiting to be forwarded.
+    pub bytes: u64,
+    /// Age of the oldest waiting message, in milliseconds (0 when empty).
+    pub oldest_age_ms: u64,
+    /// Messages dropped because the buffer was full, since the gateway started.
+    pub dropped: u64,
+}
+
+/// An edge gateway (for example a Greengrass core) that buffers while it cannot reach AWS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EdgeGateway {
+    pub id: String,
+    /// The region it is connected to, or `None` while disconnected.
+    pub connected_region: Option<RegionId>,
+    pub backlog: Backlog,
+    /// Buffer capacity in messages; past it, new messages are dropped.
+    pub capacity_messages: u64,
+}
+
+/// Backlog summed over the edge gateways that home on one region.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BacklogTotals {
+    pub gateways: u32,
+    pub messages: u64,
+    pub bytes: u64,
+    pub dropped: u64,
+    /// The oldest waiting message among these gateways, in milliseconds.
+    pub oldest_age_ms: u64,
+}
+
+impl BacklogTotals {
+    pub fn add(&mut self, b: &Backlog) {
+        self.gateways += 1;
+        self.messages += b.messages;
+        self.bytes += b.bytes;
+        self.dropped += b.dropped;
+        self.oldest_age_ms = self.oldest_age_ms.max(b.oldest_age_ms);
+    }
+}
+
+/// The raw figures one poll of one region returns, before any decision is made about them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegionObservation {
+    pub region: RegionId,
+    pub observed_at: UnixMs,
+    /// Devices connected to this region.
+    pub online: u64,
+    /// Devices registered to this region that are not connected.
+    pub offline: u64,
+    /// Connection attempts in the last interval, and how many failed.
+    pub connect_attempts: u64,
+    pub connect_errors: u64,
+    /// Inbound publishes in the last interval, and how many failed on the server.
+    pub publish_in: u64,
+    pub publish_errors: u64,
+    /// Backlog of the edge gateways homed on this region.
+    pub backlog: BacklogTotals,
+    /// How long the source took to answer, in milliseconds.
+    pub latency_ms: u64,
+}
+
+/// What the console knows about one region right now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegionSummary {
+    pub id: RegionId,
+    /// Human name such as "US East (N. Virginia)".
+    pub name: String,
+    pub role: RegionRole,
+    pub health: Health,
+    pub online: u64,
+    pub offline: u64,
+    pub backlog: BacklogTotals,
+    /// When the figures above were observed (`None` before the first successful poll).
+    pub observed_at: Option<UnixMs>,
+    /// When the last poll was attempted, successful or not.
+    pub last_attempt_at: Option<UnixMs>,
+    /// How often the region is polled, so a reader can tell stale data from fresh.
+    pub poll_interval_ms: u64,
+}
+
+/// Where the fleet data comes from. A simulated fleet is always labelled as such on screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    Simulated,
+    Aws,
+}
+
+/// The whole fleet state at one version. The version increases with every change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FleetSnapshot {
+    pub version: u64,
+    pub source: SourceKind,
+    pub regions: Vec<RegionSummary>,
+}
+
+impl FleetSnapshot {
+    pub fn active_region(&self) -> Option<&RegionSummary> {
+        self.regions.iter().find(|r| r.role == RegionRole::Active)
+    }
+
+    pub fn total_online(&self) -> u64 {
+        self.regions.iter().map(|r| r.online).sum()
+    }
+}

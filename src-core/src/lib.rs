@@ -1,0 +1,14 @@
+//! The vocabulary and the decisions of Switchyard.
+//!
+//! Everything here is true whatever the transport or the cloud: the domain types, the API's
+//! request and response types (shared with the wasm UI), and every decision that can be a pure
+//! function. This crate does no I/O and reads no clock: callers pass the time in.
+
+pub mod api;
+pub mod domain;
+pub mod fault;
+pub mod freshness;
+pub mod health;
+pub mod regions;
+
+pub use domain::*;

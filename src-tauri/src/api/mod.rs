@@ -1,0 +1,126 @@
+//! The HTTP API (axum): JSON under `/api/v1`, server-sent events, the OpenAPI document, and the
+//! built UI from `/`. The only module that knows HTTP.
+
+mod openapi;
+
+use crate::engine::{ActionError, Engine};
+use axum::{
+    extract::{rejection::JsonRejection, State},
+    http::StatusCode,
+    response::{
+        sse::{Event, KeepAlive, Sse},
+        IntoResponse, Response,
+    },
+    routing::{get, post},
+    Json, Router,
+};
+use futures_util::stream::{self, Stream};
+use std::{convert::Infallible, path::PathBuf, time::Duration};
+use switchyard_core::api::{ApiError, AuditedResponse, FleetEvent, HealthzResponse, InjectFaultRequest};
+use tokio::sync::broadcast::error::RecvError;
+
+pub use openapi::{openapi_document, ROUTES};
+
+/// Until accounts exist (see the roles issue), actions are audited under this name.
+const ANONYMOUS: &str = "anonymous (no login configured)";
+
+/// Builds the whole HTTP surface. `ui_dir` holds the built UI (`index.html`, the wasm).
+pub fn router(engine: Engine, ui_dir: Option<PathBuf>) -> Router {
+    let api = Router::new()
+        .route("/regions", get(regions))
+        .route("/events", get(events))
+        .route("/openapi.json", get(|| async { Json(openapi_document()) }))
+        .route("/sim/faults", post(inject_fault).delete(clear_faults))
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "no such API route; see /api/v1/openapi.json") });
+    let app = Router::new()
+        .route("/healthz", get(healthz))
+        .nest(switchyard_core::api::API_PREFIX, api)
+        .with_state(engine);
+    match ui_dir {
+        Some(dir) => {
+            let index = dir.join("index.html");
+            app.fallback_service(tower_http::services::ServeDir::new(dir).fallback(tower_http::services::ServeFile::new(index)))
+        }
+        None => app.fallback(|| async { (StatusCode::NOT_FOUND, axum::response::Html(UI_MISSING)) }),
+    }
+}
+
+const UI_MISSING: &str = "<!doctype html><title>Switchyard</title><h1>Switchyard</h1>\
+<p>The web UI has not been built. Run <code>cargo xtask build</code>, or pass <code>--ui-dir</code>. \
+The API is at <a href=\"/api/v1/openapi.json\">/api/v1/openapi.json</a>.</p>";
+
+fn error(status: StatusCode, msg: impl Into<String>) -> Response {
+    (status, Json(ApiError { error: msg.into() })).into_response()
+}
+
+fn action_error(e: ActionError) -> Response {
+    match e {
+        ActionError::Rejected(m) => error(StatusCode::UNPROCESSABLE_ENTITY, m),
+        ActionError::Failed(m) => error(StatusCode::INTERNAL_SERVER_ERROR, m),
+    }
+}
+
+fn bad_json(e: JsonRejection) -> Response {
+    error(e.status(), e.body_text())
+}
+
+async fn healthz() -> Json<HealthzResponse> {
+    Json(HealthzResponse { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() })
+}
+
+async fn regions(State(engine): State<Engine>) -> Response {
+    Json(engine.regions_response()).into_response()
+}
+
+fn sse_event(ev: &FleetEvent) -> Event {
+    Event::default().event(ev.name()).json_data(ev).expect("events serialise")
+}
+
+/// The current state first, then every change. A client that falls behind is sent the current
+/// state again rather than the changes it missed.
+async fn events(State(engine): State<Engine>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let rx = engine.subscribe();
+    let first = FleetEvent::Regions(engine.regions_response());
+    let initial = stream::once(async move { Ok(sse_event(&first)) });
+    let changes = stream::unfold((rx, engine), |(mut rx, engine)| async move {
+        let ev = match rx.recv().await {
+            Ok(ev) => ev,
+            Err(RecvError::Lagged(_)) => FleetEvent::Regions(engine.regions_response()),
+            Err(RecvError::Closed) => return None,
+        };
+        Some((Ok(sse_event(&ev)), (rx, engine)))
+    });
+    Sse::new(futures_util::StreamExt::chain(initial, changes)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+async fn inject_fault(State(engine): State<Engine>, body: Result<Json<InjectFaultRequest>, JsonRejection>) -> Response {
+    let Json(req) = match body {
+        Ok(b) => b,
+        Err(e) => return bad_json(e),
+    };
+    let what = format!("{} {} in {}", req.fault.kind, "injected", req.fault.region);
+    match engine.inject_fault(ANONYMOUS, &req.reason, req.fault).await {
+        Ok(id) => (StatusCode::CREATED, Json(AuditedResponse { audit_id: id, message: what })).into_response(),
+        Err(e) => action_error(e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClearFaults {
+    reason: String,
+}
+
+async fn clear_faults(State(engine): State<Engine>, body: Result<Json<ClearFaults>, JsonRejection>) -> Response {
+    let Json(req) = match body {
+        Ok(b) => b,
+        Err(e) => return bad_json(e),
+    };
+    match engine.clear_faults(ANONYMOUS, &req.reason).await {
+        Ok((id, n)) => Json(AuditedResponse { audit_id: id, message: format!("{n} fault(s) ended") }).into_response(),
+        Err(e) => action_error(e),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,151 @@
+//! The `switchyard` command line.
+
+use crate::settings::{ConfigFile, Overrides, Settings};
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use switchyard_core::fault::FaultSpec;
+
+/// Switchyard: the console a NOC uses to keep an IoT fleet on AWS alive through a regional
+/// disaster.
+#[derive(Debug, Parser)]
+#[command(name = "switchyard", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the console: the engine, the HTTP API and the web UI.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port (the one chosen is printed).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8740")]
+    pub listen: SocketAddr,
+    /// Where the database lives [default: $XDG_DATA_HOME/switchyard or ~/.local/share/switchyard]
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Configuration file (TOML); see assets/switchyard.example.toml.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The built web UI [default: the workspace's dist/ when built, or ui/ beside the binary]
+    #[arg(long, value_name = "DIR")]
+    pub ui_dir: Option<PathBuf>,
+    /// Seconds between two polls of a region [default: 5]
+    #[arg(long, value_name = "SECS")]
+    pub poll_interval: Option<u64>,
+    /// Simulated fleet: number of devices [default: 5000]
+    #[arg(long, value_name = "N")]
+    pub devices: Option<usize>,
+    /// Simulated fleet: number of edge gateways [default: 40]
+    #[arg(long, value_name = "N")]
+    pub gateways: Option<usize>,
+    /// Simulated fleet: seed; the same seed replays the same fleet [default: 1]
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Simulated fleet: comma-separated region codes, the first active
+    /// [default: us-east-1,eu-west-1,ap-southeast-2]
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub regions: Option<Vec<String>>,
+    /// Simulated fleet: a fault on the timeline, REGION:KIND[@START][+DURATION]
+    /// (e.g. eu-west-1:outage@30s+2m); repeatable.
+    #[arg(long = "fault", value_name = "SPEC", value_parser = parse_fault)]
+    pub faults: Vec<FaultSpec>,
+}
+
+fn parse_fault(s: &str) -> Result<FaultSpec, String> {
+    s.parse()
+}
+
+impl ServeArgs {
+    /// Reads the configuration file, if any, and lays the flags over it.
+    pub fn settings(&self) -> Result<Settings, String> {
+        let (file, name) = match &self.config {
+            Some(path) => (ConfigFile::load(path)?, Some(path.display().to_string())),
+            None => (ConfigFile::default(), None),
+        };
+        let overrides = Overrides {
+            data_dir: self.data_dir.clone(),
+            poll_interval_secs: self.poll_interval,
+            seed: self.seed,
+            devices: self.devices,
+            gateways: self.gateways,
+            regions: self.regions.clone(),
+            faults: self.faults.clone(),
+        };
+        Settings::resolve(file, name.as_deref(), overrides)
+    }
+
+    /// The directory holding the built UI, if one can be found.
+    pub fn ui_dir(&self) -> Result<Option<PathBuf>, String> {
+        if let Some(dir) = &self.ui_dir {
+            return if dir.join("index.html").is_file() {
+                Ok(Some(dir.clone()))
+            } else {
+                Err(format!("--ui-dir {}: there is no index.html in it", dir.display()))
+            };
+        }
+        let beside_binary = std::env::current_exe().ok().and_then(|p| p.parent().map(|d| d.join("ui")));
+        let workspace = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../dist"));
+        Ok(beside_binary.into_iter().chain([workspace]).find(|d| d.join("index.html").is_file()))
+    }
+}
+
+/// Parses the command line. On an error, returns the one line to print and the exit code;
+/// help and version go to stdout with code 0.
+pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, (String, i32)> {
+    Cli::try_parse_from(args).map_err(|e| {
+        use clap::error::ErrorKind;
+        match e.kind() {
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                (e.render().to_string(), 0)
+            }
+            _ => {
+                let text = e.render().to_string();
+                let first = text.lines().next().unwrap_or("error: invalid command line").trim_end();
+                (format!("{first} (see switchyard --help)"), 2)
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<std::ffi::OsString> {
+        s.split_whitespace().map(Into::into).collect()
+    }
+
+    #[test]
+    fn serve_flags_parse() {
+        let cli = parse(args("switchyard serve --listen 127.0.0.1:0 --devices 10 --regions us-east-1,eu-west-1 --fault eu-west-1:outage+1m")).unwrap();
+        let Command::Serve(a) = cli.command;
+        let s = a.settings().unwrap();
+        assert_eq!((s.sim.devices, s.sim.regions.len(), s.sim.faults.len()), (10, 2, 1));
+        assert_eq!(a.listen.port(), 0);
+    }
+
+    #[test]
+    fn errors_are_one_line_and_name_the_problem() {
+        let (msg, code) = parse(args("switchyard serve --bogus")).unwrap_err();
+        assert_eq!(code, 2);
+        assert!(!msg.contains('\n'));
+        assert!(msg.contains("'--bogus'"), "{msg}");
+        let (msg, _) = parse(args("switchyard serve --listen localhost")).unwrap_err();
+        assert!(msg.contains("'localhost'") && msg.contains("--listen"), "{msg}");
+        let (msg, _) = parse(args("switchyard serve --fault eu-west-1:flood")).unwrap_err();
+        assert!(msg.contains("'flood' is not a fault kind"), "{msg}");
+    }
+
+    #[test]
+    fn a_missing_config_file_is_named() {
+        let Command::Serve(a) = parse(args("switchyard serve --config /nonexistent/sy.toml")).unwrap().command;
+        let err = a.settings().unwrap_err();
+        assert!(err.starts_with("cannot read config file /nonexistent/sy.toml"), "{err}");
+    }
+}

@@ -1,0 +1,19 @@
+//! Switchyard's engine and its faces that need no webview.
+//!
+//! - [`engine`]: pollers on an interval fold observations from a [`ports::FleetSource`] into a
+//!   versioned fleet state, publish changes as events and keep history in the [`store`].
+//! - [`sim`]: the simulated fleet, the default source when no AWS configuration is given.
+//! - [`store`]: SQLite, the only module that speaks SQL.
+//! - [`api`]: axum, the only module that knows HTTP.
+//! - [`app`]: wiring from [`settings::Settings`] to a running engine, shared by the server and
+//!   the desktop shell.
+
+pub mod api;
+pub mod app;
+pub mod cli;
+pub mod clock;
+pub mod engine;
+pub mod ports;
+pub mod settings;
+pub mod sim;
+pub mod store;

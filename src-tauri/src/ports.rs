@@ -1,0 +1,36 @@
+//! The engine's ports: everything remote is reached through one of these traits. The simulated
+//! fleet and the AWS adapters implement the same ones, and the engine cannot tell them apart.
+
+use std::{future::Future, pin::Pin};
+use switchyard_core::{fault::FaultSpec, RegionId, RegionObservation, RegionRole, SourceKind};
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Why a poll failed, in words an operator can act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceError(pub String);
+
+impl std::fmt::Display for SourceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Where fleet observations come from.
+///
+/// `observe` may take arbitrarily long (a hung endpoint); the engine bounds every call with
+/// its own timeout, so an implementation need not.
+pub trait FleetSource: Send + Sync + 'static {
+    fn kind(&self) -> SourceKind;
+    /// The configured regions and their roles at start.
+    fn regions(&self) -> Vec<(RegionId, RegionRole)>;
+    fn observe<'a>(&'a self, region: &'a str) -> BoxFuture<'a, Result<RegionObservation, SourceError>>;
+}
+
+/// Control over the simulated fleet, for operators' training and for tests.
+pub trait FaultInjector: Send + Sync + 'static {
+    /// Starts `fault`; its `start_secs` counts from now.
+    fn inject(&self, fault: FaultSpec) -> Result<(), String>;
+    /// Ends every injected fault; returns how many were in force or pending.
+    fn clear(&self) -> usize;
+}

@@ -1,0 +1,219 @@
+//! Settings: the configuration file, then command-line flags over it.
+//!
+//! Errors are one line and name the file, the line and the field, so an operator can fix the
+//! file without reading a stack of messages.
+
+use crate::engine::EngineConfig;
+use crate::sim::SimConfig;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use switchyard_core::{fault::FaultSpec, regions::is_valid_code};
+
+/// The configuration file, as written. Every field is optional; unknown fields are errors.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    #[serde(default)]
+    pub engine: EngineSection,
+    #[serde(default)]
+    pub simulation: SimulationSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineSection {
+    /// Seconds between two polls of a region (default 5).
+    pub poll_interval_secs: Option<u64>,
+    /// Upper bound on one poll, in milliseconds (default 2500).
+    pub poll_timeout_ms: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulationSection {
+    pub seed: Option<u64>,
+    pub devices: Option<usize>,
+    pub gateways: Option<usize>,
+    /// Region codes; the first is active at start.
+    pub regions: Option<Vec<String>>,
+    /// Faults on the timeline, as `REGION:KIND[@START][+DURATION]`.
+    pub faults: Option<Vec<String>>,
+}
+
+/// Everything the engine and its faces need to start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub engine: EngineConfig,
+    pub sim: SimConfig,
+    pub data_dir: PathBuf,
+}
+
+/// Limits that keep a typo from asking for something absurd.
+pub const MAX_DEVICES: usize = 10_000_000;
+pub const MAX_GATEWAYS: usize = 100_000;
+
+impl ConfigFile {
+    pub fn load(path: &Path) -> Result<ConfigFile, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses `text`; `name` is the file's name in error messages.
+    pub fn parse(text: &str, name: &str) -> Result<ConfigFile, String> {
+        toml::from_str(text).map_err(|e| {
+            let msg = e.message().trim().replace('\n', " ");
+            match e.span() {
+                Some(span) => {
+                    let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                    // Name the key written on that line, when there is one.
+                    let key = text
+                        .lines()
+                        .nth(line - 1)
+                        .and_then(|l| l.split_once('='))
+                        .map(|(k, _)| k.trim())
+                        .filter(|k| !k.is_empty() && !msg.contains(k));
+                    match key {
+                        Some(k) => format!("config file {name}, line {line}, field {k}: {msg}"),
+                        None => format!("config file {name}, line {line}: {msg}"),
+                    }
+                }
+                None => format!("config file {name}: {msg}"),
+            }
+        })
+    }
+}
+
+/// Values given on the command line; each one, when present, wins over the file.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub data_dir: Option<PathBuf>,
+    pub poll_interval_secs: Option<u64>,
+    pub seed: Option<u64>,
+    pub devices: Option<usize>,
+    pub gateways: Option<usize>,
+    pub regions: Option<Vec<String>>,
+    pub faults: Vec<FaultSpec>,
+}
+
+/// Where Switchyard keeps its data when not told: `$XDG_DATA_HOME/switchyard`, else
+/// `~/.local/share/switchyard`, else `./switchyard-data`.
+pub fn default_data_dir() -> PathBuf {
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    env("XDG_DATA_HOME")
+        .or_else(|| env("HOME").map(|h| h.join(".local/share")))
+        .map_or_else(|| PathBuf::from("switchyard-data"), |d| d.join("switchyard"))
+}
+
+impl Settings {
+    /// Combines the file (if any) and the overrides, and checks the result.
+    pub fn resolve(file: ConfigFile, file_name: Option<&str>, o: Overrides) -> Result<Settings, String> {
+        let at = |field: &str| match file_name {
+            Some(f) => format!("{field} (in {f} or on the command line)"),
+            None => field.to_string(),
+        };
+        let poll_secs = o.poll_interval_secs.or(file.engine.poll_interval_secs).unwrap_or(5);
+        if !(1..=3_600).contains(&poll_secs) {
+            return Err(format!("{} must be between 1 and 3600 seconds, not {poll_secs}", at("poll interval")));
+        }
+        let timeout_ms = file.engine.poll_timeout_ms.unwrap_or(2_500);
+        if !(100..=60_000).contains(&timeout_ms) {
+            return Err(format!("{} must be between 100 and 60000 ms, not {timeout_ms}", at("engine.poll_timeout_ms")));
+        }
+        let defaults = SimConfig::default();
+        let s = file.simulation;
+        let devices = o.devices.or(s.devices).unwrap_or(defaults.devices);
+        if devices == 0 || devices > MAX_DEVICES {
+            return Err(format!("{} must be between 1 and {MAX_DEVICES}, not {devices}", at("devices")));
+        }
+        let gateways = o.gateways.or(s.gateways).unwrap_or(defaults.gateways);
+        if gateways > MAX_GATEWAYS {
+            return Err(format!("{} must be at most {MAX_GATEWAYS}, not {gateways}", at("gateways")));
+        }
+        let regions = o.regions.or(s.regions).unwrap_or(defaults.regions);
+        if regions.is_empty() || regions.len() > 32 {
+            return Err(format!("{} must name between 1 and 32 regions", at("regions")));
+        }
+        for (i, r) in regions.iter().enumerate() {
+            if !is_valid_code(r) {
+                return Err(format!("{}: '{r}' is not an AWS region code such as us-east-1", at("regions")));
+            }
+            if regions[..i].contains(r) {
+                return Err(format!("{}: {r} is listed twice", at("regions")));
+            }
+        }
+        let mut faults = Vec::new();
+        for f in s.faults.unwrap_or_default() {
+            faults.push(f.parse::<FaultSpec>().map_err(|e| format!("{}: {e}", at("simulation.faults")))?);
+        }
+        faults.extend(o.faults);
+        if let Some(f) = faults.iter().find(|f| !regions.contains(&f.region)) {
+            return Err(format!("fault in {}: that region is not one of the simulated regions ({})", f.region, regions.join(", ")));
+        }
+        Ok(Settings {
+            engine: EngineConfig {
+                poll_interval: Duration::from_secs(poll_secs),
+                poll_timeout: Duration::from_millis(timeout_ms),
+                ..EngineConfig::default()
+            },
+            sim: SimConfig { seed: o.seed.or(s.seed).unwrap_or(defaults.seed), regions, devices, gateways, faults },
+            data_dir: o.data_dir.unwrap_or_else(default_data_dir),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_file_gives_the_defaults() {
+        let s = Settings::resolve(ConfigFile::parse("", "x.toml").unwrap(), Some("x.toml"), Overrides::default()).unwrap();
+        assert_eq!(s.engine.poll_interval, Duration::from_secs(5));
+        assert_eq!((s.sim.devices, s.sim.gateways, s.sim.regions.len()), (5_000, 40, 3));
+    }
+
+    #[test]
+    fn flags_win_over_the_file() {
+        let file = ConfigFile::parse("[simulation]\ndevices = 10\nseed = 4\n[engine]\npoll_interval_secs = 2\n", "x").unwrap();
+        let o = Overrides { devices: Some(20), ..Overrides::default() };
+        let s = Settings::resolve(file, Some("x"), o).unwrap();
+        assert_eq!((s.sim.devices, s.sim.seed), (20, 4));
+        assert_eq!(s.engine.poll_interval, Duration::from_secs(2));
+    }
+
+    #[test]
+    fn syntax_errors_name_file_and_line() {
+        let err = ConfigFile::parse("[engine]\npoll_interval_secs = 5\nfoo =\n", "site.toml").unwrap_err();
+        assert!(err.starts_with("config file site.toml, line 3, field foo:"), "{err}");
+        assert!(!err.contains('\n'));
+    }
+
+    #[test]
+    fn unknown_fields_and_wrong_types_name_the_field() {
+        let err = ConfigFile::parse("[engine]\npoll_intervall_secs = 5\n", "a.toml").unwrap_err();
+        assert!(err.contains("line 2") && err.contains("poll_intervall_secs"), "{err}");
+        let err = ConfigFile::parse("[simulation]\n\ndevices = \"many\"\n", "a.toml").unwrap_err();
+        assert!(err.contains("line 3") && err.contains("devices"), "{err}");
+    }
+
+    #[test]
+    fn values_out_of_range_are_refused() {
+        let resolve = |toml: &str| Settings::resolve(ConfigFile::parse(toml, "c").unwrap(), Some("c"), Overrides::default());
+        assert!(resolve("[engine]\npoll_interval_secs = 0").unwrap_err().contains("poll interval"));
+        let err = resolve("[simulation]\ndevices = 0").unwrap_err();
+        assert!(err.starts_with("devices (in c or on the command line) must be between 1"), "{err}");
+        assert!(resolve("[simulation]\nregions = [\"us-east-1\", \"us-east-1\"]").unwrap_err().contains("listed twice"));
+        assert!(resolve("[simulation]\nregions = [\"moon\"]").unwrap_err().contains("'moon' is not an AWS region code"));
+        assert!(resolve("[simulation]\nfaults = [\"us-west-2:outage\"]").unwrap_err().contains("not one of the simulated regions"));
+        assert!(resolve("[simulation]\nfaults = [\"us-east-1:meteor\"]").unwrap_err().contains("simulation.faults"));
+    }
+
+    #[test]
+    fn the_example_config_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/switchyard.example.toml");
+        let file = ConfigFile::load(&path).unwrap();
+        Settings::resolve(file, Some("example"), Overrides::default()).unwrap();
+    }
+}

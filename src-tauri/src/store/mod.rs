@@ -1,0 +1,311 @@
+//! SQLite storage: one file, `switchyard.db`, in the data directory. The only module that
+//! speaks SQL.
+//!
+//! rusqlite is synchronous: async callers go through [`Store::run`], which moves the work to
+//! tokio's blocking pool so a slow disk never stalls the pollers.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use switchyard_core::{RegionObservation, UnixMs};
+
+/// The schema, one entry per version. A database is brought up to date at open; an entry is
+/// never edited once released, only followed by a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: history of region observations, and the audit log of state-changing actions.
+    "CREATE TABLE region_samples (
+        region      TEXT    NOT NULL,
+        observed_at INTEGER NOT NULL,
+        health      TEXT    NOT NULL,
+        online      INTEGER NOT NULL,
+        offline     INTEGER NOT NULL,
+        backlog_messages INTEGER NOT NULL,
+        backlog_bytes    INTEGER NOT NULL,
+        dropped     INTEGER NOT NULL,
+        PRIMARY KEY (region, observed_at)
+    ) WITHOUT ROWID;
+    CREATE TABLE audit (
+        id        INTEGER PRIMARY KEY,
+        at        INTEGER NOT NULL,
+        actor     TEXT    NOT NULL,
+        action    TEXT    NOT NULL,
+        reason    TEXT    NOT NULL,
+        detail    TEXT    NOT NULL,
+        -- NULL while the action is under way: a row left NULL by a crash says so.
+        result    TEXT,
+        finished_at INTEGER
+    );",
+];
+
+#[derive(Debug)]
+pub struct StoreError(pub String);
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError(format!("database error: {e}"))
+    }
+}
+
+/// One audit log entry.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: UnixMs,
+    pub actor: String,
+    pub action: String,
+    pub reason: String,
+    pub detail: String,
+    pub result: Option<String>,
+    pub finished_at: Option<UnixMs>,
+}
+
+/// One stored region sample.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sample {
+    pub region: String,
+    pub observed_at: UnixMs,
+    pub health: String,
+    pub online: u64,
+    pub offline: u64,
+    pub backlog_messages: u64,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    conn: Arc<Mutex<Connection>>,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database in `dir`. The directory must exist or be
+    /// creatable, and be writable; the error names the directory and what is wrong with it.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        let unusable = |why: String| StoreError(format!("data directory {} is not usable: {why}", dir.display()));
+        match std::fs::metadata(dir) {
+            Ok(m) if !m.is_dir() => return Err(unusable("it is not a directory".into())),
+            Ok(m) if m.permissions().readonly() => return Err(unusable("it is read-only".into())),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(dir).map_err(|e| unusable(format!("cannot create it ({e})")))?;
+            }
+            Err(e) => return Err(unusable(e.to_string())),
+        }
+        let path = dir.join("switchyard.db");
+        let conn = Connection::open(&path).map_err(|e| unusable(format!("cannot open {} ({e})", path.display())))?;
+        let store = Store { conn: Arc::new(Mutex::new(conn)), path };
+        store.migrate().map_err(|e| unusable(e.0))?;
+        Ok(store)
+    }
+
+    /// An in-memory database, for tests.
+    pub fn in_memory() -> Store {
+        let store = Store {
+            conn: Arc::new(Mutex::new(Connection::open_in_memory().expect("in-memory sqlite"))),
+            path: PathBuf::from(":memory:"),
+        };
+        store.migrate().expect("migrations apply to an empty database");
+        store
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn migrate(&self) -> Result<(), StoreError> {
+        let mut conn = self.lock();
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version > MIGRATIONS.len() {
+            return Err(StoreError(format!(
+                "the database is at schema version {version}, newer than this Switchyard knows ({})",
+                MIGRATIONS.len()
+            )));
+        }
+        let tx = conn.transaction()?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", i + 1)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Runs blocking store work off the async threads.
+    pub async fn run<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<R, StoreError> + Send + 'static,
+    ) -> Result<R, StoreError> {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || f(&store))
+            .await
+            .map_err(|e| StoreError(format!("store task failed: {e}")))?
+    }
+
+    pub fn record_sample(&self, obs: &RegionObservation, health: &str) -> Result<(), StoreError> {
+        self.lock().execute(
+            "INSERT OR REPLACE INTO region_samples
+             (region, observed_at, health, online, offline, backlog_messages, backlog_bytes, dropped)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                obs.region,
+                obs.observed_at as i64,
+                health,
+                obs.online as i64,
+                obs.offline as i64,
+                obs.backlog.messages as i64,
+                obs.backlog.bytes as i64,
+                obs.backlog.dropped as i64
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Samples of `region` observed at or after `since`, oldest first.
+    pub fn samples(&self, region: &str, since: UnixMs) -> Result<Vec<Sample>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT region, observed_at, health, online, offline, backlog_messages
+             FROM region_samples WHERE region = ?1 AND observed_at >= ?2 ORDER BY observed_at",
+        )?;
+        let rows = stmt.query_map(params![region, since as i64], |r| {
+            Ok(Sample {
+                region: r.get(0)?,
+                observed_at: r.get::<_, i64>(1)? as UnixMs,
+                health: r.get(2)?,
+                online: r.get::<_, i64>(3)? as u64,
+                offline: r.get::<_, i64>(4)? as u64,
+                backlog_messages: r.get::<_, i64>(5)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Journals the start of a state-changing action; returns its audit id. The row says
+    /// "under way" (no result) until [`Store::audit_finish`] records how it ended.
+    pub fn audit_begin(&self, at: UnixMs, actor: &str, action: &str, reason: &str, detail: &str) -> Result<i64, StoreError> {
+        let conn = self.lock();
+        conn.execute(
+            "INSERT INTO audit (at, actor, action, reason, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![at as i64, actor, action, reason, detail],
+        )?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    pub fn audit_finish(&self, id: i64, at: UnixMs, result: &str) -> Result<(), StoreError> {
+        let n = self.lock().execute(
+            "UPDATE audit SET result = ?2, finished_at = ?3 WHERE id = ?1 AND result IS NULL",
+            params![id, result, at as i64],
+        )?;
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(StoreError(format!("audit entry {id} does not exist or is already finished")))
+        }
+    }
+
+    pub fn audit_entry(&self, id: i64) -> Result<Option<AuditEntry>, StoreError> {
+        Ok(self
+            .lock()
+            .query_row(
+                "SELECT id, at, actor, action, reason, detail, result, finished_at FROM audit WHERE id = ?1",
+                params![id],
+                |r| {
+                    Ok(AuditEntry {
+                        id: r.get(0)?,
+                        at: r.get::<_, i64>(1)? as UnixMs,
+                        actor: r.get(2)?,
+                        action: r.get(3)?,
+                        reason: r.get(4)?,
+                        detail: r.get(5)?,
+                        result: r.get(6)?,
+                        finished_at: r.get::<_, Option<i64>>(7)?.map(|v| v as UnixMs),
+                    })
+                },
+            )
+            .optional()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use switchyard_core::BacklogTotals;
+
+    fn obs(region: &str, at: UnixMs, online: u64) -> RegionObservation {
+        RegionObservation {
+            region: region.into(),
+            observed_at: at,
+            online,
+            offline: 3,
+            connect_attempts: 0,
+            connect_errors: 0,
+            publish_in: 0,
+            publish_errors: 0,
+            backlog: BacklogTotals { gateways: 1, messages: 9, bytes: 90, dropped: 0, oldest_age_ms: 0 },
+            latency_ms: 1,
+        }
+    }
+
+    #[test]
+    fn samples_survive_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let s = Store::open(dir.path()).unwrap();
+            s.record_sample(&obs("us-east-1", 1_000, 10), "healthy").unwrap();
+            s.record_sample(&obs("us-east-1", 2_000, 11), "degraded").unwrap();
+            s.record_sample(&obs("eu-west-1", 2_000, 0), "healthy").unwrap();
+        }
+        let s = Store::open(dir.path()).unwrap();
+        let got = s.samples("us-east-1", 1_500).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!((got[0].online, got[0].health.as_str(), got[0].backlog_messages), (11, "degraded", 9));
+        assert_eq!(s.samples("us-east-1", 0).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn an_audit_entry_is_open_until_finished_and_finishes_once() {
+        let s = Store::in_memory();
+        let id = s.audit_begin(5, "alice", "sim.inject_fault", "training", "{}").unwrap();
+        assert_eq!(s.audit_entry(id).unwrap().unwrap().result, None);
+        s.audit_finish(id, 6, "ok").unwrap();
+        let e = s.audit_entry(id).unwrap().unwrap();
+        assert_eq!((e.result.as_deref(), e.finished_at, e.actor.as_str()), (Some("ok"), Some(6), "alice"));
+        assert!(s.audit_finish(id, 7, "again").is_err());
+    }
+
+    #[test]
+    fn unusable_directories_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("plain-file");
+        std::fs::write(&file, b"x").unwrap();
+        let err = Store::open(&file).err().unwrap().0;
+        assert!(err.contains("plain-file is not usable: it is not a directory"), "{err}");
+        let err = Store::open(&file.join("below")).err().unwrap().0;
+        assert!(err.contains("plain-file/below is not usable"), "{err}");
+    }
+
+    #[test]
+    fn a_database_from_a_newer_switchyard_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let c = Connection::open(dir.path().join("switchyard.db")).unwrap();
+            c.pragma_update(None, "user_version", 99).unwrap();
+        }
+        let err = Store::open(dir.path()).err().unwrap().0;
+        assert!(err.contains("schema version 99, newer than"), "{err}");
+    }
+}
