@@ -26,15 +26,22 @@ pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free port (the one chosen is printed).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8740")]
     pub listen: SocketAddr,
+    /// The built web UI [default: the workspace's dist/ when built, or ui/ beside the binary]
+    #[arg(long, value_name = "DIR")]
+    pub ui_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+}
+
+/// What the engine watches and where it keeps its data: shared by `serve` and the desktop app.
+#[derive(Debug, Args)]
+pub struct FleetArgs {
     /// Where the database lives [default: $XDG_DATA_HOME/switchyard or ~/.local/share/switchyard]
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// Configuration file (TOML); see assets/switchyard.example.toml.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// The built web UI [default: the workspace's dist/ when built, or ui/ beside the binary]
-    #[arg(long, value_name = "DIR")]
-    pub ui_dir: Option<PathBuf>,
     /// Seconds between two polls of a region [default: 5]
     #[arg(long, value_name = "SECS")]
     pub poll_interval: Option<u64>,
@@ -61,7 +68,7 @@ fn parse_fault(s: &str) -> Result<FaultSpec, String> {
     s.parse()
 }
 
-impl ServeArgs {
+impl FleetArgs {
     /// Reads the configuration file, if any, and lays the flags over it.
     pub fn settings(&self) -> Result<Settings, String> {
         let (file, name) = match &self.config {
@@ -79,6 +86,9 @@ impl ServeArgs {
         };
         Settings::resolve(file, name.as_deref(), overrides)
     }
+}
+
+impl ServeArgs {
 
     /// The directory holding the built UI, if one can be found.
     pub fn ui_dir(&self) -> Result<Option<PathBuf>, String> {
@@ -125,7 +135,7 @@ mod tests {
     fn serve_flags_parse() {
         let cli = parse(args("switchyard serve --listen 127.0.0.1:0 --devices 10 --regions us-east-1,eu-west-1 --fault eu-west-1:outage+1m")).unwrap();
         let Command::Serve(a) = cli.command;
-        let s = a.settings().unwrap();
+        let s = a.fleet.settings().unwrap();
         assert_eq!((s.sim.devices, s.sim.regions.len(), s.sim.faults.len()), (10, 2, 1));
         assert_eq!(a.listen.port(), 0);
     }
@@ -145,7 +155,7 @@ mod tests {
     #[test]
     fn a_missing_config_file_is_named() {
         let Command::Serve(a) = parse(args("switchyard serve --config /nonexistent/sy.toml")).unwrap().command;
-        let err = a.settings().unwrap_err();
+        let err = a.fleet.settings().unwrap_err();
         assert!(err.starts_with("cannot read config file /nonexistent/sy.toml"), "{err}");
     }
 }

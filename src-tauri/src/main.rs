@@ -30,7 +30,7 @@ fn main() -> ExitCode {
 
 fn serve(args: ServeArgs) -> Result<(), String> {
     // Everything that can be checked is checked before anything is written.
-    let settings = args.settings()?;
+    let settings = args.fleet.settings()?;
     let ui_dir = args.ui_dir()?;
     let rt = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
     rt.block_on(async {

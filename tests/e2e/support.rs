@@ -1,1 +1,208 @@
+//! Helpers for the end-to-end tests: start the real server, the real drivers and the real
+//! browser or desktop window, and stop them again whatever happens.
+//!
+//! The tests are `#[ignore]`d in a plain `cargo test` because they need the built binaries,
+//! Chromium and a virtual display; `cargo xtask test` builds all that and runs them with
+//! `--ignored`. Nothing here reaches beyond loopback.
 
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A binary the tests need, from the environment variable `var` set by `cargo xtask test`, or
+/// the workspace's debug build.
+pub fn binary(var: &str, name: &str) -> PathBuf {
+    let path = std::env::var_os(var)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target/debug").join(name));
+    assert!(path.exists(), "{} does not exist: build it with `cargo xtask build` (or set {var})", path.display());
+    path
+}
+
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// Where screenshots go, for a person to look at.
+pub fn screenshot_path(name: &str) -> PathBuf {
+    let dir = workspace().join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Waits until something listens on `port`.
+pub fn wait_for_port(port: u16, what: &str, timeout: Duration) {
+    let until = Instant::now() + timeout;
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < until, "{what} did not listen on port {port} within {timeout:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A child process that is stopped when dropped: SIGTERM first, then SIGKILL.
+pub struct Process {
+    pub child: Child,
+    pub name: String,
+}
+
+impl Process {
+    pub fn spawn(name: &str, cmd: &mut Command) -> Process {
+        let child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        Process { child, name: name.to_string() }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        // SIGTERM lets tauri-driver stop the WebKitWebDriver it started.
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let until = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < until {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        eprintln!("{} ignored SIGTERM; killing it", self.name);
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `switchyard serve` on a free loopback port, with its own data directory.
+pub struct Server {
+    pub url: String,
+    pub data_dir: tempfile::TempDir,
+    _process: Process,
+}
+
+impl Server {
+    pub fn start(extra: &[&str]) -> Server {
+        let data_dir = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new(binary("SWITCHYARD_BIN", "switchyard"));
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir.path())
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let mut process = Process::spawn("switchyard serve", &mut cmd);
+        let stdout = process.child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                eprintln!("[switchyard] {line}");
+                let _ = tx.send(line);
+            }
+        });
+        let line = rx.recv_timeout(Duration::from_secs(30)).expect("switchyard serve printed its address within 30 s");
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no URL in {line:?}"))
+            .trim_end_matches('/')
+            .to_string();
+        Server { url, data_dir, _process: process }
+    }
+
+    /// A plain HTTP request to the server; returns (status, body).
+    pub fn request(&self, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
+        let addr = self.url.trim_start_matches("http://");
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let body = body.unwrap_or("");
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).unwrap();
+        let status = resp.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+        let body = resp.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+        (status, body)
+    }
+}
+
+/// Connects a WebDriver client.
+pub async fn webdriver(port: u16, caps: serde_json::Value) -> Client {
+    let caps = caps.as_object().unwrap().clone();
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a WebDriver session")
+}
+
+/// Polls `check` until it returns `Some`, or fails with `what` after `timeout`.
+pub async fn wait_until<T, F, Fut>(timeout: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let until = Instant::now() + timeout;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(Instant::now() < until, "timed out after {timeout:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The text of the first element matching `css`, if there is one.
+pub async fn text(c: &Client, css: &str) -> Option<String> {
+    c.find(Locator::Css(css)).await.ok()?.text().await.ok()
+}
+
+pub async fn attr(c: &Client, css: &str, name: &str) -> Option<String> {
+    c.find(Locator::Css(css)).await.ok()?.attr(name).await.ok()?
+}
+
+/// A displayed number such as "4 998" (grouped with narrow spaces) as a number.
+pub fn number(s: &str) -> Option<u64> {
+    let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// Reads the overview the same way in both faces: every region card and the live figures.
+pub async fn overview_is_live(c: &Client, regions: &[&str]) {
+    // Every region has a card, and the active one has figures.
+    let cards = wait_until(Duration::from_secs(30), "the region cards", || async {
+        let cards = c.find_all(Locator::Css("article.card[data-region]")).await.ok()?;
+        (cards.len() == regions.len()).then_some(cards)
+    })
+    .await;
+    for (card, want) in cards.iter().zip(regions) {
+        assert_eq!(card.attr("data-region").await.unwrap().as_deref(), Some(*want));
+    }
+    let active = format!("article.card[data-region='{}']", regions[0]);
+    let online = wait_until(Duration::from_secs(20), "a first count of online devices", || async {
+        number(&text(c, &format!("{active} [data-field=online]")).await?).filter(|n| *n > 0)
+    })
+    .await;
+    assert!(online > 0);
+    assert_eq!(text(c, &format!("{active} [data-field=role]")).await.as_deref(), Some("ACTIVE"));
+    assert_eq!(text(c, &format!("{active} [data-field=health]")).await.as_deref(), Some("HEALTHY"));
+    assert!(text(c, &format!("{active} [data-field=age]")).await.unwrap().starts_with("data age "));
+    assert_eq!(text(c, "[data-testid=source]").await.as_deref(), Some("SIMULATED FLEET"));
+
+    // The state moves on without a reload: the version shown climbs with each poll.
+    let first = text(c, "[data-testid=state-version]").await.unwrap();
+    wait_until(Duration::from_secs(15), "a newer state version on screen", || async {
+        let now = text(c, "[data-testid=state-version]").await?;
+        (number(&now)? > number(&first)?).then_some(())
+    })
+    .await;
+    assert_eq!(text(c, "[data-testid=link]").await.as_deref(), Some("● live"));
+}

@@ -1,1 +1,314 @@
-fn main(){}
+//! `cargo xtask`: the project's build orchestration, in Rust so it runs wherever cargo does.
+//!
+//!   cargo xtask setup        install what is missing (system packages, tauri-driver), saying what
+//!   cargo xtask build        the wasm UI into dist/, then `switchyard` and `switchyard-desktop`
+//!   cargo xtask serve [ARGS] setup + build, then `switchyard serve ARGS`
+//!   cargo xtask desktop      setup + build, then the desktop app
+//!   cargo xtask test         setup + build, then the whole suite: fmt, clippy, unit, API, E2E
+//!
+//! `--release` after the command builds optimised binaries.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+/// System packages the build and the tests need (Debian names), and why.
+const PACKAGES: &[(&str, &str)] = &[
+    ("build-essential", "C compiler for SQLite and the webview bindings"),
+    ("pkg-config", "finds the system libraries"),
+    ("file", "used by the Tauri bundler"),
+    ("libwebkit2gtk-4.1-dev", "the desktop app's webview"),
+    ("libsoup-3.0-dev", "the desktop app's webview"),
+    ("libjavascriptcoregtk-4.1-dev", "the desktop app's webview"),
+    ("librsvg2-dev", "the desktop app's icons"),
+    ("libayatana-appindicator3-dev", "the desktop app's tray support"),
+    ("libxdo-dev", "the desktop app's keyboard shortcuts"),
+    ("webkit2gtk-driver", "WebKitWebDriver, to test the desktop window"),
+    ("xvfb", "a virtual display for the desktop tests"),
+    ("xauth", "xvfb-run needs it"),
+    ("chromium", "the browser the web UI is tested in"),
+    ("chromium-driver", "chromedriver, to drive Chromium"),
+    ("imagemagick", "screenshots of the desktop window"),
+    ("fonts-dejavu-core", "readable fonts in headless screenshots"),
+    ("python3-venv", "the local AWS lab (moto)"),
+];
+
+/// Extra packages when rustup has no wasm32 target: Debian's web toolchain (see TOOLCHAIN.md).
+const WASM_PACKAGES: &[(&str, &str)] = &[
+    ("rustc-web", "a rustc that knows wasm32"),
+    ("cargo-web", "its cargo"),
+    ("rust-web-src", "the standard library's source, to build std for wasm32"),
+    ("lld-22", "rust-lld, the wasm linker"),
+];
+
+const TAURI_DRIVER: &str = "tauri-driver";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+fn run(cmd: &mut Command) -> Result {
+    eprintln!("xtask: $ {}", describe(cmd));
+    let status = cmd.status().map_err(|e| format!("cannot run {}: {e}", describe(cmd)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{} failed ({status})", describe(cmd)))
+    }
+}
+
+fn describe(cmd: &Command) -> String {
+    std::iter::once(cmd.get_program().to_string_lossy().into_owned())
+        .chain(cmd.get_args().map(|a| a.to_string_lossy().into_owned()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn succeeds(program: &str, args: &[&str]) -> bool {
+    Command::new(program).args(args).output().is_ok_and(|o| o.status.success())
+}
+
+fn output(program: &str, args: &[&str]) -> String {
+    Command::new(program)
+        .args(args)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+}
+
+fn installed(pkg: &str) -> bool {
+    output("dpkg-query", &["-W", "-f=${Status}", pkg]).contains("install ok installed")
+}
+
+fn rustup_has_wasm() -> bool {
+    output("rustup", &["target", "list", "--installed"]).lines().any(|l| l.trim() == "wasm32-unknown-unknown")
+}
+
+fn cargo_bin_dir() -> PathBuf {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))
+        .unwrap_or_else(|| PathBuf::from(".cargo"))
+        .join("bin")
+}
+
+fn setup() -> Result {
+    let mut wanted: Vec<(&str, &str)> = PACKAGES.to_vec();
+    if !rustup_has_wasm() {
+        wanted.extend_from_slice(WASM_PACKAGES);
+    }
+    if Path::new("/usr/bin/dpkg-query").exists() {
+        let missing: Vec<_> = wanted.iter().filter(|(p, _)| !installed(p)).collect();
+        if missing.is_empty() {
+            eprintln!("xtask setup: all {} system packages are installed", wanted.len());
+        } else {
+            eprintln!("xtask setup: installing {} missing system package(s) with apt-get:", missing.len());
+            for (p, why) in &missing {
+                eprintln!("  {p:<32} {why}");
+            }
+            let sudo = !output("id", &["-u"]).trim().eq("0");
+            let apt = |args: &[&str]| {
+                let mut c = if sudo { Command::new("sudo") } else { Command::new("apt-get") };
+                if sudo {
+                    c.arg("apt-get");
+                }
+                c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+                c
+            };
+            run(&mut apt(&["update", "-q"]))?;
+            let mut install = apt(&["install", "-y", "-q", "--no-install-recommends"]);
+            install.args(missing.iter().map(|(p, _)| *p));
+            run(&mut install)?;
+        }
+    } else {
+        eprintln!("xtask setup: not a Debian system; install the equivalents of these yourself:");
+        for (p, why) in &wanted {
+            eprintln!("  {p:<32} {why}");
+        }
+    }
+    if cargo_bin_dir().join(TAURI_DRIVER).exists() || succeeds(TAURI_DRIVER, &["--help"]) {
+        eprintln!("xtask setup: tauri-driver is installed");
+    } else {
+        eprintln!("xtask setup: installing tauri-driver (drives the desktop window in the E2E tests)");
+        run(Command::new(cargo()).args(["install", "tauri-driver", "--version", "^2", "--locked"]))?;
+    }
+    Ok(())
+}
+
+/// Compiles the UI to wasm32: with rustup's target when installed, else with Debian's
+/// rustc-web through build-std. Returns the .wasm file.
+fn build_wasm() -> Result<PathBuf> {
+    let root = root();
+    let target_dir = root.join("target/wasm");
+    let common = ["build", "--release", "-p", "switchyard-ui", "--lib", "--target", "wasm32-unknown-unknown"];
+    if rustup_has_wasm() {
+        run(Command::new(cargo()).args(common).arg("--target-dir").arg(&target_dir).current_dir(&root))?;
+    } else if Path::new("/usr/bin/rustc").exists() && Path::new("/usr/bin/cargo").exists() {
+        let mut c = Command::new("/usr/bin/cargo");
+        c.args(common)
+            .args(["-Zbuild-std=std,panic_abort"])
+            .arg("--target-dir")
+            .arg(&target_dir)
+            .current_dir(&root)
+            .env("RUSTC", "/usr/bin/rustc")
+            .env("RUSTC_BOOTSTRAP", "1")
+            // Set by the cargo that runs xtask; they would point the Debian cargo at rustup's.
+            .env_remove("RUSTUP_TOOLCHAIN")
+            .env_remove("CARGO")
+            .env_remove("RUSTC_WRAPPER")
+            .env_remove("RUSTFLAGS");
+        // rustc looks for `rust-lld`, which Debian ships only as LLVM's wasm-ld: name it.
+        if std::env::var_os("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER").is_none() {
+            if let Some(ld) = find_wasm_ld() {
+                c.env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER", ld);
+            }
+        }
+        run(&mut c)?;
+    } else {
+        return Err("no Rust compiler for wasm32: run `rustup target add wasm32-unknown-unknown`, \
+                    or on Debian `cargo xtask setup` (installs rustc-web)"
+            .into());
+    }
+    Ok(target_dir.join("wasm32-unknown-unknown/release/switchyard_ui.wasm"))
+}
+
+/// LLVM's wasm linker from Debian's lld packages, newest first.
+fn find_wasm_ld() -> Option<PathBuf> {
+    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib")
+        .ok()?
+        .filter_map(|e| {
+            let name = e.ok()?.file_name().into_string().ok()?;
+            let version: u32 = name.strip_prefix("llvm-")?.parse().ok()?;
+            let ld = Path::new("/usr/lib").join(&name).join("bin/wasm-ld");
+            ld.exists().then_some((version, ld))
+        })
+        .collect();
+    found.sort();
+    found.pop().map(|(_, p)| p)
+}
+
+/// Builds the UI into dist/: the wasm, its JS glue, the page, the styles and the icon.
+fn build_ui() -> Result {
+    let root = root();
+    let started = Instant::now();
+    let wasm = build_wasm()?;
+    let dist = root.join("dist");
+    std::fs::create_dir_all(&dist).map_err(|e| format!("cannot create {}: {e}", dist.display()))?;
+    eprintln!("xtask: wasm-bindgen {} -> {}", wasm.display(), dist.display());
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(&wasm)
+        .web(true)
+        .map_err(|e| format!("wasm-bindgen: {e}"))?
+        .typescript(false)
+        .omit_default_module_path(false)
+        .out_name("switchyard_ui")
+        .generate(&dist)
+        .map_err(|e| format!("wasm-bindgen: {e}"))?;
+    for (from, to) in [
+        ("src-ui/index.html", "index.html"),
+        ("assets/style.css", "style.css"),
+        ("assets/icons/icon.png", "icon.png"),
+    ] {
+        std::fs::copy(root.join(from), dist.join(to)).map_err(|e| format!("cannot copy {from}: {e}"))?;
+    }
+    let size = std::fs::metadata(dist.join("switchyard_ui_bg.wasm")).map(|m| m.len()).unwrap_or(0);
+    eprintln!("xtask: UI built in {:.0?}: {} KB of wasm", started.elapsed(), size / 1024);
+    Ok(())
+}
+
+fn build(release: bool) -> Result {
+    build_ui()?;
+    // One cargo invocation for both, so shared dependencies build once with one feature set,
+    // while the `switchyard` binary still links no webkit (its package does not depend on it).
+    let mut c = Command::new(cargo());
+    c.args(["build", "-p", "switchyard", "-p", "switchyard-desktop"]).current_dir(root());
+    if release {
+        c.arg("--release");
+    }
+    run(&mut c)
+}
+
+fn profile_dir(release: bool) -> PathBuf {
+    root().join("target").join(if release { "release" } else { "debug" })
+}
+
+fn test() -> Result {
+    let root = root();
+    let started = Instant::now();
+    let mut steps: Vec<(String, std::time::Duration)> = Vec::new();
+    let mut step = |name: &str, f: &mut dyn FnMut() -> Result| -> Result {
+        let t = Instant::now();
+        eprintln!("\nxtask test: === {name} ===");
+        f()?;
+        steps.push((name.to_string(), t.elapsed()));
+        Ok(())
+    };
+    step("setup", &mut setup)?;
+    step("format", &mut || run(Command::new(cargo()).args(["fmt", "--all", "--check"]).current_dir(&root)))?;
+    step("build", &mut || build(false))?;
+    step("clippy", &mut || {
+        run(Command::new(cargo())
+            .args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])
+            .current_dir(&root))
+    })?;
+    step("unit, engine and API tests", &mut || {
+        run(Command::new(cargo()).args(["test", "--workspace"]).current_dir(&root))
+    })?;
+    step("end-to-end tests (Chromium, desktop window)", &mut || {
+        run(Command::new(cargo())
+            .args(["test", "-p", "switchyard-e2e", "--", "--ignored", "--test-threads=1"])
+            .env("SWITCHYARD_BIN", profile_dir(false).join("switchyard"))
+            .env("SWITCHYARD_DESKTOP_BIN", profile_dir(false).join("switchyard-desktop"))
+            .env("SWITCHYARD_TAURI_DRIVER", tauri_driver_path())
+            .current_dir(&root))
+    })?;
+    eprintln!("\nxtask test: all steps passed in {:.0?}", started.elapsed());
+    for (name, d) in steps {
+        eprintln!("  {name:<48} {:>6.1} s", d.as_secs_f64());
+    }
+    Ok(())
+}
+
+fn tauri_driver_path() -> PathBuf {
+    let p = cargo_bin_dir().join(TAURI_DRIVER);
+    if p.exists() {
+        p
+    } else {
+        PathBuf::from(TAURI_DRIVER)
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let release = args.iter().any(|a| a == "--release");
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup(),
+        Some("build") => setup().and_then(|()| build(release)),
+        Some("ui") => build_ui(),
+        Some("serve") => setup().and_then(|()| build(release)).and_then(|()| {
+            let rest: Vec<&String> = args[1..].iter().filter(|a| *a != "--release" && *a != "--").collect();
+            run(Command::new(profile_dir(release).join("switchyard")).arg("serve").args(rest))
+        }),
+        Some("desktop") => setup()
+            .and_then(|()| build(release))
+            .and_then(|()| run(&mut Command::new(profile_dir(release).join("switchyard-desktop")))),
+        Some("test") => test(),
+        other => Err(format!(
+            "{}usage: cargo xtask <setup|build|ui|serve|desktop|test> [--release] [ARGS]",
+            other.map_or(String::new(), |o| format!("unknown command '{o}'; "))
+        )),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,1 +1,80 @@
-fn main(){}
+//! `switchyard-desktop`: the same UI in a native window, with the engine in-process (standalone
+//! mode). The UI reaches the engine through Tauri IPC: the `regions` command and the `fleet`
+//! event, which carry exactly the API's types.
+
+use clap::Parser;
+use switchyard::app::Running;
+use switchyard::cli::FleetArgs;
+use switchyard_core::api::{FleetEvent, RegionsResponse};
+use tauri::Emitter;
+use tokio::sync::broadcast::error::RecvError;
+
+/// Switchyard desktop: the console in a window, with its engine in-process.
+#[derive(Debug, Parser)]
+#[command(name = "switchyard-desktop", version, about, long_about = None)]
+struct DesktopCli {
+    #[command(flatten)]
+    fleet: FleetArgs,
+}
+
+#[tauri::command]
+fn regions(running: tauri::State<'_, Running>) -> RegionsResponse {
+    running.engine.regions_response()
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = match DesktopCli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                print!("{}", e.render());
+                return std::process::ExitCode::SUCCESS;
+            }
+            let text = e.render().to_string();
+            eprintln!("{} (see switchyard-desktop --help)", text.lines().next().unwrap_or("error").trim_end());
+            return std::process::ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt().with_writer(std::io::stderr).with_target(false).init();
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: DesktopCli) -> Result<(), String> {
+    let settings = cli.fleet.settings()?;
+    let rt = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    tauri::async_runtime::set(rt.handle().clone());
+    let running = {
+        let _guard = rt.enter();
+        switchyard::app::start(&settings)?
+    };
+    let engine = running.engine.clone();
+    tauri::Builder::default()
+        .manage(running)
+        .invoke_handler(tauri::generate_handler![regions])
+        .setup(move |app| {
+            let handle = app.handle().clone();
+            let mut rx = engine.subscribe();
+            tauri::async_runtime::spawn(async move {
+                loop {
+                    let ev = match rx.recv().await {
+                        Ok(ev) => ev,
+                        Err(RecvError::Lagged(_)) => FleetEvent::Regions(engine.regions_response()),
+                        Err(RecvError::Closed) => break,
+                    };
+                    if let Err(e) = handle.emit("fleet", &ev) {
+                        tracing::warn!("could not deliver an event to the window: {e}");
+                    }
+                }
+            });
+            Ok(())
+        })
+        .run(tauri::generate_context!("../../tauri.conf.json"))
+        .map_err(|e| format!("the desktop window failed: {e}"))
+}

@@ -1,0 +1,150 @@
+//! The one API client, with two transports: HTTP + server-sent events (the web build, or the
+//! desktop app connected to a team server) and Tauri IPC (the desktop app with its engine
+//! in-process). Views never know which one they have.
+
+use js_sys::{Function, Promise, Reflect, JSON};
+use serde::de::DeserializeOwned;
+use switchyard_core::api::{FleetEvent, RegionsResponse};
+use wasm_bindgen::{closure::Closure, JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// Whether the live event stream is connected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    Connecting,
+    Live,
+    /// Lost; the transport is retrying by itself.
+    Reconnecting,
+}
+
+#[derive(Debug, Clone)]
+pub enum Api {
+    Http { base: String },
+    Tauri,
+}
+
+fn err(context: &str, e: JsValue) -> String {
+    let detail = e
+        .as_string()
+        .or_else(|| Reflect::get(&e, &"message".into()).ok().and_then(|m| m.as_string()))
+        .unwrap_or_else(|| format!("{e:?}"));
+    format!("{context}: {detail}")
+}
+
+fn from_js<T: DeserializeOwned>(v: &JsValue) -> Result<T, String> {
+    let text = JSON::stringify(v).map_err(|e| err("unreadable answer", e))?;
+    serde_json::from_str(&String::from(text)).map_err(|e| format!("unexpected answer: {e}"))
+}
+
+/// `window.__TAURI__.<module>.<function>`, present when the page runs inside the desktop app.
+fn tauri_fn(module: &str, name: &str) -> Option<Function> {
+    let window: JsValue = web_sys::window()?.into();
+    let tauri = Reflect::get(&window, &"__TAURI__".into()).ok()?;
+    let module = Reflect::get(&tauri, &module.into()).ok()?;
+    Reflect::get(&module, &name.into()).ok()?.dyn_into().ok()
+}
+
+impl Api {
+    /// Tauri IPC inside the desktop app, otherwise HTTP to the server that served the page.
+    pub fn detect() -> Api {
+        if tauri_fn("core", "invoke").is_some() {
+            Api::Tauri
+        } else {
+            Api::Http { base: String::new() }
+        }
+    }
+
+    pub fn transport_name(&self) -> &'static str {
+        match self {
+            Api::Http { .. } => "http",
+            Api::Tauri => "ipc",
+        }
+    }
+
+    pub async fn regions(&self) -> Result<RegionsResponse, String> {
+        match self {
+            Api::Http { base } => http_get_json(&format!("{base}/api/v1/regions")).await,
+            Api::Tauri => tauri_invoke("regions").await,
+        }
+    }
+
+    /// Calls `on_event` for every state change and `on_link` when the link changes, for the
+    /// life of the page.
+    pub fn subscribe(&self, on_event: impl Fn(FleetEvent) + 'static, on_link: impl Fn(Link) + 'static) {
+        match self {
+            Api::Http { base } => sse_subscribe(&format!("{base}/api/v1/events"), on_event, on_link),
+            Api::Tauri => tauri_listen("fleet", on_event, on_link),
+        }
+    }
+}
+
+async fn http_get_json<T: DeserializeOwned>(url: &str) -> Result<T, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let resp = JsFuture::from(window.fetch_with_str(url)).await.map_err(|e| err(url, e))?;
+    let resp: web_sys::Response = resp.dyn_into().map_err(|e| err(url, e))?;
+    let text = JsFuture::from(resp.text().map_err(|e| err(url, e))?).await.map_err(|e| err(url, e))?;
+    let text = text.as_string().unwrap_or_default();
+    if !resp.ok() {
+        let msg = serde_json::from_str::<switchyard_core::api::ApiError>(&text).map(|e| e.error).unwrap_or(text);
+        return Err(format!("{url}: {} {msg}", resp.status()));
+    }
+    serde_json::from_str(&text).map_err(|e| format!("{url}: unexpected answer: {e}"))
+}
+
+fn sse_subscribe(url: &str, on_event: impl Fn(FleetEvent) + 'static, on_link: impl Fn(Link) + 'static) {
+    on_link(Link::Connecting);
+    let source = match web_sys::EventSource::new(url) {
+        Ok(s) => s,
+        Err(_) => return on_link(Link::Reconnecting),
+    };
+    let on_link = std::rc::Rc::new(on_link);
+    let on_message = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+        if let Some(text) = ev.data().as_string() {
+            match serde_json::from_str::<FleetEvent>(&text) {
+                Ok(event) => on_event(event),
+                Err(e) => web_sys::console::warn_1(&format!("unreadable event: {e}").into()),
+            }
+        }
+    });
+    let _ = source.add_event_listener_with_callback("regions", on_message.as_ref().unchecked_ref());
+    let opened = on_link.clone();
+    let on_open = Closure::<dyn Fn()>::new(move || opened(Link::Live));
+    source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+    let lost = on_link.clone();
+    let on_error = Closure::<dyn Fn()>::new(move || lost(Link::Reconnecting));
+    source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    // The subscription lives as long as the page.
+    on_message.forget();
+    on_open.forget();
+    on_error.forget();
+    std::mem::forget(source);
+}
+
+async fn tauri_invoke<T: DeserializeOwned>(command: &str) -> Result<T, String> {
+    let invoke = tauri_fn("core", "invoke").ok_or("not running inside the desktop app")?;
+    let promise: Promise = invoke
+        .call1(&JsValue::NULL, &command.into())
+        .map_err(|e| err(command, e))?
+        .dyn_into()
+        .map_err(|e| err(command, e))?;
+    let value = JsFuture::from(promise).await.map_err(|e| err(command, e))?;
+    from_js(&value)
+}
+
+fn tauri_listen(event: &str, on_event: impl Fn(FleetEvent) + 'static, on_link: impl Fn(Link) + 'static) {
+    let Some(listen) = tauri_fn("event", "listen") else {
+        return on_link(Link::Reconnecting);
+    };
+    let handler = Closure::<dyn Fn(JsValue)>::new(move |msg: JsValue| {
+        let payload = Reflect::get(&msg, &"payload".into()).unwrap_or(JsValue::NULL);
+        match from_js::<FleetEvent>(&payload) {
+            Ok(event) => on_event(event),
+            Err(e) => web_sys::console::warn_1(&format!("unreadable event: {e}").into()),
+        }
+    });
+    match listen.call2(&JsValue::NULL, &event.into(), handler.as_ref().unchecked_ref()) {
+        Ok(_) => on_link(Link::Live),
+        Err(_) => on_link(Link::Reconnecting),
+    }
+    handler.forget();
+}
