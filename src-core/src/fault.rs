@@ -32,13 +32,19 @@ pub struct FaultSpec {
 impl FaultSpec {
     /// Whether the fault is in force `t_secs` after the start.
     pub fn active_at(&self, t_secs: u64) -> bool {
-        t_secs >= self.start_secs && self.duration_secs.is_none_or(|d| t_secs < self.start_secs + d)
+        t_secs >= self.start_secs
+            && self
+                .duration_secs
+                .is_none_or(|d| t_secs < self.start_secs + d)
     }
 
     /// Checks what serde cannot: the region code's shape and a non-zero duration.
     pub fn validate(&self) -> Result<(), String> {
         if !is_valid_code(&self.region) {
-            return Err(format!("'{}' is not an AWS region code such as us-east-1", self.region));
+            return Err(format!(
+                "'{}' is not an AWS region code such as us-east-1",
+                self.region
+            ));
         }
         if self.duration_secs == Some(0) {
             return Err("a fault's duration must be more than 0 s".into());
@@ -87,7 +93,11 @@ impl std::str::FromStr for FaultSpec {
         let kind = match kind {
             "outage" => FaultKind::Outage,
             "degraded" => FaultKind::Degraded,
-            other => return Err(format!("'{other}' is not a fault kind (outage or degraded)")),
+            other => {
+                return Err(format!(
+                    "'{other}' is not a fault kind (outage or degraded)"
+                ))
+            }
         };
         let spec = FaultSpec {
             region: region.to_string(),

@@ -113,7 +113,10 @@ mod tests {
     fn failed_poll_is_unreachable_with_reason() {
         let h = assess(Err("timed out after 2.5 s"), &Thresholds::default());
         assert_eq!(h.status, HealthStatus::Unreachable);
-        assert_eq!(h.reasons, vec!["region did not answer: timed out after 2.5 s"]);
+        assert_eq!(
+            h.reasons,
+            vec!["region did not answer: timed out after 2.5 s"]
+        );
     }
 
     #[test]
@@ -129,7 +132,10 @@ mod tests {
     fn rate_exactly_at_the_limit_is_still_healthy() {
         let mut o = obs();
         o.connect_errors = 5; // 5 %
-        assert_eq!(assess(Ok(&o), &Thresholds::default()).status, HealthStatus::Healthy);
+        assert_eq!(
+            assess(Ok(&o), &Thresholds::default()).status,
+            HealthStatus::Healthy
+        );
     }
 
     #[test]
@@ -137,7 +143,10 @@ mod tests {
         let mut o = obs();
         o.connect_attempts = 10;
         o.connect_errors = 10;
-        assert_eq!(assess(Ok(&o), &Thresholds::default()).status, HealthStatus::Healthy);
+        assert_eq!(
+            assess(Ok(&o), &Thresholds::default()).status,
+            HealthStatus::Healthy
+        );
     }
 
     #[test]

@@ -22,7 +22,15 @@ pub fn start(settings: &Settings) -> Result<Running, String> {
     let store = Store::open(&settings.data_dir).map_err(|e| e.0)?;
     let sim = SimSource::new(SimFleet::new(settings.sim.clone(), now_ms()));
     tokio::spawn(sim.clone().run_clock(Duration::from_secs(1)));
-    let engine = Engine::new(settings.engine.clone(), Arc::new(sim.clone()), Some(Arc::new(sim.clone())), store);
+    let engine = Engine::new(
+        settings.engine.clone(),
+        Arc::new(sim.clone()),
+        Some(Arc::new(sim.clone())),
+        store,
+    );
     engine.start();
-    Ok(Running { engine, sim: Some(sim) })
+    Ok(Running {
+        engine,
+        sim: Some(sim),
+    })
 }

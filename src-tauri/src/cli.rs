@@ -89,19 +89,26 @@ impl FleetArgs {
 }
 
 impl ServeArgs {
-
     /// The directory holding the built UI, if one can be found.
     pub fn ui_dir(&self) -> Result<Option<PathBuf>, String> {
         if let Some(dir) = &self.ui_dir {
             return if dir.join("index.html").is_file() {
                 Ok(Some(dir.clone()))
             } else {
-                Err(format!("--ui-dir {}: there is no index.html in it", dir.display()))
+                Err(format!(
+                    "--ui-dir {}: there is no index.html in it",
+                    dir.display()
+                ))
             };
         }
-        let beside_binary = std::env::current_exe().ok().and_then(|p| p.parent().map(|d| d.join("ui")));
+        let beside_binary = std::env::current_exe()
+            .ok()
+            .and_then(|p| p.parent().map(|d| d.join("ui")));
         let workspace = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../dist"));
-        Ok(beside_binary.into_iter().chain([workspace]).find(|d| d.join("index.html").is_file()))
+        Ok(beside_binary
+            .into_iter()
+            .chain([workspace])
+            .find(|d| d.join("index.html").is_file()))
     }
 }
 
@@ -111,12 +118,16 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, 
     Cli::try_parse_from(args).map_err(|e| {
         use clap::error::ErrorKind;
         match e.kind() {
-            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-                (e.render().to_string(), 0)
-            }
+            ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => (e.render().to_string(), 0),
             _ => {
                 let text = e.render().to_string();
-                let first = text.lines().next().unwrap_or("error: invalid command line").trim_end();
+                let first = text
+                    .lines()
+                    .next()
+                    .unwrap_or("error: invalid command line")
+                    .trim_end();
                 (format!("{first} (see switchyard --help)"), 2)
             }
         }
@@ -136,7 +147,10 @@ mod tests {
         let cli = parse(args("switchyard serve --listen 127.0.0.1:0 --devices 10 --regions us-east-1,eu-west-1 --fault eu-west-1:outage+1m")).unwrap();
         let Command::Serve(a) = cli.command;
         let s = a.fleet.settings().unwrap();
-        assert_eq!((s.sim.devices, s.sim.regions.len(), s.sim.faults.len()), (10, 2, 1));
+        assert_eq!(
+            (s.sim.devices, s.sim.regions.len(), s.sim.faults.len()),
+            (10, 2, 1)
+        );
         assert_eq!(a.listen.port(), 0);
     }
 
@@ -147,15 +161,23 @@ mod tests {
         assert!(!msg.contains('\n'));
         assert!(msg.contains("'--bogus'"), "{msg}");
         let (msg, _) = parse(args("switchyard serve --listen localhost")).unwrap_err();
-        assert!(msg.contains("'localhost'") && msg.contains("--listen"), "{msg}");
+        assert!(
+            msg.contains("'localhost'") && msg.contains("--listen"),
+            "{msg}"
+        );
         let (msg, _) = parse(args("switchyard serve --fault eu-west-1:flood")).unwrap_err();
         assert!(msg.contains("'flood' is not a fault kind"), "{msg}");
     }
 
     #[test]
     fn a_missing_config_file_is_named() {
-        let Command::Serve(a) = parse(args("switchyard serve --config /nonexistent/sy.toml")).unwrap().command;
+        let Command::Serve(a) = parse(args("switchyard serve --config /nonexistent/sy.toml"))
+            .unwrap()
+            .command;
         let err = a.fleet.settings().unwrap_err();
-        assert!(err.starts_with("cannot read config file /nonexistent/sy.toml"), "{err}");
+        assert!(
+            err.starts_with("cannot read config file /nonexistent/sy.toml"),
+            "{err}"
+        );
     }
 }

@@ -15,7 +15,10 @@ fn main() -> ExitCode {
             return ExitCode::from(code as u8);
         }
     };
-    tracing_subscriber::fmt().with_writer(std::io::stderr).with_target(false).init();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
     let result = match cli.command {
         Command::Serve(args) => serve(args),
     };
@@ -32,7 +35,8 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     // Everything that can be checked is checked before anything is written.
     let settings = args.fleet.settings()?;
     let ui_dir = args.ui_dir()?;
-    let rt = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let rt = tokio::runtime::Runtime::new()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
@@ -51,16 +55,21 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         );
         use std::io::Write;
         let _ = std::io::stdout().flush();
+        let engine = running.engine.clone();
         let app = switchyard::api::router(running.engine, ui_dir);
         axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown_signal())
+            .with_graceful_shutdown(async move {
+                shutdown_signal().await;
+                engine.shutdown();
+            })
             .await
             .map_err(|e| format!("server stopped: {e}"))
     })
 }
 
 async fn shutdown_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {},
         _ = term.recv() => {},

@@ -24,7 +24,10 @@ pub trait FleetSource: Send + Sync + 'static {
     fn kind(&self) -> SourceKind;
     /// The configured regions and their roles at start.
     fn regions(&self) -> Vec<(RegionId, RegionRole)>;
-    fn observe<'a>(&'a self, region: &'a str) -> BoxFuture<'a, Result<RegionObservation, SourceError>>;
+    fn observe<'a>(
+        &'a self,
+        region: &'a str,
+    ) -> BoxFuture<'a, Result<RegionObservation, SourceError>>;
 }
 
 /// Control over the simulated fleet, for operators' training and for tests.

@@ -100,44 +100,76 @@ pub struct Overrides {
 /// Where Switchyard keeps its data when not told: `$XDG_DATA_HOME/switchyard`, else
 /// `~/.local/share/switchyard`, else `./switchyard-data`.
 pub fn default_data_dir() -> PathBuf {
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     env("XDG_DATA_HOME")
         .or_else(|| env("HOME").map(|h| h.join(".local/share")))
-        .map_or_else(|| PathBuf::from("switchyard-data"), |d| d.join("switchyard"))
+        .map_or_else(
+            || PathBuf::from("switchyard-data"),
+            |d| d.join("switchyard"),
+        )
 }
 
 impl Settings {
     /// Combines the file (if any) and the overrides, and checks the result.
-    pub fn resolve(file: ConfigFile, file_name: Option<&str>, o: Overrides) -> Result<Settings, String> {
+    pub fn resolve(
+        file: ConfigFile,
+        file_name: Option<&str>,
+        o: Overrides,
+    ) -> Result<Settings, String> {
         let at = |field: &str| match file_name {
             Some(f) => format!("{field} (in {f} or on the command line)"),
             None => field.to_string(),
         };
-        let poll_secs = o.poll_interval_secs.or(file.engine.poll_interval_secs).unwrap_or(5);
+        let poll_secs = o
+            .poll_interval_secs
+            .or(file.engine.poll_interval_secs)
+            .unwrap_or(5);
         if !(1..=3_600).contains(&poll_secs) {
-            return Err(format!("{} must be between 1 and 3600 seconds, not {poll_secs}", at("poll interval")));
+            return Err(format!(
+                "{} must be between 1 and 3600 seconds, not {poll_secs}",
+                at("poll interval")
+            ));
         }
         let timeout_ms = file.engine.poll_timeout_ms.unwrap_or(2_500);
         if !(100..=60_000).contains(&timeout_ms) {
-            return Err(format!("{} must be between 100 and 60000 ms, not {timeout_ms}", at("engine.poll_timeout_ms")));
+            return Err(format!(
+                "{} must be between 100 and 60000 ms, not {timeout_ms}",
+                at("engine.poll_timeout_ms")
+            ));
         }
         let defaults = SimConfig::default();
         let s = file.simulation;
         let devices = o.devices.or(s.devices).unwrap_or(defaults.devices);
         if devices == 0 || devices > MAX_DEVICES {
-            return Err(format!("{} must be between 1 and {MAX_DEVICES}, not {devices}", at("devices")));
+            return Err(format!(
+                "{} must be between 1 and {MAX_DEVICES}, not {devices}",
+                at("devices")
+            ));
         }
         let gateways = o.gateways.or(s.gateways).unwrap_or(defaults.gateways);
         if gateways > MAX_GATEWAYS {
-            return Err(format!("{} must be at most {MAX_GATEWAYS}, not {gateways}", at("gateways")));
+            return Err(format!(
+                "{} must be at most {MAX_GATEWAYS}, not {gateways}",
+                at("gateways")
+            ));
         }
         let regions = o.regions.or(s.regions).unwrap_or(defaults.regions);
         if regions.is_empty() || regions.len() > 32 {
-            return Err(format!("{} must name between 1 and 32 regions", at("regions")));
+            return Err(format!(
+                "{} must name between 1 and 32 regions",
+                at("regions")
+            ));
         }
         for (i, r) in regions.iter().enumerate() {
             if !is_valid_code(r) {
-                return Err(format!("{}: '{r}' is not an AWS region code such as us-east-1", at("regions")));
+                return Err(format!(
+                    "{}: '{r}' is not an AWS region code such as us-east-1",
+                    at("regions")
+                ));
             }
             if regions[..i].contains(r) {
                 return Err(format!("{}: {r} is listed twice", at("regions")));
@@ -145,11 +177,18 @@ impl Settings {
         }
         let mut faults = Vec::new();
         for f in s.faults.unwrap_or_default() {
-            faults.push(f.parse::<FaultSpec>().map_err(|e| format!("{}: {e}", at("simulation.faults")))?);
+            faults.push(
+                f.parse::<FaultSpec>()
+                    .map_err(|e| format!("{}: {e}", at("simulation.faults")))?,
+            );
         }
         faults.extend(o.faults);
         if let Some(f) = faults.iter().find(|f| !regions.contains(&f.region)) {
-            return Err(format!("fault in {}: that region is not one of the simulated regions ({})", f.region, regions.join(", ")));
+            return Err(format!(
+                "fault in {}: that region is not one of the simulated regions ({})",
+                f.region,
+                regions.join(", ")
+            ));
         }
         Ok(Settings {
             engine: EngineConfig {
@@ -157,7 +196,13 @@ impl Settings {
                 poll_timeout: Duration::from_millis(timeout_ms),
                 ..EngineConfig::default()
             },
-            sim: SimConfig { seed: o.seed.or(s.seed).unwrap_or(defaults.seed), regions, devices, gateways, faults },
+            sim: SimConfig {
+                seed: o.seed.or(s.seed).unwrap_or(defaults.seed),
+                regions,
+                devices,
+                gateways,
+                faults,
+            },
             data_dir: o.data_dir.unwrap_or_else(default_data_dir),
         })
     }
@@ -169,15 +214,30 @@ mod tests {
 
     #[test]
     fn an_empty_file_gives_the_defaults() {
-        let s = Settings::resolve(ConfigFile::parse("", "x.toml").unwrap(), Some("x.toml"), Overrides::default()).unwrap();
+        let s = Settings::resolve(
+            ConfigFile::parse("", "x.toml").unwrap(),
+            Some("x.toml"),
+            Overrides::default(),
+        )
+        .unwrap();
         assert_eq!(s.engine.poll_interval, Duration::from_secs(5));
-        assert_eq!((s.sim.devices, s.sim.gateways, s.sim.regions.len()), (5_000, 40, 3));
+        assert_eq!(
+            (s.sim.devices, s.sim.gateways, s.sim.regions.len()),
+            (5_000, 40, 3)
+        );
     }
 
     #[test]
     fn flags_win_over_the_file() {
-        let file = ConfigFile::parse("[simulation]\ndevices = 10\nseed = 4\n[engine]\npoll_interval_secs = 2\n", "x").unwrap();
-        let o = Overrides { devices: Some(20), ..Overrides::default() };
+        let file = ConfigFile::parse(
+            "[simulation]\ndevices = 10\nseed = 4\n[engine]\npoll_interval_secs = 2\n",
+            "x",
+        )
+        .unwrap();
+        let o = Overrides {
+            devices: Some(20),
+            ..Overrides::default()
+        };
         let s = Settings::resolve(file, Some("x"), o).unwrap();
         assert_eq!((s.sim.devices, s.sim.seed), (20, 4));
         assert_eq!(s.engine.poll_interval, Duration::from_secs(2));
@@ -185,29 +245,57 @@ mod tests {
 
     #[test]
     fn syntax_errors_name_file_and_line() {
-        let err = ConfigFile::parse("[engine]\npoll_interval_secs = 5\nfoo =\n", "site.toml").unwrap_err();
-        assert!(err.starts_with("config file site.toml, line 3, field foo:"), "{err}");
+        let err = ConfigFile::parse("[engine]\npoll_interval_secs = 5\nfoo =\n", "site.toml")
+            .unwrap_err();
+        assert!(
+            err.starts_with("config file site.toml, line 3, field foo:"),
+            "{err}"
+        );
         assert!(!err.contains('\n'));
     }
 
     #[test]
     fn unknown_fields_and_wrong_types_name_the_field() {
         let err = ConfigFile::parse("[engine]\npoll_intervall_secs = 5\n", "a.toml").unwrap_err();
-        assert!(err.contains("line 2") && err.contains("poll_intervall_secs"), "{err}");
+        assert!(
+            err.contains("line 2") && err.contains("poll_intervall_secs"),
+            "{err}"
+        );
         let err = ConfigFile::parse("[simulation]\n\ndevices = \"many\"\n", "a.toml").unwrap_err();
         assert!(err.contains("line 3") && err.contains("devices"), "{err}");
     }
 
     #[test]
     fn values_out_of_range_are_refused() {
-        let resolve = |toml: &str| Settings::resolve(ConfigFile::parse(toml, "c").unwrap(), Some("c"), Overrides::default());
-        assert!(resolve("[engine]\npoll_interval_secs = 0").unwrap_err().contains("poll interval"));
+        let resolve = |toml: &str| {
+            Settings::resolve(
+                ConfigFile::parse(toml, "c").unwrap(),
+                Some("c"),
+                Overrides::default(),
+            )
+        };
+        assert!(resolve("[engine]\npoll_interval_secs = 0")
+            .unwrap_err()
+            .contains("poll interval"));
         let err = resolve("[simulation]\ndevices = 0").unwrap_err();
-        assert!(err.starts_with("devices (in c or on the command line) must be between 1"), "{err}");
-        assert!(resolve("[simulation]\nregions = [\"us-east-1\", \"us-east-1\"]").unwrap_err().contains("listed twice"));
-        assert!(resolve("[simulation]\nregions = [\"moon\"]").unwrap_err().contains("'moon' is not an AWS region code"));
-        assert!(resolve("[simulation]\nfaults = [\"us-west-2:outage\"]").unwrap_err().contains("not one of the simulated regions"));
-        assert!(resolve("[simulation]\nfaults = [\"us-east-1:meteor\"]").unwrap_err().contains("simulation.faults"));
+        assert!(
+            err.starts_with("devices (in c or on the command line) must be between 1"),
+            "{err}"
+        );
+        assert!(
+            resolve("[simulation]\nregions = [\"us-east-1\", \"us-east-1\"]")
+                .unwrap_err()
+                .contains("listed twice")
+        );
+        assert!(resolve("[simulation]\nregions = [\"moon\"]")
+            .unwrap_err()
+            .contains("'moon' is not an AWS region code"));
+        assert!(resolve("[simulation]\nfaults = [\"us-west-2:outage\"]")
+            .unwrap_err()
+            .contains("not one of the simulated regions"));
+        assert!(resolve("[simulation]\nfaults = [\"us-east-1:meteor\"]")
+            .unwrap_err()
+            .contains("simulation.faults"));
     }
 
     #[test]

@@ -26,7 +26,11 @@ pub enum Api {
 fn err(context: &str, e: JsValue) -> String {
     let detail = e
         .as_string()
-        .or_else(|| Reflect::get(&e, &"message".into()).ok().and_then(|m| m.as_string()))
+        .or_else(|| {
+            Reflect::get(&e, &"message".into())
+                .ok()
+                .and_then(|m| m.as_string())
+        })
         .unwrap_or_else(|| format!("{e:?}"));
     format!("{context}: {detail}")
 }
@@ -50,7 +54,9 @@ impl Api {
         if tauri_fn("core", "invoke").is_some() {
             Api::Tauri
         } else {
-            Api::Http { base: String::new() }
+            Api::Http {
+                base: String::new(),
+            }
         }
     }
 
@@ -70,9 +76,15 @@ impl Api {
 
     /// Calls `on_event` for every state change and `on_link` when the link changes, for the
     /// life of the page.
-    pub fn subscribe(&self, on_event: impl Fn(FleetEvent) + 'static, on_link: impl Fn(Link) + 'static) {
+    pub fn subscribe(
+        &self,
+        on_event: impl Fn(FleetEvent) + 'static,
+        on_link: impl Fn(Link) + 'static,
+    ) {
         match self {
-            Api::Http { base } => sse_subscribe(&format!("{base}/api/v1/events"), on_event, on_link),
+            Api::Http { base } => {
+                sse_subscribe(&format!("{base}/api/v1/events"), on_event, on_link)
+            }
             Api::Tauri => tauri_listen("fleet", on_event, on_link),
         }
     }
@@ -80,32 +92,43 @@ impl Api {
 
 async fn http_get_json<T: DeserializeOwned>(url: &str) -> Result<T, String> {
     let window = web_sys::window().ok_or("no window")?;
-    let resp = JsFuture::from(window.fetch_with_str(url)).await.map_err(|e| err(url, e))?;
+    let resp = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|e| err(url, e))?;
     let resp: web_sys::Response = resp.dyn_into().map_err(|e| err(url, e))?;
-    let text = JsFuture::from(resp.text().map_err(|e| err(url, e))?).await.map_err(|e| err(url, e))?;
+    let text = JsFuture::from(resp.text().map_err(|e| err(url, e))?)
+        .await
+        .map_err(|e| err(url, e))?;
     let text = text.as_string().unwrap_or_default();
     if !resp.ok() {
-        let msg = serde_json::from_str::<switchyard_core::api::ApiError>(&text).map(|e| e.error).unwrap_or(text);
+        let msg = serde_json::from_str::<switchyard_core::api::ApiError>(&text)
+            .map(|e| e.error)
+            .unwrap_or(text);
         return Err(format!("{url}: {} {msg}", resp.status()));
     }
     serde_json::from_str(&text).map_err(|e| format!("{url}: unexpected answer: {e}"))
 }
 
-fn sse_subscribe(url: &str, on_event: impl Fn(FleetEvent) + 'static, on_link: impl Fn(Link) + 'static) {
+fn sse_subscribe(
+    url: &str,
+    on_event: impl Fn(FleetEvent) + 'static,
+    on_link: impl Fn(Link) + 'static,
+) {
     on_link(Link::Connecting);
     let source = match web_sys::EventSource::new(url) {
         Ok(s) => s,
         Err(_) => return on_link(Link::Reconnecting),
     };
     let on_link = std::rc::Rc::new(on_link);
-    let on_message = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
-        if let Some(text) = ev.data().as_string() {
-            match serde_json::from_str::<FleetEvent>(&text) {
-                Ok(event) => on_event(event),
-                Err(e) => web_sys::console::warn_1(&format!("unreadable event: {e}").into()),
+    let on_message =
+        Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+            if let Some(text) = ev.data().as_string() {
+                match serde_json::from_str::<FleetEvent>(&text) {
+                    Ok(event) => on_event(event),
+                    Err(e) => web_sys::console::warn_1(&format!("unreadable event: {e}").into()),
+                }
             }
-        }
-    });
+        });
     let _ = source.add_event_listener_with_callback("regions", on_message.as_ref().unchecked_ref());
     let opened = on_link.clone();
     let on_open = Closure::<dyn Fn()>::new(move || opened(Link::Live));
@@ -131,7 +154,11 @@ async fn tauri_invoke<T: DeserializeOwned>(command: &str) -> Result<T, String> {
     from_js(&value)
 }
 
-fn tauri_listen(event: &str, on_event: impl Fn(FleetEvent) + 'static, on_link: impl Fn(Link) + 'static) {
+fn tauri_listen(
+    event: &str,
+    on_event: impl Fn(FleetEvent) + 'static,
+    on_link: impl Fn(Link) + 'static,
+) {
     let Some(listen) = tauri_fn("event", "listen") else {
         return on_link(Link::Reconnecting);
     };
@@ -142,7 +169,11 @@ fn tauri_listen(event: &str, on_event: impl Fn(FleetEvent) + 'static, on_link: i
             Err(e) => web_sys::console::warn_1(&format!("unreadable event: {e}").into()),
         }
     });
-    match listen.call2(&JsValue::NULL, &event.into(), handler.as_ref().unchecked_ref()) {
+    match listen.call2(
+        &JsValue::NULL,
+        &event.into(),
+        handler.as_ref().unchecked_ref(),
+    ) {
         Ok(_) => on_link(Link::Live),
         Err(_) => on_link(Link::Reconnecting),
     }

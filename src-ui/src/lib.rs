@@ -38,11 +38,17 @@ pub fn App() -> impl IntoView {
         set_offset.set(r.server_time as f64 - local_now());
         set_now.set(r.server_time);
         // Events can overtake a slow first answer: never step back to an older version.
-        if regions.get_untracked().is_none_or(|old| old.version <= r.version) {
+        if regions
+            .get_untracked()
+            .is_none_or(|old| old.version <= r.version)
+        {
             set_regions.set(Some(r));
         }
     };
-    set_interval(move || set_now.set((local_now() + offset.get_untracked()) as u64), Duration::from_secs(1));
+    set_interval(
+        move || set_now.set((local_now() + offset.get_untracked()) as u64),
+        Duration::from_secs(1),
+    );
 
     let first = api.clone();
     leptos::task::spawn_local(async move {
@@ -62,7 +68,12 @@ pub fn App() -> impl IntoView {
         move |l| set_link.set(l),
     );
 
-    let live = Live { regions, link, now, error };
+    let live = Live {
+        regions,
+        link,
+        now,
+        error,
+    };
     provide_context(live);
     let transport = api.transport_name();
 
@@ -79,6 +90,13 @@ pub fn App() -> impl IntoView {
                     SourceKind::Aws => view! { <span class="badge" data-testid="source">"AWS"</span> }.into_any(),
                 })
             }}
+            <span class="totals" data-testid="totals">
+                {move || regions.get().map(|r| {
+                    let online: u64 = r.regions.iter().map(|x| x.online).sum();
+                    let offline: u64 = r.regions.iter().map(|x| x.offline).sum();
+                    view! { <strong>{overview::thousands(online)}</strong>" online · "{overview::thousands(offline)}" offline" }
+                })}
+            </span>
             <span class="spacer"></span>
             <span class="link" data-testid="link" data-transport=transport class:link-live=move || link.get() == Link::Live>
                 {move || match link.get() {

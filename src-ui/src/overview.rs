@@ -9,7 +9,11 @@ use switchyard_core::{HealthStatus, RegionRole, RegionSummary};
 pub fn Overview() -> impl IntoView {
     let live = expect_context::<Live>();
     let ids = Memo::new(move |_| {
-        live.regions.with(|r| r.as_ref().map(|r| r.regions.iter().map(|x| x.id.clone()).collect::<Vec<_>>()).unwrap_or_default())
+        live.regions.with(|r| {
+            r.as_ref()
+                .map(|r| r.regions.iter().map(|x| x.id.clone()).collect::<Vec<_>>())
+                .unwrap_or_default()
+        })
     });
     view! {
         <section class="cards" data-testid="overview">
@@ -31,7 +35,7 @@ fn status_word(s: HealthStatus) -> &'static str {
     }
 }
 
-fn thousands(n: u64) -> String {
+pub fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
@@ -51,7 +55,11 @@ fn bytes(n: u64) -> String {
         v /= 1000.0;
         u += 1;
     }
-    if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[u]) }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
 }
 
 #[component]
@@ -59,12 +67,26 @@ fn RegionCard(id: String) -> impl IntoView {
     let live = expect_context::<Live>();
     let key = id.clone();
     let region = Memo::new(move |_| {
-        live.regions.with(|r| r.as_ref().and_then(|r| r.regions.iter().find(|x| x.id == key).cloned()))
+        live.regions.with(|r| {
+            r.as_ref()
+                .and_then(|r| r.regions.iter().find(|x| x.id == key).cloned())
+        })
     });
-    let get = move |f: fn(&RegionSummary) -> String| move || region.with(|r| r.as_ref().map(f).unwrap_or_default());
-    let status = move || region.with(|r| r.as_ref().map_or(HealthStatus::Unknown, |r| r.health.status));
+    let get = move |f: fn(&RegionSummary) -> String| {
+        move || region.with(|r| r.as_ref().map(f).unwrap_or_default())
+    };
+    let status = move || {
+        region.with(|r| {
+            r.as_ref()
+                .map_or(HealthStatus::Unknown, |r| r.health.status)
+        })
+    };
     let fresh = move || {
-        region.with(|r| r.as_ref().map_or(Freshness::Missing, |r| freshness(r.observed_at, live.now.get(), r.poll_interval_ms)))
+        region.with(|r| {
+            r.as_ref().map_or(Freshness::Missing, |r| {
+                freshness(r.observed_at, live.now.get(), r.poll_interval_ms)
+            })
+        })
     };
     let age_text = move || {
         let now = live.now.get();
@@ -72,7 +94,10 @@ fn RegionCard(id: String) -> impl IntoView {
             let Some(r) = r else { return String::new() };
             match (r.observed_at, r.health.status) {
                 (None, _) => "no data yet".to_string(),
-                (Some(at), HealthStatus::Unreachable) => format!("unreachable — last figures {} old", format_age(age_ms(at, now))),
+                (Some(at), HealthStatus::Unreachable) => format!(
+                    "unreachable — last figures {} old",
+                    format_age(age_ms(at, now))
+                ),
                 (Some(at), _) => format!("data age {}", format_age(age_ms(at, now))),
             }
         })

@@ -10,7 +10,15 @@ fn xvfb() -> (Process, String) {
     let mut p = Process::spawn(
         "Xvfb",
         Command::new("Xvfb")
-            .args(["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+            .args([
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                "1280x800x24",
+                "-nolisten",
+                "tcp",
+            ])
             .stdout(Stdio::piped())
             .stderr(Stdio::null()),
     );
@@ -29,14 +37,20 @@ fn xvfb() -> (Process, String) {
 #[ignore = "needs the built desktop app, tauri-driver, WebKitWebDriver and Xvfb: run `cargo xtask test`"]
 async fn the_desktop_window_renders_the_live_overview() {
     let app = binary("SWITCHYARD_DESKTOP_BIN", "switchyard-desktop");
-    let driver_bin = std::env::var("SWITCHYARD_TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
+    let driver_bin =
+        std::env::var("SWITCHYARD_TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
     let (_xvfb, display) = xvfb();
     let data = tempfile::tempdir().unwrap();
     let (port, native_port) = (free_port(), free_port());
     let _driver = Process::spawn(
         "tauri-driver",
         Command::new(&driver_bin)
-            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
             .env("DISPLAY", &display)
             // The app keeps its database here, not in the user's home.
             .env("XDG_DATA_HOME", data.path())
@@ -53,13 +67,32 @@ async fn the_desktop_window_renders_the_live_overview() {
     .await;
 
     overview_is_live(&c, &["us-east-1", "eu-west-1", "ap-southeast-2"]).await;
-    assert_eq!(attr(&c, "[data-testid=link]", "data-transport").await.as_deref(), Some("ipc"), "standalone mode uses IPC");
-    assert!(data.path().join("switchyard/switchyard.db").exists(), "the app keeps its history in SQLite");
+    assert_eq!(
+        attr(&c, "[data-testid=link]", "data-transport")
+            .await
+            .as_deref(),
+        Some("ipc"),
+        "standalone mode uses IPC"
+    );
+    assert!(
+        data.path().join("switchyard/switchyard.db").exists(),
+        "the app keeps its history in SQLite"
+    );
 
-    std::fs::write(screenshot_path("desktop-webview.png"), c.screenshot().await.unwrap()).unwrap();
+    std::fs::write(
+        screenshot_path("desktop-webview.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
     // The whole screen as a person sees it, window frame included.
     let shot = screenshot_path("desktop-window.png");
-    let status = Command::new("import").args(["-display", &display, "-window", "root"]).arg(&shot).status();
-    assert!(status.is_ok_and(|s| s.success()), "ImageMagick's import took a screenshot");
+    let status = Command::new("import")
+        .args(["-display", &display, "-window", "root"])
+        .arg(&shot)
+        .status();
+    assert!(
+        status.is_ok_and(|s| s.success()),
+        "ImageMagick's import took a screenshot"
+    );
     c.close().await.unwrap();
 }

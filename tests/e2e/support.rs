@@ -18,12 +18,19 @@ pub fn binary(var: &str, name: &str) -> PathBuf {
     let path = std::env::var_os(var)
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace().join("target/debug").join(name));
-    assert!(path.exists(), "{} does not exist: build it with `cargo xtask build` (or set {var})", path.display());
+    assert!(
+        path.exists(),
+        "{} does not exist: build it with `cargo xtask build` (or set {var})",
+        path.display()
+    );
     path
 }
 
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// Where screenshots go, for a person to look at.
@@ -34,14 +41,21 @@ pub fn screenshot_path(name: &str) -> PathBuf {
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Waits until something listens on `port`.
 pub fn wait_for_port(port: u16, what: &str, timeout: Duration) {
     let until = Instant::now() + timeout;
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < until, "{what} did not listen on port {port} within {timeout:?}");
+        assert!(
+            Instant::now() < until,
+            "{what} did not listen on port {port} within {timeout:?}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -54,8 +68,13 @@ pub struct Process {
 
 impl Process {
     pub fn spawn(name: &str, cmd: &mut Command) -> Process {
-        let child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
-        Process { child, name: name.to_string() }
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        Process {
+            child,
+            name: name.to_string(),
+        }
     }
 }
 
@@ -65,7 +84,9 @@ impl Drop for Process {
             return;
         }
         // SIGTERM lets tauri-driver stop the WebKitWebDriver it started.
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
         let until = Instant::now() + Duration::from_secs(5);
         while Instant::now() < until {
             if matches!(self.child.try_wait(), Ok(Some(_))) {
@@ -104,14 +125,20 @@ impl Server {
                 let _ = tx.send(line);
             }
         });
-        let line = rx.recv_timeout(Duration::from_secs(30)).expect("switchyard serve printed its address within 30 s");
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("switchyard serve printed its address within 30 s");
         let url = line
             .split_whitespace()
             .find(|w| w.starts_with("http://"))
             .unwrap_or_else(|| panic!("no URL in {line:?}"))
             .trim_end_matches('/')
             .to_string();
-        Server { url, data_dir, _process: process }
+        Server {
+            url,
+            data_dir,
+            _process: process,
+        }
     }
 
     /// A plain HTTP request to the server; returns (status, body).
@@ -128,8 +155,15 @@ impl Server {
         .unwrap();
         let mut resp = String::new();
         s.read_to_string(&mut resp).unwrap();
-        let status = resp.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-        let body = resp.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+        let status = resp
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let body = resp
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
         (status, body)
     }
 }
@@ -155,7 +189,10 @@ where
         if let Some(v) = check().await {
             return v;
         }
-        assert!(Instant::now() < until, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            Instant::now() < until,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -166,7 +203,12 @@ pub async fn text(c: &Client, css: &str) -> Option<String> {
 }
 
 pub async fn attr(c: &Client, css: &str, name: &str) -> Option<String> {
-    c.find(Locator::Css(css)).await.ok()?.attr(name).await.ok()?
+    c.find(Locator::Css(css))
+        .await
+        .ok()?
+        .attr(name)
+        .await
+        .ok()?
 }
 
 /// A displayed number such as "4 998" (grouped with narrow spaces) as a number.
@@ -179,30 +221,63 @@ pub fn number(s: &str) -> Option<u64> {
 pub async fn overview_is_live(c: &Client, regions: &[&str]) {
     // Every region has a card, and the active one has figures.
     let cards = wait_until(Duration::from_secs(30), "the region cards", || async {
-        let cards = c.find_all(Locator::Css("article.card[data-region]")).await.ok()?;
+        let cards = c
+            .find_all(Locator::Css("article.card[data-region]"))
+            .await
+            .ok()?;
         (cards.len() == regions.len()).then_some(cards)
     })
     .await;
     for (card, want) in cards.iter().zip(regions) {
-        assert_eq!(card.attr("data-region").await.unwrap().as_deref(), Some(*want));
+        assert_eq!(
+            card.attr("data-region").await.unwrap().as_deref(),
+            Some(*want)
+        );
     }
     let active = format!("article.card[data-region='{}']", regions[0]);
-    let online = wait_until(Duration::from_secs(20), "a first count of online devices", || async {
-        number(&text(c, &format!("{active} [data-field=online]")).await?).filter(|n| *n > 0)
-    })
+    let online = wait_until(
+        Duration::from_secs(20),
+        "a first count of online devices",
+        || async {
+            number(&text(c, &format!("{active} [data-field=online]")).await?).filter(|n| *n > 0)
+        },
+    )
     .await;
     assert!(online > 0);
-    assert_eq!(text(c, &format!("{active} [data-field=role]")).await.as_deref(), Some("ACTIVE"));
-    assert_eq!(text(c, &format!("{active} [data-field=health]")).await.as_deref(), Some("HEALTHY"));
-    assert!(text(c, &format!("{active} [data-field=age]")).await.unwrap().starts_with("data age "));
-    assert_eq!(text(c, "[data-testid=source]").await.as_deref(), Some("SIMULATED FLEET"));
+    assert_eq!(
+        text(c, &format!("{active} [data-field=role]"))
+            .await
+            .as_deref(),
+        Some("ACTIVE")
+    );
+    assert_eq!(
+        text(c, &format!("{active} [data-field=health]"))
+            .await
+            .as_deref(),
+        Some("HEALTHY")
+    );
+    assert!(text(c, &format!("{active} [data-field=age]"))
+        .await
+        .unwrap()
+        .starts_with("data age "));
+    assert_eq!(
+        text(c, "[data-testid=source]").await.as_deref(),
+        Some("SIMULATED FLEET")
+    );
 
     // The state moves on without a reload: the version shown climbs with each poll.
     let first = text(c, "[data-testid=state-version]").await.unwrap();
-    wait_until(Duration::from_secs(15), "a newer state version on screen", || async {
-        let now = text(c, "[data-testid=state-version]").await?;
-        (number(&now)? > number(&first)?).then_some(())
-    })
+    wait_until(
+        Duration::from_secs(15),
+        "a newer state version on screen",
+        || async {
+            let now = text(c, "[data-testid=state-version]").await?;
+            (number(&now)? > number(&first)?).then_some(())
+        },
+    )
     .await;
-    assert_eq!(text(c, "[data-testid=link]").await.as_deref(), Some("● live"));
+    assert_eq!(
+        text(c, "[data-testid=link]").await.as_deref(),
+        Some("● live")
+    );
 }

@@ -16,22 +16,34 @@ type Result<T = ()> = std::result::Result<T, String>;
 
 /// System packages the build and the tests need (Debian names), and why.
 const PACKAGES: &[(&str, &str)] = &[
-    ("build-essential", "C compiler for SQLite and the webview bindings"),
+    (
+        "build-essential",
+        "C compiler for SQLite and the webview bindings",
+    ),
     ("pkg-config", "finds the system libraries"),
     ("file", "used by the Tauri bundler"),
     ("libwebkit2gtk-4.1-dev", "the desktop app's webview"),
     ("libsoup-3.0-dev", "the desktop app's webview"),
     ("libjavascriptcoregtk-4.1-dev", "the desktop app's webview"),
     ("librsvg2-dev", "the desktop app's icons"),
-    ("libayatana-appindicator3-dev", "the desktop app's tray support"),
+    (
+        "libayatana-appindicator3-dev",
+        "the desktop app's tray support",
+    ),
     ("libxdo-dev", "the desktop app's keyboard shortcuts"),
-    ("webkit2gtk-driver", "WebKitWebDriver, to test the desktop window"),
+    (
+        "webkit2gtk-driver",
+        "WebKitWebDriver, to test the desktop window",
+    ),
     ("xvfb", "a virtual display for the desktop tests"),
     ("xauth", "xvfb-run needs it"),
     ("chromium", "the browser the web UI is tested in"),
     ("chromium-driver", "chromedriver, to drive Chromium"),
     ("imagemagick", "screenshots of the desktop window"),
-    ("fonts-dejavu-core", "readable fonts in headless screenshots"),
+    (
+        "fonts-dejavu-core",
+        "readable fonts in headless screenshots",
+    ),
     ("python3-venv", "the local AWS lab (moto)"),
 ];
 
@@ -39,14 +51,20 @@ const PACKAGES: &[(&str, &str)] = &[
 const WASM_PACKAGES: &[(&str, &str)] = &[
     ("rustc-web", "a rustc that knows wasm32"),
     ("cargo-web", "its cargo"),
-    ("rust-web-src", "the standard library's source, to build std for wasm32"),
+    (
+        "rust-web-src",
+        "the standard library's source, to build std for wasm32",
+    ),
     ("lld-22", "rust-lld, the wasm linker"),
 ];
 
 const TAURI_DRIVER: &str = "tauri-driver";
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 fn cargo() -> String {
@@ -55,7 +73,56 @@ fn cargo() -> String {
 
 fn run(cmd: &mut Command) -> Result {
     eprintln!("xtask: $ {}", describe(cmd));
-    let status = cmd.status().map_err(|e| format!("cannot run {}: {e}", describe(cmd)))?;
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", describe(cmd)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{} failed ({status})", describe(cmd)))
+    }
+}
+
+/// Test counts summed over the cargo test runs of a suite.
+#[derive(Debug, Default, Clone, Copy)]
+struct Totals {
+    passed: u64,
+    failed: u64,
+}
+
+/// Runs `cargo test ...`, echoing its output, and adds its "test result:" lines to `totals`.
+fn run_tests(cmd: &mut Command, totals: &mut Totals) -> Result {
+    use std::io::BufRead;
+    eprintln!("xtask: $ {}", describe(cmd));
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run {}: {e}", describe(cmd)))?;
+    let stdout = child.stdout.take().expect("piped stdout");
+    for line in std::io::BufReader::new(stdout)
+        .lines()
+        .map_while(std::result::Result::ok)
+    {
+        println!("{line}");
+        if let Some(rest) = line.strip_prefix("test result: ") {
+            let count = |word: &str| -> u64 {
+                rest.split(';')
+                    .find_map(|part| {
+                        part.trim()
+                            .strip_suffix(word)?
+                            .trim()
+                            .rsplit(' ')
+                            .next()?
+                            .parse()
+                            .ok()
+                    })
+                    .unwrap_or(0)
+            };
+            totals.passed += count("passed");
+            totals.failed += count("failed");
+        }
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
     if status.success() {
         Ok(())
     } else {
@@ -71,7 +138,10 @@ fn describe(cmd: &Command) -> String {
 }
 
 fn succeeds(program: &str, args: &[&str]) -> bool {
-    Command::new(program).args(args).output().is_ok_and(|o| o.status.success())
+    Command::new(program)
+        .args(args)
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 fn output(program: &str, args: &[&str]) -> String {
@@ -87,7 +157,9 @@ fn installed(pkg: &str) -> bool {
 }
 
 fn rustup_has_wasm() -> bool {
-    output("rustup", &["target", "list", "--installed"]).lines().any(|l| l.trim() == "wasm32-unknown-unknown")
+    output("rustup", &["target", "list", "--installed"])
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
 }
 
 fn cargo_bin_dir() -> PathBuf {
@@ -106,15 +178,25 @@ fn setup() -> Result {
     if Path::new("/usr/bin/dpkg-query").exists() {
         let missing: Vec<_> = wanted.iter().filter(|(p, _)| !installed(p)).collect();
         if missing.is_empty() {
-            eprintln!("xtask setup: all {} system packages are installed", wanted.len());
+            eprintln!(
+                "xtask setup: all {} system packages are installed",
+                wanted.len()
+            );
         } else {
-            eprintln!("xtask setup: installing {} missing system package(s) with apt-get:", missing.len());
+            eprintln!(
+                "xtask setup: installing {} missing system package(s) with apt-get:",
+                missing.len()
+            );
             for (p, why) in &missing {
                 eprintln!("  {p:<32} {why}");
             }
             let sudo = !output("id", &["-u"]).trim().eq("0");
             let apt = |args: &[&str]| {
-                let mut c = if sudo { Command::new("sudo") } else { Command::new("apt-get") };
+                let mut c = if sudo {
+                    Command::new("sudo")
+                } else {
+                    Command::new("apt-get")
+                };
                 if sudo {
                     c.arg("apt-get");
                 }
@@ -135,8 +217,16 @@ fn setup() -> Result {
     if cargo_bin_dir().join(TAURI_DRIVER).exists() || succeeds(TAURI_DRIVER, &["--help"]) {
         eprintln!("xtask setup: tauri-driver is installed");
     } else {
-        eprintln!("xtask setup: installing tauri-driver (drives the desktop window in the E2E tests)");
-        run(Command::new(cargo()).args(["install", "tauri-driver", "--version", "^2", "--locked"]))?;
+        eprintln!(
+            "xtask setup: installing tauri-driver (drives the desktop window in the E2E tests)"
+        );
+        run(Command::new(cargo()).args([
+            "install",
+            "tauri-driver",
+            "--version",
+            "^2",
+            "--locked",
+        ]))?;
     }
     Ok(())
 }
@@ -146,9 +236,29 @@ fn setup() -> Result {
 fn build_wasm() -> Result<PathBuf> {
     let root = root();
     let target_dir = root.join("target/wasm");
-    let common = ["build", "--release", "-p", "switchyard-ui", "--lib", "--target", "wasm32-unknown-unknown"];
+    let common = [
+        "build",
+        "--release",
+        "-p",
+        "switchyard-ui",
+        "--lib",
+        "--target",
+        "wasm32-unknown-unknown",
+    ];
+    // Size over speed for the download, in this build only (its own target directory).
+    let small = [
+        ("CARGO_PROFILE_RELEASE_OPT_LEVEL", "z"),
+        ("CARGO_PROFILE_RELEASE_LTO", "true"),
+        ("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1"),
+        ("CARGO_PROFILE_RELEASE_PANIC", "abort"),
+    ];
     if rustup_has_wasm() {
-        run(Command::new(cargo()).args(common).arg("--target-dir").arg(&target_dir).current_dir(&root))?;
+        run(Command::new(cargo())
+            .args(common)
+            .arg("--target-dir")
+            .arg(&target_dir)
+            .envs(small)
+            .current_dir(&root))?;
     } else if Path::new("/usr/bin/rustc").exists() && Path::new("/usr/bin/cargo").exists() {
         let mut c = Command::new("/usr/bin/cargo");
         c.args(common)
@@ -158,6 +268,7 @@ fn build_wasm() -> Result<PathBuf> {
             .current_dir(&root)
             .env("RUSTC", "/usr/bin/rustc")
             .env("RUSTC_BOOTSTRAP", "1")
+            .envs(small)
             // Set by the cargo that runs xtask; they would point the Debian cargo at rustup's.
             .env_remove("RUSTUP_TOOLCHAIN")
             .env_remove("CARGO")
@@ -171,9 +282,11 @@ fn build_wasm() -> Result<PathBuf> {
         }
         run(&mut c)?;
     } else {
-        return Err("no Rust compiler for wasm32: run `rustup target add wasm32-unknown-unknown`, \
+        return Err(
+            "no Rust compiler for wasm32: run `rustup target add wasm32-unknown-unknown`, \
                     or on Debian `cargo xtask setup` (installs rustc-web)"
-            .into());
+                .into(),
+        );
     }
     Ok(target_dir.join("wasm32-unknown-unknown/release/switchyard_ui.wasm"))
 }
@@ -200,12 +313,18 @@ fn build_ui() -> Result {
     let wasm = build_wasm()?;
     let dist = root.join("dist");
     std::fs::create_dir_all(&dist).map_err(|e| format!("cannot create {}: {e}", dist.display()))?;
-    eprintln!("xtask: wasm-bindgen {} -> {}", wasm.display(), dist.display());
+    eprintln!(
+        "xtask: wasm-bindgen {} -> {}",
+        wasm.display(),
+        dist.display()
+    );
     wasm_bindgen_cli_support::Bindgen::new()
         .input_path(&wasm)
         .web(true)
         .map_err(|e| format!("wasm-bindgen: {e}"))?
         .typescript(false)
+        // Function names are for debuggers; the page does not need 1.7 MB of them.
+        .remove_name_section(true)
         .omit_default_module_path(false)
         .out_name("switchyard_ui")
         .generate(&dist)
@@ -215,10 +334,17 @@ fn build_ui() -> Result {
         ("assets/style.css", "style.css"),
         ("assets/icons/icon.png", "icon.png"),
     ] {
-        std::fs::copy(root.join(from), dist.join(to)).map_err(|e| format!("cannot copy {from}: {e}"))?;
+        std::fs::copy(root.join(from), dist.join(to))
+            .map_err(|e| format!("cannot copy {from}: {e}"))?;
     }
-    let size = std::fs::metadata(dist.join("switchyard_ui_bg.wasm")).map(|m| m.len()).unwrap_or(0);
-    eprintln!("xtask: UI built in {:.0?}: {} KB of wasm", started.elapsed(), size / 1024);
+    let size = std::fs::metadata(dist.join("switchyard_ui_bg.wasm"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    eprintln!(
+        "xtask: UI built in {:.0?}: {} KB of wasm",
+        started.elapsed(),
+        size / 1024
+    );
     Ok(())
 }
 
@@ -227,7 +353,8 @@ fn build(release: bool) -> Result {
     // One cargo invocation for both, so shared dependencies build once with one feature set,
     // while the `switchyard` binary still links no webkit (its package does not depend on it).
     let mut c = Command::new(cargo());
-    c.args(["build", "-p", "switchyard", "-p", "switchyard-desktop"]).current_dir(root());
+    c.args(["build", "-p", "switchyard", "-p", "switchyard-desktop"])
+        .current_dir(root());
     if release {
         c.arg("--release");
     }
@@ -235,44 +362,94 @@ fn build(release: bool) -> Result {
 }
 
 fn profile_dir(release: bool) -> PathBuf {
-    root().join("target").join(if release { "release" } else { "debug" })
+    root()
+        .join("target")
+        .join(if release { "release" } else { "debug" })
 }
 
 fn test() -> Result {
     let root = root();
     let started = Instant::now();
-    let mut steps: Vec<(String, std::time::Duration)> = Vec::new();
-    let mut step = |name: &str, f: &mut dyn FnMut() -> Result| -> Result {
+    let mut steps: Vec<(&str, std::time::Duration)> = Vec::new();
+    let mut totals = Totals::default();
+    let mut step = |name: &'static str, f: &mut dyn FnMut(&mut Totals) -> Result| -> Result {
         let t = Instant::now();
         eprintln!("\nxtask test: === {name} ===");
-        f()?;
-        steps.push((name.to_string(), t.elapsed()));
-        Ok(())
+        let r = f(&mut totals);
+        steps.push((name, t.elapsed()));
+        r
     };
-    step("setup", &mut setup)?;
-    step("format", &mut || run(Command::new(cargo()).args(["fmt", "--all", "--check"]).current_dir(&root)))?;
-    step("build", &mut || build(false))?;
-    step("clippy", &mut || {
-        run(Command::new(cargo())
-            .args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])
-            .current_dir(&root))
-    })?;
-    step("unit, engine and API tests", &mut || {
-        run(Command::new(cargo()).args(["test", "--workspace"]).current_dir(&root))
-    })?;
-    step("end-to-end tests (Chromium, desktop window)", &mut || {
-        run(Command::new(cargo())
-            .args(["test", "-p", "switchyard-e2e", "--", "--ignored", "--test-threads=1"])
-            .env("SWITCHYARD_BIN", profile_dir(false).join("switchyard"))
-            .env("SWITCHYARD_DESKTOP_BIN", profile_dir(false).join("switchyard-desktop"))
-            .env("SWITCHYARD_TAURI_DRIVER", tauri_driver_path())
-            .current_dir(&root))
-    })?;
-    eprintln!("\nxtask test: all steps passed in {:.0?}", started.elapsed());
-    for (name, d) in steps {
+    let outcome = step("setup", &mut |_| setup())
+        .and_then(|()| {
+            step("format", &mut |_| {
+                run(Command::new(cargo())
+                    .args(["fmt", "--all", "--check"])
+                    .current_dir(&root))
+            })
+        })
+        .and_then(|()| step("build", &mut |_| build(false)))
+        .and_then(|()| {
+            step("clippy", &mut |_| {
+                run(Command::new(cargo())
+                    .args([
+                        "clippy",
+                        "--workspace",
+                        "--all-targets",
+                        "--",
+                        "-D",
+                        "warnings",
+                    ])
+                    .current_dir(&root))
+            })
+        })
+        .and_then(|()| {
+            step("unit, engine, API and CLI tests", &mut |t| {
+                run_tests(
+                    Command::new(cargo())
+                        .args(["test", "--workspace"])
+                        .current_dir(&root),
+                    t,
+                )
+            })
+        })
+        .and_then(|()| {
+            step("end-to-end tests (Chromium, desktop window)", &mut |t| {
+                run_tests(
+                    Command::new(cargo())
+                        .args([
+                            "test",
+                            "-p",
+                            "switchyard-e2e",
+                            "--",
+                            "--ignored",
+                            "--test-threads=1",
+                        ])
+                        .env("SWITCHYARD_BIN", profile_dir(false).join("switchyard"))
+                        .env(
+                            "SWITCHYARD_DESKTOP_BIN",
+                            profile_dir(false).join("switchyard-desktop"),
+                        )
+                        .env("SWITCHYARD_TAURI_DRIVER", tauri_driver_path())
+                        .current_dir(&root),
+                    t,
+                )
+            })
+        });
+    eprintln!(
+        "\nxtask test: {} in {:.0?}",
+        if outcome.is_ok() {
+            "all steps passed"
+        } else {
+            "FAILED"
+        },
+        started.elapsed()
+    );
+    for (name, d) in &steps {
         eprintln!("  {name:<48} {:>6.1} s", d.as_secs_f64());
     }
-    Ok(())
+    // The closing line CI reads: every test of every run, unit to end-to-end.
+    println!("total: {} passed, {} failed", totals.passed, totals.failed);
+    outcome
 }
 
 fn tauri_driver_path() -> PathBuf {
@@ -292,12 +469,19 @@ fn main() -> ExitCode {
         Some("build") => setup().and_then(|()| build(release)),
         Some("ui") => build_ui(),
         Some("serve") => setup().and_then(|()| build(release)).and_then(|()| {
-            let rest: Vec<&String> = args[1..].iter().filter(|a| *a != "--release" && *a != "--").collect();
-            run(Command::new(profile_dir(release).join("switchyard")).arg("serve").args(rest))
+            let rest: Vec<&String> = args[1..]
+                .iter()
+                .filter(|a| *a != "--release" && *a != "--")
+                .collect();
+            run(Command::new(profile_dir(release).join("switchyard"))
+                .arg("serve")
+                .args(rest))
         }),
-        Some("desktop") => setup()
-            .and_then(|()| build(release))
-            .and_then(|()| run(&mut Command::new(profile_dir(release).join("switchyard-desktop")))),
+        Some("desktop") => setup().and_then(|()| build(release)).and_then(|()| {
+            run(&mut Command::new(
+                profile_dir(release).join("switchyard-desktop"),
+            ))
+        }),
         Some("test") => test(),
         other => Err(format!(
             "{}usage: cargo xtask <setup|build|ui|serve|desktop|test> [--release] [ARGS]",

@@ -32,11 +32,17 @@ fn main() -> std::process::ExitCode {
                 return std::process::ExitCode::SUCCESS;
             }
             let text = e.render().to_string();
-            eprintln!("{} (see switchyard-desktop --help)", text.lines().next().unwrap_or("error").trim_end());
+            eprintln!(
+                "{} (see switchyard-desktop --help)",
+                text.lines().next().unwrap_or("error").trim_end()
+            );
             return std::process::ExitCode::from(2);
         }
     };
-    tracing_subscriber::fmt().with_writer(std::io::stderr).with_target(false).init();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
     match run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
@@ -48,7 +54,8 @@ fn main() -> std::process::ExitCode {
 
 fn run(cli: DesktopCli) -> Result<(), String> {
     let settings = cli.fleet.settings()?;
-    let rt = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let rt = tokio::runtime::Runtime::new()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     tauri::async_runtime::set(rt.handle().clone());
     let running = {
         let _guard = rt.enter();

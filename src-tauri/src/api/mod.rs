@@ -16,7 +16,9 @@ use axum::{
 };
 use futures_util::stream::{self, Stream};
 use std::{convert::Infallible, path::PathBuf, time::Duration};
-use switchyard_core::api::{ApiError, AuditedResponse, FleetEvent, HealthzResponse, InjectFaultRequest};
+use switchyard_core::api::{
+    ApiError, AuditedResponse, FleetEvent, HealthzResponse, InjectFaultRequest,
+};
 use tokio::sync::broadcast::error::RecvError;
 
 pub use openapi::{openapi_document, ROUTES};
@@ -31,7 +33,12 @@ pub fn router(engine: Engine, ui_dir: Option<PathBuf>) -> Router {
         .route("/events", get(events))
         .route("/openapi.json", get(|| async { Json(openapi_document()) }))
         .route("/sim/faults", post(inject_fault).delete(clear_faults))
-        .fallback(|| async { error(StatusCode::NOT_FOUND, "no such API route; see /api/v1/openapi.json") });
+        .fallback(|| async {
+            error(
+                StatusCode::NOT_FOUND,
+                "no such API route; see /api/v1/openapi.json",
+            )
+        });
     let app = Router::new()
         .route("/healthz", get(healthz))
         .nest(switchyard_core::api::API_PREFIX, api)
@@ -39,9 +46,14 @@ pub fn router(engine: Engine, ui_dir: Option<PathBuf>) -> Router {
     match ui_dir {
         Some(dir) => {
             let index = dir.join("index.html");
-            app.fallback_service(tower_http::services::ServeDir::new(dir).fallback(tower_http::services::ServeFile::new(index)))
+            app.fallback_service(
+                tower_http::services::ServeDir::new(dir)
+                    .fallback(tower_http::services::ServeFile::new(index)),
+            )
         }
-        None => app.fallback(|| async { (StatusCode::NOT_FOUND, axum::response::Html(UI_MISSING)) }),
+        None => {
+            app.fallback(|| async { (StatusCode::NOT_FOUND, axum::response::Html(UI_MISSING)) })
+        }
     }
 }
 
@@ -65,7 +77,10 @@ fn bad_json(e: JsonRejection) -> Response {
 }
 
 async fn healthz() -> Json<HealthzResponse> {
-    Json(HealthzResponse { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() })
+    Json(HealthzResponse {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
 }
 
 async fn regions(State(engine): State<Engine>) -> Response {
@@ -73,34 +88,59 @@ async fn regions(State(engine): State<Engine>) -> Response {
 }
 
 fn sse_event(ev: &FleetEvent) -> Event {
-    Event::default().event(ev.name()).json_data(ev).expect("events serialise")
+    Event::default()
+        .event(ev.name())
+        .json_data(ev)
+        .expect("events serialise")
 }
 
 /// The current state first, then every change. A client that falls behind is sent the current
 /// state again rather than the changes it missed.
-async fn events(State(engine): State<Engine>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+async fn events(
+    State(engine): State<Engine>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let rx = engine.subscribe();
     let first = FleetEvent::Regions(engine.regions_response());
     let initial = stream::once(async move { Ok(sse_event(&first)) });
-    let changes = stream::unfold((rx, engine), |(mut rx, engine)| async move {
-        let ev = match rx.recv().await {
-            Ok(ev) => ev,
-            Err(RecvError::Lagged(_)) => FleetEvent::Regions(engine.regions_response()),
-            Err(RecvError::Closed) => return None,
-        };
-        Some((Ok(sse_event(&ev)), (rx, engine)))
-    });
-    Sse::new(futures_util::StreamExt::chain(initial, changes)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    // The stream ends when the server shuts down, so that a graceful shutdown does not wait
+    // for every open console to close its tab.
+    let closed = Box::pin(engine.closed());
+    let changes = stream::unfold(
+        (rx, engine, closed),
+        |(mut rx, engine, mut closed)| async move {
+            let ev = tokio::select! {
+                r = rx.recv() => match r {
+                    Ok(ev) => ev,
+                    Err(RecvError::Lagged(_)) => FleetEvent::Regions(engine.regions_response()),
+                    Err(RecvError::Closed) => return None,
+                },
+                () = &mut closed => return None,
+            };
+            Some((Ok(sse_event(&ev)), (rx, engine, closed)))
+        },
+    );
+    Sse::new(futures_util::StreamExt::chain(initial, changes))
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
-async fn inject_fault(State(engine): State<Engine>, body: Result<Json<InjectFaultRequest>, JsonRejection>) -> Response {
+async fn inject_fault(
+    State(engine): State<Engine>,
+    body: Result<Json<InjectFaultRequest>, JsonRejection>,
+) -> Response {
     let Json(req) = match body {
         Ok(b) => b,
         Err(e) => return bad_json(e),
     };
     let what = format!("{} {} in {}", req.fault.kind, "injected", req.fault.region);
     match engine.inject_fault(ANONYMOUS, &req.reason, req.fault).await {
-        Ok(id) => (StatusCode::CREATED, Json(AuditedResponse { audit_id: id, message: what })).into_response(),
+        Ok(id) => (
+            StatusCode::CREATED,
+            Json(AuditedResponse {
+                audit_id: id,
+                message: what,
+            }),
+        )
+            .into_response(),
         Err(e) => action_error(e),
     }
 }
@@ -111,13 +151,20 @@ struct ClearFaults {
     reason: String,
 }
 
-async fn clear_faults(State(engine): State<Engine>, body: Result<Json<ClearFaults>, JsonRejection>) -> Response {
+async fn clear_faults(
+    State(engine): State<Engine>,
+    body: Result<Json<ClearFaults>, JsonRejection>,
+) -> Response {
     let Json(req) = match body {
         Ok(b) => b,
         Err(e) => return bad_json(e),
     };
     match engine.clear_faults(ANONYMOUS, &req.reason).await {
-        Ok((id, n)) => Json(AuditedResponse { audit_id: id, message: format!("{n} fault(s) ended") }).into_response(),
+        Ok((id, n)) => Json(AuditedResponse {
+            audit_id: id,
+            message: format!("{n} fault(s) ended"),
+        })
+        .into_response(),
         Err(e) => action_error(e),
     }
 }

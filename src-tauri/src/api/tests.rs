@@ -10,20 +10,44 @@ use switchyard_core::api::RegionsResponse;
 use tower::ServiceExt;
 
 fn setup(ui: Option<PathBuf>) -> (Router, Engine, SimSource) {
-    let sim = SimSource::new(SimFleet::new(SimConfig { devices: 500, gateways: 4, ..SimConfig::default() }, 5_000)).fail_fast();
-    let engine = Engine::new(EngineConfig::default(), Arc::new(sim.clone()), Some(Arc::new(sim.clone())), Store::in_memory());
+    let sim = SimSource::new(SimFleet::new(
+        SimConfig {
+            devices: 500,
+            gateways: 4,
+            ..SimConfig::default()
+        },
+        5_000,
+    ))
+    .fail_fast();
+    let engine = Engine::new(
+        EngineConfig::default(),
+        Arc::new(sim.clone()),
+        Some(Arc::new(sim.clone())),
+        Store::in_memory(),
+    );
     (router(engine.clone(), ui), engine, sim)
 }
 
-async fn call(app: &Router, method: &str, uri: &str, body: Option<&str>) -> (StatusCode, String, String) {
+async fn call(
+    app: &Router,
+    method: &str,
+    uri: &str,
+    body: Option<&str>,
+) -> (StatusCode, String, String) {
     let mut req = Request::builder().method(method).uri(uri);
     if body.is_some() {
         req = req.header(header::CONTENT_TYPE, "application/json");
     }
-    let req = req.body(body.map_or_else(Body::empty, |b| Body::from(b.to_string()))).unwrap();
+    let req = req
+        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
+        .unwrap();
     let resp = app.clone().oneshot(req).await.unwrap();
     let status = resp.status();
-    let ctype = resp.headers().get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    let ctype = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
     let bytes = resp.into_body().collect().await.unwrap().to_bytes();
     (status, ctype, String::from_utf8(bytes.to_vec()).unwrap())
 }
@@ -45,9 +69,18 @@ async fn regions_carry_roles_figures_and_ages() {
     let r: RegionsResponse = serde_json::from_str(&body).unwrap();
     assert_eq!(r.regions.len(), 3);
     let active = &r.regions[0];
-    assert_eq!((active.id.as_str(), active.online, active.observed_at), ("us-east-1", 500, Some(5_000)));
-    assert!(r.server_time > 1_600_000_000_000, "server time is the wall clock");
-    assert_eq!(r.regions[1].observed_at, None, "a region not yet polled has no age");
+    assert_eq!(
+        (active.id.as_str(), active.online, active.observed_at),
+        ("us-east-1", 500, Some(5_000))
+    );
+    assert!(
+        r.server_time > 1_600_000_000_000,
+        "server time is the wall clock"
+    );
+    assert_eq!(
+        r.regions[1].observed_at, None,
+        "a region not yet polled has no age"
+    );
 }
 
 #[tokio::test]
@@ -58,14 +91,27 @@ async fn events_start_with_the_current_state_then_follow_changes() {
     assert_eq!(resp.headers()[header::CONTENT_TYPE], "text/event-stream");
     let mut body = resp.into_body();
     let mut next = async || {
-        let frame = tokio::time::timeout(Duration::from_secs(5), body.frame()).await.expect("a frame").unwrap().unwrap();
+        let frame = tokio::time::timeout(Duration::from_secs(5), body.frame())
+            .await
+            .expect("a frame")
+            .unwrap()
+            .unwrap();
         String::from_utf8(frame.into_data().unwrap().to_vec()).unwrap()
     };
     let first = next().await;
-    assert!(first.starts_with("event: regions\ndata: {\"type\":\"regions\",\"version\":1,"), "{first}");
+    assert!(
+        first.starts_with("event: regions\ndata: {\"type\":\"regions\",\"version\":1,"),
+        "{first}"
+    );
     engine.poll_once("eu-west-1").await;
     let second = next().await;
     assert!(second.contains("\"version\":2"), "{second}");
+    // At shutdown the stream ends, so a graceful shutdown need not wait for open consoles.
+    engine.shutdown();
+    let end = tokio::time::timeout(Duration::from_secs(5), body.frame())
+        .await
+        .expect("the stream ends at shutdown");
+    assert!(end.is_none(), "no more frames after shutdown");
 }
 
 #[tokio::test]
@@ -78,9 +124,18 @@ async fn a_fault_can_be_injected_and_cleared() {
     assert_eq!(resp.message, "outage injected in eu-west-1");
     assert!(engine.store().audit_entry(resp.audit_id).unwrap().is_some());
     engine.poll_once("eu-west-1").await;
-    assert_eq!(engine.snapshot().regions[1].health.status, switchyard_core::HealthStatus::Unreachable);
+    assert_eq!(
+        engine.snapshot().regions[1].health.status,
+        switchyard_core::HealthStatus::Unreachable
+    );
 
-    let (s, _, body) = call(&app, "DELETE", "/api/v1/sim/faults", Some(r#"{"reason":"over"}"#)).await;
+    let (s, _, body) = call(
+        &app,
+        "DELETE",
+        "/api/v1/sim/faults",
+        Some(r#"{"reason":"over"}"#),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{body}");
     assert!(body.contains("1 fault(s) ended"));
     assert_eq!(sim.with(|f| f.fault_in(1)), None);
@@ -90,10 +145,26 @@ async fn a_fault_can_be_injected_and_cleared() {
 async fn bad_requests_get_a_4xx_that_names_the_problem_and_change_nothing() {
     let (app, _, sim) = setup(None);
     let cases = [
-        (r#"{"fault":{"region":"eu-west-1","kind":"outage"},"reason":"x","extra":1}"#, StatusCode::UNPROCESSABLE_ENTITY, "unknown field `extra`"),
-        (r#"{"fault":{"region":"eu-west-1","kind":"flood"},"reason":"x"}"#, StatusCode::UNPROCESSABLE_ENTITY, "unknown variant `flood`"),
-        (r#"{"fault":{"region":"us-west-2","kind":"outage"},"reason":"x"}"#, StatusCode::UNPROCESSABLE_ENTITY, "us-west-2 is not part of the simulated fleet"),
-        (r#"{"fault":{"region":"eu-west-1","kind":"outage"},"reason":""}"#, StatusCode::UNPROCESSABLE_ENTITY, "a reason is required"),
+        (
+            r#"{"fault":{"region":"eu-west-1","kind":"outage"},"reason":"x","extra":1}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown field `extra`",
+        ),
+        (
+            r#"{"fault":{"region":"eu-west-1","kind":"flood"},"reason":"x"}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown variant `flood`",
+        ),
+        (
+            r#"{"fault":{"region":"us-west-2","kind":"outage"},"reason":"x"}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "us-west-2 is not part of the simulated fleet",
+        ),
+        (
+            r#"{"fault":{"region":"eu-west-1","kind":"outage"},"reason":""}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a reason is required",
+        ),
         (r#"{"fault":"#, StatusCode::BAD_REQUEST, "EOF"),
     ];
     for (body, status, needle) in cases {
@@ -103,7 +174,11 @@ async fn bad_requests_get_a_4xx_that_names_the_problem_and_change_nothing() {
         let err: ApiError = serde_json::from_str(&text).unwrap();
         assert!(err.error.contains(needle), "{body} -> {}", err.error);
     }
-    assert_eq!(sim.with(|f| (0..3).filter_map(|r| f.fault_in(r)).count()), 0, "nothing was injected");
+    assert_eq!(
+        sim.with(|f| (0..3).filter_map(|r| f.fault_in(r)).count()),
+        0,
+        "nothing was injected"
+    );
     let (s, _, text) = call(&app, "GET", "/api/v1/nothing-here", None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(text.contains("no such API route"));
@@ -114,16 +189,31 @@ async fn every_route_is_documented_and_answers() {
     let (app, _, _) = setup(None);
     let doc = openapi_document();
     for (method, path) in ROUTES {
-        assert!(doc["paths"][path][method].is_object(), "{method} {path} is not in the OpenAPI document");
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} is not in the OpenAPI document"
+        );
         if *method == "get" && *path != "/api/v1/events" {
             let (s, _, _) = call(&app, "GET", path, None).await;
             assert_eq!(s, StatusCode::OK, "GET {path}");
         }
     }
-    let documented: usize = doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
-    assert_eq!(documented, ROUTES.len(), "the document lists a route the server does not have");
+    let documented: usize = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|p| p.as_object().unwrap().len())
+        .sum();
+    assert_eq!(
+        documented,
+        ROUTES.len(),
+        "the document lists a route the server does not have"
+    );
     let (_, _, served) = call(&app, "GET", "/api/v1/openapi.json", None).await;
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&served).unwrap(), doc);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&served).unwrap(),
+        doc
+    );
 }
 
 #[tokio::test]
@@ -133,12 +223,18 @@ async fn the_ui_is_served_from_root_with_the_index_as_fallback() {
     std::fs::write(dir.path().join("ui_bg.wasm"), b"\0asm").unwrap();
     let (app, _, _) = setup(Some(dir.path().to_path_buf()));
     let (s, ct, body) = call(&app, "GET", "/", None).await;
-    assert_eq!((s, body.as_str()), (StatusCode::OK, "<html>switchyard ui</html>"));
+    assert_eq!(
+        (s, body.as_str()),
+        (StatusCode::OK, "<html>switchyard ui</html>")
+    );
     assert!(ct.starts_with("text/html"));
     let (_, ct, _) = call(&app, "GET", "/ui_bg.wasm", None).await;
     assert_eq!(ct, "application/wasm");
     let (s, _, body) = call(&app, "GET", "/devices/some-deep-link", None).await;
-    assert_eq!((s, body.as_str()), (StatusCode::OK, "<html>switchyard ui</html>"));
+    assert_eq!(
+        (s, body.as_str()),
+        (StatusCode::OK, "<html>switchyard ui</html>")
+    );
 }
 
 #[tokio::test]

@@ -18,7 +18,8 @@ use switchyard_core::{
     fault::FaultSpec,
     health::{assess, Thresholds},
     regions::display_name,
-    BacklogTotals, FleetSnapshot, Health, HealthStatus, RegionObservation, RegionSummary, SourceKind,
+    BacklogTotals, FleetSnapshot, Health, HealthStatus, RegionObservation, RegionSummary,
+    SourceKind,
 };
 use tokio::sync::broadcast;
 
@@ -48,6 +49,8 @@ struct Inner {
     store: Store,
     state: RwLock<FleetSnapshot>,
     events: broadcast::Sender<FleetEvent>,
+    /// Turns true once when the process is shutting down, so long-lived streams can end.
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 /// A cheap handle on the running engine; clone it freely.
@@ -89,9 +92,24 @@ impl Engine {
                 poll_interval_ms: interval_ms,
             })
             .collect();
-        let state = FleetSnapshot { version: 1, source: source.kind(), regions };
+        let state = FleetSnapshot {
+            version: 1,
+            source: source.kind(),
+            regions,
+        };
         let (events, _) = broadcast::channel(64);
-        Engine { inner: Arc::new(Inner { cfg, source, injector, store, state: RwLock::new(state), events }) }
+        let closing = tokio::sync::watch::Sender::new(false);
+        Engine {
+            inner: Arc::new(Inner {
+                cfg,
+                source,
+                injector,
+                store,
+                state: RwLock::new(state),
+                events,
+                closing,
+            }),
+        }
     }
 
     pub fn config(&self) -> &EngineConfig {
@@ -107,7 +125,11 @@ impl Engine {
     }
 
     pub fn snapshot(&self) -> FleetSnapshot {
-        self.inner.state.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.inner
+            .state
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     pub fn regions_response(&self) -> RegionsResponse {
@@ -118,6 +140,19 @@ impl Engine {
     /// `RecvError::Lagged` and should re-read the snapshot.
     pub fn subscribe(&self) -> broadcast::Receiver<FleetEvent> {
         self.inner.events.subscribe()
+    }
+
+    /// Tells long-lived subscribers (event streams) to finish: the process is stopping.
+    pub fn shutdown(&self) {
+        self.inner.closing.send_replace(true);
+    }
+
+    /// Resolves once [`Engine::shutdown`] has been called.
+    pub fn closed(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut rx = self.inner.closing.subscribe();
+        async move {
+            let _ = rx.wait_for(|closing| *closing).await;
+        }
     }
 
     /// Starts one poller per region on the current tokio runtime. They run until the runtime
@@ -142,13 +177,24 @@ impl Engine {
         let timeout = self.inner.cfg.poll_timeout;
         let result = match tokio::time::timeout(timeout, self.inner.source.observe(region)).await {
             Ok(r) => r,
-            Err(_) => Err(SourceError(format!("no answer within {} ms", timeout.as_millis()))),
+            Err(_) => Err(SourceError(format!(
+                "no answer within {} ms",
+                timeout.as_millis()
+            ))),
         };
-        let health = assess(result.as_ref().map_err(|e| e.0.as_str()), &self.inner.cfg.thresholds);
+        let health = assess(
+            result.as_ref().map_err(|e| e.0.as_str()),
+            &self.inner.cfg.thresholds,
+        );
         if let Ok(obs) = &result {
             let obs = obs.clone();
             let status = status_name(health.status);
-            if let Err(e) = self.inner.store.run(move |s| s.record_sample(&obs, status)).await {
+            if let Err(e) = self
+                .inner
+                .store
+                .run(move |s| s.record_sample(&obs, status))
+                .await
+            {
                 tracing::warn!(region, "could not store a sample: {e}");
             }
         }
@@ -177,7 +223,12 @@ impl Engine {
     }
 
     /// Injects a fault into the simulated fleet, audited before and after.
-    pub async fn inject_fault(&self, actor: &str, reason: &str, fault: FaultSpec) -> Result<i64, ActionError> {
+    pub async fn inject_fault(
+        &self,
+        actor: &str,
+        reason: &str,
+        fault: FaultSpec,
+    ) -> Result<i64, ActionError> {
         let injector = self.inner.injector.clone().ok_or_else(|| {
             ActionError::Rejected("faults can only be injected into the simulated fleet".into())
         })?;
@@ -190,7 +241,9 @@ impl Engine {
         let id = self
             .inner
             .store
-            .run(move |s| s.audit_begin(now_ms(), &actor, "sim.inject_fault", &reason_owned, &detail))
+            .run(move |s| {
+                s.audit_begin(now_ms(), &actor, "sim.inject_fault", &reason_owned, &detail)
+            })
             .await
             .map_err(|e| ActionError::Failed(e.0))?;
         let outcome = injector.inject(fault);
@@ -208,7 +261,11 @@ impl Engine {
 
     /// Ends every injected fault, audited before and after. Returns the audit id and how many
     /// faults were ended.
-    pub async fn clear_faults(&self, actor: &str, reason: &str) -> Result<(i64, usize), ActionError> {
+    pub async fn clear_faults(
+        &self,
+        actor: &str,
+        reason: &str,
+    ) -> Result<(i64, usize), ActionError> {
         let injector = self.inner.injector.clone().ok_or_else(|| {
             ActionError::Rejected("faults can only be injected into the simulated fleet".into())
         })?;

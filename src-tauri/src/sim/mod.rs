@@ -41,7 +41,11 @@ impl Default for SimConfig {
     fn default() -> Self {
         SimConfig {
             seed: 1,
-            regions: vec!["us-east-1".into(), "eu-west-1".into(), "ap-southeast-2".into()],
+            regions: vec![
+                "us-east-1".into(),
+                "eu-west-1".into(),
+                "ap-southeast-2".into(),
+            ],
             devices: 5_000,
             gateways: 40,
             faults: vec![],
@@ -67,8 +71,17 @@ const DRAIN_FACTOR: u64 = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum DeviceState {
-    Online { region: u8, since_s: u64 },
-    Offline { region: u8, since_s: u64, reason: DisconnectReason, retry_at_s: u64, attempt: u8 },
+    Online {
+        region: u8,
+        since_s: u64,
+    },
+    Offline {
+        region: u8,
+        since_s: u64,
+        reason: DisconnectReason,
+        retry_at_s: u64,
+        attempt: u8,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -118,7 +131,13 @@ impl SimFleet {
     pub fn new(cfg: SimConfig, start_ms: UnixMs) -> Self {
         assert!(!cfg.regions.is_empty() && cfg.regions.len() <= u8::MAX as usize);
         let mut rng = Rng::new(cfg.seed);
-        let devices = vec![DeviceState::Online { region: 0, since_s: 0 }; cfg.devices];
+        let devices = vec![
+            DeviceState::Online {
+                region: 0,
+                since_s: 0
+            };
+            cfg.devices
+        ];
         let gateways = (0..cfg.gateways)
             .map(|_| {
                 let rate = rng.range(5, 50);
@@ -139,7 +158,17 @@ impl SimFleet {
             .collect();
         let counters = vec![Counters::default(); cfg.regions.len()];
         let faults = cfg.faults.clone();
-        SimFleet { cfg, rng, t: 0, start_ms, active: 0, devices, gateways, faults, counters }
+        SimFleet {
+            cfg,
+            rng,
+            t: 0,
+            start_ms,
+            active: 0,
+            devices,
+            gateways,
+            faults,
+            counters,
+        }
     }
 
     pub fn config(&self) -> &SimConfig {
@@ -159,7 +188,11 @@ impl SimFleet {
     }
 
     fn region_index(&self, region: &str) -> Option<u8> {
-        self.cfg.regions.iter().position(|r| r == region).map(|i| i as u8)
+        self.cfg
+            .regions
+            .iter()
+            .position(|r| r == region)
+            .map(|i| i as u8)
     }
 
     /// Points the device domain at `region` (what a failover's traffic switch does).
@@ -174,7 +207,10 @@ impl SimFleet {
     pub fn inject(&mut self, mut fault: FaultSpec) -> Result<(), String> {
         fault.validate()?;
         if self.region_index(&fault.region).is_none() {
-            return Err(format!("region {} is not part of the simulated fleet", fault.region));
+            return Err(format!(
+                "region {} is not part of the simulated fleet",
+                fault.region
+            ));
         }
         fault.start_secs += self.t;
         self.faults.push(fault);
@@ -183,7 +219,11 @@ impl SimFleet {
 
     /// Ends all faults, in force or pending; returns how many there were.
     pub fn clear_faults(&mut self) -> usize {
-        let n = self.faults.iter().filter(|f| f.duration_secs.is_none_or(|d| f.start_secs + d > self.t)).count();
+        let n = self
+            .faults
+            .iter()
+            .filter(|f| f.duration_secs.is_none_or(|d| f.start_secs + d > self.t))
+            .count();
         self.faults.clear();
         n
     }
@@ -215,7 +255,10 @@ impl SimFleet {
             None => true,
         };
         if ok {
-            DeviceState::Online { region: target, since_s: self.t }
+            DeviceState::Online {
+                region: target,
+                since_s: self.t,
+            }
         } else {
             self.counters[target as usize].connect_errors += 1;
             let attempt = attempt.saturating_add(1);
@@ -224,15 +267,22 @@ impl SimFleet {
                 Some(FaultKind::Degraded) => DisconnectReason::ServerError,
                 _ => DisconnectReason::ConnectionLost,
             };
-            DeviceState::Offline { region: from_region, since_s, reason, retry_at_s, attempt }
+            DeviceState::Offline {
+                region: from_region,
+                since_s,
+                reason,
+                retry_at_s,
+                attempt,
+            }
         }
     }
 
     /// Advances the simulation by one second.
     pub fn step(&mut self) {
         self.t += 1;
-        let faults: Vec<Option<FaultKind>> =
-            (0..self.cfg.regions.len() as u8).map(|r| self.fault_in(r)).collect();
+        let faults: Vec<Option<FaultKind>> = (0..self.cfg.regions.len() as u8)
+            .map(|r| self.fault_in(r))
+            .collect();
         for i in 0..self.devices.len() {
             let next = match self.devices[i] {
                 DeviceState::Online { region, since_s } => {
@@ -250,7 +300,13 @@ impl SimFleet {
                     match drop {
                         Some(reason) => {
                             let retry_at_s = self.t + self.backoff(0);
-                            DeviceState::Offline { region, since_s: self.t, reason, retry_at_s, attempt: 0 }
+                            DeviceState::Offline {
+                                region,
+                                since_s: self.t,
+                                reason,
+                                retry_at_s,
+                                attempt: 0,
+                            }
                         }
                         None => {
                             if (i as u64 + self.t) % DEVICE_PUBLISH_EVERY_S == 0 {
@@ -266,11 +322,23 @@ impl SimFleet {
                         }
                     }
                 }
-                DeviceState::Offline { region, since_s, reason, retry_at_s, attempt } => {
+                DeviceState::Offline {
+                    region,
+                    since_s,
+                    reason,
+                    retry_at_s,
+                    attempt,
+                } => {
                     if retry_at_s <= self.t {
                         self.try_connect(region, attempt, since_s)
                     } else {
-                        DeviceState::Offline { region, since_s, reason, retry_at_s, attempt }
+                        DeviceState::Offline {
+                            region,
+                            since_s,
+                            reason,
+                            retry_at_s,
+                            attempt,
+                        }
                     }
                 }
             };
@@ -324,7 +392,9 @@ impl SimFleet {
                 let mut budget = gw.rate * DRAIN_FACTOR;
                 let mut sent = 0;
                 while budget > 0 {
-                    let Some(front) = gw.buffer.front_mut() else { break };
+                    let Some(front) = gw.buffer.front_mut() else {
+                        break;
+                    };
                     let n = front.1.min(budget);
                     front.1 -= n;
                     budget -= n;
@@ -351,11 +421,15 @@ impl SimFleet {
 
     /// What a poll of `region` sees now; resets that region's interval counters.
     pub fn observe(&mut self, region: &str) -> Result<RegionObservation, SourceError> {
-        let r = self
-            .region_index(region)
-            .ok_or_else(|| SourceError(format!("region {region} is not part of the simulated fleet")))?;
+        let r = self.region_index(region).ok_or_else(|| {
+            SourceError(format!(
+                "region {region} is not part of the simulated fleet"
+            ))
+        })?;
         if self.fault_in(r) == Some(FaultKind::Outage) {
-            return Err(SourceError(format!("{region} endpoints are not answering (simulated outage)")));
+            return Err(SourceError(format!(
+                "{region} endpoints are not answering (simulated outage)"
+            )));
         }
         let (mut online, mut offline) = (0, 0);
         for d in &self.devices {
@@ -404,13 +478,21 @@ impl SimFleet {
 
     /// How many devices are online, in any region.
     pub fn online_total(&self) -> usize {
-        self.devices.iter().filter(|d| matches!(d, DeviceState::Online { .. })).count()
+        self.devices
+            .iter()
+            .filter(|d| matches!(d, DeviceState::Online { .. }))
+            .count()
     }
 
     /// How many devices are online in `region`.
     pub fn online_in(&self, region: &str) -> usize {
-        let Some(r) = self.region_index(region) else { return 0 };
-        self.devices.iter().filter(|d| matches!(d, DeviceState::Online { region, .. } if *region == r)).count()
+        let Some(r) = self.region_index(region) else {
+            return 0;
+        };
+        self.devices
+            .iter()
+            .filter(|d| matches!(d, DeviceState::Online { region, .. } if *region == r))
+            .count()
     }
 }
 
@@ -426,7 +508,10 @@ pub struct SimSource {
 
 impl SimSource {
     pub fn new(fleet: SimFleet) -> Self {
-        SimSource { fleet: Arc::new(Mutex::new(fleet)), hang_on_outage: true }
+        SimSource {
+            fleet: Arc::new(Mutex::new(fleet)),
+            hang_on_outage: true,
+        }
     }
 
     /// Fail polls of a region in outage at once rather than hanging.
@@ -463,15 +548,30 @@ impl FleetSource for SimSource {
             f.config()
                 .regions
                 .iter()
-                .map(|r| (r.clone(), if *r == active { RegionRole::Active } else { RegionRole::Standby }))
+                .map(|r| {
+                    (
+                        r.clone(),
+                        if *r == active {
+                            RegionRole::Active
+                        } else {
+                            RegionRole::Standby
+                        },
+                    )
+                })
                 .collect()
         })
     }
 
-    fn observe<'a>(&'a self, region: &'a str) -> BoxFuture<'a, Result<RegionObservation, SourceError>> {
+    fn observe<'a>(
+        &'a self,
+        region: &'a str,
+    ) -> BoxFuture<'a, Result<RegionObservation, SourceError>> {
         Box::pin(async move {
             let result = self.with(|f| f.observe(region));
-            if self.hang_on_outage && result.is_err() && self.with(|f| f.region_index(region).is_some()) {
+            if self.hang_on_outage
+                && result.is_err()
+                && self.with(|f| f.region_index(region).is_some())
+            {
                 // A dead region does not say so: it just never answers.
                 std::future::pending::<()>().await;
             }

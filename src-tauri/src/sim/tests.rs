@@ -1,7 +1,12 @@
 use super::*;
 
 fn small(seed: u64) -> SimConfig {
-    SimConfig { seed, devices: 2_000, gateways: 10, ..SimConfig::default() }
+    SimConfig {
+        seed,
+        devices: 2_000,
+        gateways: 10,
+        ..SimConfig::default()
+    }
 }
 
 fn run(f: &mut SimFleet, secs: u64) {
@@ -11,7 +16,12 @@ fn run(f: &mut SimFleet, secs: u64) {
 }
 
 fn outage(region: &str, start: u64, duration: u64) -> FaultSpec {
-    FaultSpec { region: region.into(), kind: FaultKind::Outage, start_secs: start, duration_secs: Some(duration) }
+    FaultSpec {
+        region: region.into(),
+        kind: FaultKind::Outage,
+        start_secs: start,
+        duration_secs: Some(duration),
+    }
 }
 
 #[test]
@@ -27,7 +37,13 @@ fn starts_with_everyone_online_in_the_active_region() {
 #[test]
 fn a_seed_replays_exactly_and_another_seed_differs() {
     let trace = |seed| {
-        let mut f = SimFleet::new(SimConfig { faults: vec![outage("us-east-1", 10, 30)], ..small(seed) }, 0);
+        let mut f = SimFleet::new(
+            SimConfig {
+                faults: vec![outage("us-east-1", 10, 30)],
+                ..small(seed)
+            },
+            0,
+        );
         (0..120)
             .map(|_| {
                 f.step();
@@ -42,11 +58,24 @@ fn a_seed_replays_exactly_and_another_seed_differs() {
 
 #[test]
 fn an_outage_disconnects_the_region_and_its_polls_fail() {
-    let mut f = SimFleet::new(SimConfig { faults: vec![outage("us-east-1", 5, 60)], ..small(1) }, 0);
+    let mut f = SimFleet::new(
+        SimConfig {
+            faults: vec![outage("us-east-1", 5, 60)],
+            ..small(1)
+        },
+        0,
+    );
     run(&mut f, 4);
-    assert!(f.online_total() > 1_990, "before the outage nearly everyone is online");
+    assert!(
+        f.online_total() > 1_990,
+        "before the outage nearly everyone is online"
+    );
     run(&mut f, 2);
-    assert_eq!(f.online_total(), 0, "the active region is down and nothing else is active");
+    assert_eq!(
+        f.online_total(),
+        0,
+        "the active region is down and nothing else is active"
+    );
     let err = f.observe("us-east-1").unwrap_err();
     assert!(err.0.contains("not answering"), "{err}");
     assert!(f.observe("eu-west-1").is_ok(), "other regions still answer");
@@ -54,7 +83,13 @@ fn an_outage_disconnects_the_region_and_its_polls_fail() {
 
 #[test]
 fn devices_come_back_with_jittered_backoff_after_the_outage() {
-    let mut f = SimFleet::new(SimConfig { faults: vec![outage("us-east-1", 1, 30)], ..small(3) }, 0);
+    let mut f = SimFleet::new(
+        SimConfig {
+            faults: vec![outage("us-east-1", 1, 30)],
+            ..small(3)
+        },
+        0,
+    );
     run(&mut f, 30);
     assert_eq!(f.online_total(), 0, "the outage lasts until t = 31");
     // Backoff spreads the returns over time instead of one thundering herd.
@@ -63,9 +98,20 @@ fn devices_come_back_with_jittered_backoff_after_the_outage() {
         f.step();
         back.push(f.online_total());
     }
-    assert!(back[0] < 2_000, "not everyone is back in the first second: {}", back[0]);
-    assert!(back.windows(2).filter(|w| w[1] > w[0]).count() > 5, "returns spread over many seconds");
-    assert!(back[119] > 1_990, "nearly everyone is back within two minutes: {}", back[119]);
+    assert!(
+        back[0] < 2_000,
+        "not everyone is back in the first second: {}",
+        back[0]
+    );
+    assert!(
+        back.windows(2).filter(|w| w[1] > w[0]).count() > 5,
+        "returns spread over many seconds"
+    );
+    assert!(
+        back[119] > 1_990,
+        "nearly everyone is back within two minutes: {}",
+        back[119]
+    );
 }
 
 #[test]
@@ -74,48 +120,96 @@ fn devices_follow_the_active_region_after_a_failover() {
     run(&mut f, 5);
     f.set_active("eu-west-1").unwrap();
     run(&mut f, 120);
-    assert!(f.online_in("eu-west-1") > 1_990, "{}", f.online_in("eu-west-1"));
+    assert!(
+        f.online_in("eu-west-1") > 1_990,
+        "{}",
+        f.online_in("eu-west-1")
+    );
     assert!(f.online_in("us-east-1") < 10);
-    assert!(f.set_active("mars-north-1").unwrap_err().contains("not part of the simulated fleet"));
+    assert!(f
+        .set_active("mars-north-1")
+        .unwrap_err()
+        .contains("not part of the simulated fleet"));
 }
 
 #[test]
 fn gateways_buffer_while_disconnected_drain_afterwards_and_drop_when_full() {
-    let mut f = SimFleet::new(SimConfig { faults: vec![outage("us-east-1", 1, 600)], ..small(9) }, 0);
+    let mut f = SimFleet::new(
+        SimConfig {
+            faults: vec![outage("us-east-1", 1, 600)],
+            ..small(9)
+        },
+        0,
+    );
     run(&mut f, 1);
     let before: u64 = f.gateways().iter().map(|g| g.backlog.messages).sum();
     run(&mut f, 60);
     let gws = f.gateways();
     let during: u64 = gws.iter().map(|g| g.backlog.messages).sum();
-    assert!(during > before + 1_000, "backlog grows while disconnected: {before} -> {during}");
+    assert!(
+        during > before + 1_000,
+        "backlog grows while disconnected: {before} -> {during}"
+    );
     assert!(gws.iter().all(|g| g.connected_region.is_none()));
-    assert!(gws.iter().all(|g| g.backlog.oldest_age_ms >= 59_000), "oldest message ages with the outage");
+    assert!(
+        gws.iter().all(|g| g.backlog.oldest_age_ms >= 59_000),
+        "oldest message ages with the outage"
+    );
 
     // Ten minutes of outage fills the smaller buffers (2..30 minutes of production).
     run(&mut f, 540);
     let gws = f.gateways();
-    let full: Vec<_> = gws.iter().filter(|g| g.backlog.messages == g.capacity_messages).collect();
+    let full: Vec<_> = gws
+        .iter()
+        .filter(|g| g.backlog.messages == g.capacity_messages)
+        .collect();
     assert!(!full.is_empty(), "some buffers are full");
-    assert!(full.iter().all(|g| g.backlog.dropped > 0), "a full buffer drops");
-    assert!(gws.iter().all(|g| g.backlog.messages <= g.capacity_messages));
+    assert!(
+        full.iter().all(|g| g.backlog.dropped > 0),
+        "a full buffer drops"
+    );
+    assert!(gws
+        .iter()
+        .all(|g| g.backlog.messages <= g.capacity_messages));
 
     // Back online: the buffers drain (at 3x production, so within 15 minutes at most).
     run(&mut f, 1 + 900);
     let gws = f.gateways();
-    assert!(gws.iter().all(|g| g.connected_region.as_deref() == Some("us-east-1")));
-    assert!(gws.iter().all(|g| g.backlog.messages == 0), "{:?}", gws.iter().map(|g| g.backlog.messages).collect::<Vec<_>>());
+    assert!(gws
+        .iter()
+        .all(|g| g.connected_region.as_deref() == Some("us-east-1")));
+    assert!(
+        gws.iter().all(|g| g.backlog.messages == 0),
+        "{:?}",
+        gws.iter().map(|g| g.backlog.messages).collect::<Vec<_>>()
+    );
 }
 
 #[test]
 fn degradation_shows_as_errors_not_as_an_outage() {
-    let degraded = FaultSpec { region: "us-east-1".into(), kind: FaultKind::Degraded, start_secs: 0, duration_secs: None };
-    let mut f = SimFleet::new(SimConfig { faults: vec![degraded], ..small(2) }, 0);
+    let degraded = FaultSpec {
+        region: "us-east-1".into(),
+        kind: FaultKind::Degraded,
+        start_secs: 0,
+        duration_secs: None,
+    };
+    let mut f = SimFleet::new(
+        SimConfig {
+            faults: vec![degraded],
+            ..small(2)
+        },
+        0,
+    );
     let _ = f.observe("us-east-1");
     run(&mut f, 30);
     let o = f.observe("us-east-1").unwrap();
     assert!(o.connect_errors > 0 && o.publish_errors > 0, "{o:?}");
     assert!(o.latency_ms >= 2_500);
-    assert!(o.online > 1_000, "most devices stay connected: {}", o.online);
+    assert!(
+        o.online > 1_000,
+        "most devices stay connected: {}",
+        o.online
+    );
     assert_eq!(f.clear_faults(), 1);
     assert_eq!(f.fault_in(0), None);
 }
@@ -129,12 +223,18 @@ fn injected_faults_count_from_now_and_are_checked() {
     run(&mut f, 5);
     assert_eq!(f.fault_in(1), Some(FaultKind::Outage));
     let err = f.inject(outage("us-west-2", 0, 10)).unwrap_err();
-    assert!(err.contains("us-west-2 is not part of the simulated fleet"), "{err}");
+    assert!(
+        err.contains("us-west-2 is not part of the simulated fleet"),
+        "{err}"
+    );
 }
 
 #[test]
 fn observation_time_follows_simulated_time() {
     let mut f = SimFleet::new(small(1), 1_700_000_000_000);
     run(&mut f, 7);
-    assert_eq!(f.observe("us-east-1").unwrap().observed_at, 1_700_000_007_000);
+    assert_eq!(
+        f.observe("us-east-1").unwrap().observed_at,
+        1_700_000_007_000
+    );
 }

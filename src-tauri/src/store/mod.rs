@@ -88,19 +88,29 @@ impl Store {
     /// Opens (creating if needed) the database in `dir`. The directory must exist or be
     /// creatable, and be writable; the error names the directory and what is wrong with it.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        let unusable = |why: String| StoreError(format!("data directory {} is not usable: {why}", dir.display()));
+        let unusable = |why: String| {
+            StoreError(format!(
+                "data directory {} is not usable: {why}",
+                dir.display()
+            ))
+        };
         match std::fs::metadata(dir) {
             Ok(m) if !m.is_dir() => return Err(unusable("it is not a directory".into())),
             Ok(m) if m.permissions().readonly() => return Err(unusable("it is read-only".into())),
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(dir).map_err(|e| unusable(format!("cannot create it ({e})")))?;
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| unusable(format!("cannot create it ({e})")))?;
             }
             Err(e) => return Err(unusable(e.to_string())),
         }
         let path = dir.join("switchyard.db");
-        let conn = Connection::open(&path).map_err(|e| unusable(format!("cannot open {} ({e})", path.display())))?;
-        let store = Store { conn: Arc::new(Mutex::new(conn)), path };
+        let conn = Connection::open(&path)
+            .map_err(|e| unusable(format!("cannot open {} ({e})", path.display())))?;
+        let store = Store {
+            conn: Arc::new(Mutex::new(conn)),
+            path,
+        };
         store.migrate().map_err(|e| unusable(e.0))?;
         Ok(store)
     }
@@ -108,10 +118,14 @@ impl Store {
     /// An in-memory database, for tests.
     pub fn in_memory() -> Store {
         let store = Store {
-            conn: Arc::new(Mutex::new(Connection::open_in_memory().expect("in-memory sqlite"))),
+            conn: Arc::new(Mutex::new(
+                Connection::open_in_memory().expect("in-memory sqlite"),
+            )),
             path: PathBuf::from(":memory:"),
         };
-        store.migrate().expect("migrations apply to an empty database");
+        store
+            .migrate()
+            .expect("migrations apply to an empty database");
         store
     }
 
@@ -196,7 +210,14 @@ impl Store {
 
     /// Journals the start of a state-changing action; returns its audit id. The row says
     /// "under way" (no result) until [`Store::audit_finish`] records how it ended.
-    pub fn audit_begin(&self, at: UnixMs, actor: &str, action: &str, reason: &str, detail: &str) -> Result<i64, StoreError> {
+    pub fn audit_begin(
+        &self,
+        at: UnixMs,
+        actor: &str,
+        action: &str,
+        reason: &str,
+        detail: &str,
+    ) -> Result<i64, StoreError> {
         let conn = self.lock();
         conn.execute(
             "INSERT INTO audit (at, actor, action, reason, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -213,7 +234,9 @@ impl Store {
         if n == 1 {
             Ok(())
         } else {
-            Err(StoreError(format!("audit entry {id} does not exist or is already finished")))
+            Err(StoreError(format!(
+                "audit entry {id} does not exist or is already finished"
+            )))
         }
     }
 
@@ -255,7 +278,13 @@ mod tests {
             connect_errors: 0,
             publish_in: 0,
             publish_errors: 0,
-            backlog: BacklogTotals { gateways: 1, messages: 9, bytes: 90, dropped: 0, oldest_age_ms: 0 },
+            backlog: BacklogTotals {
+                gateways: 1,
+                messages: 9,
+                bytes: 90,
+                dropped: 0,
+                oldest_age_ms: 0,
+            },
             latency_ms: 1,
         }
     }
@@ -265,25 +294,40 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let s = Store::open(dir.path()).unwrap();
-            s.record_sample(&obs("us-east-1", 1_000, 10), "healthy").unwrap();
-            s.record_sample(&obs("us-east-1", 2_000, 11), "degraded").unwrap();
-            s.record_sample(&obs("eu-west-1", 2_000, 0), "healthy").unwrap();
+            s.record_sample(&obs("us-east-1", 1_000, 10), "healthy")
+                .unwrap();
+            s.record_sample(&obs("us-east-1", 2_000, 11), "degraded")
+                .unwrap();
+            s.record_sample(&obs("eu-west-1", 2_000, 0), "healthy")
+                .unwrap();
         }
         let s = Store::open(dir.path()).unwrap();
         let got = s.samples("us-east-1", 1_500).unwrap();
         assert_eq!(got.len(), 1);
-        assert_eq!((got[0].online, got[0].health.as_str(), got[0].backlog_messages), (11, "degraded", 9));
+        assert_eq!(
+            (
+                got[0].online,
+                got[0].health.as_str(),
+                got[0].backlog_messages
+            ),
+            (11, "degraded", 9)
+        );
         assert_eq!(s.samples("us-east-1", 0).unwrap().len(), 2);
     }
 
     #[test]
     fn an_audit_entry_is_open_until_finished_and_finishes_once() {
         let s = Store::in_memory();
-        let id = s.audit_begin(5, "alice", "sim.inject_fault", "training", "{}").unwrap();
+        let id = s
+            .audit_begin(5, "alice", "sim.inject_fault", "training", "{}")
+            .unwrap();
         assert_eq!(s.audit_entry(id).unwrap().unwrap().result, None);
         s.audit_finish(id, 6, "ok").unwrap();
         let e = s.audit_entry(id).unwrap().unwrap();
-        assert_eq!((e.result.as_deref(), e.finished_at, e.actor.as_str()), (Some("ok"), Some(6), "alice"));
+        assert_eq!(
+            (e.result.as_deref(), e.finished_at, e.actor.as_str()),
+            (Some("ok"), Some(6), "alice")
+        );
         assert!(s.audit_finish(id, 7, "again").is_err());
     }
 
@@ -293,7 +337,10 @@ mod tests {
         let file = dir.path().join("plain-file");
         std::fs::write(&file, b"x").unwrap();
         let err = Store::open(&file).err().unwrap().0;
-        assert!(err.contains("plain-file is not usable: it is not a directory"), "{err}");
+        assert!(
+            err.contains("plain-file is not usable: it is not a directory"),
+            "{err}"
+        );
         let err = Store::open(&file.join("below")).err().unwrap().0;
         assert!(err.contains("plain-file/below is not usable"), "{err}");
     }

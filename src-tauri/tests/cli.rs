@@ -1,0 +1,184 @@
+//! The `switchyard` binary as an operator runs it: bad input gives one line naming the problem,
+//! a non-zero exit, and nothing written; good input serves the API and stops cleanly.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_switchyard");
+
+/// Runs the binary to completion; returns (exit code, stderr).
+fn run(args: &[&str]) -> (i32, String) {
+    let out = Command::new(BIN).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn assert_one_line_error(args: &[&str], needle: &str) {
+    let (code, stderr) = run(args);
+    assert_ne!(code, 0, "{args:?} should fail");
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "{args:?} printed more than one line:\n{stderr}"
+    );
+    assert!(
+        stderr.contains(needle),
+        "{args:?}: {stderr:?} does not mention {needle:?}"
+    );
+}
+
+#[test]
+fn bad_input_gets_one_line_a_nonzero_exit_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let data_arg = data.to_str().unwrap();
+    let listen = ["--listen", "127.0.0.1:0"];
+
+    assert_one_line_error(&["serve", "--frobnicate"], "'--frobnicate'");
+    assert_one_line_error(&["launch"], "'launch'");
+    assert_one_line_error(&["serve", "--devices", "lots"], "'lots'");
+
+    let bad_toml = tmp.path().join("bad.toml");
+    std::fs::write(&bad_toml, "[engine]\npoll_interval_secs = \"soon\"\n").unwrap();
+    let bad = bad_toml.to_str().unwrap();
+    assert_one_line_error(
+        &[
+            "serve",
+            "--config",
+            bad,
+            "--data-dir",
+            data_arg,
+            listen[0],
+            listen[1],
+        ],
+        &format!("config file {bad}, line 2"),
+    );
+    let unknown = tmp.path().join("unknown.toml");
+    std::fs::write(&unknown, "[simulation]\nregion = [\"us-east-1\"]\n").unwrap();
+    assert_one_line_error(
+        &[
+            "serve",
+            "--config",
+            unknown.to_str().unwrap(),
+            "--data-dir",
+            data_arg,
+        ],
+        "unknown field `region`",
+    );
+    assert!(!data.exists(), "a refused start wrote nothing");
+
+    let file = tmp.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    assert_one_line_error(
+        &[
+            "serve",
+            "--data-dir",
+            file.to_str().unwrap(),
+            listen[0],
+            listen[1],
+        ],
+        "is not usable: it is not a directory",
+    );
+}
+
+#[test]
+fn a_busy_port_is_named_and_nothing_is_written() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    assert_one_line_error(
+        &[
+            "serve",
+            "--listen",
+            &addr,
+            "--data-dir",
+            data.to_str().unwrap(),
+        ],
+        &format!("cannot listen on {addr}"),
+    );
+    assert!(!data.exists());
+}
+
+#[test]
+fn serves_the_api_then_stops_on_sigterm_even_with_a_console_open() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--devices",
+            "100",
+            "--poll-interval",
+            "1",
+            "--data-dir",
+        ])
+        .arg(tmp.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(
+        line.starts_with("Switchyard listening on http://127.0.0.1:"),
+        "{line}"
+    );
+    assert!(line.contains("100 devices"), "{line}");
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+
+    // An open event stream, as a console tab holds one.
+    let mut sse = std::net::TcpStream::connect(&addr).unwrap();
+    write!(sse, "GET /api/v1/events HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut buf = [0u8; 512];
+    let n = sse.read(&mut buf).unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).contains("text/event-stream"));
+    assert!(Path::new(&tmp.path().join("switchyard.db")).exists());
+
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let until = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > until {
+            child.kill().unwrap();
+            panic!("switchyard did not stop within 10 s of SIGTERM with an event stream open");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+}
+
+#[test]
+fn the_headless_server_links_no_webkit_or_gtk() {
+    let out = Command::new("ldd")
+        .arg(BIN)
+        .output()
+        .expect("ldd is available");
+    let libs = String::from_utf8_lossy(&out.stdout);
+    assert!(libs.contains("libc.so"), "ldd listed the libraries: {libs}");
+    for forbidden in ["webkit", "gtk", "javascriptcore"] {
+        assert!(
+            !libs.contains(forbidden),
+            "switchyard links {forbidden}:\n{libs}"
+        );
+    }
+}
