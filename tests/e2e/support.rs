@@ -141,6 +141,11 @@ impl Server {
         }
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self._process.child.id()
+    }
+
     /// A plain HTTP request to the server; returns (status, body).
     pub fn request(&self, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
         let addr = self.url.trim_start_matches("http://");

@@ -4,7 +4,9 @@
 //!   cargo xtask build        the wasm UI into dist/, then `switchyard` and `switchyard-desktop`
 //!   cargo xtask serve [ARGS] setup + build, then `switchyard serve ARGS`
 //!   cargo xtask desktop      setup + build, then the desktop app
-//!   cargo xtask test         setup + build, then the whole suite: fmt, clippy, unit, API, E2E
+//!   cargo xtask test         setup + build, then the whole suite: fmt, clippy, unit, API,
+//!                            benchmark smoke, E2E
+//!   cargo xtask bench        the full benchmarks (docs/PERFORMANCE.md)
 //!
 //! `--release` after the command builds optimised binaries.
 
@@ -413,6 +415,26 @@ fn test() -> Result {
             })
         })
         .and_then(|()| {
+            step("benchmark smoke (benchmarks run once, small)", &mut |_| {
+                run(Command::new(cargo())
+                    .args(["test", "-p", "switchyard", "--benches"])
+                    .current_dir(&root))?;
+                run(Command::new(cargo())
+                    .args([
+                        "run",
+                        "-q",
+                        "-p",
+                        "switchyard-e2e",
+                        "--bin",
+                        "switchyard-load",
+                        "--",
+                        "--smoke",
+                    ])
+                    .env("SWITCHYARD_BIN", profile_dir(false).join("switchyard"))
+                    .current_dir(&root))
+            })
+        })
+        .and_then(|()| {
             step("end-to-end tests (Chromium, desktop window)", &mut |t| {
                 run_tests(
                     Command::new(cargo())
@@ -452,6 +474,39 @@ fn test() -> Result {
     outcome
 }
 
+/// The full benchmarks, optimised: criterion on the engine, the scale table, the load run.
+fn bench() -> Result {
+    let root = root();
+    run(Command::new(cargo())
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "switchyard",
+            "--bin",
+            "switchyard",
+        ])
+        .current_dir(&root))?;
+    run(Command::new(cargo())
+        .args(["bench", "-p", "switchyard", "--bench", "scale"])
+        .current_dir(&root))?;
+    run(Command::new(cargo())
+        .args(["bench", "-p", "switchyard", "--bench", "engine"])
+        .current_dir(&root))?;
+    run(Command::new(cargo())
+        .args([
+            "run",
+            "--release",
+            "-q",
+            "-p",
+            "switchyard-e2e",
+            "--bin",
+            "switchyard-load",
+        ])
+        .env("SWITCHYARD_BIN", profile_dir(true).join("switchyard"))
+        .current_dir(&root))
+}
+
 fn tauri_driver_path() -> PathBuf {
     let p = cargo_bin_dir().join(TAURI_DRIVER);
     if p.exists() {
@@ -483,8 +538,9 @@ fn main() -> ExitCode {
             ))
         }),
         Some("test") => test(),
+        Some("bench") => bench(),
         other => Err(format!(
-            "{}usage: cargo xtask <setup|build|ui|serve|desktop|test> [--release] [ARGS]",
+            "{}usage: cargo xtask <setup|build|ui|serve|desktop|test|bench> [--release] [ARGS]",
             other.map_or(String::new(), |o| format!("unknown command '{o}'; "))
         )),
     };

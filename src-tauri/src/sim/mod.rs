@@ -13,9 +13,11 @@
 //! [`SimFleet`] is the pure model; [`SimSource`] shares it with the engine as a
 //! [`FleetSource`] and a [`FaultInjector`], and [`SimSource::run_clock`] steps it in real time.
 
+mod buffer;
 mod rng;
 
 use crate::ports::{BoxFuture, FaultInjector, FleetSource, SourceError};
+use buffer::Buffer;
 use rng::Rng;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -92,9 +94,7 @@ struct Gateway {
     rate: u64,
     msg_bytes: u64,
     capacity: u64,
-    /// FIFO of (second enqueued, messages) batches.
-    buffer: std::collections::VecDeque<(u64, u64)>,
-    buffered: u64,
+    buffer: Buffer,
     dropped: u64,
     retry_at_s: u64,
     attempt: u8,
@@ -148,8 +148,7 @@ impl SimFleet {
                     msg_bytes: rng.range(200, 2_000),
                     // Between two and thirty minutes of production.
                     capacity: rate * rng.range(120, 1_800),
-                    buffer: Default::default(),
-                    buffered: 0,
+                    buffer: Buffer::default(),
                     dropped: 0,
                     retry_at_s: 0,
                     attempt: 0,
@@ -380,30 +379,13 @@ impl SimFleet {
             }
             let gw = &mut self.gateways[g];
             // This second's production joins the queue (dropping what does not fit) ...
-            let room = gw.capacity - gw.buffered;
+            let room = gw.capacity - gw.buffer.len();
             let kept = gw.rate.min(room);
             gw.dropped += gw.rate - kept;
-            if kept > 0 {
-                gw.buffer.push_back((t, kept));
-                gw.buffered += kept;
-            }
+            gw.buffer.push(t, kept);
             // ... and a connected gateway forwards from the front.
             if let Some(r) = gw.connected {
-                let mut budget = gw.rate * DRAIN_FACTOR;
-                let mut sent = 0;
-                while budget > 0 {
-                    let Some(front) = gw.buffer.front_mut() else {
-                        break;
-                    };
-                    let n = front.1.min(budget);
-                    front.1 -= n;
-                    budget -= n;
-                    sent += n;
-                    if front.1 == 0 {
-                        gw.buffer.pop_front();
-                    }
-                }
-                gw.buffered -= sent;
+                let sent = gw.buffer.drain(gw.rate * DRAIN_FACTOR);
                 self.counters[r as usize].publish_in += sent;
             }
         }
@@ -412,9 +394,9 @@ impl SimFleet {
     /// Backlog of one gateway now.
     fn backlog_of(&self, g: &Gateway) -> Backlog {
         Backlog {
-            messages: g.buffered,
-            bytes: g.buffered * g.msg_bytes,
-            oldest_age_ms: g.buffer.front().map_or(0, |(at, _)| (self.t - at) * 1_000),
+            messages: g.buffer.len(),
+            bytes: g.buffer.len() * g.msg_bytes,
+            oldest_age_ms: g.buffer.oldest().map_or(0, |at| (self.t - at) * 1_000),
             dropped: g.dropped,
         }
     }
