@@ -171,8 +171,12 @@ async fn main() -> std::process::ExitCode {
     let pid = server.pid();
     // Warm up: the first polls, the allocator settling.
     tokio::time::sleep(Duration::from_secs(if o.smoke { 1 } else { 5 })).await;
-    let rss_start = rss_of(pid);
+    let rss_idle = rss_of(pid);
     let started = Instant::now();
+    // Growth is measured from a point where every client is connected and the load is steady,
+    // so that it shows what the run accumulates rather than what the load itself needs.
+    let steady_at = started + Duration::from_secs((o.secs / 6).clamp(1, 10));
+    let mut rss_start = None;
     let stop = started + Duration::from_secs(o.secs);
 
     let events = Arc::new(AtomicU64::new(0));
@@ -183,14 +187,18 @@ async fn main() -> std::process::ExitCode {
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / o.rps as f64));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let mut requests = Vec::new();
-    let mut rss_max = rss_start;
+    let mut rss_max = rss_idle;
     let mut last_sample = Instant::now();
     while Instant::now() < stop {
         tick.tick().await;
         let a = addr.clone();
         requests.push(tokio::spawn(async move { request(&a).await }));
         if last_sample.elapsed() >= Duration::from_secs(1) {
-            rss_max = rss_max.max(rss_of(pid));
+            let now = rss_of(pid);
+            rss_max = rss_max.max(now);
+            if rss_start.is_none() && Instant::now() >= steady_at {
+                rss_start = Some(now);
+            }
             last_sample = Instant::now();
         }
     }
@@ -208,15 +216,16 @@ async fn main() -> std::process::ExitCode {
         }
     }
     let rss_end = rss_of(pid);
+    let rss_start = rss_start.unwrap_or(rss_idle);
     latencies.sort();
     let elapsed = started.elapsed().as_secs_f64();
     let growth = (rss_end as f64 - rss_start as f64) / rss_start as f64 * 100.0;
     println!("load run: {} devices, 5 regions, 10000 gateways, poll 1 s; {} event-stream clients, {} requests/s, {:.0} s",
         o.devices, o.clients, o.rps, elapsed);
-    println!("| requests | errors | p50 | p90 | p99 | max | events/client/s | server RSS start | end | max | growth |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| requests | errors | p50 | p90 | p99 | max | events/client/s | server RSS idle | steady | end | max | growth steady→end |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     println!(
-        "| {} | {} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} | {:.1} MB | {:.1} MB | {:.1} MB | {:+.1} % |",
+        "| {} | {} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} | {:.1} MB | {:.1} MB | {:.1} MB | {:.1} MB | {:+.1} % |",
         latencies.len() + errors.iter().filter(|e| e.starts_with("request")).count(),
         errors.len(),
         percentile(&latencies, 0.50),
@@ -224,6 +233,7 @@ async fn main() -> std::process::ExitCode {
         percentile(&latencies, 0.99),
         latencies.last().map_or(f64::NAN, |d| d.as_secs_f64() * 1e3),
         events.load(Ordering::Relaxed) as f64 / o.clients as f64 / elapsed,
+        rss_idle as f64 / 1e6,
         rss_start as f64 / 1e6,
         rss_end as f64 / 1e6,
         rss_max as f64 / 1e6,

@@ -1,6 +1,8 @@
 //! Shared by the benchmarks: a fleet of a given size behind a real engine, and a source that
 //! counts the calls the engine makes to it.
 
+// Each benchmark uses a part of this module.
+#![allow(dead_code)]
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use switchyard::engine::{Engine, EngineConfig};

@@ -82,6 +82,7 @@ impl Buffer {
     }
 
     /// How many runs are held (what the memory grows with).
+    #[cfg(test)]
     pub fn runs(&self) -> usize {
         self.runs.len()
     }
