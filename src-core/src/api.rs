@@ -43,12 +43,15 @@ impl RegionsResponse {
 pub enum FleetEvent {
     /// The regions changed; carries them whole.
     Regions(RegionsResponse),
+    /// An alert was raised, or cleared (then `cleared_at` is set).
+    Alert(crate::alerts::Alert),
 }
 
 impl FleetEvent {
     pub fn name(&self) -> &'static str {
         match self {
             FleetEvent::Regions(_) => "regions",
+            FleetEvent::Alert(_) => "alert",
         }
     }
 }

@@ -65,7 +65,6 @@ pub enum DisconnectReason {
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Connectivity {
     Online {
-        region: RegionId,
         since: UnixMs,
     },
     Offline {
@@ -84,6 +83,8 @@ impl Connectivity {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Device {
     pub id: String,
+    /// The region it is connected to or, while offline, last connected to.
+    pub region: RegionId,
     pub thing_groups: Vec<String>,
     pub connectivity: Connectivity,
 }

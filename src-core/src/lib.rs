@@ -4,8 +4,11 @@
 //! request and response types (shared with the wasm UI), and every decision that can be a pure
 //! function. This crate does no I/O and reads no clock: callers pass the time in.
 
+pub mod alerts;
 pub mod api;
+pub mod devices;
 pub mod domain;
+pub mod edge;
 pub mod fault;
 pub mod freshness;
 pub mod health;

@@ -2,7 +2,25 @@
 //! fleet and the AWS adapters implement the same ones, and the engine cannot tell them apart.
 
 use std::{future::Future, pin::Pin};
-use switchyard_core::{fault::FaultSpec, RegionId, RegionObservation, RegionRole, SourceKind};
+use switchyard_core::{
+    devices::DeviceQuery, fault::FaultSpec, Device, EdgeGateway, RegionId, RegionObservation,
+    RegionRole, SourceKind, UnixMs,
+};
+
+/// Every edge gateway at one moment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EdgeObservation {
+    pub observed_at: UnixMs,
+    pub gateways: Vec<EdgeGateway>,
+}
+
+/// One page of devices from the source's fleet index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceListing {
+    pub observed_at: UnixMs,
+    pub total: u64,
+    pub items: Vec<Device>,
+}
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -28,6 +46,15 @@ pub trait FleetSource: Send + Sync + 'static {
         &'a self,
         region: &'a str,
     ) -> BoxFuture<'a, Result<RegionObservation, SourceError>>;
+    /// Every edge gateway's buffer.
+    fn gateways(&self) -> BoxFuture<'_, Result<EdgeObservation, SourceError>>;
+    /// The devices matching a (validated) query, one page of them.
+    fn devices<'a>(
+        &'a self,
+        query: &'a DeviceQuery,
+    ) -> BoxFuture<'a, Result<DeviceListing, SourceError>>;
+    /// One device by thing name; `None` when there is no such thing.
+    fn device<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Device>, SourceError>>;
 }
 
 /// Control over the simulated fleet, for operators' training and for tests.

@@ -61,9 +61,13 @@ pub fn App() -> impl IntoView {
         }
     });
     api.subscribe(
-        move |FleetEvent::Regions(r)| {
-            set_error.set(None);
-            accept(r)
+        move |ev| match ev {
+            FleetEvent::Regions(r) => {
+                set_error.set(None);
+                accept(r)
+            }
+            // Alerts are listed by the alerts view (not yet built).
+            FleetEvent::Alert(_) => {}
         },
         move |l| set_link.set(l),
     );

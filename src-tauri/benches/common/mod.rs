@@ -6,10 +6,12 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use switchyard::engine::{Engine, EngineConfig};
-use switchyard::ports::{BoxFuture, FleetSource, SourceError};
+use switchyard::ports::{BoxFuture, DeviceListing, EdgeObservation, FleetSource, SourceError};
 use switchyard::sim::{SimConfig, SimFleet, SimSource};
 use switchyard::store::Store;
-use switchyard_core::{RegionId, RegionObservation, RegionRole, SourceKind};
+use switchyard_core::{
+    devices::DeviceQuery, Device, RegionId, RegionObservation, RegionRole, SourceKind,
+};
 
 /// The shape: five regions, ten thousand edge gateways.
 pub const REGIONS: [&str; 5] = [
@@ -52,6 +54,18 @@ impl FleetSource for CountingSource {
             self.calls[i].fetch_add(1, Ordering::Relaxed);
         }
         self.inner.observe(region)
+    }
+    fn gateways(&self) -> BoxFuture<'_, Result<EdgeObservation, SourceError>> {
+        self.inner.gateways()
+    }
+    fn devices<'a>(
+        &'a self,
+        query: &'a DeviceQuery,
+    ) -> BoxFuture<'a, Result<DeviceListing, SourceError>> {
+        self.inner.devices(query)
+    }
+    fn device<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Device>, SourceError>> {
+        self.inner.device(id)
     }
 }
 

@@ -3,9 +3,12 @@
 
 mod openapi;
 
-use crate::engine::{ActionError, Engine};
+use crate::engine::{ActionError, Engine, QueryError};
 use axum::{
-    extract::{rejection::JsonRejection, State},
+    extract::{
+        rejection::{JsonRejection, QueryRejection},
+        Path, Query, State,
+    },
     http::StatusCode,
     response::{
         sse::{Event, KeepAlive, Sse},
@@ -19,6 +22,7 @@ use std::{convert::Infallible, path::PathBuf, time::Duration};
 use switchyard_core::api::{
     ApiError, AuditedResponse, FleetEvent, HealthzResponse, InjectFaultRequest,
 };
+use switchyard_core::devices::DeviceQuery;
 use tokio::sync::broadcast::error::RecvError;
 
 pub use openapi::{openapi_document, ROUTES};
@@ -30,6 +34,10 @@ const ANONYMOUS: &str = "anonymous (no login configured)";
 pub fn router(engine: Engine, ui_dir: Option<PathBuf>) -> Router {
     let api = Router::new()
         .route("/regions", get(regions))
+        .route("/devices", get(devices))
+        .route("/devices/{id}", get(device))
+        .route("/edge/gateways", get(gateways))
+        .route("/alerts", get(alerts))
         .route("/events", get(events))
         .route("/openapi.json", get(|| async { Json(openapi_document()) }))
         .route("/sim/faults", post(inject_fault).delete(clear_faults))
@@ -74,6 +82,92 @@ fn action_error(e: ActionError) -> Response {
 
 fn bad_json(e: JsonRejection) -> Response {
     error(e.status(), e.body_text())
+}
+
+fn query_error(e: QueryError) -> Response {
+    match e {
+        QueryError::Invalid(m) => error(StatusCode::BAD_REQUEST, m),
+        QueryError::Unavailable(m) => error(StatusCode::SERVICE_UNAVAILABLE, m),
+    }
+}
+
+fn bad_query(e: QueryRejection) -> Response {
+    error(StatusCode::BAD_REQUEST, e.body_text())
+}
+
+async fn devices(
+    State(engine): State<Engine>,
+    q: Result<Query<DeviceQuery>, QueryRejection>,
+) -> Response {
+    let Query(q) = match q {
+        Ok(q) => q,
+        Err(e) => return bad_query(e),
+    };
+    match engine.devices(&q).await {
+        Ok(page) => Json(page).into_response(),
+        Err(e) => query_error(e),
+    }
+}
+
+async fn device(State(engine): State<Engine>, Path(id): Path<String>) -> Response {
+    match engine.device(&id).await {
+        Ok(Some(d)) => Json(d).into_response(),
+        Ok(None) => error(StatusCode::NOT_FOUND, format!("no device named '{id}'")),
+        Err(e) => query_error(e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitQuery {
+    limit: Option<u32>,
+    /// Alerts only: open ones only (default) or all.
+    open: Option<bool>,
+}
+
+fn limit_of(q: &LimitQuery, default: u32) -> Result<u32, String> {
+    match q.limit.unwrap_or(default) {
+        l @ 1..=10_000 => Ok(l),
+        l => Err(format!("limit: must be between 1 and 10000, not {l}")),
+    }
+}
+
+async fn gateways(
+    State(engine): State<Engine>,
+    q: Result<Query<LimitQuery>, QueryRejection>,
+) -> Response {
+    let Query(q) = match q {
+        Ok(q) if q.open.is_none() => q,
+        Ok(_) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "open: applies to /api/v1/alerts only",
+            )
+        }
+        Err(e) => return bad_query(e),
+    };
+    match limit_of(&q, 100) {
+        Ok(limit) => Json(engine.gateways(limit as usize)).into_response(),
+        Err(m) => error(StatusCode::BAD_REQUEST, m),
+    }
+}
+
+async fn alerts(
+    State(engine): State<Engine>,
+    q: Result<Query<LimitQuery>, QueryRejection>,
+) -> Response {
+    let Query(q) = match q {
+        Ok(q) => q,
+        Err(e) => return bad_query(e),
+    };
+    let limit = match limit_of(&q, 100) {
+        Ok(l) => l,
+        Err(m) => return error(StatusCode::BAD_REQUEST, m),
+    };
+    match engine.alerts(q.open.unwrap_or(true), limit).await {
+        Ok(a) => Json(a).into_response(),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
+    }
 }
 
 async fn healthz() -> Json<HealthzResponse> {

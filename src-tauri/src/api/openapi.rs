@@ -7,6 +7,10 @@ use serde_json::{json, Value};
 pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/healthz"),
     ("get", "/api/v1/regions"),
+    ("get", "/api/v1/devices"),
+    ("get", "/api/v1/devices/{id}"),
+    ("get", "/api/v1/edge/gateways"),
+    ("get", "/api/v1/alerts"),
     ("get", "/api/v1/events"),
     ("get", "/api/v1/openapi.json"),
     ("post", "/api/v1/sim/faults"),
@@ -15,6 +19,10 @@ pub const ROUTES: &[(&str, &str)] = &[
 
 fn json_response(desc: &str, schema: &str) -> Value {
     json!({ "description": desc, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } })
+}
+
+fn query_param(name: &str, ty: &str, desc: &str) -> Value {
+    json!({ "name": name, "in": "query", "required": false, "schema": { "type": ty }, "description": desc })
 }
 
 fn error_response(desc: &str) -> Value {
@@ -38,9 +46,54 @@ pub fn openapi_document() -> Value {
                 "summary": "Every configured region: role, health, online/offline devices, edge backlog, data age",
                 "responses": { "200": json_response("The regions at the current state version", "RegionsResponse") }
             }},
+            "/api/v1/devices": { "get": {
+                "summary": "Devices with their connectivity, filtered and paged",
+                "parameters": [
+                    query_param("region", "string", "connected to, or last connected to, this region"),
+                    query_param("thing_group", "string", "member of this thing group"),
+                    query_param("connected", "boolean", "true: online only; false: offline only"),
+                    query_param("reason", "string", "offline devices that disconnected for this reason (e.g. CONNECTION_LOST)"),
+                    query_param("q", "string", "part of the thing name"),
+                    query_param("offset", "integer", "matches to skip (default 0)"),
+                    query_param("limit", "integer", "page size, 1..1000 (default 100)")
+                ],
+                "responses": {
+                    "200": json_response("One page and the number of matches", "DevicePage"),
+                    "400": error_response("A parameter is malformed, out of range or unknown; the message names it"),
+                    "503": error_response("The fleet source did not answer in time")
+                }
+            }},
+            "/api/v1/devices/{id}": { "get": {
+                "summary": "One device by thing name",
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }],
+                "responses": {
+                    "200": json_response("The device", "Device"),
+                    "404": error_response("No such thing"),
+                    "503": error_response("The fleet source did not answer in time")
+                }
+            }},
+            "/api/v1/edge/gateways": { "get": {
+                "summary": "Edge gateways, riskiest first: backlog, growth or drain rate, time to overflow and to drain, drops; fleet totals",
+                "parameters": [query_param("limit", "integer", "how many gateways, 1..10000 (default 100); totals cover all")],
+                "responses": {
+                    "200": json_response("The riskiest gateways and the totals", "GatewaysResponse"),
+                    "400": error_response("A parameter is malformed, out of range or unknown")
+                }
+            }},
+            "/api/v1/alerts": { "get": {
+                "summary": "Alerts, newest first: region degraded or unreachable, backlog near capacity, drops started",
+                "parameters": [
+                    query_param("open", "boolean", "true (default): open alerts only; false: all"),
+                    query_param("limit", "integer", "1..10000 (default 100)")
+                ],
+                "responses": {
+                    "200": json_response("The alerts", "AlertsResponse"),
+                    "400": error_response("A parameter is malformed, out of range or unknown")
+                }
+            }},
             "/api/v1/events": { "get": {
                 "summary": "Server-sent events carrying state changes",
-                "description": "The first event is the current state; each later one follows a change. Event name `regions`, data a RegionsResponse with `type: \"regions\"`. A keep-alive comment is sent every 15 s.",
+                "description": "The first event is the current state; each later one follows a change. Event `regions`: data a RegionsResponse with `type: \"regions\"`. Event `alert`: data an Alert with `type: \"alert\"`, sent when it is raised and again when it is cleared. A keep-alive comment is sent every 15 s.",
                 "responses": { "200": { "description": "An event stream", "content": { "text/event-stream": { "schema": { "type": "string" } } } } }
             }},
             "/api/v1/openapi.json": { "get": {
@@ -107,6 +160,34 @@ fn schemas() -> Value {
             "region": { "type": "string" }, "kind": { "enum": ["outage", "degraded"] },
             "start_secs": { "type": "integer", "default": 0, "description": "delay from now" },
             "duration_secs": { "type": ["integer", "null"], "description": "null: until cleared" } } },
+        "Device": { "type": "object", "required": ["id", "region", "thing_groups", "connectivity"], "properties": {
+            "id": { "type": "string" }, "region": { "type": "string" },
+            "thing_groups": { "type": "array", "items": { "type": "string" } },
+            "connectivity": { "type": "object", "required": ["state", "since"], "properties": {
+                "state": { "enum": ["online", "offline"] }, "since": ms,
+                "reason": { "enum": ["CLIENT_INITIATED_DISCONNECT", "SERVER_INITIATED_DISCONNECT", "CONNECTION_LOST", "MQTT_KEEP_ALIVE_TIMEOUT", "SERVER_ERROR", "THROTTLED", "UNKNOWN"], "description": "offline only" } } } } },
+        "DevicePage": { "type": "object", "required": ["server_time", "observed_at", "total", "offset", "limit", "items"], "properties": {
+            "server_time": ms, "observed_at": ms, "total": { "type": "integer" }, "offset": { "type": "integer" },
+            "limit": { "type": "integer" }, "items": { "type": "array", "items": { "$ref": "#/components/schemas/Device" } } } },
+        "GatewayView": { "type": "object", "required": ["id", "connected_region", "backlog", "capacity_messages", "fill", "rate_per_s", "time_to_overflow_s", "time_to_drain_s", "dropping"], "properties": {
+            "id": { "type": "string" }, "connected_region": { "type": ["string", "null"] },
+            "backlog": { "type": "object", "description": "messages, bytes, oldest_age_ms, dropped" },
+            "capacity_messages": { "type": "integer" }, "fill": { "type": "number", "minimum": 0, "maximum": 1 },
+            "rate_per_s": { "type": ["number", "null"], "description": "growth per second, negative while draining; null until two observations" },
+            "time_to_overflow_s": { "type": ["integer", "null"] }, "time_to_drain_s": { "type": ["integer", "null"] },
+            "dropping": { "type": "boolean" } } },
+        "GatewaysResponse": { "type": "object", "required": ["server_time", "observed_at", "poll_interval_ms", "totals", "total_gateways", "gateways"], "properties": {
+            "server_time": ms, "observed_at": { "oneOf": [ms, { "type": "null" }] }, "poll_interval_ms": { "type": "integer" },
+            "totals": { "$ref": "#/components/schemas/BacklogTotals" }, "total_gateways": { "type": "integer" },
+            "gateways": { "type": "array", "items": { "$ref": "#/components/schemas/GatewayView" } } } },
+        "Alert": { "type": "object", "required": ["id", "kind", "severity", "subject", "message", "raised_at", "cleared_at"], "properties": {
+            "id": { "type": "integer" },
+            "kind": { "enum": ["region_degraded", "region_unreachable", "backlog_near_capacity", "drops_started"] },
+            "severity": { "enum": ["warning", "critical"] },
+            "subject": { "type": "string", "description": "a region code or a gateway id" },
+            "message": { "type": "string" }, "raised_at": ms, "cleared_at": { "oneOf": [ms, { "type": "null" }] } } },
+        "AlertsResponse": { "type": "object", "required": ["server_time", "alerts"], "properties": {
+            "server_time": ms, "alerts": { "type": "array", "items": { "$ref": "#/components/schemas/Alert" } } } },
         "InjectFaultRequest": { "type": "object", "required": ["fault", "reason"], "additionalProperties": false, "properties": {
             "fault": { "$ref": "#/components/schemas/FaultSpec" }, "reason": { "type": "string" } } }
     })

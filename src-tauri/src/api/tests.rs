@@ -194,7 +194,8 @@ async fn every_route_is_documented_and_answers() {
             "{method} {path} is not in the OpenAPI document"
         );
         if *method == "get" && *path != "/api/v1/events" {
-            let (s, _, _) = call(&app, "GET", path, None).await;
+            let path = path.replace("{id}", "dev-0000001");
+            let (s, _, _) = call(&app, "GET", &path, None).await;
             assert_eq!(s, StatusCode::OK, "GET {path}");
         }
     }
@@ -243,4 +244,91 @@ async fn without_a_built_ui_root_says_how_to_build_it() {
     let (s, _, body) = call(&app, "GET", "/", None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(body.contains("cargo xtask build"));
+}
+
+#[tokio::test]
+async fn devices_are_filtered_paged_and_checked() {
+    let (app, _, _) = setup(None);
+    let (s, _, body) = call(
+        &app,
+        "GET",
+        "/api/v1/devices?thing_group=locks&limit=5&offset=10",
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let page: switchyard_core::devices::DevicePage = serde_json::from_str(&body).unwrap();
+    assert_eq!((page.total, page.items.len(), page.offset), (125, 5, 10));
+    assert_eq!(
+        page.items[0].id, "dev-0000043",
+        "the 11th lock: every 4th device from dev-0000003"
+    );
+    let (s, _, body) = call(&app, "GET", "/api/v1/devices?connected=false", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        body.contains(r#""total":0"#),
+        "all 500 are online at start: {body}"
+    );
+
+    for (query, needle) in [
+        ("limit=0", "limit: must be between 1 and 1000"),
+        ("connected=maybe", "connected"),
+        ("colour=red", "unknown field `colour`"),
+        ("region=Ohio", "region: 'Ohio' is not an AWS region code"),
+        ("reason=ALIENS", "ALIENS"),
+    ] {
+        let (s, ct, body) = call(&app, "GET", &format!("/api/v1/devices?{query}"), None).await;
+        assert_eq!(
+            (s, ct.as_str()),
+            (StatusCode::BAD_REQUEST, "application/json"),
+            "{query}: {body}"
+        );
+        assert!(body.contains(needle), "{query}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn one_device_or_a_404_that_names_it() {
+    let (app, _, _) = setup(None);
+    let (s, _, body) = call(&app, "GET", "/api/v1/devices/dev-0000007", None).await;
+    assert_eq!(s, StatusCode::OK);
+    let d: switchyard_core::Device = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (d.id.as_str(), d.region.as_str()),
+        ("dev-0000007", "us-east-1")
+    );
+    let (s, _, body) = call(&app, "GET", "/api/v1/devices/dev-9999999", None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(body.contains("no device named 'dev-9999999'"));
+}
+
+#[tokio::test]
+async fn gateways_and_alerts_answer_with_their_limits() {
+    let (app, engine, sim) = setup(None);
+    sim.with(|f| f.inject("us-east-1:outage".parse().unwrap()).unwrap());
+    engine.poll_gateways_once().await.unwrap();
+    sim.with(|f| (0..30).for_each(|_| f.step()));
+    engine.poll_gateways_once().await.unwrap();
+    engine.poll_once("us-east-1").await;
+    let (s, _, body) = call(&app, "GET", "/api/v1/edge/gateways?limit=2", None).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let g: switchyard_core::edge::GatewaysResponse = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (g.gateways.len(), g.total_gateways, g.totals.gateways),
+        (2, 4, 4)
+    );
+    assert!(g.gateways[0].time_to_overflow_s.is_some());
+    let (s, _, body) = call(&app, "GET", "/api/v1/alerts", None).await;
+    assert_eq!(s, StatusCode::OK);
+    let a: switchyard_core::alerts::AlertsResponse = serde_json::from_str(&body).unwrap();
+    assert_eq!(a.alerts.len(), 1, "{a:?}");
+    assert_eq!(a.alerts[0].subject, "us-east-1");
+    for bad in [
+        "/api/v1/alerts?limit=0",
+        "/api/v1/edge/gateways?open=true",
+        "/api/v1/alerts?since=1",
+    ] {
+        let (s, _, body) = call(&app, "GET", bad, None).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {body}");
+    }
 }

@@ -8,17 +8,23 @@
 //! - the state lock is never held across an await;
 //! - every state-changing operator action is audited before and after.
 
+mod alerts;
+mod edge;
+
 use crate::clock::now_ms;
-use crate::ports::{FaultInjector, FleetSource, SourceError};
+use crate::ports::{BoxFuture, FaultInjector, FleetSource, SourceError};
 use crate::store::Store;
-use std::sync::{Arc, RwLock};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use switchyard_core::{
+    alerts::{region_conditions, Alert, AlertKind, AlertRules},
     api::{FleetEvent, RegionsResponse},
+    devices::{DevicePage, DeviceQuery},
     fault::FaultSpec,
     health::{assess, Thresholds},
     regions::display_name,
-    BacklogTotals, FleetSnapshot, Health, HealthStatus, RegionObservation, RegionSummary,
+    BacklogTotals, Device, FleetSnapshot, Health, HealthStatus, RegionObservation, RegionSummary,
     SourceKind,
 };
 use tokio::sync::broadcast;
@@ -30,6 +36,7 @@ pub struct EngineConfig {
     /// Upper bound on one poll of one region, retries included.
     pub poll_timeout: Duration,
     pub thresholds: Thresholds,
+    pub alert_rules: AlertRules,
 }
 
 impl Default for EngineConfig {
@@ -38,6 +45,7 @@ impl Default for EngineConfig {
             poll_interval: Duration::from_secs(5),
             poll_timeout: Duration::from_millis(2_500),
             thresholds: Thresholds::default(),
+            alert_rules: AlertRules::default(),
         }
     }
 }
@@ -51,6 +59,18 @@ struct Inner {
     events: broadcast::Sender<FleetEvent>,
     /// Turns true once when the process is shutting down, so long-lived streams can end.
     closing: tokio::sync::watch::Sender<bool>,
+    edge: RwLock<edge::EdgeState>,
+    /// Open alerts by (kind, subject). Never held across an await.
+    open_alerts: Mutex<BTreeMap<(AlertKind, String), Alert>>,
+}
+
+/// A read that could not be answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueryError {
+    /// The request itself is wrong; the message names what.
+    Invalid(String),
+    /// The source did not answer in time or failed.
+    Unavailable(String),
 }
 
 /// A cheap handle on the running engine; clone it freely.
@@ -99,6 +119,17 @@ impl Engine {
         };
         let (events, _) = broadcast::channel(64);
         let closing = tokio::sync::watch::Sender::new(false);
+        // Alerts left open by a previous run stay open until their condition is seen to end.
+        let open_alerts = match store.alerts(true, u32::MAX) {
+            Ok(open) => open
+                .into_iter()
+                .map(|a| ((a.kind, a.subject.clone()), a))
+                .collect(),
+            Err(e) => {
+                tracing::error!("could not read open alerts: {e}");
+                BTreeMap::new()
+            }
+        };
         Engine {
             inner: Arc::new(Inner {
                 cfg,
@@ -108,6 +139,8 @@ impl Engine {
                 state: RwLock::new(state),
                 events,
                 closing,
+                edge: RwLock::new(edge::EdgeState::default()),
+                open_alerts: Mutex::new(open_alerts),
             }),
         }
     }
@@ -169,6 +202,17 @@ impl Engine {
                 }
             });
         }
+        let engine = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(engine.inner.cfg.poll_interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = engine.poll_gateways_once().await {
+                    tracing::warn!("edge gateways: {e:?}");
+                }
+            }
+        });
     }
 
     /// Polls one region once and folds the result into the state.
@@ -198,15 +242,64 @@ impl Engine {
                 tracing::warn!(region, "could not store a sample: {e}");
             }
         }
-        self.fold(region, attempt_at, result.ok(), health);
+        if let Some(summary) = self.fold(region, attempt_at, result.ok(), health) {
+            let conditions = region_conditions(&summary);
+            self.update_alerts(&conditions, |k, subject| {
+                subject == region
+                    && matches!(k, AlertKind::RegionDegraded | AlertKind::RegionUnreachable)
+            })
+            .await;
+        }
     }
 
-    fn fold(&self, region: &str, attempt_at: u64, obs: Option<RegionObservation>, health: Health) {
-        let event = {
+    /// Calls a source with the poll timeout.
+    async fn call<T>(&self, f: BoxFuture<'_, Result<T, SourceError>>) -> Result<T, QueryError> {
+        let timeout = self.inner.cfg.poll_timeout;
+        match tokio::time::timeout(timeout, f).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(QueryError::Unavailable(e.0)),
+            Err(_) => Err(QueryError::Unavailable(format!(
+                "the fleet source did not answer within {} ms",
+                timeout.as_millis()
+            ))),
+        }
+    }
+
+    /// One page of devices matching `q`.
+    pub async fn devices(&self, q: &DeviceQuery) -> Result<DevicePage, QueryError> {
+        q.validate().map_err(QueryError::Invalid)?;
+        let listing = self.call(self.inner.source.devices(q)).await?;
+        Ok(DevicePage {
+            server_time: now_ms(),
+            observed_at: listing.observed_at,
+            total: listing.total,
+            offset: q.offset,
+            limit: q.limit(),
+            items: listing.items,
+        })
+    }
+
+    /// One device; `Ok(None)` when there is no such thing.
+    pub async fn device(&self, id: &str) -> Result<Option<Device>, QueryError> {
+        if id.is_empty() || id.len() > 128 {
+            return Err(QueryError::Invalid(
+                "a thing name has 1 to 128 characters".into(),
+            ));
+        }
+        self.call(self.inner.source.device(id)).await
+    }
+
+    /// Folds one poll's result into the state; returns the region's new summary.
+    fn fold(
+        &self,
+        region: &str,
+        attempt_at: u64,
+        obs: Option<RegionObservation>,
+        health: Health,
+    ) -> Option<RegionSummary> {
+        let (event, summary) = {
             let mut state = self.inner.state.write().unwrap_or_else(|p| p.into_inner());
-            let Some(summary) = state.regions.iter_mut().find(|r| r.id == region) else {
-                return;
-            };
+            let summary = state.regions.iter_mut().find(|r| r.id == region)?;
             summary.last_attempt_at = Some(attempt_at);
             summary.health = health;
             if let Some(obs) = obs {
@@ -215,11 +308,16 @@ impl Engine {
                 summary.backlog = obs.backlog;
                 summary.observed_at = Some(obs.observed_at);
             }
+            let summary = summary.clone();
             state.version += 1;
-            FleetEvent::Regions(RegionsResponse::from_snapshot(&state, now_ms()))
+            (
+                FleetEvent::Regions(RegionsResponse::from_snapshot(&state, now_ms())),
+                summary,
+            )
         };
         // No subscribers is fine.
         let _ = self.inner.events.send(event);
+        Some(summary)
     }
 
     /// Injects a fault into the simulated fleet, audited before and after.

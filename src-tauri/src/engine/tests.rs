@@ -1,6 +1,6 @@
 use super::*;
 use crate::sim::{SimConfig, SimFleet, SimSource};
-use switchyard_core::{fault::FaultKind, RegionRole};
+use switchyard_core::{alerts::AlertKind, fault::FaultKind, RegionRole};
 
 fn engine_on(sim: &SimSource, timeout_ms: u64) -> Engine {
     let cfg = EngineConfig {
@@ -61,7 +61,9 @@ async fn a_poll_folds_figures_bumps_the_version_and_tells_subscribers() {
     assert!(r.online > 990);
     assert_eq!(r.observed_at, Some(1_010_000));
     assert_eq!(r.backlog.gateways, 8);
-    let FleetEvent::Regions(ev) = events.try_recv().unwrap();
+    let FleetEvent::Regions(ev) = events.try_recv().unwrap() else {
+        panic!("expected a regions event")
+    };
     assert_eq!(ev.version, 2);
     assert_eq!(
         region(
@@ -254,4 +256,215 @@ async fn pollers_run_on_their_interval() {
         0,
         "standbys carry no devices before a failover"
     );
+}
+
+fn outage(region: &str) -> FaultSpec {
+    FaultSpec {
+        region: region.into(),
+        kind: FaultKind::Outage,
+        start_secs: 0,
+        duration_secs: None,
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_region_raises_one_alert_and_clears_it_when_back() {
+    let sim = sim(7);
+    let e = engine_on(&sim, 100);
+    let mut events = e.subscribe();
+    e.poll_once("us-east-1").await;
+    assert!(e.alerts(true, 10).await.unwrap().alerts.is_empty());
+    sim.with(|f| {
+        f.inject(outage("us-east-1")).unwrap();
+        f.step();
+    });
+    e.poll_once("us-east-1").await;
+    e.poll_once("us-east-1").await; // still down: no second alert
+    let open = e.alerts(true, 10).await.unwrap().alerts;
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0].kind, AlertKind::RegionUnreachable);
+    assert_eq!(open[0].subject, "us-east-1");
+    assert!(
+        open[0].message.contains("no answer within 100 ms"),
+        "{}",
+        open[0].message
+    );
+    let raised: Vec<_> = std::iter::from_fn(|| events.try_recv().ok())
+        .filter_map(|ev| match ev {
+            FleetEvent::Alert(a) => Some(a),
+            FleetEvent::Regions(_) => None,
+        })
+        .collect();
+    assert_eq!(raised.len(), 1);
+    assert_eq!(raised[0].cleared_at, None);
+
+    sim.with(|f| {
+        f.clear_faults();
+        f.step();
+    });
+    e.poll_once("us-east-1").await;
+    assert!(e.alerts(true, 10).await.unwrap().alerts.is_empty());
+    let all = e.alerts(false, 10).await.unwrap().alerts;
+    assert_eq!(all.len(), 1);
+    assert!(all[0].cleared_at.is_some());
+    let FleetEvent::Alert(cleared) = std::iter::from_fn(|| events.try_recv().ok())
+        .find(|ev| matches!(ev, FleetEvent::Alert(_)))
+        .unwrap()
+    else {
+        unreachable!()
+    };
+    assert_eq!(
+        (cleared.id, cleared.cleared_at.is_some()),
+        (all[0].id, true)
+    );
+}
+
+#[tokio::test]
+async fn open_alerts_outlive_a_restart_and_are_not_raised_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = sim(8);
+    sim.with(|f| f.inject(outage("eu-west-1")).unwrap());
+    let engine = |sim: &SimSource| {
+        let cfg = EngineConfig {
+            poll_timeout: Duration::from_millis(50),
+            ..EngineConfig::default()
+        };
+        Engine::new(
+            cfg,
+            Arc::new(sim.clone()),
+            None,
+            Store::open(dir.path()).unwrap(),
+        )
+    };
+    engine(&sim).poll_once("eu-west-1").await;
+    let second = engine(&sim);
+    second.poll_once("eu-west-1").await;
+    assert_eq!(
+        second.alerts(false, 10).await.unwrap().alerts.len(),
+        1,
+        "the restarted engine knew it was open"
+    );
+    sim.with(|f| f.clear_faults());
+    second.poll_once("eu-west-1").await;
+    assert!(
+        second.alerts(true, 10).await.unwrap().alerts.is_empty(),
+        "and cleared it"
+    );
+}
+
+#[tokio::test]
+async fn gateways_are_ranked_by_risk_with_rates_and_times() {
+    let sim = SimSource::new(SimFleet::new(
+        SimConfig {
+            seed: 9,
+            devices: 100,
+            gateways: 12,
+            ..SimConfig::default()
+        },
+        0,
+    ));
+    let e = engine_on(&sim, 100);
+    assert_eq!(e.gateways(100).observed_at, None);
+    sim.with(|f| f.inject(outage("us-east-1")).unwrap());
+    e.poll_gateways_once().await.unwrap();
+    let first = e.gateways(100);
+    assert_eq!(first.total_gateways, 12);
+    assert!(
+        first.gateways.iter().all(|g| g.rate_per_s.is_none()),
+        "one observation has no rate"
+    );
+    sim.with(|f| (0..10).for_each(|_| f.step()));
+    e.poll_gateways_once().await.unwrap();
+    let r = e.gateways(5);
+    assert_eq!((r.gateways.len(), r.total_gateways), (5, 12));
+    assert_eq!(r.observed_at, Some(10_000));
+    for g in &r.gateways {
+        let rate = g.rate_per_s.unwrap();
+        assert!(rate > 0.0, "buffers grow while disconnected: {g:?}");
+        let eta = g.time_to_overflow_s.unwrap();
+        assert_eq!(
+            eta,
+            ((g.capacity_messages - g.backlog.messages) as f64 / rate).ceil() as u64
+        );
+    }
+    let etas: Vec<u64> = r
+        .gateways
+        .iter()
+        .map(|g| g.time_to_overflow_s.unwrap())
+        .collect();
+    assert!(
+        etas.windows(2).all(|w| w[0] <= w[1]),
+        "soonest to overflow first: {etas:?}"
+    );
+    assert_eq!(r.totals.gateways, 12);
+    assert_eq!(
+        r.totals.messages,
+        sim.with(|f| f.gateways().iter().map(|g| g.backlog.messages).sum::<u64>())
+    );
+}
+
+#[tokio::test]
+async fn full_buffers_raise_drop_alerts() {
+    let sim = SimSource::new(SimFleet::new(
+        SimConfig {
+            seed: 10,
+            devices: 100,
+            gateways: 6,
+            ..SimConfig::default()
+        },
+        0,
+    ));
+    let e = engine_on(&sim, 100);
+    sim.with(|f| {
+        f.inject(outage("us-east-1")).unwrap();
+        (0..1_900).for_each(|_| f.step()); // past the largest buffer (30 min of production)
+    });
+    e.poll_gateways_once().await.unwrap();
+    sim.with(|f| f.step());
+    e.poll_gateways_once().await.unwrap();
+    let alerts = e.alerts(true, 100).await.unwrap().alerts;
+    assert_eq!(alerts.len(), 6, "{alerts:?}");
+    assert!(alerts
+        .iter()
+        .all(|a| a.kind == AlertKind::DropsStarted && a.subject.starts_with("gw-")));
+    assert!(e
+        .gateways(10)
+        .gateways
+        .iter()
+        .all(|g| g.dropping && g.time_to_overflow_s == Some(0)));
+}
+
+#[tokio::test]
+async fn device_queries_are_checked_then_answered_from_the_source() {
+    let sim = sim(11);
+    let e = engine_on(&sim, 100);
+    let page = e
+        .devices(&DeviceQuery {
+            thing_group: Some("cameras".into()),
+            limit: Some(10),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!((page.total, page.items.len(), page.limit), (250, 10, 10));
+    assert!(page
+        .items
+        .iter()
+        .all(|d| d.thing_groups.contains(&"cameras".to_string())));
+    let err = e
+        .devices(&DeviceQuery {
+            limit: Some(0),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        QueryError::Invalid("limit: must be between 1 and 1000, not 0".into())
+    );
+    assert_eq!(
+        e.device("dev-0000003").await.unwrap().unwrap().id,
+        "dev-0000003"
+    );
+    assert_eq!(e.device("nope").await.unwrap(), None);
 }

@@ -16,15 +16,18 @@
 mod buffer;
 mod rng;
 
-use crate::ports::{BoxFuture, FaultInjector, FleetSource, SourceError};
+use crate::ports::{
+    BoxFuture, DeviceListing, EdgeObservation, FaultInjector, FleetSource, SourceError,
+};
 use buffer::Buffer;
 use rng::Rng;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use switchyard_core::{
+    devices::DeviceQuery,
     fault::{FaultKind, FaultSpec},
-    Backlog, BacklogTotals, DisconnectReason, RegionId, RegionObservation, RegionRole, SourceKind,
-    UnixMs,
+    Backlog, BacklogTotals, Connectivity, Device, DisconnectReason, RegionId, RegionObservation,
+    RegionRole, SourceKind, UnixMs,
 };
 
 /// Sizes and seed of a simulated fleet.
@@ -476,6 +479,128 @@ impl SimFleet {
             .filter(|d| matches!(d, DeviceState::Online { region, .. } if *region == r))
             .count()
     }
+
+    /// The thing name of device `i`.
+    pub fn device_id(i: usize) -> String {
+        format!("dev-{i:07}")
+    }
+
+    /// Device `i` as the fleet index would describe it.
+    fn device_at(&self, i: usize) -> Device {
+        let (region, connectivity) = match self.devices[i] {
+            DeviceState::Online { region, since_s } => (
+                region,
+                Connectivity::Online {
+                    since: self.at(since_s),
+                },
+            ),
+            DeviceState::Offline {
+                region,
+                since_s,
+                reason,
+                ..
+            } => (
+                region,
+                Connectivity::Offline {
+                    since: self.at(since_s),
+                    reason,
+                },
+            ),
+        };
+        Device {
+            id: Self::device_id(i),
+            region: self.cfg.regions[region as usize].clone(),
+            thing_groups: vec![DEVICE_TYPES[i % DEVICE_TYPES.len()].to_string(), site_of(i)],
+            connectivity,
+        }
+    }
+
+    fn at(&self, s: u64) -> UnixMs {
+        self.start_ms + s * 1_000
+    }
+
+    /// One device by thing name.
+    pub fn device(&self, id: &str) -> Option<Device> {
+        let i: usize = id
+            .strip_prefix("dev-")
+            .filter(|n| n.len() == 7)?
+            .parse()
+            .ok()?;
+        (i < self.devices.len()).then(|| self.device_at(i))
+    }
+
+    /// The devices matching `q` (its page) and how many match in all. Filters on the compact
+    /// state first and builds a [`Device`] only for the page, so a query over a million
+    /// devices allocates one page, not a million devices.
+    pub fn query_devices(&self, q: &DeviceQuery) -> (u64, Vec<Device>) {
+        let region = match &q.region {
+            Some(r) => match self.region_index(r) {
+                Some(i) => Some(i),
+                None => return (0, vec![]),
+            },
+            None => None,
+        };
+        // A thing group is either a device type or a site.
+        let (group_type, group_site) = match q.thing_group.as_deref() {
+            None => (None, None),
+            Some(g) => match (
+                DEVICE_TYPES.iter().position(|t| *t == g),
+                g.strip_prefix("site-")
+                    .and_then(|n| n.parse::<usize>().ok()),
+            ) {
+                (Some(t), _) => (Some(t), None),
+                (None, Some(n)) if site_name(n) == g => (None, Some(n)),
+                _ => return (0, vec![]),
+            },
+        };
+        let (offset, limit) = (q.offset, q.limit() as usize);
+        let mut total = 0u64;
+        let mut items = Vec::new();
+        let mut id = String::with_capacity(16);
+        for (i, d) in self.devices.iter().enumerate() {
+            let (r, online, reason) = match *d {
+                DeviceState::Online { region, .. } => (region, true, None),
+                DeviceState::Offline { region, reason, .. } => (region, false, Some(reason)),
+            };
+            if region.is_some_and(|want| want != r)
+                || q.connected.is_some_and(|c| c != online)
+                || q.reason.is_some_and(|want| reason != Some(want))
+                || group_type.is_some_and(|t| i % DEVICE_TYPES.len() != t)
+                || group_site.is_some_and(|n| site_number(i) != n)
+            {
+                continue;
+            }
+            if let Some(text) = &q.q {
+                use std::fmt::Write;
+                id.clear();
+                let _ = write!(id, "dev-{i:07}");
+                if !id.contains(text.as_str()) {
+                    continue;
+                }
+            }
+            if total >= offset && items.len() < limit {
+                items.push(self.device_at(i));
+            }
+            total += 1;
+        }
+        (total, items)
+    }
+}
+
+/// Simulated devices come in four types, one thing group each, and sit at 25 sites of 100.
+const DEVICE_TYPES: [&str; 4] = ["sensors", "meters", "cameras", "locks"];
+const SITES: usize = 25;
+
+fn site_number(i: usize) -> usize {
+    (i / 100) % SITES
+}
+
+fn site_name(n: usize) -> String {
+    format!("site-{n:02}")
+}
+
+fn site_of(i: usize) -> String {
+    site_name(site_number(i))
 }
 
 /// The simulated fleet shared with the engine. Stepping and observing lock it briefly; no lock
@@ -559,6 +684,35 @@ impl FleetSource for SimSource {
             }
             result
         })
+    }
+
+    fn gateways(&self) -> BoxFuture<'_, Result<EdgeObservation, SourceError>> {
+        Box::pin(async move {
+            Ok(self.with(|f| EdgeObservation {
+                observed_at: f.now_ms(),
+                gateways: f.gateways(),
+            }))
+        })
+    }
+
+    fn devices<'a>(
+        &'a self,
+        query: &'a DeviceQuery,
+    ) -> BoxFuture<'a, Result<DeviceListing, SourceError>> {
+        Box::pin(async move {
+            Ok(self.with(|f| {
+                let (total, items) = f.query_devices(query);
+                DeviceListing {
+                    observed_at: f.now_ms(),
+                    total,
+                    items,
+                }
+            }))
+        })
+    }
+
+    fn device<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Device>, SourceError>> {
+        Box::pin(async move { Ok(self.with(|f| f.device(id))) })
     }
 }
 

@@ -238,3 +238,103 @@ fn observation_time_follows_simulated_time() {
         1_700_000_007_000
     );
 }
+
+#[test]
+fn devices_have_names_groups_and_connectivity() {
+    let mut f = SimFleet::new(
+        SimConfig {
+            faults: vec![outage("us-east-1", 1, 600)],
+            ..small(4)
+        },
+        1_000_000,
+    );
+    run(&mut f, 3);
+    let d = f.device("dev-0000105").unwrap();
+    assert_eq!(d.id, "dev-0000105");
+    assert_eq!(d.region, "us-east-1");
+    assert_eq!(d.thing_groups, vec!["meters", "site-01"]);
+    assert_eq!(
+        d.connectivity,
+        Connectivity::Offline {
+            since: 1_001_000,
+            reason: DisconnectReason::ConnectionLost
+        }
+    );
+    assert_eq!(f.device("dev-0002000"), None, "2,000 devices: 0..=1999");
+    assert_eq!(f.device("dev-12"), None);
+    assert_eq!(f.device("sensor-1"), None);
+}
+
+#[test]
+fn the_fast_device_query_agrees_with_the_query_rules() {
+    use switchyard_core::devices::DeviceQuery;
+    let mut f = SimFleet::new(
+        SimConfig {
+            faults: vec![outage("us-east-1", 5, 20)],
+            ..small(6)
+        },
+        0,
+    );
+    run(&mut f, 10);
+    f.set_active("eu-west-1").unwrap();
+    run(&mut f, 30);
+    let all: Vec<Device> = (0..2_000)
+        .map(|i| f.device(&SimFleet::device_id(i)).unwrap())
+        .collect();
+    let queries = [
+        DeviceQuery::default(),
+        DeviceQuery {
+            region: Some("eu-west-1".into()),
+            ..Default::default()
+        },
+        DeviceQuery {
+            region: Some("us-east-1".into()),
+            connected: Some(false),
+            ..Default::default()
+        },
+        DeviceQuery {
+            connected: Some(true),
+            thing_group: Some("cameras".into()),
+            ..Default::default()
+        },
+        DeviceQuery {
+            thing_group: Some("site-07".into()),
+            q: Some("07".into()),
+            ..Default::default()
+        },
+        DeviceQuery {
+            reason: Some(DisconnectReason::ConnectionLost),
+            ..Default::default()
+        },
+        DeviceQuery {
+            thing_group: Some("site-99".into()),
+            ..Default::default()
+        },
+        DeviceQuery {
+            thing_group: Some("site-7".into()),
+            ..Default::default()
+        },
+        DeviceQuery {
+            region: Some("us-west-2".into()),
+            ..Default::default()
+        },
+        DeviceQuery {
+            q: Some("dev-00001".into()),
+            offset: 5,
+            limit: Some(3),
+            ..Default::default()
+        },
+    ];
+    for q in queries {
+        let expected: Vec<&Device> = all.iter().filter(|d| q.matches(d)).collect();
+        let (total, page) = f.query_devices(&q);
+        assert_eq!(total, expected.len() as u64, "{q:?}");
+        let want: Vec<Device> = expected
+            .into_iter()
+            .skip(q.offset as usize)
+            .take(q.limit() as usize)
+            .cloned()
+            .collect();
+        assert_eq!(page, want, "{q:?}");
+    }
+}
