@@ -36,6 +36,27 @@ impl RegionsResponse {
     }
 }
 
+/// One stored observation of a region, for its charts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegionSample {
+    pub observed_at: UnixMs,
+    pub health: crate::HealthStatus,
+    pub online: u64,
+    pub offline: u64,
+    pub connect_attempts: u64,
+    pub connect_errors: u64,
+    pub backlog_messages: u64,
+}
+
+/// `GET /api/v1/regions/{id}/history?minutes=N`: the region's samples, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegionHistory {
+    pub region: String,
+    pub server_time: UnixMs,
+    pub since: UnixMs,
+    pub samples: Vec<RegionSample>,
+}
+
 /// A state change pushed on `GET /api/v1/events` (server-sent events; the SSE event name is the
 /// variant's `type`) and, in the desktop app, on the `fleet` Tauri event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

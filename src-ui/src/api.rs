@@ -4,7 +4,10 @@
 
 use js_sys::{Function, Promise, Reflect, JSON};
 use serde::de::DeserializeOwned;
-use switchyard_core::api::{FleetEvent, RegionsResponse};
+use switchyard_core::alerts::AlertsResponse;
+use switchyard_core::api::{FleetEvent, RegionHistory, RegionsResponse};
+use switchyard_core::devices::{DevicePage, DeviceQuery};
+use switchyard_core::edge::GatewaysResponse;
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -70,7 +73,80 @@ impl Api {
     pub async fn regions(&self) -> Result<RegionsResponse, String> {
         match self {
             Api::Http { base } => http_get_json(&format!("{base}/api/v1/regions")).await,
-            Api::Tauri => tauri_invoke("regions").await,
+            Api::Tauri => tauri_invoke("regions", serde_json::json!({})).await,
+        }
+    }
+
+    pub async fn devices(&self, q: &DeviceQuery) -> Result<DevicePage, String> {
+        match self {
+            Api::Http { base } => {
+                let mut params: Vec<(&str, String)> = Vec::new();
+                if let Some(r) = &q.region {
+                    params.push(("region", r.clone()));
+                }
+                if let Some(g) = &q.thing_group {
+                    params.push(("thing_group", g.clone()));
+                }
+                if let Some(c) = q.connected {
+                    params.push(("connected", c.to_string()));
+                }
+                if let Some(r) = q.reason {
+                    let name = serde_json::to_value(r)
+                        .ok()
+                        .and_then(|v| v.as_str().map(String::from));
+                    params.extend(name.map(|n| ("reason", n)));
+                }
+                if let Some(t) = &q.q {
+                    params.push(("q", t.clone()));
+                }
+                params.push(("offset", q.offset.to_string()));
+                params.push(("limit", q.limit().to_string()));
+                http_get_json(&format!("{base}/api/v1/devices?{}", query_string(&params))).await
+            }
+            Api::Tauri => tauri_invoke("devices", serde_json::json!({ "query": q })).await,
+        }
+    }
+
+    pub async fn gateways(&self, limit: u32) -> Result<GatewaysResponse, String> {
+        match self {
+            Api::Http { base } => {
+                http_get_json(&format!("{base}/api/v1/edge/gateways?limit={limit}")).await
+            }
+            Api::Tauri => tauri_invoke("gateways", serde_json::json!({ "limit": limit })).await,
+        }
+    }
+
+    pub async fn alerts(&self, open: bool, limit: u32) -> Result<AlertsResponse, String> {
+        match self {
+            Api::Http { base } => {
+                http_get_json(&format!("{base}/api/v1/alerts?open={open}&limit={limit}")).await
+            }
+            Api::Tauri => {
+                tauri_invoke(
+                    "alerts",
+                    serde_json::json!({ "open": open, "limit": limit }),
+                )
+                .await
+            }
+        }
+    }
+
+    pub async fn history(&self, region: &str, minutes: u32) -> Result<RegionHistory, String> {
+        match self {
+            Api::Http { base } => {
+                let region = String::from(js_sys::encode_uri_component(region));
+                http_get_json(&format!(
+                    "{base}/api/v1/regions/{region}/history?minutes={minutes}"
+                ))
+                .await
+            }
+            Api::Tauri => {
+                tauri_invoke(
+                    "history",
+                    serde_json::json!({ "region": region, "minutes": minutes }),
+                )
+                .await
+            }
         }
     }
 
@@ -88,6 +164,14 @@ impl Api {
             Api::Tauri => tauri_listen("fleet", on_event, on_link),
         }
     }
+}
+
+fn query_string(params: &[(&str, String)]) -> String {
+    params
+        .iter()
+        .map(|(k, v)| format!("{k}={}", String::from(js_sys::encode_uri_component(v))))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 async fn http_get_json<T: DeserializeOwned>(url: &str) -> Result<T, String> {
@@ -129,7 +213,9 @@ fn sse_subscribe(
                 }
             }
         });
-    let _ = source.add_event_listener_with_callback("regions", on_message.as_ref().unchecked_ref());
+    for name in ["regions", "alert"] {
+        let _ = source.add_event_listener_with_callback(name, on_message.as_ref().unchecked_ref());
+    }
     let opened = on_link.clone();
     let on_open = Closure::<dyn Fn()>::new(move || opened(Link::Live));
     source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
@@ -143,10 +229,14 @@ fn sse_subscribe(
     std::mem::forget(source);
 }
 
-async fn tauri_invoke<T: DeserializeOwned>(command: &str) -> Result<T, String> {
+async fn tauri_invoke<T: DeserializeOwned>(
+    command: &str,
+    args: serde_json::Value,
+) -> Result<T, String> {
     let invoke = tauri_fn("core", "invoke").ok_or("not running inside the desktop app")?;
+    let args = JSON::parse(&args.to_string()).map_err(|e| err(command, e))?;
     let promise: Promise = invoke
-        .call1(&JsValue::NULL, &command.into())
+        .call2(&JsValue::NULL, &command.into(), &args)
         .map_err(|e| err(command, e))?
         .dyn_into()
         .map_err(|e| err(command, e))?;

@@ -1,19 +1,30 @@
 //! Switchyard's UI: Leptos, rendered in the browser (the web build) or in the desktop app's
 //! webview. It reaches the engine only through [`api::Api`].
 
+mod alerts;
 pub mod api;
+mod charts;
+mod devices;
+mod edge;
+pub mod fmt;
+mod map;
 mod overview;
 
 use api::{Api, Link};
 use leptos::prelude::*;
 use std::time::Duration;
+use switchyard_core::alerts::Alert;
 use switchyard_core::api::{FleetEvent, RegionsResponse};
+use switchyard_core::freshness::{freshness, Freshness};
 use switchyard_core::SourceKind;
 
-/// What every view reads: the latest regions, the link, and a clock aligned with the server's.
+/// What every view reads: the latest regions, the alerts, the link, and a clock aligned with
+/// the server's.
 #[derive(Clone, Copy)]
 pub struct Live {
     pub regions: ReadSignal<Option<RegionsResponse>>,
+    /// Newest first; open and recently cleared.
+    pub alerts: ReadSignal<Vec<Alert>>,
     pub link: ReadSignal<Link>,
     /// The server's clock now, in ms; ticks every second so ages move on screen.
     pub now: ReadSignal<u64>,
@@ -24,31 +35,64 @@ fn local_now() -> f64 {
     js_sys::Date::now()
 }
 
+/// The pages, addressed by the URL's hash so that a wallboard can be pointed at one.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Page {
+    Map,
+    Devices,
+    Edge,
+    Alerts,
+}
+
+impl Page {
+    const ALL: [(Page, &'static str, &'static str); 4] = [
+        (Page::Map, "#/map", "Map"),
+        (Page::Devices, "#/devices", "Devices"),
+        (Page::Edge, "#/edge", "Edge"),
+        (Page::Alerts, "#/alerts", "Alerts"),
+    ];
+
+    fn from_hash(hash: &str) -> Page {
+        Self::ALL.iter().find(|(_, h, _)| *h == hash).map_or(Page::Map, |(p, _, _)| *p)
+    }
+}
+
+fn current_hash() -> String {
+    web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default()
+}
+
+fn merge_alert(list: &mut Vec<Alert>, a: Alert) {
+    match list.iter_mut().find(|x| x.id == a.id) {
+        Some(x) => *x = a,
+        None => list.insert(0, a),
+    }
+    list.truncate(200);
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     let api = Api::detect();
+    provide_context(api.clone());
     let (regions, set_regions) = signal(None::<RegionsResponse>);
+    let (alerts, set_alerts) = signal(Vec::<Alert>::new());
     let (link, set_link) = signal(Link::Connecting);
     let (error, set_error) = signal(None::<String>);
     // Offset from the local clock to the server's, learnt from each answer.
     let (offset, set_offset) = signal(0f64);
     let (now, set_now) = signal(local_now() as u64);
+    let (page, set_page) = signal(Page::from_hash(&current_hash()));
+    let (wallboard, set_wallboard) = signal(false);
+    let _ = window_event_listener(leptos::ev::hashchange, move |_| set_page.set(Page::from_hash(&current_hash())));
 
     let accept = move |r: RegionsResponse| {
         set_offset.set(r.server_time as f64 - local_now());
         set_now.set(r.server_time);
         // Events can overtake a slow first answer: never step back to an older version.
-        if regions
-            .get_untracked()
-            .is_none_or(|old| old.version <= r.version)
-        {
+        if regions.get_untracked().is_none_or(|old| old.version <= r.version) {
             set_regions.set(Some(r));
         }
     };
-    set_interval(
-        move || set_now.set((local_now() + offset.get_untracked()) as u64),
-        Duration::from_secs(1),
-    );
+    set_interval(move || set_now.set((local_now() + offset.get_untracked()) as u64), Duration::from_secs(1));
 
     let first = api.clone();
     leptos::task::spawn_local(async move {
@@ -59,6 +103,14 @@ pub fn App() -> impl IntoView {
             }
             Err(e) => set_error.set(Some(e)),
         }
+        match first.alerts(false, 100).await {
+            Ok(a) => set_alerts.update(|list| {
+                for alert in a.alerts.into_iter().rev() {
+                    merge_alert(list, alert);
+                }
+            }),
+            Err(e) => set_error.set(Some(e)),
+        }
     });
     api.subscribe(
         move |ev| match ev {
@@ -66,57 +118,92 @@ pub fn App() -> impl IntoView {
                 set_error.set(None);
                 accept(r)
             }
-            // Alerts are listed by the alerts view (not yet built).
-            FleetEvent::Alert(_) => {}
+            FleetEvent::Alert(a) => set_alerts.update(|list| merge_alert(list, a)),
         },
         move |l| set_link.set(l),
     );
 
-    let live = Live {
-        regions,
-        link,
-        now,
-        error,
-    };
-    provide_context(live);
+    provide_context(Live { regions, alerts, link, now, error });
     let transport = api.transport_name();
+    let toggle_wallboard = move |_| {
+        let on = !wallboard.get_untracked();
+        set_wallboard.set(on);
+        if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
+            if on {
+                if let Some(el) = doc.document_element() {
+                    let _ = el.request_fullscreen();
+                }
+            } else if doc.fullscreen_element().is_some() {
+                doc.exit_fullscreen();
+            }
+        }
+    };
 
     view! {
-        <header class="topbar">
-            <h1 class="brand">"Switchyard"</h1>
-            {move || {
-                regions.get().map(|r| match r.source {
-                    SourceKind::Simulated => view! {
-                        <span class="badge badge-sim" data-testid="source" title="Figures come from the built-in simulated fleet, not from AWS">
-                            "SIMULATED FLEET"
-                        </span>
-                    }.into_any(),
-                    SourceKind::Aws => view! { <span class="badge" data-testid="source">"AWS"</span> }.into_any(),
-                })
-            }}
-            <span class="totals" data-testid="totals">
-                {move || regions.get().map(|r| {
-                    let online: u64 = r.regions.iter().map(|x| x.online).sum();
-                    let offline: u64 = r.regions.iter().map(|x| x.offline).sum();
-                    view! { <strong>{overview::thousands(online)}</strong>" online · "{overview::thousands(offline)}" offline" }
-                })}
-            </span>
-            <span class="spacer"></span>
-            <span class="link" data-testid="link" data-transport=transport class:link-live=move || link.get() == Link::Live>
-                {move || match link.get() {
-                    Link::Connecting => "connecting…",
-                    Link::Live => "● live",
-                    Link::Reconnecting => "○ reconnecting…",
+        <div class="app" class:wallboard=move || wallboard.get()>
+            <header class="topbar">
+                <h1 class="brand">"Switchyard"</h1>
+                {move || {
+                    regions.get().map(|r| match r.source {
+                        SourceKind::Simulated => view! {
+                            <span class="badge badge-sim" data-testid="source" title="Figures come from the built-in simulated fleet, not from AWS">
+                                "SIMULATED FLEET"
+                            </span>
+                        }.into_any(),
+                        SourceKind::Aws => view! { <span class="badge" data-testid="source">"AWS"</span> }.into_any(),
+                    })
                 }}
-            </span>
-            <span class="version" data-testid="state-version">
-                {move || regions.get().map(|r| format!("state v{}", r.version)).unwrap_or_default()}
-            </span>
-        </header>
-        {move || error.get().map(|e| view! { <div class="banner banner-error" role="alert">{e}</div> })}
-        <main>
-            <overview::Overview />
-        </main>
+                <nav class="tabs">
+                    {Page::ALL.iter().map(|(p, href, label)| {
+                        let p = *p;
+                        view! { <a href=*href class:current=move || page.get() == p data-testid=format!("nav-{}", label.to_lowercase())>{*label}</a> }
+                    }).collect_view()}
+                </nav>
+                <span class="totals" data-testid="totals">
+                    {move || regions.get().map(|r| {
+                        // Only current figures add up; a region whose figures are stale is named instead.
+                        let now = now.get();
+                        let current = |x: &&switchyard_core::RegionSummary| {
+                            freshness(x.observed_at, now, x.poll_interval_ms) == Freshness::Fresh
+                                && x.health.status != switchyard_core::HealthStatus::Unreachable
+                        };
+                        let online: u64 = r.regions.iter().filter(current).map(|x| x.online).sum();
+                        let offline: u64 = r.regions.iter().filter(current).map(|x| x.offline).sum();
+                        let missing = r.regions.iter().filter(|x| !current(x)).count();
+                        view! {
+                            <strong>{fmt::thousands(online)}</strong>" online · "{fmt::thousands(offline)}" offline"
+                            {(missing > 0).then(|| view! {
+                                <span class="totals-missing">{format!(" · {missing} region{} without current figures", if missing == 1 { "" } else { "s" })}</span>
+                            })}
+                        }
+                    })}
+                </span>
+                <span class="spacer"></span>
+                <span class="link" data-testid="link" data-transport=transport class:link-live=move || link.get() == Link::Live>
+                    {move || match link.get() {
+                        Link::Connecting => "connecting…",
+                        Link::Live => "● live",
+                        Link::Reconnecting => "○ reconnecting…",
+                    }}
+                </span>
+                <span class="version" data-testid="state-version">
+                    {move || regions.get().map(|r| format!("state v{}", r.version)).unwrap_or_default()}
+                </span>
+                <button class="btn" data-testid="wallboard" on:click=toggle_wallboard title="Full screen, larger type">
+                    {move || if wallboard.get() { "exit wallboard" } else { "wallboard" }}
+                </button>
+            </header>
+            {move || error.get().map(|e| view! { <div class="banner banner-error" role="alert">{e}</div> })}
+            <alerts::AlertBanner />
+            <main>
+                {move || match page.get() {
+                    Page::Map => view! { <map::MapView /> <overview::Overview /> }.into_any(),
+                    Page::Devices => view! { <devices::DevicesView /> }.into_any(),
+                    Page::Edge => view! { <edge::EdgeView /> }.into_any(),
+                    Page::Alerts => view! { <alerts::AlertsView /> }.into_any(),
+                }}
+            </main>
+        </div>
     }
 }
 

@@ -1,5 +1,6 @@
 //! The overview: one card per region with its role, health, devices, backlog and data age.
 
+use crate::fmt::{bytes, thousands};
 use crate::Live;
 use leptos::prelude::*;
 use switchyard_core::freshness::{age_ms, format_age, freshness, Freshness};
@@ -26,39 +27,12 @@ pub fn Overview() -> impl IntoView {
     }
 }
 
-fn status_word(s: HealthStatus) -> &'static str {
+pub fn status_word(s: HealthStatus) -> &'static str {
     match s {
         HealthStatus::Unknown => "unknown",
         HealthStatus::Healthy => "healthy",
         HealthStatus::Degraded => "degraded",
         HealthStatus::Unreachable => "unreachable",
-    }
-}
-
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push('\u{202f}');
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1000.0 && u < UNITS.len() - 1 {
-        v /= 1000.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
     }
 }
 
@@ -157,16 +131,3 @@ fn RegionCard(id: String) -> impl IntoView {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_are_grouped_and_sized() {
-        assert_eq!(thousands(5), "5");
-        assert_eq!(thousands(5_000), "5\u{202f}000");
-        assert_eq!(thousands(1_234_567), "1\u{202f}234\u{202f}567");
-        assert_eq!(bytes(999), "999 B");
-        assert_eq!(bytes(1_500_000), "1.5 MB");
-    }
-}

@@ -5,7 +5,11 @@
 use clap::Parser;
 use switchyard::app::Running;
 use switchyard::cli::FleetArgs;
-use switchyard_core::api::{FleetEvent, RegionsResponse};
+use switchyard::engine::QueryError;
+use switchyard_core::alerts::AlertsResponse;
+use switchyard_core::api::{FleetEvent, RegionHistory, RegionsResponse};
+use switchyard_core::devices::{DevicePage, DeviceQuery};
+use switchyard_core::edge::GatewaysResponse;
 use tauri::Emitter;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -17,9 +21,40 @@ struct DesktopCli {
     fleet: FleetArgs,
 }
 
+// The commands mirror the HTTP API's read routes, with the same types.
+
 #[tauri::command]
 fn regions(running: tauri::State<'_, Running>) -> RegionsResponse {
     running.engine.regions_response()
+}
+
+fn query_error(e: QueryError) -> String {
+    match e {
+        QueryError::Invalid(m) | QueryError::Unavailable(m) => m,
+    }
+}
+
+#[tauri::command]
+async fn devices(running: tauri::State<'_, Running>, query: DeviceQuery) -> Result<DevicePage, String> {
+    running.engine.devices(&query).await.map_err(query_error)
+}
+
+#[tauri::command]
+fn gateways(running: tauri::State<'_, Running>, limit: u32) -> Result<GatewaysResponse, String> {
+    if !(1..=10_000).contains(&limit) {
+        return Err(format!("limit: must be between 1 and 10000, not {limit}"));
+    }
+    Ok(running.engine.gateways(limit as usize))
+}
+
+#[tauri::command]
+async fn alerts(running: tauri::State<'_, Running>, open: bool, limit: u32) -> Result<AlertsResponse, String> {
+    running.engine.alerts(open, limit.clamp(1, 10_000)).await
+}
+
+#[tauri::command]
+async fn history(running: tauri::State<'_, Running>, region: String, minutes: u32) -> Result<RegionHistory, String> {
+    running.engine.history(&region, minutes).await.map_err(query_error)
 }
 
 fn main() -> std::process::ExitCode {
@@ -64,7 +99,7 @@ fn run(cli: DesktopCli) -> Result<(), String> {
     let engine = running.engine.clone();
     tauri::Builder::default()
         .manage(running)
-        .invoke_handler(tauri::generate_handler![regions])
+        .invoke_handler(tauri::generate_handler![regions, devices, gateways, alerts, history])
         .setup(move |app| {
             let handle = app.handle().clone();
             let mut rx = engine.subscribe();

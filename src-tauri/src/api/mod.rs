@@ -34,6 +34,7 @@ const ANONYMOUS: &str = "anonymous (no login configured)";
 pub fn router(engine: Engine, ui_dir: Option<PathBuf>) -> Router {
     let api = Router::new()
         .route("/regions", get(regions))
+        .route("/regions/{id}/history", get(history))
         .route("/devices", get(devices))
         .route("/devices/{id}", get(device))
         .route("/edge/gateways", get(gateways))
@@ -105,6 +106,30 @@ async fn devices(
     };
     match engine.devices(&q).await {
         Ok(page) => Json(page).into_response(),
+        Err(e) => query_error(e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HistoryQuery {
+    minutes: Option<u32>,
+}
+
+async fn history(
+    State(engine): State<Engine>,
+    Path(id): Path<String>,
+    q: Result<Query<HistoryQuery>, QueryRejection>,
+) -> Response {
+    let Query(q) = match q {
+        Ok(q) => q,
+        Err(e) => return bad_query(e),
+    };
+    match engine.history(&id, q.minutes.unwrap_or(60)).await {
+        Ok(h) => Json(h).into_response(),
+        Err(QueryError::Invalid(m)) if m.ends_with("is not configured") => {
+            error(StatusCode::NOT_FOUND, m)
+        }
         Err(e) => query_error(e),
     }
 }

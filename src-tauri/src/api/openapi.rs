@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/healthz"),
     ("get", "/api/v1/regions"),
+    ("get", "/api/v1/regions/{id}/history"),
     ("get", "/api/v1/devices"),
     ("get", "/api/v1/devices/{id}"),
     ("get", "/api/v1/edge/gateways"),
@@ -45,6 +46,18 @@ pub fn openapi_document() -> Value {
             "/api/v1/regions": { "get": {
                 "summary": "Every configured region: role, health, online/offline devices, edge backlog, data age",
                 "responses": { "200": json_response("The regions at the current state version", "RegionsResponse") }
+            }},
+            "/api/v1/regions/{id}/history": { "get": {
+                "summary": "A region's stored samples (online, offline, connection attempts and errors, backlog, health), oldest first",
+                "parameters": [
+                    { "name": "id", "in": "path", "required": true, "schema": { "type": "string" } },
+                    query_param("minutes", "integer", "how far back, 1..10080 (default 60)")
+                ],
+                "responses": {
+                    "200": json_response("The samples", "RegionHistory"),
+                    "400": error_response("A parameter is malformed or out of range"),
+                    "404": error_response("No such region is configured")
+                }
             }},
             "/api/v1/devices": { "get": {
                 "summary": "Devices with their connectivity, filtered and paged",
@@ -160,6 +173,13 @@ fn schemas() -> Value {
             "region": { "type": "string" }, "kind": { "enum": ["outage", "degraded"] },
             "start_secs": { "type": "integer", "default": 0, "description": "delay from now" },
             "duration_secs": { "type": ["integer", "null"], "description": "null: until cleared" } } },
+        "RegionHistory": { "type": "object", "required": ["region", "server_time", "since", "samples"], "properties": {
+            "region": { "type": "string" }, "server_time": ms, "since": ms,
+            "samples": { "type": "array", "items": { "type": "object",
+                "required": ["observed_at", "health", "online", "offline", "connect_attempts", "connect_errors", "backlog_messages"],
+                "properties": { "observed_at": ms, "health": { "enum": ["unknown", "healthy", "degraded", "unreachable"] },
+                    "online": { "type": "integer" }, "offline": { "type": "integer" }, "connect_attempts": { "type": "integer" },
+                    "connect_errors": { "type": "integer" }, "backlog_messages": { "type": "integer" } } } } } },
         "Device": { "type": "object", "required": ["id", "region", "thing_groups", "connectivity"], "properties": {
             "id": { "type": "string" }, "region": { "type": "string" },
             "thing_groups": { "type": "array", "items": { "type": "string" } },

@@ -194,7 +194,11 @@ async fn every_route_is_documented_and_answers() {
             "{method} {path} is not in the OpenAPI document"
         );
         if *method == "get" && *path != "/api/v1/events" {
-            let path = path.replace("{id}", "dev-0000001");
+            let path = if path.starts_with("/api/v1/regions/") {
+                path.replace("{id}", "us-east-1")
+            } else {
+                path.replace("{id}", "dev-0000001")
+            };
             let (s, _, _) = call(&app, "GET", &path, None).await;
             assert_eq!(s, StatusCode::OK, "GET {path}");
         }
@@ -331,4 +335,39 @@ async fn gateways_and_alerts_answer_with_their_limits() {
         let (s, _, body) = call(&app, "GET", bad, None).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {body}");
     }
+}
+
+#[tokio::test]
+async fn region_history_comes_from_the_stored_samples() {
+    let (app, engine, sim) = setup(None);
+    for _ in 0..3 {
+        sim.with(|f| f.step());
+        engine.poll_once("us-east-1").await;
+    }
+    // The sim's clock started at 5 s after the epoch: ask for all of it.
+    let (s, _, body) = call(
+        &app,
+        "GET",
+        "/api/v1/regions/us-east-1/history?minutes=10080",
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let h: switchyard_core::api::RegionHistory = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        h.samples.len(),
+        0,
+        "samples from 1970 are older than a week"
+    );
+    let (s, _, body) = call(&app, "GET", "/api/v1/regions/mars-1/history", None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{body}");
+    assert!(body.contains("region mars-1 is not configured"));
+    let (s, _, body) = call(
+        &app,
+        "GET",
+        "/api/v1/regions/us-east-1/history?minutes=0",
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
 }

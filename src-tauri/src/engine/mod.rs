@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use switchyard_core::{
     alerts::{region_conditions, Alert, AlertKind, AlertRules},
-    api::{FleetEvent, RegionsResponse},
+    api::{FleetEvent, RegionHistory, RegionSample, RegionsResponse},
     devices::{DevicePage, DeviceQuery},
     fault::FaultSpec,
     health::{assess, Thresholds},
@@ -276,6 +276,51 @@ impl Engine {
             offset: q.offset,
             limit: q.limit(),
             items: listing.items,
+        })
+    }
+
+    /// The stored samples of `region` over the last `minutes`, oldest first.
+    pub async fn history(&self, region: &str, minutes: u32) -> Result<RegionHistory, QueryError> {
+        if !self.snapshot().regions.iter().any(|r| r.id == region) {
+            return Err(QueryError::Invalid(format!(
+                "region {region} is not configured"
+            )));
+        }
+        if !(1..=7 * 24 * 60).contains(&minutes) {
+            return Err(QueryError::Invalid(format!(
+                "minutes: must be between 1 and 10080, not {minutes}"
+            )));
+        }
+        let now = now_ms();
+        let since = now.saturating_sub(minutes as u64 * 60_000);
+        let r = region.to_string();
+        let samples = self
+            .inner
+            .store
+            .run(move |s| s.samples(&r, since))
+            .await
+            .map_err(|e| QueryError::Unavailable(e.0))?
+            .into_iter()
+            .map(|s| RegionSample {
+                observed_at: s.observed_at,
+                health: match s.health.as_str() {
+                    "healthy" => HealthStatus::Healthy,
+                    "degraded" => HealthStatus::Degraded,
+                    "unreachable" => HealthStatus::Unreachable,
+                    _ => HealthStatus::Unknown,
+                },
+                online: s.online,
+                offline: s.offline,
+                connect_attempts: s.connect_attempts,
+                connect_errors: s.connect_errors,
+                backlog_messages: s.backlog_messages,
+            })
+            .collect();
+        Ok(RegionHistory {
+            region: region.to_string(),
+            server_time: now,
+            since,
+            samples,
         })
     }
 

@@ -46,6 +46,9 @@ const MIGRATIONS: &[&str] = &[
         cleared_at INTEGER
     );
     CREATE INDEX alerts_open ON alerts (cleared_at) WHERE cleared_at IS NULL;",
+    // 3: connection attempts and errors per sample, for the region charts.
+    "ALTER TABLE region_samples ADD COLUMN connect_attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE region_samples ADD COLUMN connect_errors INTEGER NOT NULL DEFAULT 0;",
 ];
 
 #[derive(Debug)]
@@ -87,6 +90,8 @@ pub struct Sample {
     pub online: u64,
     pub offline: u64,
     pub backlog_messages: u64,
+    pub connect_attempts: u64,
+    pub connect_errors: u64,
 }
 
 #[derive(Clone)]
@@ -183,8 +188,9 @@ impl Store {
     pub fn record_sample(&self, obs: &RegionObservation, health: &str) -> Result<(), StoreError> {
         self.lock().execute(
             "INSERT OR REPLACE INTO region_samples
-             (region, observed_at, health, online, offline, backlog_messages, backlog_bytes, dropped)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+             (region, observed_at, health, online, offline, backlog_messages, backlog_bytes, dropped,
+              connect_attempts, connect_errors)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![
                 obs.region,
                 obs.observed_at as i64,
@@ -193,7 +199,9 @@ impl Store {
                 obs.offline as i64,
                 obs.backlog.messages as i64,
                 obs.backlog.bytes as i64,
-                obs.backlog.dropped as i64
+                obs.backlog.dropped as i64,
+                obs.connect_attempts as i64,
+                obs.connect_errors as i64
             ],
         )?;
         Ok(())
@@ -203,7 +211,8 @@ impl Store {
     pub fn samples(&self, region: &str, since: UnixMs) -> Result<Vec<Sample>, StoreError> {
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(
-            "SELECT region, observed_at, health, online, offline, backlog_messages
+            "SELECT region, observed_at, health, online, offline, backlog_messages,
+                    connect_attempts, connect_errors
              FROM region_samples WHERE region = ?1 AND observed_at >= ?2 ORDER BY observed_at",
         )?;
         let rows = stmt.query_map(params![region, since as i64], |r| {
@@ -214,6 +223,8 @@ impl Store {
                 online: r.get::<_, i64>(3)? as u64,
                 offline: r.get::<_, i64>(4)? as u64,
                 backlog_messages: r.get::<_, i64>(5)? as u64,
+                connect_attempts: r.get::<_, i64>(6)? as u64,
+                connect_errors: r.get::<_, i64>(7)? as u64,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -1,0 +1,72 @@
+//! Line charts drawn with plotters into an SVG string, placed in the page as markup.
+
+use plotters::prelude::*;
+
+const BG: RGBColor = RGBColor(0x14, 0x1b, 0x24);
+const AXIS: RGBColor = RGBColor(0x9f, 0xb0, 0xc2);
+pub const GREEN: RGBColor = RGBColor(0x39, 0xd9, 0x8a);
+pub const RED: RGBColor = RGBColor(0xff, 0x5c, 0x5c);
+pub const AMBER: RGBColor = RGBColor(0xf5, 0xb9, 0x42);
+
+/// A chart of `points` (minutes relative to now, value), over the last `span_min` minutes.
+/// Returns SVG markup, or a short note when there is nothing to draw.
+pub fn line_chart(title: &str, points: &[(f64, f64)], span_min: f64, color: RGBColor, size: (u32, u32)) -> String {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        if draw(&root, title, points, span_min, color).is_err() {
+            return format!("<p class=\"chart-note\">{title}: cannot draw</p>");
+        }
+    }
+    svg
+}
+
+fn draw<'a>(
+    root: &'a DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    title: &str,
+    points: &[(f64, f64)],
+    span_min: f64,
+    color: RGBColor,
+) -> Result<(), Box<dyn std::error::Error + 'a>> {
+    root.fill(&BG)?;
+    let ymax = points.iter().map(|p| p.1).fold(0.0, f64::max).max(1.0) * 1.15;
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 15).into_font().color(&WHITE))
+        .margin(8)
+        .x_label_area_size(22)
+        .y_label_area_size(56)
+        .build_cartesian_2d(-span_min..0.0, 0.0..ymax)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .y_labels(4)
+        .x_labels(7)
+        .light_line_style(RGBColor(0x22, 0x2c, 0x38))
+        .axis_style(AXIS)
+        .label_style(("sans-serif", 12).into_font().color(&AXIS))
+        .x_label_formatter(&|x| if *x == 0.0 { "now".into() } else { format!("{x:.0} min") })
+        .y_label_formatter(&|y| {
+            if *y >= 10_000.0 {
+                format!("{:.0}k", y / 1_000.0)
+            } else {
+                format!("{y:.0}")
+            }
+        })
+        .draw()?;
+    chart.draw_series(LineSeries::new(points.iter().copied(), color.stroke_width(2)))?;
+    root.present()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chart_is_svg_with_its_line_and_title() {
+        let svg = line_chart("online devices", &[(-60.0, 10.0), (-30.0, 20.0), (0.0, 15.0)], 60.0, GREEN, (400, 180));
+        assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(80)]);
+        assert!(svg.contains("online devices"));
+        assert!(svg.contains("<polyline"), "a line is drawn");
+    }
+}

@@ -1,0 +1,220 @@
+//! The devices view: a filtered list that stays smooth at any size. Only the rows in sight are
+//! in the page; they are fetched a page of 200 at a time as the list scrolls.
+
+use crate::api::Api;
+use crate::Live;
+use leptos::prelude::*;
+use std::collections::{HashMap, HashSet};
+use switchyard_core::devices::DeviceQuery;
+use switchyard_core::freshness::{age_ms, format_age};
+use switchyard_core::{Connectivity, Device, DisconnectReason};
+
+const ROW_PX: f64 = 34.0;
+const PAGE: u64 = 200;
+/// Rows drawn above and below the visible ones, so a fast scroll does not show blanks.
+const OVERSCAN: u64 = 10;
+
+const REASONS: [DisconnectReason; 7] = [
+    DisconnectReason::ConnectionLost,
+    DisconnectReason::MqttKeepAliveTimeout,
+    DisconnectReason::ClientInitiatedDisconnect,
+    DisconnectReason::ServerInitiatedDisconnect,
+    DisconnectReason::ServerError,
+    DisconnectReason::Throttled,
+    DisconnectReason::Unknown,
+];
+
+fn reason_name(r: DisconnectReason) -> String {
+    serde_json::to_value(r).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+}
+
+/// What the list knows: the total for the current filters and the pages fetched so far.
+#[derive(Default, Clone)]
+struct Pages {
+    generation: u64,
+    total: Option<u64>,
+    pages: HashMap<u64, Vec<Device>>,
+    pending: HashSet<u64>,
+    error: Option<String>,
+}
+
+#[component]
+pub fn DevicesView() -> impl IntoView {
+    let live = expect_context::<Live>();
+    let api = expect_context::<Api>();
+    let (filters, set_filters) = signal(DeviceQuery::default());
+    let pages = RwSignal::new(Pages::default());
+    let (scroll_top, set_scroll_top) = signal(0.0f64);
+    let (viewport, set_viewport) = signal(600.0f64);
+    let (selected, set_selected) = signal(None::<Device>);
+
+    let fetch = move |page: u64| {
+        let (generation, skip) = pages.with_untracked(|p| (p.generation, p.pages.contains_key(&page) || p.pending.contains(&page)));
+        if skip {
+            return;
+        }
+        pages.update(|p| {
+            p.pending.insert(page);
+        });
+        let q = DeviceQuery { offset: page * PAGE, limit: Some(PAGE as u32), ..filters.get_untracked() };
+        let api = api.clone();
+        leptos::task::spawn_local(async move {
+            let result = api.devices(&q).await;
+            pages.update(|p| {
+                if p.generation != generation {
+                    return; // the filters changed meanwhile
+                }
+                p.pending.remove(&page);
+                match result {
+                    Ok(r) => {
+                        p.total = Some(r.total);
+                        p.pages.insert(page, r.items);
+                        p.error = None;
+                    }
+                    Err(e) => p.error = Some(e),
+                }
+            });
+        });
+    };
+
+    // New filters: forget what was fetched, start again at the top.
+    let fetch_first = fetch.clone();
+    Effect::new(move |_| {
+        filters.track();
+        pages.update(|p| *p = Pages { generation: p.generation + 1, ..Pages::default() });
+        set_scroll_top.set(0.0);
+        fetch_first(0);
+    });
+    let range = Memo::new(move |_| {
+        let first = (scroll_top.get() / ROW_PX) as u64;
+        let count = (viewport.get() / ROW_PX).ceil() as u64;
+        (first.saturating_sub(OVERSCAN), first + count + OVERSCAN)
+    });
+    // Fetch the pages the visible rows fall in.
+    Effect::new(move |_| {
+        let (from, to) = range.get();
+        let total = pages.with(|p| p.total);
+        let Some(total) = total else { return };
+        let to = to.min(total);
+        for page in (from / PAGE)..=(to.saturating_sub(1) / PAGE) {
+            fetch(page);
+        }
+    });
+
+    let rows = move || {
+        let (from, to) = range.get();
+        pages.with(|p| {
+            let total = p.total.unwrap_or(0);
+            (from..to.min(total))
+                .map(|i| (i, p.pages.get(&(i / PAGE)).and_then(|pg| pg.get((i % PAGE) as usize)).cloned()))
+                .collect::<Vec<_>>()
+        })
+    };
+    let set = move |f: fn(&mut DeviceQuery, String)| {
+        move |ev: leptos::ev::Event| {
+            let v = event_target_value(&ev);
+            set_filters.update(|q| f(q, v));
+        }
+    };
+    let region_options = move || {
+        live.regions.with(|r| r.as_ref().map(|r| r.regions.iter().map(|x| x.id.clone()).collect::<Vec<_>>()).unwrap_or_default())
+    };
+
+    view! {
+        <section class="devices" data-testid="devices">
+            <form class="filters" on:submit=|ev| ev.prevent_default()>
+                <input type="search" placeholder="thing name contains…" data-testid="filter-q"
+                    on:input=set(|q, v| q.q = (!v.is_empty()).then_some(v)) />
+                <select data-testid="filter-region" on:change=set(|q, v| q.region = (!v.is_empty()).then_some(v))>
+                    <option value="">"any region"</option>
+                    {move || region_options().into_iter().map(|r| view! { <option value=r.clone()>{r.clone()}</option> }).collect_view()}
+                </select>
+                <select data-testid="filter-connected" on:change=set(|q, v| q.connected = match v.as_str() {
+                    "online" => Some(true),
+                    "offline" => Some(false),
+                    _ => None,
+                })>
+                    <option value="">"online and offline"</option>
+                    <option value="online">"online"</option>
+                    <option value="offline">"offline"</option>
+                </select>
+                <select data-testid="filter-reason" on:change=set(|q, v| q.reason = REASONS.into_iter().find(|r| reason_name(*r) == v))>
+                    <option value="">"any disconnect reason"</option>
+                    {REASONS.into_iter().map(|r| { let n = reason_name(r); view! { <option value=n.clone()>{n.clone()}</option> } }).collect_view()}
+                </select>
+                <input type="text" placeholder="thing group" data-testid="filter-group"
+                    on:change=set(|q, v| q.thing_group = (!v.is_empty()).then_some(v)) />
+                <span class="count" data-testid="device-count">
+                    {move || pages.with(|p| match (p.total, &p.error) {
+                        (_, Some(e)) => format!("error: {e}"),
+                        (Some(t), None) => format!("{} devices", crate::fmt::thousands(t)),
+                        (None, None) => "loading…".into(),
+                    })}
+                </span>
+            </form>
+            <div class="vlist-head row">
+                <span>"thing name"</span><span>"region"</span><span>"state"</span><span>"since"</span><span>"reason"</span><span>"groups"</span>
+            </div>
+            <div class="vlist" data-testid="device-list"
+                on:scroll=move |ev| {
+                    let el = event_target::<web_sys::Element>(&ev);
+                    set_scroll_top.set(el.scroll_top() as f64);
+                    set_viewport.set(el.client_height() as f64);
+                }>
+                <div class="vlist-space" style=move || format!("height:{}px", pages.with(|p| p.total.unwrap_or(0)) as f64 * ROW_PX)>
+                    {move || rows().into_iter().map(|(i, d)| {
+                        let top = format!("top:{}px", i as f64 * ROW_PX);
+                        match d {
+                            None => view! { <div class="row loading-row" style=top>"…"</div> }.into_any(),
+                            Some(d) => {
+                                let now = live.now.get_untracked();
+                                let (state, since, reason) = match &d.connectivity {
+                                    Connectivity::Online { since } => ("online", *since, String::new()),
+                                    Connectivity::Offline { since, reason } => ("offline", *since, reason_name(*reason)),
+                                };
+                                let pick = d.clone();
+                                view! {
+                                    <div class=format!("row device-row {state}") style=top data-device=d.id.clone()
+                                        on:click=move |_| set_selected.set(Some(pick.clone()))>
+                                        <span class="mono">{d.id.clone()}</span>
+                                        <span>{d.region.clone()}</span>
+                                        <span class=format!("state-{state}")>{state}</span>
+                                        <span>{format!("{} ago", format_age(age_ms(since, now)))}</span>
+                                        <span>{reason}</span>
+                                        <span class="muted">{d.thing_groups.join(", ")}</span>
+                                    </div>
+                                }.into_any()
+                            }
+                        }
+                    }).collect_view()}
+                </div>
+            </div>
+            {move || selected.get().map(|d| view! { <DeviceDetail device=d on_close=move || set_selected.set(None) /> })}
+        </section>
+    }
+}
+
+#[component]
+fn DeviceDetail(device: Device, on_close: impl Fn() + 'static + Send + Sync) -> impl IntoView {
+    let live = expect_context::<Live>();
+    let (state, since, reason) = match &device.connectivity {
+        Connectivity::Online { since } => ("online", *since, None),
+        Connectivity::Offline { since, reason } => ("offline", *since, Some(reason_name(*reason))),
+    };
+    view! {
+        <aside class="detail device-detail" data-testid="device-detail">
+            <header class="detail-head">
+                <h2 class="mono">{device.id.clone()}</h2>
+                <button class="btn" on:click=move |_| on_close()>"Close"</button>
+            </header>
+            <dl class="kv">
+                <dt>"state"</dt><dd class=format!("state-{state}")>{state}</dd>
+                <dt>"since"</dt><dd>{move || format!("{} ago", format_age(age_ms(since, live.now.get())))}</dd>
+                <dt>"region"</dt><dd>{device.region.clone()}</dd>
+                <dt>"disconnect reason"</dt><dd>{reason.unwrap_or_else(|| "—".into())}</dd>
+                <dt>"thing groups"</dt><dd>{device.thing_groups.join(", ")}</dd>
+            </dl>
+            <p class="muted">"Connectivity history: the last change is shown; a record of every change is not kept yet."</p>
+        </aside>
+    }
+}
