@@ -45,6 +45,9 @@ pub struct FleetArgs {
     /// Seconds between two polls of a region [default: 5]
     #[arg(long, value_name = "SECS")]
     pub poll_interval: Option<u64>,
+    /// Upper bound on one poll of a region, in milliseconds [default: 2500]
+    #[arg(long, value_name = "MS")]
+    pub poll_timeout: Option<u64>,
     /// Simulated fleet: number of devices [default: 5000]
     #[arg(long, value_name = "N")]
     pub devices: Option<usize>,
@@ -78,6 +81,7 @@ impl FleetArgs {
         let overrides = Overrides {
             data_dir: self.data_dir.clone(),
             poll_interval_secs: self.poll_interval,
+            poll_timeout_ms: self.poll_timeout,
             seed: self.seed,
             devices: self.devices,
             gateways: self.gateways,

@@ -90,6 +90,7 @@ impl ConfigFile {
 pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     pub poll_interval_secs: Option<u64>,
+    pub poll_timeout_ms: Option<u64>,
     pub seed: Option<u64>,
     pub devices: Option<usize>,
     pub gateways: Option<usize>,
@@ -134,7 +135,10 @@ impl Settings {
                 at("poll interval")
             ));
         }
-        let timeout_ms = file.engine.poll_timeout_ms.unwrap_or(2_500);
+        let timeout_ms = o
+            .poll_timeout_ms
+            .or(file.engine.poll_timeout_ms)
+            .unwrap_or(2_500);
         if !(100..=60_000).contains(&timeout_ms) {
             return Err(format!(
                 "{} must be between 100 and 60000 ms, not {timeout_ms}",

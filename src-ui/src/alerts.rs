@@ -8,10 +8,20 @@ use switchyard_core::freshness::{age_ms, format_age};
 #[component]
 pub fn AlertBanner() -> impl IntoView {
     let live = expect_context::<Live>();
-    let open = move || live.alerts.with(|a| a.iter().filter(|a| a.cleared_at.is_none()).cloned().collect::<Vec<_>>());
+    let open = move || {
+        live.alerts.with(|a| {
+            a.iter()
+                .filter(|a| a.cleared_at.is_none())
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
     move || {
         let open = open();
-        let latest = open.iter().max_by_key(|a| (a.severity == Severity::Critical, a.raised_at))?.clone();
+        let latest = open
+            .iter()
+            .max_by_key(|a| (a.severity == Severity::Critical, a.raised_at))?
+            .clone();
         let critical = open.iter().any(|a| a.severity == Severity::Critical);
         Some(view! {
             <a href="#/alerts" class=if critical { "banner banner-error" } else { "banner banner-warn" } role="alert" data-testid="alert-banner">

@@ -10,7 +10,13 @@ pub const AMBER: RGBColor = RGBColor(0xf5, 0xb9, 0x42);
 
 /// A chart of `points` (minutes relative to now, value), over the last `span_min` minutes.
 /// Returns SVG markup, or a short note when there is nothing to draw.
-pub fn line_chart(title: &str, points: &[(f64, f64)], span_min: f64, color: RGBColor, size: (u32, u32)) -> String {
+pub fn line_chart(
+    title: &str,
+    points: &[(f64, f64)],
+    span_min: f64,
+    color: RGBColor,
+    size: (u32, u32),
+) -> String {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
@@ -29,7 +35,8 @@ fn draw<'a>(
     color: RGBColor,
 ) -> Result<(), Box<dyn std::error::Error + 'a>> {
     root.fill(&BG)?;
-    let ymax = points.iter().map(|p| p.1).fold(0.0, f64::max).max(1.0) * 1.15;
+    // At least 0..4, so that small counts get distinct whole-number labels.
+    let ymax = (points.iter().map(|p| p.1).fold(0.0, f64::max) * 1.15).max(4.0);
     let mut chart = ChartBuilder::on(root)
         .caption(title, ("sans-serif", 15).into_font().color(&WHITE))
         .margin(8)
@@ -41,10 +48,17 @@ fn draw<'a>(
         .disable_x_mesh()
         .y_labels(4)
         .x_labels(7)
-        .light_line_style(RGBColor(0x22, 0x2c, 0x38))
+        .light_line_style(BG)
+        .bold_line_style(RGBColor(0x26, 0x32, 0x41))
         .axis_style(AXIS)
         .label_style(("sans-serif", 12).into_font().color(&AXIS))
-        .x_label_formatter(&|x| if *x == 0.0 { "now".into() } else { format!("{x:.0} min") })
+        .x_label_formatter(&|x| {
+            if *x == 0.0 {
+                "now".into()
+            } else {
+                format!("{x:.0} min")
+            }
+        })
         .y_label_formatter(&|y| {
             if *y >= 10_000.0 {
                 format!("{:.0}k", y / 1_000.0)
@@ -53,7 +67,10 @@ fn draw<'a>(
             }
         })
         .draw()?;
-    chart.draw_series(LineSeries::new(points.iter().copied(), color.stroke_width(2)))?;
+    chart.draw_series(LineSeries::new(
+        points.iter().copied(),
+        color.stroke_width(2),
+    ))?;
     root.present()?;
     Ok(())
 }
@@ -64,7 +81,13 @@ mod tests {
 
     #[test]
     fn a_chart_is_svg_with_its_line_and_title() {
-        let svg = line_chart("online devices", &[(-60.0, 10.0), (-30.0, 20.0), (0.0, 15.0)], 60.0, GREEN, (400, 180));
+        let svg = line_chart(
+            "online devices",
+            &[(-60.0, 10.0), (-30.0, 20.0), (0.0, 15.0)],
+            60.0,
+            GREEN,
+            (400, 180),
+        );
         assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(80)]);
         assert!(svg.contains("online devices"));
         assert!(svg.contains("<polyline"), "a line is drawn");

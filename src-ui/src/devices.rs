@@ -25,7 +25,10 @@ const REASONS: [DisconnectReason; 7] = [
 ];
 
 fn reason_name(r: DisconnectReason) -> String {
-    serde_json::to_value(r).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+    serde_json::to_value(r)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
 }
 
 /// What the list knows: the total for the current filters and the pages fetched so far.
@@ -49,14 +52,23 @@ pub fn DevicesView() -> impl IntoView {
     let (selected, set_selected) = signal(None::<Device>);
 
     let fetch = move |page: u64| {
-        let (generation, skip) = pages.with_untracked(|p| (p.generation, p.pages.contains_key(&page) || p.pending.contains(&page)));
+        let (generation, skip) = pages.with_untracked(|p| {
+            (
+                p.generation,
+                p.pages.contains_key(&page) || p.pending.contains(&page),
+            )
+        });
         if skip {
             return;
         }
         pages.update(|p| {
             p.pending.insert(page);
         });
-        let q = DeviceQuery { offset: page * PAGE, limit: Some(PAGE as u32), ..filters.get_untracked() };
+        let q = DeviceQuery {
+            offset: page * PAGE,
+            limit: Some(PAGE as u32),
+            ..filters.get_untracked()
+        };
         let api = api.clone();
         leptos::task::spawn_local(async move {
             let result = api.devices(&q).await;
@@ -81,7 +93,12 @@ pub fn DevicesView() -> impl IntoView {
     let fetch_first = fetch.clone();
     Effect::new(move |_| {
         filters.track();
-        pages.update(|p| *p = Pages { generation: p.generation + 1, ..Pages::default() });
+        pages.update(|p| {
+            *p = Pages {
+                generation: p.generation + 1,
+                ..Pages::default()
+            }
+        });
         set_scroll_top.set(0.0);
         fetch_first(0);
     });
@@ -106,7 +123,15 @@ pub fn DevicesView() -> impl IntoView {
         pages.with(|p| {
             let total = p.total.unwrap_or(0);
             (from..to.min(total))
-                .map(|i| (i, p.pages.get(&(i / PAGE)).and_then(|pg| pg.get((i % PAGE) as usize)).cloned()))
+                .map(|i| {
+                    (
+                        i,
+                        p.pages
+                            .get(&(i / PAGE))
+                            .and_then(|pg| pg.get((i % PAGE) as usize))
+                            .cloned(),
+                    )
+                })
                 .collect::<Vec<_>>()
         })
     };
@@ -117,7 +142,11 @@ pub fn DevicesView() -> impl IntoView {
         }
     };
     let region_options = move || {
-        live.regions.with(|r| r.as_ref().map(|r| r.regions.iter().map(|x| x.id.clone()).collect::<Vec<_>>()).unwrap_or_default())
+        live.regions.with(|r| {
+            r.as_ref()
+                .map(|r| r.regions.iter().map(|x| x.id.clone()).collect::<Vec<_>>())
+                .unwrap_or_default()
+        })
     };
 
     view! {

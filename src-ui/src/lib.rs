@@ -53,12 +53,17 @@ impl Page {
     ];
 
     fn from_hash(hash: &str) -> Page {
-        Self::ALL.iter().find(|(_, h, _)| *h == hash).map_or(Page::Map, |(p, _, _)| *p)
+        Self::ALL
+            .iter()
+            .find(|(_, h, _)| *h == hash)
+            .map_or(Page::Map, |(p, _, _)| *p)
     }
 }
 
 fn current_hash() -> String {
-    web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default()
+    web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default()
 }
 
 fn merge_alert(list: &mut Vec<Alert>, a: Alert) {
@@ -82,17 +87,25 @@ pub fn App() -> impl IntoView {
     let (now, set_now) = signal(local_now() as u64);
     let (page, set_page) = signal(Page::from_hash(&current_hash()));
     let (wallboard, set_wallboard) = signal(false);
-    let _ = window_event_listener(leptos::ev::hashchange, move |_| set_page.set(Page::from_hash(&current_hash())));
+    let _ = window_event_listener(leptos::ev::hashchange, move |_| {
+        set_page.set(Page::from_hash(&current_hash()))
+    });
 
     let accept = move |r: RegionsResponse| {
         set_offset.set(r.server_time as f64 - local_now());
         set_now.set(r.server_time);
         // Events can overtake a slow first answer: never step back to an older version.
-        if regions.get_untracked().is_none_or(|old| old.version <= r.version) {
+        if regions
+            .get_untracked()
+            .is_none_or(|old| old.version <= r.version)
+        {
             set_regions.set(Some(r));
         }
     };
-    set_interval(move || set_now.set((local_now() + offset.get_untracked()) as u64), Duration::from_secs(1));
+    set_interval(
+        move || set_now.set((local_now() + offset.get_untracked()) as u64),
+        Duration::from_secs(1),
+    );
 
     let first = api.clone();
     leptos::task::spawn_local(async move {
@@ -123,7 +136,13 @@ pub fn App() -> impl IntoView {
         move |l| set_link.set(l),
     );
 
-    provide_context(Live { regions, alerts, link, now, error });
+    provide_context(Live {
+        regions,
+        alerts,
+        link,
+        now,
+        error,
+    });
     let transport = api.transport_name();
     let toggle_wallboard = move |_| {
         let on = !wallboard.get_untracked();
@@ -173,7 +192,7 @@ pub fn App() -> impl IntoView {
                         view! {
                             <strong>{fmt::thousands(online)}</strong>" online · "{fmt::thousands(offline)}" offline"
                             {(missing > 0).then(|| view! {
-                                <span class="totals-missing">{format!(" · {missing} region{} without current figures", if missing == 1 { "" } else { "s" })}</span>
+                                <span class="totals-missing">{format!(" · {missing} region{} not reporting", if missing == 1 { "" } else { "s" })}</span>
                             })}
                         }
                     })}

@@ -130,4 +130,3 @@ fn RegionCard(id: String) -> impl IntoView {
         </article>
     }
 }
-

@@ -18,6 +18,21 @@ fn chromium_caps(profile: &std::path::Path) -> serde_json::Value {
     })
 }
 
+async fn chromium() -> (Process, tempfile::TempDir, fantoccini::Client) {
+    let port = free_port();
+    let driver = Process::spawn(
+        "chromedriver",
+        Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    wait_for_port(port, "chromedriver", Duration::from_secs(20));
+    let profile = tempfile::tempdir().unwrap();
+    let c = webdriver(port, chromium_caps(profile.path())).await;
+    (driver, profile, c)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs the built UI, Chromium and chromedriver: run `cargo xtask test`"]
 async fn overview_is_live_and_an_outage_turns_the_region_unreachable() {
@@ -130,5 +145,222 @@ async fn overview_is_live_and_an_outage_turns_the_region_unreachable() {
         || async { (attr(&c, card, "data-status").await? == "healthy").then_some(()) },
     )
     .await;
+    c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the built UI, Chromium and chromedriver: run `cargo xtask test`"]
+async fn map_alerts_devices_and_edge_views_follow_an_outage() {
+    // Polls every 3 s, each bounded by 1 s: an outage must show within two intervals (6 s).
+    let interval = Duration::from_secs(3);
+    let server = Server::start(&[
+        "--devices",
+        "20000",
+        "--gateways",
+        "30",
+        "--seed",
+        "11",
+        "--poll-interval",
+        "3",
+        "--poll-timeout",
+        "1000",
+    ]);
+    let (_driver, _profile, c) = chromium().await;
+    c.goto(&format!("{}/#/map", server.url)).await.unwrap();
+
+    // The map shows every region, the active one with an arc to its failover target.
+    let markers = wait_until(Duration::from_secs(20), "three region markers", || async {
+        let m = c
+            .find_all(Locator::Css("svg[data-testid=map] g.marker[data-region]"))
+            .await
+            .ok()?;
+        (m.len() == 3).then_some(m)
+    })
+    .await;
+    let mut ids = Vec::new();
+    for m in &markers {
+        ids.push(m.attr("data-region").await.unwrap().unwrap());
+    }
+    ids.sort();
+    assert_eq!(ids, ["ap-southeast-2", "eu-west-1", "us-east-1"]);
+    assert!(c
+        .find(Locator::Css("[data-testid=failover-arc]"))
+        .await
+        .is_ok());
+    let marker = "svg[data-testid=map] g.marker[data-region='us-east-1']";
+    wait_until(
+        Duration::from_secs(10),
+        "us-east-1 healthy on the map",
+        || async { (attr(&c, marker, "data-status").await? == "healthy").then_some(()) },
+    )
+    .await;
+    std::fs::write(
+        screenshot_path("web-map.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
+
+    // Clicking a region opens its detail with charts of the last hour.
+    c.find(Locator::Css(marker))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_until(Duration::from_secs(15), "the region's charts", || async {
+        let n: u32 = attr(&c, "[data-testid=region-charts]", "data-samples")
+            .await?
+            .parse()
+            .ok()?;
+        (n > 0).then_some(())
+    })
+    .await;
+    let charts = c
+        .find_all(Locator::Css("[data-testid=region-charts] svg"))
+        .await
+        .unwrap();
+    assert_eq!(
+        charts.len(),
+        3,
+        "online, connect errors and backlog are charted"
+    );
+    std::fs::write(
+        screenshot_path("web-region-detail.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
+
+    // An injected outage turns the marker red and raises an alert within two poll intervals.
+    let (status, body) = server.request(
+        "POST",
+        "/api/v1/sim/faults",
+        Some(r#"{"fault":{"region":"us-east-1","kind":"outage"},"reason":"e2e monitoring test"}"#),
+    );
+    assert_eq!(status, 201, "{body}");
+    let injected = std::time::Instant::now();
+    wait_until(interval * 2, "the us-east-1 marker to turn red", || async {
+        (attr(&c, marker, "data-status").await? == "unreachable").then_some(())
+    })
+    .await;
+    let banner = wait_until(interval * 2, "an alert banner", || async {
+        text(&c, "[data-testid=alert-banner]").await
+    })
+    .await;
+    eprintln!(
+        "outage shown on the map and in the banner {:?} after injection",
+        injected.elapsed()
+    );
+    assert!(banner.contains("us-east-1 is unreachable"), "{banner}");
+    assert!(text(&c, "[data-testid=totals]")
+        .await
+        .unwrap()
+        .contains("1 region not reporting"));
+    std::fs::write(
+        screenshot_path("web-map-outage.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    c.find(Locator::Css("[data-testid=nav-alerts]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_until(Duration::from_secs(5), "the alert in the list", || async {
+        let row = text(&c, "[data-testid=alerts] tr[data-alert=region_unreachable]").await?;
+        row.contains("us-east-1").then_some(())
+    })
+    .await;
+
+    // The device filter narrows the list.
+    c.find(Locator::Css("[data-testid=nav-devices]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let count = |c: &fantoccini::Client| {
+        let c = c.clone();
+        async move { number(&text(&c, "[data-testid=device-count]").await?) }
+    };
+    let all = wait_until(Duration::from_secs(10), "the device count", || count(&c)).await;
+    assert_eq!(all, 20_000);
+    let rows = c
+        .find_all(Locator::Css("[data-testid=device-list] .device-row"))
+        .await
+        .unwrap();
+    assert!(
+        !rows.is_empty() && rows.len() < 100,
+        "only the rows in sight are drawn: {}",
+        rows.len()
+    );
+    c.find(Locator::Css("[data-testid=filter-group]"))
+        .await
+        .unwrap()
+        .send_keys("cameras\n")
+        .await
+        .unwrap();
+    c.find(Locator::Css("[data-testid=filter-q]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap(); // blur fires change
+    wait_until(Duration::from_secs(10), "the cameras only", || async {
+        (count(&c).await? == 5_000).then_some(())
+    })
+    .await;
+    c.find(Locator::Css("[data-testid=filter-q]"))
+        .await
+        .unwrap()
+        .send_keys("00012")
+        .await
+        .unwrap();
+    let narrowed = wait_until(Duration::from_secs(10), "the name filter", || async {
+        let n = count(&c).await?;
+        (n < 5_000).then_some(n)
+    })
+    .await;
+    // Cameras are the devices whose index is 2 mod 4: dev-0000122, dev-0000126 and dev-0001202 to dev-0001298.
+    assert_eq!(narrowed, 27);
+    for row in c
+        .find_all(Locator::Css("[data-testid=device-list] .device-row"))
+        .await
+        .unwrap()
+    {
+        let t = row.text().await.unwrap();
+        assert!(t.contains("00012") && t.contains("cameras"), "{t}");
+    }
+    std::fs::write(
+        screenshot_path("web-devices.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
+
+    // A gateway's time to overflow appears once its buffer grows.
+    c.find(Locator::Css("[data-testid=nav-edge]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let eta = wait_until(Duration::from_secs(15), "a time to overflow", || async {
+        let t = text(
+            &c,
+            "[data-testid=gateways] tbody tr:first-child [data-field=overflow]",
+        )
+        .await?;
+        (t != "—").then_some(t)
+    })
+    .await;
+    assert!(
+        eta.ends_with(" s") || eta.contains("min") || eta == "FULL",
+        "{eta}"
+    );
+    std::fs::write(
+        screenshot_path("web-edge.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
     c.close().await.unwrap();
 }

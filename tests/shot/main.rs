@@ -14,11 +14,18 @@ async fn main() {
         std::process::exit(2);
     }
     let wait: u64 = args.get(3).and_then(|w| w.parse().ok()).unwrap_or(3_000);
-    let size = args.get(4).cloned().unwrap_or_else(|| "1280x900".into()).replace('x', ",");
+    let size = args
+        .get(4)
+        .cloned()
+        .unwrap_or_else(|| "1280x900".into())
+        .replace('x', ",");
     let port = free_port();
     let _driver = Process::spawn(
         "chromedriver",
-        Command::new("chromedriver").arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()),
+        Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
     );
     wait_for_port(port, "chromedriver", Duration::from_secs(20));
     let profile = tempfile::tempdir().unwrap();

@@ -35,7 +35,10 @@ fn query_error(e: QueryError) -> String {
 }
 
 #[tauri::command]
-async fn devices(running: tauri::State<'_, Running>, query: DeviceQuery) -> Result<DevicePage, String> {
+async fn devices(
+    running: tauri::State<'_, Running>,
+    query: DeviceQuery,
+) -> Result<DevicePage, String> {
     running.engine.devices(&query).await.map_err(query_error)
 }
 
@@ -48,13 +51,25 @@ fn gateways(running: tauri::State<'_, Running>, limit: u32) -> Result<GatewaysRe
 }
 
 #[tauri::command]
-async fn alerts(running: tauri::State<'_, Running>, open: bool, limit: u32) -> Result<AlertsResponse, String> {
+async fn alerts(
+    running: tauri::State<'_, Running>,
+    open: bool,
+    limit: u32,
+) -> Result<AlertsResponse, String> {
     running.engine.alerts(open, limit.clamp(1, 10_000)).await
 }
 
 #[tauri::command]
-async fn history(running: tauri::State<'_, Running>, region: String, minutes: u32) -> Result<RegionHistory, String> {
-    running.engine.history(&region, minutes).await.map_err(query_error)
+async fn history(
+    running: tauri::State<'_, Running>,
+    region: String,
+    minutes: u32,
+) -> Result<RegionHistory, String> {
+    running
+        .engine
+        .history(&region, minutes)
+        .await
+        .map_err(query_error)
 }
 
 fn main() -> std::process::ExitCode {
@@ -99,7 +114,9 @@ fn run(cli: DesktopCli) -> Result<(), String> {
     let engine = running.engine.clone();
     tauri::Builder::default()
         .manage(running)
-        .invoke_handler(tauri::generate_handler![regions, devices, gateways, alerts, history])
+        .invoke_handler(tauri::generate_handler![
+            regions, devices, gateways, alerts, history
+        ])
         .setup(move |app| {
             let handle = app.handle().clone();
             let mut rx = engine.subscribe();
