@@ -68,6 +68,14 @@ impl DeviceQuery {
     }
 }
 
+/// `GET /api/v1/devices/{id}`: the device and its recent connectivity changes, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceDetail {
+    #[serde(flatten)]
+    pub device: Device,
+    pub history: Vec<crate::ConnectivityChange>,
+}
+
 /// One page of devices and how many matched in all.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DevicePage {

@@ -89,6 +89,16 @@ pub struct Device {
     pub connectivity: Connectivity,
 }
 
+/// A device connected or disconnected, as seen by the console.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectivityChange {
+    pub at: UnixMs,
+    pub region: RegionId,
+    pub online: bool,
+    /// Why it disconnected (offline changes only).
+    pub reason: Option<DisconnectReason>,
+}
+
 /// An edge gateway's store-and-forward buffer.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Backlog {

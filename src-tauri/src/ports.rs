@@ -3,8 +3,9 @@
 
 use std::{future::Future, pin::Pin};
 use switchyard_core::{
-    devices::DeviceQuery, fault::FaultSpec, Device, EdgeGateway, RegionId, RegionObservation,
-    RegionRole, SourceKind, UnixMs,
+    devices::{DeviceDetail, DeviceQuery},
+    fault::FaultSpec,
+    Device, EdgeGateway, RegionId, RegionObservation, RegionRole, SourceKind, UnixMs,
 };
 
 /// Every edge gateway at one moment.
@@ -54,7 +55,10 @@ pub trait FleetSource: Send + Sync + 'static {
         query: &'a DeviceQuery,
     ) -> BoxFuture<'a, Result<DeviceListing, SourceError>>;
     /// One device by thing name; `None` when there is no such thing.
-    fn device<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Device>, SourceError>>;
+    fn device<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<DeviceDetail>, SourceError>>;
 }
 
 /// Control over the simulated fleet, for operators' training and for tests.

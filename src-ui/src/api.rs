@@ -6,7 +6,7 @@ use js_sys::{Function, Promise, Reflect, JSON};
 use serde::de::DeserializeOwned;
 use switchyard_core::alerts::AlertsResponse;
 use switchyard_core::api::{FleetEvent, RegionHistory, RegionsResponse};
-use switchyard_core::devices::{DevicePage, DeviceQuery};
+use switchyard_core::devices::{DeviceDetail, DevicePage, DeviceQuery};
 use switchyard_core::edge::GatewaysResponse;
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -104,6 +104,16 @@ impl Api {
                 http_get_json(&format!("{base}/api/v1/devices?{}", query_string(&params))).await
             }
             Api::Tauri => tauri_invoke("devices", serde_json::json!({ "query": q })).await,
+        }
+    }
+
+    pub async fn device(&self, id: &str) -> Result<DeviceDetail, String> {
+        match self {
+            Api::Http { base } => {
+                let id = String::from(js_sys::encode_uri_component(id));
+                http_get_json(&format!("{base}/api/v1/devices/{id}")).await
+            }
+            Api::Tauri => tauri_invoke("device", serde_json::json!({ "id": id })).await,
         }
     }
 

@@ -226,24 +226,61 @@ pub fn DevicesView() -> impl IntoView {
 #[component]
 fn DeviceDetail(device: Device, on_close: impl Fn() + 'static + Send + Sync) -> impl IntoView {
     let live = expect_context::<Live>();
-    let (state, since, reason) = match &device.connectivity {
-        Connectivity::Online { since } => ("online", *since, None),
-        Connectivity::Offline { since, reason } => ("offline", *since, Some(reason_name(*reason))),
+    let api = expect_context::<Api>();
+    let (detail, set_detail) =
+        signal(None::<Result<switchyard_core::devices::DeviceDetail, String>>);
+    let id = device.id.clone();
+    leptos::task::spawn_local(async move { set_detail.set(Some(api.device(&id).await)) });
+    // The fresh answer when it comes, the row's copy until then.
+    let current = move || {
+        detail.with(|d| {
+            d.as_ref()
+                .and_then(|d| d.as_ref().ok())
+                .map(|d| d.device.clone())
+        })
+    };
+    let fallback = StoredValue::new(device);
+    let shown = Memo::new(move |_| current().unwrap_or_else(|| fallback.get_value()));
+    let shown = move || shown.get();
+    let state = move || match shown().connectivity {
+        Connectivity::Online { since } => ("online", since, None),
+        Connectivity::Offline { since, reason } => ("offline", since, Some(reason_name(reason))),
+    };
+    let fmt_time = |ms: u64| {
+        String::from(
+            js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64))
+                .to_locale_time_string("en-GB"),
+        )
     };
     view! {
         <aside class="detail device-detail" data-testid="device-detail">
             <header class="detail-head">
-                <h2 class="mono">{device.id.clone()}</h2>
+                <h2 class="mono">{move || shown().id}</h2>
                 <button class="btn" on:click=move |_| on_close()>"Close"</button>
             </header>
             <dl class="kv">
-                <dt>"state"</dt><dd class=format!("state-{state}")>{state}</dd>
-                <dt>"since"</dt><dd>{move || format!("{} ago", format_age(age_ms(since, live.now.get())))}</dd>
-                <dt>"region"</dt><dd>{device.region.clone()}</dd>
-                <dt>"disconnect reason"</dt><dd>{reason.unwrap_or_else(|| "—".into())}</dd>
-                <dt>"thing groups"</dt><dd>{device.thing_groups.join(", ")}</dd>
+                <dt>"state"</dt><dd class=move || format!("state-{}", state().0)>{move || state().0}</dd>
+                <dt>"since"</dt><dd>{move || format!("{} ago", format_age(age_ms(state().1, live.now.get())))}</dd>
+                <dt>"region"</dt><dd>{move || shown().region}</dd>
+                <dt>"disconnect reason"</dt><dd>{move || state().2.unwrap_or_else(|| "—".into())}</dd>
+                <dt>"thing groups"</dt><dd>{move || shown().thing_groups.join(", ")}</dd>
             </dl>
-            <p class="muted">"Connectivity history: the last change is shown; a record of every change is not kept yet."</p>
+            <h3>"Recent connectivity changes"</h3>
+            {move || detail.with(|d| match d {
+                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="muted">{format!("History unavailable: {e}")}</p> }.into_any(),
+                Some(Ok(d)) if d.history.is_empty() => view! { <p class="muted">"No change seen since the console started."</p> }.into_any(),
+                Some(Ok(d)) => view! {
+                    <ul class="history" data-testid="device-history">
+                        {d.history.iter().map(|c| view! {
+                            <li class=if c.online { "state-online" } else { "state-offline" }>
+                                {format!("{} {} {}{}", fmt_time(c.at), if c.online { "connected to" } else { "lost from" }, c.region,
+                                    c.reason.map(|r| format!(" ({})", reason_name(r))).unwrap_or_default())}
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any(),
+            })}
         </aside>
     }
 }

@@ -10,7 +10,8 @@ use switchyard::ports::{BoxFuture, DeviceListing, EdgeObservation, FleetSource, 
 use switchyard::sim::{SimConfig, SimFleet, SimSource};
 use switchyard::store::Store;
 use switchyard_core::{
-    devices::DeviceQuery, Device, RegionId, RegionObservation, RegionRole, SourceKind,
+    devices::{DeviceDetail, DeviceQuery},
+    RegionId, RegionObservation, RegionRole, SourceKind,
 };
 
 /// The shape: five regions, ten thousand edge gateways.
@@ -64,7 +65,10 @@ impl FleetSource for CountingSource {
     ) -> BoxFuture<'a, Result<DeviceListing, SourceError>> {
         self.inner.devices(query)
     }
-    fn device<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Device>, SourceError>> {
+    fn device<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<DeviceDetail>, SourceError>> {
         self.inner.device(id)
     }
 }

@@ -7,10 +7,28 @@ use switchyard::app::Running;
 use switchyard::cli::FleetArgs;
 use switchyard::engine::QueryError;
 use switchyard_core::alerts::AlertsResponse;
+use switchyard_core::alerts::{Alert, Severity};
 use switchyard_core::api::{FleetEvent, RegionHistory, RegionsResponse};
-use switchyard_core::devices::{DevicePage, DeviceQuery};
+use switchyard_core::devices::{DeviceDetail, DevicePage, DeviceQuery};
 use switchyard_core::edge::GatewaysResponse;
 use tauri::Emitter;
+use tauri_plugin_notification::NotificationExt;
+
+/// The native notification for an alert: raised alerts only (a cleared one is news for the
+/// list, not a reason to interrupt).
+fn notification(a: &Alert) -> Option<(String, String)> {
+    if a.cleared_at.is_some() {
+        return None;
+    }
+    let level = match a.severity {
+        Severity::Critical => "critical",
+        Severity::Warning => "warning",
+    };
+    Some((
+        format!("Switchyard {level}: {}", a.subject),
+        a.message.clone(),
+    ))
+}
 use tokio::sync::broadcast::error::RecvError;
 
 /// Switchyard desktop: the console in a window, with its engine in-process.
@@ -40,6 +58,15 @@ async fn devices(
     query: DeviceQuery,
 ) -> Result<DevicePage, String> {
     running.engine.devices(&query).await.map_err(query_error)
+}
+
+#[tauri::command]
+async fn device(running: tauri::State<'_, Running>, id: String) -> Result<DeviceDetail, String> {
+    match running.engine.device(&id).await {
+        Ok(Some(d)) => Ok(d),
+        Ok(None) => Err(format!("no device named '{id}'")),
+        Err(e) => Err(query_error(e)),
+    }
 }
 
 #[tauri::command]
@@ -113,9 +140,10 @@ fn run(cli: DesktopCli) -> Result<(), String> {
     };
     let engine = running.engine.clone();
     tauri::Builder::default()
+        .plugin(tauri_plugin_notification::init())
         .manage(running)
         .invoke_handler(tauri::generate_handler![
-            regions, devices, gateways, alerts, history
+            regions, devices, device, gateways, alerts, history
         ])
         .setup(move |app| {
             let handle = app.handle().clone();
@@ -127,6 +155,21 @@ fn run(cli: DesktopCli) -> Result<(), String> {
                         Err(RecvError::Lagged(_)) => FleetEvent::Regions(engine.regions_response()),
                         Err(RecvError::Closed) => break,
                     };
+                    if let FleetEvent::Alert(a) = &ev {
+                        if let Some((title, body)) = notification(a) {
+                            // Without a notification service (a bare X server) this fails: the
+                            // in-window banner still shows the alert.
+                            if let Err(e) = handle
+                                .notification()
+                                .builder()
+                                .title(title)
+                                .body(body)
+                                .show()
+                            {
+                                tracing::warn!("could not show a desktop notification: {e}");
+                            }
+                        }
+                    }
                     if let Err(e) = handle.emit("fleet", &ev) {
                         tracing::warn!("could not deliver an event to the window: {e}");
                     }
@@ -136,4 +179,32 @@ fn run(cli: DesktopCli) -> Result<(), String> {
         })
         .run(tauri::generate_context!("../../tauri.conf.json"))
         .map_err(|e| format!("the desktop window failed: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use switchyard_core::alerts::AlertKind;
+
+    #[test]
+    fn raised_alerts_notify_and_cleared_ones_do_not() {
+        let mut a = Alert {
+            id: 1,
+            kind: AlertKind::RegionUnreachable,
+            severity: Severity::Critical,
+            subject: "us-east-1".into(),
+            message: "us-east-1 is unreachable: no answer within 2500 ms".into(),
+            raised_at: 1,
+            cleared_at: None,
+        };
+        assert_eq!(
+            notification(&a),
+            Some((
+                "Switchyard critical: us-east-1".into(),
+                "us-east-1 is unreachable: no answer within 2500 ms".into()
+            ))
+        );
+        a.cleared_at = Some(2);
+        assert_eq!(notification(&a), None);
+    }
 }

@@ -80,7 +80,7 @@ pub fn openapi_document() -> Value {
                 "summary": "One device by thing name",
                 "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }],
                 "responses": {
-                    "200": json_response("The device", "Device"),
+                    "200": json_response("The device and its recent connectivity changes, newest first", "DeviceDetail"),
                     "404": error_response("No such thing"),
                     "503": error_response("The fleet source did not answer in time")
                 }
@@ -186,6 +186,10 @@ fn schemas() -> Value {
             "connectivity": { "type": "object", "required": ["state", "since"], "properties": {
                 "state": { "enum": ["online", "offline"] }, "since": ms,
                 "reason": { "enum": ["CLIENT_INITIATED_DISCONNECT", "SERVER_INITIATED_DISCONNECT", "CONNECTION_LOST", "MQTT_KEEP_ALIVE_TIMEOUT", "SERVER_ERROR", "THROTTLED", "UNKNOWN"], "description": "offline only" } } } } },
+        "DeviceDetail": { "allOf": [{ "$ref": "#/components/schemas/Device" }, { "type": "object", "required": ["history"], "properties": {
+            "history": { "type": "array", "items": { "type": "object", "required": ["at", "region", "online", "reason"], "properties": {
+                "at": ms, "region": { "type": "string" }, "online": { "type": "boolean" },
+                "reason": { "type": ["string", "null"] } } } } } }] },
         "DevicePage": { "type": "object", "required": ["server_time", "observed_at", "total", "offset", "limit", "items"], "properties": {
             "server_time": ms, "observed_at": ms, "total": { "type": "integer" }, "offset": { "type": "integer" },
             "limit": { "type": "integer" }, "items": { "type": "array", "items": { "$ref": "#/components/schemas/Device" } } } },

@@ -20,11 +20,11 @@ use std::time::Duration;
 use switchyard_core::{
     alerts::{region_conditions, Alert, AlertKind, AlertRules},
     api::{FleetEvent, RegionHistory, RegionSample, RegionsResponse},
-    devices::{DevicePage, DeviceQuery},
+    devices::{DeviceDetail, DevicePage, DeviceQuery},
     fault::FaultSpec,
     health::{assess, Thresholds},
     regions::display_name,
-    BacklogTotals, Device, FleetSnapshot, Health, HealthStatus, RegionObservation, RegionSummary,
+    BacklogTotals, FleetSnapshot, Health, HealthStatus, RegionObservation, RegionSummary,
     SourceKind,
 };
 use tokio::sync::broadcast;
@@ -325,7 +325,7 @@ impl Engine {
     }
 
     /// One device; `Ok(None)` when there is no such thing.
-    pub async fn device(&self, id: &str) -> Result<Option<Device>, QueryError> {
+    pub async fn device(&self, id: &str) -> Result<Option<DeviceDetail>, QueryError> {
         if id.is_empty() || id.len() > 128 {
             return Err(QueryError::Invalid(
                 "a thing name has 1 to 128 characters".into(),

@@ -463,7 +463,7 @@ async fn device_queries_are_checked_then_answered_from_the_source() {
         QueryError::Invalid("limit: must be between 1 and 1000, not 0".into())
     );
     assert_eq!(
-        e.device("dev-0000003").await.unwrap().unwrap().id,
+        e.device("dev-0000003").await.unwrap().unwrap().device.id,
         "dev-0000003"
     );
     assert_eq!(e.device("nope").await.unwrap(), None);

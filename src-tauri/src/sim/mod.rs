@@ -24,10 +24,10 @@ use rng::Rng;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use switchyard_core::{
-    devices::DeviceQuery,
+    devices::{DeviceDetail, DeviceQuery},
     fault::{FaultKind, FaultSpec},
-    Backlog, BacklogTotals, Connectivity, Device, DisconnectReason, RegionId, RegionObservation,
-    RegionRole, SourceKind, UnixMs,
+    Backlog, BacklogTotals, Connectivity, ConnectivityChange, Device, DisconnectReason, RegionId,
+    RegionObservation, RegionRole, SourceKind, UnixMs,
 };
 
 /// Sizes and seed of a simulated fleet.
@@ -126,7 +126,22 @@ pub struct SimFleet {
     faults: Vec<FaultSpec>,
     /// Counters since each region was last observed.
     counters: Vec<Counters>,
+    /// The most recent connectivity changes, fleet-wide, oldest first.
+    changes: std::collections::VecDeque<Change>,
 }
+
+/// A device went online or offline: what the console would see from lifecycle events.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Change {
+    device: u32,
+    t: u64,
+    region: u8,
+    /// `None`: connected; `Some(reason)`: disconnected.
+    reason: Option<DisconnectReason>,
+}
+
+/// How many recent changes the simulated fleet remembers (about 2.4 MB).
+pub const CHANGES_KEPT: usize = 100_000;
 
 impl SimFleet {
     /// Builds the fleet at t = 0, every device online in the active region. `start_ms` is the
@@ -170,6 +185,7 @@ impl SimFleet {
             gateways,
             faults,
             counters,
+            changes: std::collections::VecDeque::new(),
         }
     }
 
@@ -344,6 +360,26 @@ impl SimFleet {
                     }
                 }
             };
+            let change = match (self.devices[i], next) {
+                (DeviceState::Online { .. }, DeviceState::Offline { region, reason, .. }) => {
+                    Some((region, Some(reason)))
+                }
+                (DeviceState::Offline { .. }, DeviceState::Online { region, .. }) => {
+                    Some((region, None))
+                }
+                _ => None,
+            };
+            if let Some((region, reason)) = change {
+                if self.changes.len() == CHANGES_KEPT {
+                    self.changes.pop_front();
+                }
+                self.changes.push_back(Change {
+                    device: i as u32,
+                    t: self.t,
+                    region,
+                    reason,
+                });
+            }
             self.devices[i] = next;
         }
         self.step_gateways(&faults);
@@ -520,6 +556,31 @@ impl SimFleet {
     }
 
     /// One device by thing name.
+    /// A device's recent connectivity changes, newest first.
+    pub fn device_history(&self, id: &str) -> Vec<ConnectivityChange> {
+        let Some(i) = Self::index_of(id) else {
+            return vec![];
+        };
+        self.changes
+            .iter()
+            .rev()
+            .filter(|c| c.device as usize == i)
+            .map(|c| ConnectivityChange {
+                at: self.at(c.t),
+                region: self.cfg.regions[c.region as usize].clone(),
+                online: c.reason.is_none(),
+                reason: c.reason,
+            })
+            .collect()
+    }
+
+    fn index_of(id: &str) -> Option<usize> {
+        id.strip_prefix("dev-")
+            .filter(|n| n.len() == 7 && n.bytes().all(|b| b.is_ascii_digit()))?
+            .parse()
+            .ok()
+    }
+
     pub fn device(&self, id: &str) -> Option<Device> {
         let i: usize = id
             .strip_prefix("dev-")
@@ -711,8 +772,18 @@ impl FleetSource for SimSource {
         })
     }
 
-    fn device<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Device>, SourceError>> {
-        Box::pin(async move { Ok(self.with(|f| f.device(id))) })
+    fn device<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<DeviceDetail>, SourceError>> {
+        Box::pin(async move {
+            Ok(self.with(|f| {
+                f.device(id).map(|device| DeviceDetail {
+                    device,
+                    history: f.device_history(id),
+                })
+            }))
+        })
     }
 }
 

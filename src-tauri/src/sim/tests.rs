@@ -338,3 +338,31 @@ fn the_fast_device_query_agrees_with_the_query_rules() {
         assert_eq!(page, want, "{q:?}");
     }
 }
+
+#[test]
+fn each_device_keeps_its_recent_connectivity_changes() {
+    let mut f = SimFleet::new(
+        SimConfig {
+            faults: vec![outage("us-east-1", 5, 10)],
+            ..small(12)
+        },
+        1_000_000,
+    );
+    run(&mut f, 120);
+    let h = f.device_history("dev-0000042");
+    assert!(h.len() >= 2, "{h:?}");
+    // Newest first: it came back, after it was lost when the outage began at t = 5.
+    let lost = h.iter().rev().find(|c| !c.online).unwrap();
+    assert_eq!(
+        (lost.at, lost.region.as_str(), lost.reason),
+        (
+            1_005_000,
+            "us-east-1",
+            Some(DisconnectReason::ConnectionLost)
+        )
+    );
+    assert!(h[0].online && h[0].at > lost.at && h[0].reason.is_none());
+    assert!(h.windows(2).all(|w| w[0].at >= w[1].at));
+    assert!(f.device_history("dev-9999999").is_empty());
+    assert!(f.device_history("dev-00000-1").is_empty());
+}
