@@ -91,6 +91,16 @@ pub struct GatewaysResponse {
     /// How many gateways exist; `gateways` holds the riskiest `limit` of them.
     pub total_gateways: u64,
     pub gateways: Vec<GatewayView>,
+    /// The fleet's totals over the last hour, oldest first.
+    pub totals_history: Vec<TotalsSample>,
+}
+
+/// The fleet's edge backlog at one poll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotalsSample {
+    pub at: UnixMs,
+    pub messages: u64,
+    pub dropped: u64,
 }
 
 #[cfg(test)]

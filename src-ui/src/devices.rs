@@ -39,6 +39,8 @@ struct Pages {
     pages: HashMap<u64, Vec<Device>>,
     pending: HashSet<u64>,
     error: Option<String>,
+    /// When the source's answer for the latest page was observed.
+    observed_at: Option<u64>,
 }
 
 #[component]
@@ -80,6 +82,7 @@ pub fn DevicesView() -> impl IntoView {
                 match result {
                     Ok(r) => {
                         p.total = Some(r.total);
+                        p.observed_at = Some(r.observed_at);
                         p.pages.insert(page, r.items);
                         p.error = None;
                     }
@@ -176,7 +179,11 @@ pub fn DevicesView() -> impl IntoView {
                 <span class="count" data-testid="device-count">
                     {move || pages.with(|p| match (p.total, &p.error) {
                         (_, Some(e)) => format!("error: {e}"),
-                        (Some(t), None) => format!("{} devices", crate::fmt::thousands(t)),
+                        (Some(t), None) => format!(
+                            "{} devices · data age {}",
+                            crate::fmt::thousands(t),
+                            format_age(age_ms(p.observed_at.unwrap_or(0), live.now.get()))
+                        ),
                         (None, None) => "loading…".into(),
                     })}
                 </span>
@@ -196,7 +203,7 @@ pub fn DevicesView() -> impl IntoView {
                         match d {
                             None => view! { <div class="row loading-row" style=top>"…"</div> }.into_any(),
                             Some(d) => {
-                                let now = live.now.get_untracked();
+                                let now = live.now.get();
                                 let (state, since, reason) = match &d.connectivity {
                                     Connectivity::Online { since } => ("online", *since, String::new()),
                                     Connectivity::Offline { since, reason } => ("offline", *since, reason_name(*reason)),

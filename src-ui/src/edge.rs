@@ -1,6 +1,7 @@
 //! The edge view: gateways ranked by risk, with the fleet's totals.
 
 use crate::api::Api;
+use crate::charts::{line_chart, AMBER, RED};
 use crate::fmt::{bytes, secs, thousands};
 use crate::Live;
 use leptos::prelude::*;
@@ -40,6 +41,17 @@ pub fn EdgeView() -> impl IntoView {
                         <div class="figure"><dt>"dropped"</dt><dd>{thousands(t.dropped)}</dd></div>
                         <span class=if stale { "age age-stale" } else { "age" }>{age}{stale.then_some(" · STALE")}</span>
                     </div>
+                    {
+                        let mins = |t: u64| (t as f64 - g.server_time as f64) / 60_000.0;
+                        let backlog: Vec<(f64, f64)> = g.totals_history.iter().map(|s| (mins(s.at), s.messages as f64)).collect();
+                        let dropped: Vec<(f64, f64)> = g.totals_history.iter().map(|s| (mins(s.at), s.dropped as f64)).collect();
+                        view! {
+                            <div class="charts edge-charts" data-testid="edge-charts">
+                                <div class="chart" inner_html=line_chart("fleet backlog (messages)", &backlog, 60.0, AMBER, (600, 170))></div>
+                                <div class="chart" inner_html=line_chart("messages dropped (total)", &dropped, 60.0, RED, (600, 170))></div>
+                            </div>
+                        }
+                    }
                     <table class="gateways" data-testid="gateways">
                         <thead><tr>
                             <th>"gateway"</th><th>"connected to"</th><th>"backlog"</th><th>"fill"</th><th>"oldest"</th>

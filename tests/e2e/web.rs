@@ -281,7 +281,15 @@ async fn map_alerts_devices_and_edge_views_follow_an_outage() {
         .unwrap();
     let count = |c: &fantoccini::Client| {
         let c = c.clone();
-        async move { number(&text(&c, "[data-testid=device-count]").await?) }
+        // "20 000 devices · data age 3 s": the count is what comes before " devices".
+        async move {
+            number(
+                text(&c, "[data-testid=device-count]")
+                    .await?
+                    .split(" devices")
+                    .next()?,
+            )
+        }
     };
     let all = wait_until(Duration::from_secs(10), "the device count", || count(&c)).await;
     assert_eq!(all, 20_000);

@@ -1,5 +1,6 @@
-//! `switchyard-shot URL OUT.png [WAIT_MS] [WIDTHxHEIGHT]`: a screenshot of a page in headless
-//! Chromium, after the page has run for WAIT_MS (default 3000). For looking at the UI while
+//! `switchyard-shot URL OUT.png [WAIT_MS] [WIDTHxHEIGHT] [CLICK_CSS...]`: a screenshot of a page
+//! in headless Chromium, after the page has run for WAIT_MS (default 3000) and the elements
+//! matching each CLICK_CSS have been clicked. For looking at the UI while
 //! building it; loopback URLs only in this project.
 
 use std::process::{Command, Stdio};
@@ -45,6 +46,16 @@ async fn main() {
     .await;
     c.goto(&args[1]).await.unwrap();
     tokio::time::sleep(Duration::from_millis(wait)).await;
+    // Optional: click these elements (CSS selectors) in turn, a second apart.
+    for css in args.iter().skip(5) {
+        c.find(fantoccini::Locator::Css(css))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(1_000)).await;
+    }
     std::fs::write(&args[2], c.screenshot().await.unwrap()).unwrap();
     c.close().await.unwrap();
 }

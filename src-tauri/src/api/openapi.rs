@@ -200,10 +200,13 @@ fn schemas() -> Value {
             "rate_per_s": { "type": ["number", "null"], "description": "growth per second, negative while draining; null until two observations" },
             "time_to_overflow_s": { "type": ["integer", "null"] }, "time_to_drain_s": { "type": ["integer", "null"] },
             "dropping": { "type": "boolean" } } },
-        "GatewaysResponse": { "type": "object", "required": ["server_time", "observed_at", "poll_interval_ms", "totals", "total_gateways", "gateways"], "properties": {
+        "GatewaysResponse": { "type": "object", "required": ["server_time", "observed_at", "poll_interval_ms", "totals", "total_gateways", "gateways", "totals_history"], "properties": {
             "server_time": ms, "observed_at": { "oneOf": [ms, { "type": "null" }] }, "poll_interval_ms": { "type": "integer" },
             "totals": { "$ref": "#/components/schemas/BacklogTotals" }, "total_gateways": { "type": "integer" },
-            "gateways": { "type": "array", "items": { "$ref": "#/components/schemas/GatewayView" } } } },
+            "gateways": { "type": "array", "items": { "$ref": "#/components/schemas/GatewayView" } },
+            "totals_history": { "type": "array", "description": "the fleet's totals at each poll of the last hour, oldest first",
+                "items": { "type": "object", "required": ["at", "messages", "dropped"], "properties": {
+                    "at": ms, "messages": { "type": "integer" }, "dropped": { "type": "integer" } } } } } },
         "Alert": { "type": "object", "required": ["id", "kind", "severity", "subject", "message", "raised_at", "cleared_at"], "properties": {
             "id": { "type": "integer" },
             "kind": { "enum": ["region_degraded", "region_unreachable", "backlog_near_capacity", "drops_started"] },

@@ -3,9 +3,10 @@
 
 use super::{Engine, QueryError};
 use crate::clock::now_ms;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
 use switchyard_core::alerts::{gateway_conditions, AlertKind};
-use switchyard_core::edge::{assess, by_risk, GatewayView, GatewaysResponse};
+use switchyard_core::edge::{assess, by_risk, GatewayView, GatewaysResponse, TotalsSample};
 use switchyard_core::{BacklogTotals, EdgeGateway, UnixMs};
 
 #[derive(Default)]
@@ -16,7 +17,11 @@ pub(super) struct EdgeState {
     /// Riskiest first.
     views: Vec<GatewayView>,
     totals: BacklogTotals,
+    /// Totals at each poll of the last hour, oldest first.
+    history: VecDeque<TotalsSample>,
 }
+
+const HISTORY: Duration = Duration::from_secs(3_600);
 
 impl Engine {
     /// Polls the gateways once, folds them into the edge view and raises or clears their alerts.
@@ -42,6 +47,15 @@ impl Engine {
                 .collect();
             edge.observed_at = Some(obs.observed_at);
             edge.totals = totals;
+            edge.history.push_back(TotalsSample {
+                at: obs.observed_at,
+                messages: totals.messages,
+                dropped: totals.dropped,
+            });
+            let cutoff = obs.observed_at.saturating_sub(HISTORY.as_millis() as u64);
+            while edge.history.front().is_some_and(|s| s.at < cutoff) {
+                edge.history.pop_front();
+            }
             edge.views = views.clone();
             views
         };
@@ -67,6 +81,7 @@ impl Engine {
             totals: edge.totals,
             total_gateways: edge.views.len() as u64,
             gateways: edge.views.iter().take(limit).cloned().collect(),
+            totals_history: edge.history.iter().copied().collect(),
         }
     }
 }

@@ -397,6 +397,14 @@ async fn gateways_are_ranked_by_risk_with_rates_and_times() {
         "soonest to overflow first: {etas:?}"
     );
     assert_eq!(r.totals.gateways, 12);
+    let h: Vec<(u64, u64)> = r
+        .totals_history
+        .iter()
+        .map(|s| (s.at, s.messages))
+        .collect();
+    assert_eq!(h.len(), 2, "one totals sample per poll");
+    assert_eq!(h[1], (10_000, r.totals.messages));
+    assert!(h[0].1 < h[1].1, "the backlog grew between the polls");
     assert_eq!(
         r.totals.messages,
         sim.with(|f| f.gateways().iter().map(|g| g.backlog.messages).sum::<u64>())
