@@ -8,6 +8,13 @@ pub const GREEN: RGBColor = RGBColor(0x39, 0xd9, 0x8a);
 pub const RED: RGBColor = RGBColor(0xff, 0x5c, 0x5c);
 pub const AMBER: RGBColor = RGBColor(0xf5, 0xb9, 0x42);
 
+/// The window a chart of `points` shows: from its oldest point (at least 5 minutes back) up to
+/// `max_min` minutes, so a fresh console does not squeeze its first minutes against "now".
+pub fn span_for(points: &[(f64, f64)], max_min: f64) -> f64 {
+    let oldest = points.iter().map(|p| -p.0).fold(0.0, f64::max);
+    (oldest.ceil()).clamp(5.0, max_min)
+}
+
 /// A chart of `points` (minutes relative to now, value), over the last `span_min` minutes.
 /// Returns SVG markup, or a short note when there is nothing to draw.
 pub fn line_chart(
@@ -78,6 +85,13 @@ fn draw<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_window_follows_the_data_within_bounds() {
+        assert_eq!(span_for(&[], 60.0), 5.0);
+        assert_eq!(span_for(&[(-12.3, 1.0), (0.0, 2.0)], 60.0), 13.0);
+        assert_eq!(span_for(&[(-500.0, 1.0)], 60.0), 60.0);
+    }
 
     #[test]
     fn a_chart_is_svg_with_its_line_and_title() {

@@ -197,11 +197,13 @@ pub fn DevicesView() -> impl IntoView {
                     set_scroll_top.set(el.scroll_top() as f64);
                     set_viewport.set(el.client_height() as f64);
                 }>
-                <div class="vlist-space" style=move || format!("height:{}px", pages.with(|p| p.total.unwrap_or(0)) as f64 * ROW_PX)>
+                <div class="vlist-space" style:height=move || format!("{}px", pages.with(|p| p.total.unwrap_or(0)) as f64 * ROW_PX)>
                     {move || rows().into_iter().map(|(i, d)| {
-                        let top = format!("top:{}px", i as f64 * ROW_PX);
+                        // Set through the CSSOM (style:top), which a strict Content-Security-Policy allows,
+                        // unlike a style attribute.
+                        let top = format!("{}px", i as f64 * ROW_PX);
                         match d {
-                            None => view! { <div class="row loading-row" style=top>"…"</div> }.into_any(),
+                            None => view! { <div class="row loading-row" style:top=top>"…"</div> }.into_any(),
                             Some(d) => {
                                 let now = live.now.get();
                                 let (state, since, reason) = match &d.connectivity {
@@ -210,7 +212,7 @@ pub fn DevicesView() -> impl IntoView {
                                 };
                                 let pick = d.clone();
                                 view! {
-                                    <div class=format!("row device-row {state}") style=top data-device=d.id.clone()
+                                    <div class=format!("row device-row {state}") style:top=top data-device=d.id.clone()
                                         on:click=move |_| set_selected.set(Some(pick.clone()))>
                                         <span class="mono">{d.id.clone()}</span>
                                         <span>{d.region.clone()}</span>

@@ -1,7 +1,7 @@
 //! The edge view: gateways ranked by risk, with the fleet's totals.
 
 use crate::api::Api;
-use crate::charts::{line_chart, AMBER, RED};
+use crate::charts::{line_chart, span_for, AMBER, RED};
 use crate::fmt::{bytes, secs, thousands};
 use crate::Live;
 use leptos::prelude::*;
@@ -47,8 +47,8 @@ pub fn EdgeView() -> impl IntoView {
                         let dropped: Vec<(f64, f64)> = g.totals_history.iter().map(|s| (mins(s.at), s.dropped as f64)).collect();
                         view! {
                             <div class="charts edge-charts" data-testid="edge-charts">
-                                <div class="chart" inner_html=line_chart("fleet backlog (messages)", &backlog, 60.0, AMBER, (600, 170))></div>
-                                <div class="chart" inner_html=line_chart("messages dropped (total)", &dropped, 60.0, RED, (600, 170))></div>
+                                <div class="chart" inner_html=line_chart("fleet backlog (messages)", &backlog, span_for(&backlog, 60.0), AMBER, (600, 170))></div>
+                                <div class="chart" inner_html=line_chart("messages dropped (total)", &dropped, span_for(&dropped, 60.0), RED, (600, 170))></div>
                             </div>
                         }
                     }
@@ -66,7 +66,7 @@ pub fn EdgeView() -> impl IntoView {
                                         <td class="mono">{v.id.clone()}</td>
                                         <td>{v.connected_region.clone().unwrap_or_else(|| "disconnected".into())}</td>
                                         <td>{format!("{} · {}", thousands(v.backlog.messages), bytes(v.backlog.bytes))}</td>
-                                        <td><span class="fill"><span style=format!("width:{:.0}%", v.fill * 100.0)></span></span>{format!(" {:.0}%", v.fill * 100.0)}</td>
+                                        <td><span class="fill"><span style:width=format!("{:.0}%", v.fill * 100.0)></span></span>{format!(" {:.0}%", v.fill * 100.0)}</td>
                                         <td>{if v.backlog.oldest_age_ms > 0 { format_age(v.backlog.oldest_age_ms) } else { "—".into() }}</td>
                                         <td>{rate}</td>
                                         <td data-field="overflow">{v.time_to_overflow_s.map_or("—".into(), |s| if s == 0 { "FULL".into() } else { secs(s) })}</td>

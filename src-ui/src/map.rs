@@ -3,7 +3,7 @@
 //! region opens its detail: health reasons and the last hour as charts.
 
 use crate::api::Api;
-use crate::charts::{line_chart, AMBER, GREEN, RED};
+use crate::charts::{line_chart, span_for, AMBER, GREEN, RED};
 use crate::overview::status_word;
 use crate::Live;
 use leptos::prelude::*;
@@ -122,27 +122,15 @@ fn RegionDetail(id: String, on_close: impl Fn() + 'static + Send + Sync) -> impl
                             .collect()
                     };
                 let size = (440, 150);
-                let online = line_chart(
-                    "connected devices",
-                    &series(|s| s.online as f64),
-                    60.0,
-                    GREEN,
-                    size,
+                let (online, errors, backlog) = (
+                    series(|s| s.online as f64),
+                    series(|s| s.connect_errors as f64),
+                    series(|s| s.backlog_messages as f64),
                 );
-                let errors = line_chart(
-                    "connect errors per poll",
-                    &series(|s| s.connect_errors as f64),
-                    60.0,
-                    RED,
-                    size,
-                );
-                let backlog = line_chart(
-                    "edge backlog (messages)",
-                    &series(|s| s.backlog_messages as f64),
-                    60.0,
-                    AMBER,
-                    size,
-                );
+                let span = span_for(&online, 60.0);
+                let online = line_chart("connected devices", &online, span, GREEN, size);
+                let errors = line_chart("connect errors per poll", &errors, span, RED, size);
+                let backlog = line_chart("edge backlog (messages)", &backlog, span, AMBER, size);
                 view! {
                     <div class="charts" data-testid="region-charts" data-samples=h.samples.len()>
                         <div class="chart" inner_html=online></div>
