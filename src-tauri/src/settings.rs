@@ -27,6 +27,8 @@ pub struct EngineSection {
     pub poll_interval_secs: Option<u64>,
     /// Upper bound on one poll, in milliseconds (default 2500).
     pub poll_timeout_ms: Option<u64>,
+    /// Days of history (samples, cleared alerts) to keep (default 30).
+    pub retention_days: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -145,6 +147,13 @@ impl Settings {
                 at("engine.poll_timeout_ms")
             ));
         }
+        let retention_days = file.engine.retention_days.unwrap_or(30);
+        if !(1..=3_650).contains(&retention_days) {
+            return Err(format!(
+                "{} must be between 1 and 3650 days, not {retention_days}",
+                at("engine.retention_days")
+            ));
+        }
         let defaults = SimConfig::default();
         let s = file.simulation;
         let devices = o.devices.or(s.devices).unwrap_or(defaults.devices);
@@ -198,6 +207,7 @@ impl Settings {
             engine: EngineConfig {
                 poll_interval: Duration::from_secs(poll_secs),
                 poll_timeout: Duration::from_millis(timeout_ms),
+                retention: Duration::from_secs(retention_days * 86_400),
                 ..EngineConfig::default()
             },
             sim: SimConfig {
@@ -300,6 +310,33 @@ mod tests {
         assert!(resolve("[simulation]\nfaults = [\"us-east-1:meteor\"]")
             .unwrap_err()
             .contains("simulation.faults"));
+    }
+
+    #[test]
+    fn retention_is_in_days_and_bounded() {
+        let resolve = |toml: &str| {
+            Settings::resolve(
+                ConfigFile::parse(toml, "c").unwrap(),
+                None,
+                Overrides::default(),
+            )
+        };
+        assert_eq!(
+            resolve("").unwrap().engine.retention,
+            Duration::from_secs(30 * 86_400)
+        );
+        assert_eq!(
+            resolve("[engine]\nretention_days = 7")
+                .unwrap()
+                .engine
+                .retention,
+            Duration::from_secs(7 * 86_400)
+        );
+        let err = resolve("[engine]\nretention_days = 0").unwrap_err();
+        assert!(
+            err.starts_with("engine.retention_days must be between 1 and 3650"),
+            "{err}"
+        );
     }
 
     #[test]

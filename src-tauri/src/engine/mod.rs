@@ -37,6 +37,8 @@ pub struct EngineConfig {
     pub poll_timeout: Duration,
     pub thresholds: Thresholds,
     pub alert_rules: AlertRules,
+    /// How long samples and cleared alerts are kept.
+    pub retention: Duration,
 }
 
 impl Default for EngineConfig {
@@ -46,6 +48,7 @@ impl Default for EngineConfig {
             poll_timeout: Duration::from_millis(2_500),
             thresholds: Thresholds::default(),
             alert_rules: AlertRules::default(),
+            retention: Duration::from_secs(30 * 86_400),
         }
     }
 }
@@ -202,6 +205,20 @@ impl Engine {
                 }
             });
         }
+        // History older than the retention period goes, once at start and then hourly.
+        let engine = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(3_600));
+            loop {
+                tick.tick().await;
+                let before = now_ms().saturating_sub(engine.inner.cfg.retention.as_millis() as u64);
+                match engine.inner.store.run(move |s| s.prune(before)).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!("pruned {n} rows older than the retention period"),
+                    Err(e) => tracing::warn!("could not prune old history: {e}"),
+                }
+            }
+        });
         let engine = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(engine.inner.cfg.poll_interval);

@@ -207,6 +207,21 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes samples observed before `before`, and alerts cleared before it; returns how many
+    /// rows went. Open alerts are kept whatever their age.
+    pub fn prune(&self, before: UnixMs) -> Result<usize, StoreError> {
+        let conn = self.lock();
+        let samples = conn.execute(
+            "DELETE FROM region_samples WHERE observed_at < ?1",
+            params![before as i64],
+        )?;
+        let alerts = conn.execute(
+            "DELETE FROM alerts WHERE cleared_at IS NOT NULL AND cleared_at < ?1",
+            params![before as i64],
+        )?;
+        Ok(samples + alerts)
+    }
+
     /// Samples of `region` observed at or after `since`, oldest first.
     pub fn samples(&self, region: &str, since: UnixMs) -> Result<Vec<Sample>, StoreError> {
         let conn = self.lock();
@@ -439,6 +454,31 @@ mod tests {
             b,
             "newest first, limited"
         );
+    }
+
+    #[test]
+    fn pruning_drops_old_samples_and_cleared_alerts_only() {
+        let s = Store::in_memory();
+        for at in [1_000, 2_000, 3_000] {
+            s.record_sample(&obs("us-east-1", at, 1), "healthy")
+                .unwrap();
+        }
+        let c = |subject: &str| Condition {
+            kind: AlertKind::RegionDegraded,
+            subject: subject.into(),
+            message: "m".into(),
+        };
+        let old_cleared = s.alert_raise(&c("a"), 500).unwrap();
+        s.alert_clear(old_cleared, 600).unwrap();
+        let old_open = s.alert_raise(&c("b"), 500).unwrap();
+        assert_eq!(
+            s.prune(2_500).unwrap(),
+            3,
+            "two samples and one cleared alert"
+        );
+        assert_eq!(s.samples("us-east-1", 0).unwrap().len(), 1);
+        let left: Vec<i64> = s.alerts(false, 10).unwrap().iter().map(|a| a.id).collect();
+        assert_eq!(left, vec![old_open], "an open alert stays whatever its age");
     }
 
     #[test]
