@@ -9,6 +9,7 @@ pub mod api;
 pub mod devices;
 pub mod domain;
 pub mod edge;
+pub mod failover;
 pub mod fault;
 pub mod freshness;
 pub mod health;
