@@ -173,6 +173,45 @@ impl Server {
     }
 }
 
+/// Headless Chromium through its own chromedriver on a free port, with a fresh profile. The
+/// driver is stopped, and then the profile deleted, when this is dropped.
+pub struct Chromium {
+    pub client: Client,
+    _driver: Process,
+    _profile: tempfile::TempDir,
+}
+
+/// Starts Chromium with a window of `width`×`height`, with the flags that keep it off the
+/// network (no background services, no updates, no sync).
+pub async fn chromium(width: u32, height: u32) -> Chromium {
+    let port = free_port();
+    let driver = Process::spawn(
+        "chromedriver",
+        Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    wait_for_port(port, "chromedriver", Duration::from_secs(20));
+    let profile = tempfile::tempdir().unwrap();
+    let caps = serde_json::json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--disable-dev-shm-usage", "--hide-scrollbars", format!("--window-size={width},{height}"),
+                     format!("--user-data-dir={}", profile.path().display())]
+        }
+    });
+    let client = webdriver(port, caps).await;
+    Chromium {
+        client,
+        _driver: driver,
+        _profile: profile,
+    }
+}
+
 /// Connects a WebDriver client.
 pub async fn webdriver(port: u16, caps: serde_json::Value) -> Client {
     let caps = caps.as_object().unwrap().clone();

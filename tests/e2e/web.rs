@@ -1,37 +1,8 @@
 //! The web build in headless Chromium, driven through chromedriver.
 
 use fantoccini::Locator;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 use switchyard_e2e::*;
-
-fn chromium_caps(profile: &std::path::Path) -> serde_json::Value {
-    serde_json::json!({
-        "browserName": "chrome",
-        "goog:chromeOptions": {
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--disable-dev-shm-usage", "--window-size=1280,800",
-                     format!("--user-data-dir={}", profile.display())]
-        }
-    })
-}
-
-async fn chromium() -> (Process, tempfile::TempDir, fantoccini::Client) {
-    let port = free_port();
-    let driver = Process::spawn(
-        "chromedriver",
-        Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-    );
-    wait_for_port(port, "chromedriver", Duration::from_secs(20));
-    let profile = tempfile::tempdir().unwrap();
-    let c = webdriver(port, chromium_caps(profile.path())).await;
-    (driver, profile, c)
-}
 
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs the built UI, Chromium and chromedriver: run `cargo xtask test`"]
@@ -46,17 +17,8 @@ async fn overview_is_live_and_an_outage_turns_the_region_unreachable() {
         "--poll-interval",
         "1",
     ]);
-    let port = free_port();
-    let _driver = Process::spawn(
-        "chromedriver",
-        Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-    );
-    wait_for_port(port, "chromedriver", Duration::from_secs(20));
-    let profile = tempfile::tempdir().unwrap();
-    let c = webdriver(port, chromium_caps(profile.path())).await;
+    let browser = chromium(1280, 800).await;
+    let c = browser.client.clone();
     c.goto(&server.url).await.unwrap();
     assert_eq!(c.title().await.unwrap(), "Switchyard");
 
@@ -165,7 +127,8 @@ async fn map_alerts_devices_and_edge_views_follow_an_outage() {
         "--poll-timeout",
         "1000",
     ]);
-    let (_driver, _profile, c) = chromium().await;
+    let browser = chromium(1280, 800).await;
+    let c = browser.client.clone();
     c.goto(&format!("{}/#/map", server.url)).await.unwrap();
 
     // The map shows every region, the active one with an arc to its failover target.

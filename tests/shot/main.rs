@@ -3,9 +3,8 @@
 //! matching each CLICK_CSS have been clicked. For looking at the UI while
 //! building it; loopback URLs only in this project.
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
-use switchyard_e2e::{free_port, wait_for_port, webdriver, Process};
+use switchyard_e2e::chromium;
 
 #[tokio::main]
 async fn main() {
@@ -20,30 +19,12 @@ async fn main() {
         .cloned()
         .unwrap_or_else(|| "1280x900".into())
         .replace('x', ",");
-    let port = free_port();
-    let _driver = Process::spawn(
-        "chromedriver",
-        Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-    );
-    wait_for_port(port, "chromedriver", Duration::from_secs(20));
-    let profile = tempfile::tempdir().unwrap();
-    let c = webdriver(
-        port,
-        serde_json::json!({
-            "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": "/usr/bin/chromium",
-                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                         "--hide-scrollbars", format!("--window-size={size}"),
-                         format!("--user-data-dir={}", profile.path().display())]
-            }
-        }),
-    )
-    .await;
+    let (w, h) = size
+        .split_once(',')
+        .and_then(|(w, h)| Some((w.parse().ok()?, h.parse().ok()?)))
+        .unwrap_or((1280, 900));
+    let browser = chromium(w, h).await;
+    let c = browser.client.clone();
     c.goto(&args[1]).await.unwrap();
     tokio::time::sleep(Duration::from_millis(wait)).await;
     // Optional: click these elements (CSS selectors) in turn, a second apart.

@@ -7,26 +7,9 @@
 
 use fantoccini::Client;
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
-use switchyard_e2e::{free_port, wait_for_port, webdriver, workspace, Process, Server};
-
-async fn browser(port: u16, profile: &std::path::Path) -> Client {
-    webdriver(
-        port,
-        serde_json::json!({
-            "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": "/usr/bin/chromium",
-                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                         "--disable-dev-shm-usage", "--window-size=1280,900",
-                         format!("--user-data-dir={}", profile.display())]
-            }
-        }),
-    )
-    .await
-}
+use switchyard_e2e::{chromium, workspace, Server};
 
 /// The static table's first render: its first contentful paint, which Chromium records as soon
 /// as the first rows are painted, before the rest of the document is parsed. The most
@@ -125,17 +108,8 @@ async fn main() {
     let table = static_table(rows);
     let table_url = format!("file://{}", table.path().join("table.html").display());
     let console_url = format!("{}/#/devices", server.url);
-    let port = free_port();
-    let _driver = Process::spawn(
-        "chromedriver",
-        Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-    );
-    wait_for_port(port, "chromedriver", Duration::from_secs(20));
-    let profile = tempfile::tempdir().unwrap();
-    let c = browser(port, profile.path()).await;
+    let browser = chromium(1280, 900).await;
+    let c = browser.client.clone();
     // One warm-up of each, then alternate, so both see the same cache state and machine load.
     first_render(&c, &console_url, "[data-testid=device-list] .device-row").await;
     first_paint(&c, &table_url).await;

@@ -191,43 +191,44 @@ impl Engine {
         }
     }
 
-    /// Starts one poller per region on the current tokio runtime. They run until the runtime
-    /// stops.
+    /// Starts the pollers on the current tokio runtime (one per region, one for the gateways)
+    /// and the hourly pruning of old history. They run until the runtime stops.
     pub fn start(&self) {
+        let poll = self.inner.cfg.poll_interval;
         for region in self.snapshot().regions.into_iter().map(|r| r.id) {
-            let engine = self.clone();
-            tokio::spawn(async move {
-                let mut tick = tokio::time::interval(engine.inner.cfg.poll_interval);
-                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                loop {
-                    tick.tick().await;
-                    engine.poll_once(&region).await;
-                }
+            self.every(poll, move |e| {
+                let region = region.clone();
+                async move { e.poll_once(&region).await }
             });
         }
-        // History older than the retention period goes, once at start and then hourly.
-        let engine = self.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(3_600));
-            loop {
-                tick.tick().await;
-                let before = now_ms().saturating_sub(engine.inner.cfg.retention.as_millis() as u64);
-                match engine.inner.store.run(move |s| s.prune(before)).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!("pruned {n} rows older than the retention period"),
-                    Err(e) => tracing::warn!("could not prune old history: {e}"),
-                }
+        self.every(poll, |e| async move {
+            if let Err(err) = e.poll_gateways_once().await {
+                tracing::warn!("edge gateways: {err:?}");
             }
         });
+        self.every(Duration::from_secs(3_600), |e| async move {
+            let before = now_ms().saturating_sub(e.inner.cfg.retention.as_millis() as u64);
+            match e.inner.store.run(move |s| s.prune(before)).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!("pruned {n} rows older than the retention period"),
+                Err(err) => tracing::warn!("could not prune old history: {err}"),
+            }
+        });
+    }
+
+    /// Runs `job` now and then every `period`; a tick missed while a job ran late is not made up.
+    fn every<F, Fut>(&self, period: Duration, job: F)
+    where
+        F: Fn(Engine) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
         let engine = self.clone();
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(engine.inner.cfg.poll_interval);
+            let mut tick = tokio::time::interval(period);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                if let Err(e) = engine.poll_gateways_once().await {
-                    tracing::warn!("edge gateways: {e:?}");
-                }
+                job(engine.clone()).await;
             }
         });
     }

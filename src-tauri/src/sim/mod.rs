@@ -343,22 +343,11 @@ impl SimFleet {
                 DeviceState::Offline {
                     region,
                     since_s,
-                    reason,
                     retry_at_s,
                     attempt,
-                } => {
-                    if retry_at_s <= self.t {
-                        self.try_connect(region, attempt, since_s)
-                    } else {
-                        DeviceState::Offline {
-                            region,
-                            since_s,
-                            reason,
-                            retry_at_s,
-                            attempt,
-                        }
-                    }
-                }
+                    ..
+                } if retry_at_s <= self.t => self.try_connect(region, attempt, since_s),
+                waiting @ DeviceState::Offline { .. } => waiting,
             };
             let change = match (self.devices[i], next) {
                 (DeviceState::Online { .. }, DeviceState::Offline { region, reason, .. }) => {
