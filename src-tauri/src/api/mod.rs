@@ -7,8 +7,9 @@ use crate::engine::{ActionError, Engine, QueryError};
 use axum::{
     extract::{
         rejection::{JsonRejection, QueryRejection},
-        Path, Query, State,
+        FromRequest, FromRequestParts, Path, Query, State,
     },
+    http::request::Parts,
     http::StatusCode,
     response::{
         sse::{Event, KeepAlive, Sse},
@@ -18,6 +19,7 @@ use axum::{
     Json, Router,
 };
 use futures_util::stream::{self, Stream};
+use serde::de::DeserializeOwned;
 use std::{convert::Infallible, path::PathBuf, time::Duration};
 use switchyard_core::api::{
     ApiError, AuditedResponse, FleetEvent, HealthzResponse, InjectFaultRequest,
@@ -81,10 +83,6 @@ fn action_error(e: ActionError) -> Response {
     }
 }
 
-fn bad_json(e: JsonRejection) -> Response {
-    error(e.status(), e.body_text())
-}
-
 fn query_error(e: QueryError) -> Response {
     match e {
         QueryError::Invalid(m) => error(StatusCode::BAD_REQUEST, m),
@@ -92,18 +90,35 @@ fn query_error(e: QueryError) -> Response {
     }
 }
 
-fn bad_query(e: QueryRejection) -> Response {
-    error(StatusCode::BAD_REQUEST, e.body_text())
+/// `Query<T>` whose rejection is the API's JSON error, naming the parameter (400).
+struct ApiQuery<T>(T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| ApiQuery(v))
+            .map_err(|e: QueryRejection| error(StatusCode::BAD_REQUEST, e.body_text()))
+    }
 }
 
-async fn devices(
-    State(engine): State<Engine>,
-    q: Result<Query<DeviceQuery>, QueryRejection>,
-) -> Response {
-    let Query(q) = match q {
-        Ok(q) => q,
-        Err(e) => return bad_query(e),
-    };
+/// `Json<T>` whose rejection is the API's JSON error (400, 415 or 422 as axum decides).
+struct ApiJson<T>(T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Response> {
+        Json::<T>::from_request(req, state)
+            .await
+            .map(|Json(v)| ApiJson(v))
+            .map_err(|e: JsonRejection| error(e.status(), e.body_text()))
+    }
+}
+
+async fn devices(State(engine): State<Engine>, ApiQuery(q): ApiQuery<DeviceQuery>) -> Response {
     match engine.devices(&q).await {
         Ok(page) => Json(page).into_response(),
         Err(e) => query_error(e),
@@ -119,12 +134,8 @@ struct HistoryQuery {
 async fn history(
     State(engine): State<Engine>,
     Path(id): Path<String>,
-    q: Result<Query<HistoryQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<HistoryQuery>,
 ) -> Response {
-    let Query(q) = match q {
-        Ok(q) => q,
-        Err(e) => return bad_query(e),
-    };
     match engine.history(&id, q.minutes.unwrap_or(60)).await {
         Ok(h) => Json(h).into_response(),
         Err(QueryError::Invalid(m)) if m.ends_with("is not configured") => {
@@ -142,50 +153,36 @@ async fn device(State(engine): State<Engine>, Path(id): Path<String>) -> Respons
     }
 }
 
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LimitQuery {
-    limit: Option<u32>,
-    /// Alerts only: open ones only (default) or all.
-    open: Option<bool>,
-}
-
-fn limit_of(q: &LimitQuery, default: u32) -> Result<u32, String> {
-    match q.limit.unwrap_or(default) {
+fn limit_of(limit: Option<u32>, default: u32) -> Result<u32, String> {
+    match limit.unwrap_or(default) {
         l @ 1..=10_000 => Ok(l),
         l => Err(format!("limit: must be between 1 and 10000, not {l}")),
     }
 }
 
-async fn gateways(
-    State(engine): State<Engine>,
-    q: Result<Query<LimitQuery>, QueryRejection>,
-) -> Response {
-    let Query(q) = match q {
-        Ok(q) if q.open.is_none() => q,
-        Ok(_) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "open: applies to /api/v1/alerts only",
-            )
-        }
-        Err(e) => return bad_query(e),
-    };
-    match limit_of(&q, 100) {
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GatewaysQuery {
+    limit: Option<u32>,
+}
+
+async fn gateways(State(engine): State<Engine>, ApiQuery(q): ApiQuery<GatewaysQuery>) -> Response {
+    match limit_of(q.limit, 100) {
         Ok(limit) => Json(engine.gateways(limit as usize)).into_response(),
         Err(m) => error(StatusCode::BAD_REQUEST, m),
     }
 }
 
-async fn alerts(
-    State(engine): State<Engine>,
-    q: Result<Query<LimitQuery>, QueryRejection>,
-) -> Response {
-    let Query(q) = match q {
-        Ok(q) => q,
-        Err(e) => return bad_query(e),
-    };
-    let limit = match limit_of(&q, 100) {
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AlertsQuery {
+    limit: Option<u32>,
+    /// Open ones only (default) or all.
+    open: Option<bool>,
+}
+
+async fn alerts(State(engine): State<Engine>, ApiQuery(q): ApiQuery<AlertsQuery>) -> Response {
+    let limit = match limit_of(q.limit, 100) {
         Ok(l) => l,
         Err(m) => return error(StatusCode::BAD_REQUEST, m),
     };
@@ -244,12 +241,8 @@ async fn events(
 
 async fn inject_fault(
     State(engine): State<Engine>,
-    body: Result<Json<InjectFaultRequest>, JsonRejection>,
+    ApiJson(req): ApiJson<InjectFaultRequest>,
 ) -> Response {
-    let Json(req) = match body {
-        Ok(b) => b,
-        Err(e) => return bad_json(e),
-    };
     let what = format!("{} {} in {}", req.fault.kind, "injected", req.fault.region);
     match engine.inject_fault(ANONYMOUS, &req.reason, req.fault).await {
         Ok(id) => (
@@ -272,12 +265,8 @@ struct ClearFaults {
 
 async fn clear_faults(
     State(engine): State<Engine>,
-    body: Result<Json<ClearFaults>, JsonRejection>,
+    ApiJson(req): ApiJson<ClearFaults>,
 ) -> Response {
-    let Json(req) = match body {
-        Ok(b) => b,
-        Err(e) => return bad_json(e),
-    };
     match engine.clear_faults(ANONYMOUS, &req.reason).await {
         Ok((id, n)) => Json(AuditedResponse {
             audit_id: id,
