@@ -38,6 +38,30 @@ pub struct Health {
     pub reasons: Vec<String>,
 }
 
+impl HealthStatus {
+    /// The name used in the API, the store and the UI's classes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HealthStatus::Unknown => "unknown",
+            HealthStatus::Healthy => "healthy",
+            HealthStatus::Degraded => "degraded",
+            HealthStatus::Unreachable => "unreachable",
+        }
+    }
+
+    /// The inverse of [`HealthStatus::as_str`].
+    pub fn parse(s: &str) -> Option<HealthStatus> {
+        [
+            Self::Unknown,
+            Self::Healthy,
+            Self::Degraded,
+            Self::Unreachable,
+        ]
+        .into_iter()
+        .find(|h| h.as_str() == s)
+    }
+}
+
 impl Health {
     pub fn unknown() -> Self {
         Health {
@@ -58,6 +82,31 @@ pub enum DisconnectReason {
     ServerError,
     Throttled,
     Unknown,
+}
+
+impl DisconnectReason {
+    pub const ALL: [DisconnectReason; 7] = [
+        DisconnectReason::ConnectionLost,
+        DisconnectReason::MqttKeepAliveTimeout,
+        DisconnectReason::ClientInitiatedDisconnect,
+        DisconnectReason::ServerInitiatedDisconnect,
+        DisconnectReason::ServerError,
+        DisconnectReason::Throttled,
+        DisconnectReason::Unknown,
+    ];
+
+    /// AWS IoT's name for it, as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DisconnectReason::ClientInitiatedDisconnect => "CLIENT_INITIATED_DISCONNECT",
+            DisconnectReason::ServerInitiatedDisconnect => "SERVER_INITIATED_DISCONNECT",
+            DisconnectReason::ConnectionLost => "CONNECTION_LOST",
+            DisconnectReason::MqttKeepAliveTimeout => "MQTT_KEEP_ALIVE_TIMEOUT",
+            DisconnectReason::ServerError => "SERVER_ERROR",
+            DisconnectReason::Throttled => "THROTTLED",
+            DisconnectReason::Unknown => "UNKNOWN",
+        }
+    }
 }
 
 /// A device's connectivity as the fleet index reports it.
@@ -207,5 +256,27 @@ impl FleetSnapshot {
 
     pub fn total_online(&self) -> u64 {
         self.regions.iter().map(|r| r.online).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_the_serialised_ones_and_parse_back() {
+        for h in [
+            HealthStatus::Unknown,
+            HealthStatus::Healthy,
+            HealthStatus::Degraded,
+            HealthStatus::Unreachable,
+        ] {
+            assert_eq!(serde_json::to_value(h).unwrap(), h.as_str());
+            assert_eq!(HealthStatus::parse(h.as_str()), Some(h));
+        }
+        assert_eq!(HealthStatus::parse("fine"), None);
+        for r in DisconnectReason::ALL {
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
+        }
     }
 }

@@ -91,10 +91,7 @@ impl Api {
                     params.push(("connected", c.to_string()));
                 }
                 if let Some(r) = q.reason {
-                    let name = serde_json::to_value(r)
-                        .ok()
-                        .and_then(|v| v.as_str().map(String::from));
-                    params.extend(name.map(|n| ("reason", n)));
+                    params.push(("reason", r.as_str().to_string()));
                 }
                 if let Some(t) = &q.q {
                     params.push(("q", t.clone()));

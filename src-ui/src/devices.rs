@@ -14,23 +14,6 @@ const PAGE: u64 = 200;
 /// Rows drawn above and below the visible ones, so a fast scroll does not show blanks.
 const OVERSCAN: u64 = 10;
 
-const REASONS: [DisconnectReason; 7] = [
-    DisconnectReason::ConnectionLost,
-    DisconnectReason::MqttKeepAliveTimeout,
-    DisconnectReason::ClientInitiatedDisconnect,
-    DisconnectReason::ServerInitiatedDisconnect,
-    DisconnectReason::ServerError,
-    DisconnectReason::Throttled,
-    DisconnectReason::Unknown,
-];
-
-fn reason_name(r: DisconnectReason) -> String {
-    serde_json::to_value(r)
-        .ok()
-        .and_then(|v| v.as_str().map(String::from))
-        .unwrap_or_default()
-}
-
 /// What the list knows: the total for the current filters and the pages fetched so far.
 #[derive(Default, Clone)]
 struct Pages {
@@ -170,9 +153,9 @@ pub fn DevicesView() -> impl IntoView {
                     <option value="online">"online"</option>
                     <option value="offline">"offline"</option>
                 </select>
-                <select data-testid="filter-reason" on:change=set(|q, v| q.reason = REASONS.into_iter().find(|r| reason_name(*r) == v))>
+                <select data-testid="filter-reason" on:change=set(|q, v| q.reason = DisconnectReason::ALL.into_iter().find(|r| r.as_str() == v))>
                     <option value="">"any disconnect reason"</option>
-                    {REASONS.into_iter().map(|r| { let n = reason_name(r); view! { <option value=n.clone()>{n.clone()}</option> } }).collect_view()}
+                    {DisconnectReason::ALL.into_iter().map(|r| { let n = r.as_str(); view! { <option value=n>{n}</option> } }).collect_view()}
                 </select>
                 <input type="text" placeholder="thing group" data-testid="filter-group"
                     on:change=set(|q, v| q.thing_group = (!v.is_empty()).then_some(v)) />
@@ -208,7 +191,7 @@ pub fn DevicesView() -> impl IntoView {
                                 let now = live.now.get();
                                 let (state, since, reason) = match &d.connectivity {
                                     Connectivity::Online { since } => ("online", *since, String::new()),
-                                    Connectivity::Offline { since, reason } => ("offline", *since, reason_name(*reason)),
+                                    Connectivity::Offline { since, reason } => ("offline", *since, reason.as_str().to_string()),
                                 };
                                 let pick = d.clone();
                                 view! {
@@ -253,7 +236,7 @@ fn DeviceDetail(device: Device, on_close: impl Fn() + 'static + Send + Sync) -> 
     let shown = move || shown.get();
     let state = move || match shown().connectivity {
         Connectivity::Online { since } => ("online", since, None),
-        Connectivity::Offline { since, reason } => ("offline", since, Some(reason_name(reason))),
+        Connectivity::Offline { since, reason } => ("offline", since, Some(reason.as_str())),
     };
     let fmt_time = |ms: u64| {
         String::from(
@@ -271,7 +254,7 @@ fn DeviceDetail(device: Device, on_close: impl Fn() + 'static + Send + Sync) -> 
                 <dt>"state"</dt><dd class=move || format!("state-{}", state().0)>{move || state().0}</dd>
                 <dt>"since"</dt><dd>{move || format!("{} ago", format_age(age_ms(state().1, live.now.get())))}</dd>
                 <dt>"region"</dt><dd>{move || shown().region}</dd>
-                <dt>"disconnect reason"</dt><dd>{move || state().2.unwrap_or_else(|| "—".into())}</dd>
+                <dt>"disconnect reason"</dt><dd>{move || state().2.unwrap_or("—")}</dd>
                 <dt>"thing groups"</dt><dd>{move || shown().thing_groups.join(", ")}</dd>
             </dl>
             <h3>"Recent connectivity changes"</h3>
@@ -284,7 +267,7 @@ fn DeviceDetail(device: Device, on_close: impl Fn() + 'static + Send + Sync) -> 
                         {d.history.iter().map(|c| view! {
                             <li class=if c.online { "state-online" } else { "state-offline" }>
                                 {format!("{} {} {}{}", fmt_time(c.at), if c.online { "connected to" } else { "lost from" }, c.region,
-                                    c.reason.map(|r| format!(" ({})", reason_name(r))).unwrap_or_default())}
+                                    c.reason.map(|r| format!(" ({})", r.as_str())).unwrap_or_default())}
                             </li>
                         }).collect_view()}
                     </ul>

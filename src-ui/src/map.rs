@@ -4,7 +4,6 @@
 
 use crate::api::Api;
 use crate::charts::{line_chart, span_for, AMBER, GREEN, RED};
-use crate::overview::status_word;
 use crate::Live;
 use leptos::prelude::*;
 use switchyard_core::api::RegionHistory;
@@ -56,7 +55,7 @@ pub fn MapView() -> impl IntoView {
                         let id = r.id.clone();
                         let (x, y) = project(&r.id).unwrap_or((0.0, 0.0));
                         let radius = 2.5 + 5.5 * (r.online as f64 / max_online() as f64).sqrt();
-                        let status = status_word(r.health.status);
+                        let status = r.health.status.as_str();
                         let role = if r.role == RegionRole::Active { "ACTIVE" } else { "STANDBY" };
                         let click = id.clone();
                         view! {
@@ -148,8 +147,8 @@ fn RegionDetail(id: String, on_close: impl Fn() + 'static + Send + Sync) -> impl
                 <h2>{move || region.with(|r| r.as_ref().map(|r| format!("{} · {}", r.name, r.id)).unwrap_or_default())}</h2>
                 <button class="btn" on:click=move |_| on_close()>"Close"</button>
             </header>
-            <p class=move || format!("health health-{}", region.with(|r| status_word(r.as_ref().map_or(HealthStatus::Unknown, |r| r.health.status)))) >
-                {move || region.with(|r| r.as_ref().map(|r| status_word(r.health.status).to_uppercase()).unwrap_or_default())}
+            <p class=move || format!("health health-{}", region.with(|r| r.as_ref().map_or(HealthStatus::Unknown, |r| r.health.status).as_str())) >
+                {move || region.with(|r| r.as_ref().map(|r| r.health.status.as_str().to_uppercase()).unwrap_or_default())}
             </p>
             <ul class="reasons">
                 {move || region.with(|r| r.as_ref().map(|r| r.health.reasons.clone()).unwrap_or_default())

@@ -27,15 +27,6 @@ pub fn Overview() -> impl IntoView {
     }
 }
 
-pub fn status_word(s: HealthStatus) -> &'static str {
-    match s {
-        HealthStatus::Unknown => "unknown",
-        HealthStatus::Healthy => "healthy",
-        HealthStatus::Degraded => "degraded",
-        HealthStatus::Unreachable => "unreachable",
-    }
-}
-
 #[component]
 fn RegionCard(id: String) -> impl IntoView {
     let live = expect_context::<Live>();
@@ -80,7 +71,7 @@ fn RegionCard(id: String) -> impl IntoView {
         <article
             class="card"
             data-region=id.clone()
-            data-status=move || status_word(status())
+            data-status=move || status().as_str()
             class:stale=move || fresh() == Freshness::Stale
             class:active=move || region.with(|r| r.as_ref().is_some_and(|r| r.role == RegionRole::Active))
         >
@@ -96,8 +87,8 @@ fn RegionCard(id: String) -> impl IntoView {
                     })}
                 </span>
             </header>
-            <div class=move || format!("health health-{}", status_word(status())) data-field="health">
-                {move || status_word(status()).to_uppercase()}
+            <div class=move || format!("health health-{}", status().as_str()) data-field="health">
+                {move || status().as_str().to_uppercase()}
             </div>
             <ul class="reasons" data-field="reasons">
                 {move || region.with(|r| r.as_ref().map(|r| r.health.reasons.clone()).unwrap_or_default())

@@ -71,10 +71,7 @@ async fn device(running: tauri::State<'_, Running>, id: String) -> Result<Device
 
 #[tauri::command]
 fn gateways(running: tauri::State<'_, Running>, limit: u32) -> Result<GatewaysResponse, String> {
-    if !(1..=10_000).contains(&limit) {
-        return Err(format!("limit: must be between 1 and 10000, not {limit}"));
-    }
-    Ok(running.engine.gateways(limit as usize))
+    running.engine.gateways(limit).map_err(query_error)
 }
 
 #[tauri::command]
@@ -83,7 +80,11 @@ async fn alerts(
     open: bool,
     limit: u32,
 ) -> Result<AlertsResponse, String> {
-    running.engine.alerts(open, limit.clamp(1, 10_000)).await
+    running
+        .engine
+        .alerts(open, limit)
+        .await
+        .map_err(query_error)
 }
 
 #[tauri::command]

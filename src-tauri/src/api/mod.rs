@@ -153,13 +153,6 @@ async fn device(State(engine): State<Engine>, Path(id): Path<String>) -> Respons
     }
 }
 
-fn limit_of(limit: Option<u32>, default: u32) -> Result<u32, String> {
-    match limit.unwrap_or(default) {
-        l @ 1..=10_000 => Ok(l),
-        l => Err(format!("limit: must be between 1 and 10000, not {l}")),
-    }
-}
-
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct GatewaysQuery {
@@ -167,9 +160,9 @@ struct GatewaysQuery {
 }
 
 async fn gateways(State(engine): State<Engine>, ApiQuery(q): ApiQuery<GatewaysQuery>) -> Response {
-    match limit_of(q.limit, 100) {
-        Ok(limit) => Json(engine.gateways(limit as usize)).into_response(),
-        Err(m) => error(StatusCode::BAD_REQUEST, m),
+    match engine.gateways(q.limit.unwrap_or(100)) {
+        Ok(g) => Json(g).into_response(),
+        Err(e) => query_error(e),
     }
 }
 
@@ -182,13 +175,12 @@ struct AlertsQuery {
 }
 
 async fn alerts(State(engine): State<Engine>, ApiQuery(q): ApiQuery<AlertsQuery>) -> Response {
-    let limit = match limit_of(q.limit, 100) {
-        Ok(l) => l,
-        Err(m) => return error(StatusCode::BAD_REQUEST, m),
-    };
-    match engine.alerts(q.open.unwrap_or(true), limit).await {
+    match engine
+        .alerts(q.open.unwrap_or(true), q.limit.unwrap_or(100))
+        .await
+    {
         Ok(a) => Json(a).into_response(),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
+        Err(e) => query_error(e),
     }
 }
 

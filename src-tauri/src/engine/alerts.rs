@@ -1,7 +1,7 @@
 //! Alert bookkeeping: the rules in `switchyard_core::alerts` say which conditions hold; this
 //! keeps the open alerts, stores every raise and clear, and tells subscribers.
 
-use super::Engine;
+use super::{Engine, QueryError};
 use crate::clock::now_ms;
 use switchyard_core::alerts::{diff, Alert, AlertKind, AlertsResponse, Condition};
 use switchyard_core::api::FleetEvent;
@@ -90,13 +90,14 @@ impl Engine {
     }
 
     /// The newest alerts from the store, open only or all.
-    pub async fn alerts(&self, open_only: bool, limit: u32) -> Result<AlertsResponse, String> {
+    pub async fn alerts(&self, open_only: bool, limit: u32) -> Result<AlertsResponse, QueryError> {
+        let limit = super::check_limit(limit)?;
         let alerts = self
             .inner
             .store
             .run(move |s| s.alerts(open_only, limit))
             .await
-            .map_err(|e| e.0)?;
+            .map_err(|e| QueryError::Unavailable(e.0))?;
         Ok(AlertsResponse {
             server_time: now_ms(),
             alerts,

@@ -72,9 +72,10 @@ impl Engine {
     }
 
     /// The riskiest `limit` gateways and the fleet's totals.
-    pub fn gateways(&self, limit: usize) -> GatewaysResponse {
+    pub fn gateways(&self, limit: u32) -> Result<GatewaysResponse, QueryError> {
+        let limit = super::check_limit(limit)? as usize;
         let edge = self.inner.edge.read().unwrap_or_else(|p| p.into_inner());
-        GatewaysResponse {
+        Ok(GatewaysResponse {
             server_time: now_ms(),
             observed_at: edge.observed_at,
             poll_interval_ms: self.inner.cfg.poll_interval.as_millis() as u64,
@@ -82,6 +83,6 @@ impl Engine {
             total_gateways: edge.views.len() as u64,
             gateways: edge.views.iter().take(limit).cloned().collect(),
             totals_history: edge.history.iter().copied().collect(),
-        }
+        })
     }
 }

@@ -67,6 +67,20 @@ struct Inner {
     open_alerts: Mutex<BTreeMap<(AlertKind, String), Alert>>,
 }
 
+/// The most items one list request may ask for.
+pub const MAX_LIMIT: u32 = 10_000;
+
+/// Checks a list's `limit`: one rule for every face.
+fn check_limit(limit: u32) -> Result<u32, QueryError> {
+    if (1..=MAX_LIMIT).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(QueryError::Invalid(format!(
+            "limit: must be between 1 and {MAX_LIMIT}, not {limit}"
+        )))
+    }
+}
+
 /// A read that could not be answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum QueryError {
@@ -250,7 +264,7 @@ impl Engine {
         );
         if let Ok(obs) = &result {
             let obs = obs.clone();
-            let status = status_name(health.status);
+            let status = health.status.as_str();
             if let Err(e) = self
                 .inner
                 .store
@@ -321,12 +335,7 @@ impl Engine {
             .into_iter()
             .map(|s| RegionSample {
                 observed_at: s.observed_at,
-                health: match s.health.as_str() {
-                    "healthy" => HealthStatus::Healthy,
-                    "degraded" => HealthStatus::Degraded,
-                    "unreachable" => HealthStatus::Unreachable,
-                    _ => HealthStatus::Unknown,
-                },
+                health: HealthStatus::parse(&s.health).unwrap_or(HealthStatus::Unknown),
                 online: s.online,
                 offline: s.offline,
                 connect_attempts: s.connect_attempts,
@@ -447,15 +456,6 @@ impl Engine {
             .await
             .map_err(|e| ActionError::Failed(e.0))?;
         Ok((id, n))
-    }
-}
-
-pub fn status_name(s: HealthStatus) -> &'static str {
-    match s {
-        HealthStatus::Unknown => "unknown",
-        HealthStatus::Healthy => "healthy",
-        HealthStatus::Degraded => "degraded",
-        HealthStatus::Unreachable => "unreachable",
     }
 }
 

@@ -364,10 +364,10 @@ async fn gateways_are_ranked_by_risk_with_rates_and_times() {
         0,
     ));
     let e = engine_on(&sim, 100);
-    assert_eq!(e.gateways(100).observed_at, None);
+    assert_eq!(e.gateways(100).unwrap().observed_at, None);
     sim.with(|f| f.inject(outage("us-east-1")).unwrap());
     e.poll_gateways_once().await.unwrap();
-    let first = e.gateways(100);
+    let first = e.gateways(100).unwrap();
     assert_eq!(first.total_gateways, 12);
     assert!(
         first.gateways.iter().all(|g| g.rate_per_s.is_none()),
@@ -375,7 +375,7 @@ async fn gateways_are_ranked_by_risk_with_rates_and_times() {
     );
     sim.with(|f| (0..10).for_each(|_| f.step()));
     e.poll_gateways_once().await.unwrap();
-    let r = e.gateways(5);
+    let r = e.gateways(5).unwrap();
     assert_eq!((r.gateways.len(), r.total_gateways), (5, 12));
     assert_eq!(r.observed_at, Some(10_000));
     for g in &r.gateways {
@@ -437,6 +437,7 @@ async fn full_buffers_raise_drop_alerts() {
         .all(|a| a.kind == AlertKind::DropsStarted && a.subject.starts_with("gw-")));
     assert!(e
         .gateways(10)
+        .unwrap()
         .gateways
         .iter()
         .all(|g| g.dropping && g.time_to_overflow_s == Some(0)));
@@ -475,4 +476,14 @@ async fn device_queries_are_checked_then_answered_from_the_source() {
         "dev-0000003"
     );
     assert_eq!(e.device("nope").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn list_limits_are_checked_once_for_every_face() {
+    let e = engine_on(&sim(13), 100);
+    let invalid =
+        |n: u32| QueryError::Invalid(format!("limit: must be between 1 and 10000, not {n}"));
+    assert_eq!(e.gateways(0).unwrap_err(), invalid(0));
+    assert_eq!(e.alerts(true, 10_001).await.unwrap_err(), invalid(10_001));
+    assert!(e.gateways(MAX_LIMIT).is_ok() && e.alerts(false, 1).await.is_ok());
 }
