@@ -18,6 +18,15 @@ pub enum RegionRole {
     Standby,
 }
 
+impl RegionRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RegionRole::Active => "active",
+            RegionRole::Standby => "standby",
+        }
+    }
+}
+
 /// How a region is doing, as decided by [`crate::health::assess`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -123,6 +132,13 @@ pub enum Connectivity {
 }
 
 impl Connectivity {
+    /// When the device connected (online) or disconnected (offline).
+    pub fn since(&self) -> UnixMs {
+        match self {
+            Connectivity::Online { since } | Connectivity::Offline { since, .. } => *since,
+        }
+    }
+
     pub fn is_online(&self) -> bool {
         matches!(self, Connectivity::Online { .. })
     }
@@ -212,6 +228,10 @@ pub struct RegionObservation {
     pub backlog: BacklogTotals,
     /// How long the source took to answer, in milliseconds.
     pub latency_ms: u64,
+    /// What the source could not find out although the region answered (a metric call that
+    /// failed, connectivity indexing turned off): each one makes the region degraded.
+    #[serde(default)]
+    pub problems: Vec<String>,
 }
 
 /// What the console knows about one region right now.

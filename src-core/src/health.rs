@@ -69,6 +69,7 @@ pub fn assess(obs: Result<&RegionObservation, &str>, t: &Thresholds) -> Health {
             obs.latency_ms, t.latency_ms
         ));
     }
+    reasons.extend(obs.problems.iter().cloned());
     if reasons.is_empty() {
         Health {
             status: HealthStatus::Healthy,
@@ -99,6 +100,7 @@ mod tests {
             publish_errors: 0,
             backlog: BacklogTotals::default(),
             latency_ms: 40,
+            problems: Vec::new(),
         }
     }
 

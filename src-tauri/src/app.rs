@@ -1,6 +1,7 @@
 //! Wiring from [`Settings`] to a running engine, shared by the headless server and the
 //! desktop shell so that both run exactly the same engine.
 
+use crate::aws::AwsSource;
 use crate::clock::now_ms;
 use crate::engine::Engine;
 use crate::settings::Settings;
@@ -9,17 +10,34 @@ use crate::store::Store;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// A started engine and, when the fleet is simulated, a handle on the simulation.
+/// A started engine and a handle on its source: the simulation or the AWS adapters.
 #[derive(Clone)]
 pub struct Running {
     pub engine: Engine,
     pub sim: Option<SimSource>,
+    pub aws: Option<AwsSource>,
 }
 
-/// Opens the store and starts the engine on the simulated fleet. Must run inside a tokio
-/// runtime. Fails, writing nothing, when the data directory is unusable.
-pub fn start(settings: &Settings) -> Result<Running, String> {
+/// Opens the store and starts the engine on the configured fleet: AWS when the settings say
+/// so, else the simulated fleet. Must run inside a tokio runtime. Fails, writing nothing, when
+/// the data directory is unusable.
+pub async fn start(settings: &Settings) -> Result<Running, String> {
     let store = Store::open(&settings.data_dir).map_err(|e| e.0)?;
+    if let Some(aws) = &settings.aws {
+        let source = AwsSource::connect(aws.clone(), settings.engine.poll_timeout).await;
+        let engine = Engine::new(
+            settings.engine.clone(),
+            Arc::new(source.clone()),
+            None,
+            store,
+        );
+        engine.start();
+        return Ok(Running {
+            engine,
+            sim: None,
+            aws: Some(source),
+        });
+    }
     let sim = SimSource::new(SimFleet::new(settings.sim.clone(), now_ms()));
     tokio::spawn(sim.clone().run_clock(Duration::from_secs(1)));
     let engine = Engine::new(
@@ -32,5 +50,24 @@ pub fn start(settings: &Settings) -> Result<Running, String> {
     Ok(Running {
         engine,
         sim: Some(sim),
+        aws: None,
     })
+}
+
+/// One line saying what the console watches, for the start-up banner.
+pub fn describe_source(settings: &Settings) -> String {
+    match &settings.aws {
+        Some(aws) => format!(
+            "AWS fleet in {}",
+            aws.regions
+                .iter()
+                .map(|r| format!("{} ({})", r.code, r.role.as_str()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        None => format!(
+            "simulated fleet: {} devices, {} gateways, seed {}",
+            settings.sim.devices, settings.sim.gateways, settings.sim.seed
+        ),
+    }
 }

@@ -19,6 +19,35 @@ pub struct Cli {
 pub enum Command {
     /// Run the console: the engine, the HTTP API and the web UI.
     Serve(ServeArgs),
+    /// Start the local AWS lab (one moto server per region, one for Route 53), seed it with a
+    /// small multi-region fleet, write its configuration, and run the console on it.
+    Lab(LabArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LabArgs {
+    /// Address to listen on; port 0 picks a free port (the one chosen is printed).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8740")]
+    pub listen: SocketAddr,
+    /// The built web UI [default: as for serve]
+    #[arg(long, value_name = "DIR")]
+    pub ui_dir: Option<PathBuf>,
+    /// The moto_server program [default: $SWITCHYARD_MOTO_SERVER, else
+    /// target/lab/venv/bin/moto_server, which `cargo xtask setup` installs]
+    #[arg(long, value_name = "FILE")]
+    pub moto_server: Option<PathBuf>,
+    /// Where the lab writes its configuration, logs and database [default: target/lab/run]
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Comma-separated region codes, the first active [default: us-east-1,us-west-2]
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub regions: Option<Vec<String>>,
+    /// Devices to register in every region [default: 24]
+    #[arg(long, value_name = "N", default_value_t = 24, value_parser = clap::value_parser!(u16).range(1..=2000))]
+    pub devices: u16,
+    /// Edge gateways [default: 6]
+    #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u16).range(1..=500))]
+    pub gateways: u16,
 }
 
 #[derive(Debug, Args)]
@@ -95,7 +124,52 @@ impl FleetArgs {
 impl ServeArgs {
     /// The directory holding the built UI, if one can be found.
     pub fn ui_dir(&self) -> Result<Option<PathBuf>, String> {
-        if let Some(dir) = &self.ui_dir {
+        find_ui_dir(self.ui_dir.as_ref())
+    }
+}
+
+impl LabArgs {
+    /// The directory holding the built UI, if one can be found.
+    pub fn ui_dir(&self) -> Result<Option<PathBuf>, String> {
+        find_ui_dir(self.ui_dir.as_ref())
+    }
+
+    /// The lab's plan, checked.
+    pub fn plan(&self) -> Result<crate::aws::lab::LabPlan, String> {
+        let mut plan = crate::aws::lab::LabPlan {
+            devices: self.devices.into(),
+            gateways: self.gateways.into(),
+            ..Default::default()
+        };
+        if let Some(r) = &self.regions {
+            if r.len() < 2 {
+                return Err("--regions: the lab needs at least two regions".into());
+            }
+            if let Some(bad) = r
+                .iter()
+                .find(|c| !switchyard_core::regions::is_valid_code(c))
+            {
+                return Err(format!(
+                    "--regions: '{bad}' is not an AWS region code such as us-east-1"
+                ));
+            }
+            plan.regions = r.clone();
+        }
+        Ok(plan)
+    }
+
+    pub fn dir(&self) -> PathBuf {
+        self.dir.clone().unwrap_or_else(|| {
+            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/lab/run"))
+        })
+    }
+}
+
+/// The directory holding the built UI: the one given, else one found beside the binary or in
+/// the workspace.
+fn find_ui_dir(given: Option<&PathBuf>) -> Result<Option<PathBuf>, String> {
+    {
+        if let Some(dir) = given {
             return if dir.join("index.html").is_file() {
                 Ok(Some(dir.clone()))
             } else {
@@ -149,7 +223,9 @@ mod tests {
     #[test]
     fn serve_flags_parse() {
         let cli = parse(args("switchyard serve --listen 127.0.0.1:0 --devices 10 --regions us-east-1,eu-west-1 --fault eu-west-1:outage+1m")).unwrap();
-        let Command::Serve(a) = cli.command;
+        let Command::Serve(a) = cli.command else {
+            panic!("not serve")
+        };
         let s = a.fleet.settings().unwrap();
         assert_eq!(
             (s.sim.devices, s.sim.regions.len(), s.sim.faults.len()),
@@ -177,7 +253,10 @@ mod tests {
     fn a_missing_config_file_is_named() {
         let Command::Serve(a) = parse(args("switchyard serve --config /nonexistent/sy.toml"))
             .unwrap()
-            .command;
+            .command
+        else {
+            panic!("not serve")
+        };
         let err = a.fleet.settings().unwrap_err();
         assert!(
             err.starts_with("cannot read config file /nonexistent/sy.toml"),

@@ -3,6 +3,7 @@
 //! - [`engine`]: pollers on an interval fold observations from a [`ports::FleetSource`] into a
 //!   versioned fleet state, publish changes as events and keep history in the [`store`].
 //! - [`sim`]: the simulated fleet, the default source when no AWS configuration is given.
+//! - [`aws`]: the AWS adapters (the only module that names the AWS SDK) and the local lab.
 //! - [`store`]: SQLite, the only module that speaks SQL.
 //! - [`api`]: axum, the only module that knows HTTP.
 //! - [`app`]: wiring from [`settings::Settings`] to a running engine, shared by the server and
@@ -10,6 +11,7 @@
 
 pub mod api;
 pub mod app;
+pub mod aws;
 pub mod cli;
 pub mod clock;
 pub mod engine;

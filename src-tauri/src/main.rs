@@ -1,7 +1,8 @@
 //! `switchyard`: the headless server (and, later, the CLI). Builds and runs without webkit.
 
 use std::process::ExitCode;
-use switchyard::cli::{self, Command, ServeArgs};
+use switchyard::cli::{self, Command, LabArgs, ServeArgs};
+use switchyard::settings::{ConfigFile, Overrides, Settings};
 
 fn main() -> ExitCode {
     let cli = match cli::parse(std::env::args_os()) {
@@ -21,6 +22,7 @@ fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         Command::Serve(args) => serve(args),
+        Command::Lab(args) => lab(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -35,36 +37,99 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     // Everything that can be checked is checked before anything is written.
     let settings = args.fleet.settings()?;
     let ui_dir = args.ui_dir()?;
-    let rt = tokio::runtime::Runtime::new()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let rt = runtime()?;
+    rt.block_on(run_console(settings, args.listen, ui_dir, None))
+}
+
+fn lab(args: LabArgs) -> Result<(), String> {
+    let plan = args.plan()?;
+    let ui_dir = args.ui_dir()?;
+    let moto = switchyard::aws::lab::find_moto_server(args.moto_server.as_deref())?;
+    let dir = args.dir();
+    let rt = runtime()?;
     rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind(args.listen)
-            .await
-            .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
-        let addr = listener.local_addr().map_err(|e| e.to_string())?;
-        let running = switchyard::app::start(&settings)?;
-        if ui_dir.is_none() {
-            tracing::warn!("the web UI is not built (cargo xtask build); serving the API only");
-        }
+        // Listen first: a busy port is found before the lab is started.
+        let listener = bind(args.listen).await?;
+        println!("Starting the AWS lab (moto) in {} …", dir.display());
+        let started = std::time::Instant::now();
+        let lab = switchyard::aws::lab::Lab::start(&moto, &dir, plan).await?;
         println!(
-            "Switchyard listening on http://{addr}/ (simulated fleet: {} devices, {} gateways, seed {}; data in {})",
-            settings.sim.devices,
-            settings.sim.gateways,
-            settings.sim.seed,
-            running.engine.store().path().display()
+            "Lab seeded in {:.1} s; configuration: {}",
+            started.elapsed().as_secs_f64(),
+            lab.config_path.display()
         );
-        use std::io::Write;
-        let _ = std::io::stdout().flush();
-        let engine = running.engine.clone();
-        let app = switchyard::api::router(running.engine, ui_dir);
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                shutdown_signal().await;
-                engine.shutdown();
+        let file = ConfigFile::load(&lab.config_path)?;
+        let settings = Settings::resolve(
+            file,
+            Some(&lab.config_path.display().to_string()),
+            Overrides {
+                data_dir: Some(dir.join("data")),
+                ..Overrides::default()
+            },
+        )?;
+        // Keep the lab's metrics fresh while the console runs.
+        let lab = std::sync::Arc::new(lab);
+        let feeder = {
+            let lab = lab.clone();
+            tokio::spawn(async move {
+                let mut tick = 0;
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+                    tick += 1;
+                    if let Err(e) = lab.put_metrics(tick).await {
+                        tracing::warn!("lab metrics: {e}");
+                    }
+                }
             })
-            .await
-            .map_err(|e| format!("server stopped: {e}"))
+        };
+        let result = run_console(settings, args.listen, ui_dir, Some(listener)).await;
+        feeder.abort();
+        result
     })
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+async fn bind(addr: std::net::SocketAddr) -> Result<tokio::net::TcpListener, String> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))
+}
+
+/// Starts the engine and serves the API and UI until SIGTERM or Ctrl-C.
+async fn run_console(
+    settings: Settings,
+    listen: std::net::SocketAddr,
+    ui_dir: Option<std::path::PathBuf>,
+    listener: Option<tokio::net::TcpListener>,
+) -> Result<(), String> {
+    let listener = match listener {
+        Some(l) => l,
+        None => bind(listen).await?,
+    };
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let running = switchyard::app::start(&settings).await?;
+    if ui_dir.is_none() {
+        tracing::warn!("the web UI is not built (cargo xtask build); serving the API only");
+    }
+    println!(
+        "Switchyard listening on http://{addr}/ ({}; data in {})",
+        switchyard::app::describe_source(&settings),
+        running.engine.store().path().display()
+    );
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let engine = running.engine.clone();
+    let app = switchyard::api::router(running.engine, ui_dir);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            engine.shutdown();
+        })
+        .await
+        .map_err(|e| format!("server stopped: {e}"))
 }
 
 async fn shutdown_signal() {

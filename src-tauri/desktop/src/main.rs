@@ -135,10 +135,7 @@ fn run(cli: DesktopCli) -> Result<(), String> {
     let rt = tokio::runtime::Runtime::new()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     tauri::async_runtime::set(rt.handle().clone());
-    let running = {
-        let _guard = rt.enter();
-        switchyard::app::start(&settings)?
-    };
+    let running = rt.block_on(switchyard::app::start(&settings))?;
     let engine = running.engine.clone();
     tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())

@@ -469,6 +469,7 @@ impl SimFleet {
             publish_errors: c.publish_errors,
             backlog,
             latency_ms,
+            problems: Vec::new(),
         })
     }
 

@@ -379,6 +379,7 @@ mod tests {
                 oldest_age_ms: 0,
             },
             latency_ms: 1,
+            problems: Vec::new(),
         }
     }
 

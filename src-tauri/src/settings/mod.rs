@@ -3,6 +3,13 @@
 //! Errors are one line and name the file, the line and the field, so an operator can fix the
 //! file without reading a stack of messages.
 
+mod aws;
+
+pub use aws::{
+    AwsRegion, AwsSettings, CountMethod, CredentialSource, EdgeMetrics, EndpointSettings,
+    Route53Settings,
+};
+
 use crate::engine::EngineConfig;
 use crate::sim::SimConfig;
 use serde::Deserialize;
@@ -16,8 +23,53 @@ use switchyard_core::{fault::FaultSpec, regions::is_valid_code};
 pub struct ConfigFile {
     #[serde(default)]
     pub engine: EngineSection,
+    pub simulation: Option<SimulationSection>,
+    /// The AWS fleet to watch; without it the fleet is simulated.
+    pub aws: Option<aws::AwsSection>,
     #[serde(default)]
-    pub simulation: SimulationSection,
+    pub recovery: RecoverySection,
+    /// The file's name and text, for error messages that name a line.
+    #[serde(skip)]
+    origin: Option<(String, String)>,
+}
+
+/// The recovery objectives the fleet is held to (failover and drills are measured against them).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecoverySection {
+    /// Recovery time objective: the longest the devices may be without a working region.
+    pub rto_minutes: Option<u64>,
+    /// Recovery point objective: the most data (in time) that may be lost.
+    pub rpo_minutes: Option<u64>,
+}
+
+/// The recovery objectives, checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recovery {
+    pub rto: Duration,
+    pub rpo: Duration,
+}
+
+impl Default for Recovery {
+    fn default() -> Self {
+        Recovery {
+            rto: Duration::from_secs(30 * 60),
+            rpo: Duration::from_secs(5 * 60),
+        }
+    }
+}
+
+impl aws::Locate for ConfigFile {
+    fn at(&self, span: std::ops::Range<usize>, field: &str) -> String {
+        match &self.origin {
+            Some((name, text)) if span.end > 0 => {
+                let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                format!("config file {name}, line {line}, field {field}")
+            }
+            Some((name, _)) => format!("config file {name}, field {field}"),
+            None => field.to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -48,6 +100,9 @@ pub struct SimulationSection {
 pub struct Settings {
     pub engine: EngineConfig,
     pub sim: SimConfig,
+    /// When set, the fleet is watched on AWS and `sim` is unused.
+    pub aws: Option<AwsSettings>,
+    pub recovery: Recovery,
     pub data_dir: PathBuf,
 }
 
@@ -64,7 +119,7 @@ impl ConfigFile {
 
     /// Parses `text`; `name` is the file's name in error messages.
     pub fn parse(text: &str, name: &str) -> Result<ConfigFile, String> {
-        toml::from_str(text).map_err(|e| {
+        let mut file: ConfigFile = toml::from_str(text).map_err(|e| {
             let msg = e.message().trim().replace('\n', " ");
             match e.span() {
                 Some(span) => {
@@ -83,7 +138,9 @@ impl ConfigFile {
                 }
                 None => format!("config file {name}: {msg}"),
             }
-        })
+        })?;
+        file.origin = Some((name.to_string(), text.to_string()));
+        Ok(file)
     }
 }
 
@@ -119,7 +176,7 @@ pub fn default_data_dir() -> PathBuf {
 impl Settings {
     /// Combines the file (if any) and the overrides, and checks the result.
     pub fn resolve(
-        file: ConfigFile,
+        mut file: ConfigFile,
         file_name: Option<&str>,
         o: Overrides,
     ) -> Result<Settings, String> {
@@ -154,8 +211,53 @@ impl Settings {
                 at("engine.retention_days")
             ));
         }
+        let recovery = {
+            let d = Recovery::default();
+            let r = &file.recovery;
+            let rto = r.rto_minutes.unwrap_or(d.rto.as_secs() / 60);
+            let rpo = r.rpo_minutes.unwrap_or(d.rpo.as_secs() / 60);
+            for (v, f) in [(rto, "recovery.rto_minutes"), (rpo, "recovery.rpo_minutes")] {
+                if !(1..=10_080).contains(&v) {
+                    return Err(format!(
+                        "{} must be between 1 and 10080 minutes (a week), not {v}",
+                        at(f)
+                    ));
+                }
+            }
+            Recovery {
+                rto: Duration::from_secs(rto * 60),
+                rpo: Duration::from_secs(rpo * 60),
+            }
+        };
+        let aws = match file.aws.take() {
+            None => None,
+            Some(section) => {
+                if file.simulation.is_some() {
+                    return Err(format!(
+                        "{}: [aws] and [simulation] cannot both be given; remove one",
+                        file_name.unwrap_or("the configuration")
+                    ));
+                }
+                let sim_flag = [
+                    (o.seed.is_some(), "--seed"),
+                    (o.devices.is_some(), "--devices"),
+                    (o.gateways.is_some(), "--gateways"),
+                    (o.regions.is_some(), "--regions"),
+                    (!o.faults.is_empty(), "--fault"),
+                ]
+                .into_iter()
+                .find(|(given, _)| *given);
+                if let Some((_, flag)) = sim_flag {
+                    return Err(format!(
+                        "{flag} applies to the simulated fleet, but {} watches AWS",
+                        file_name.unwrap_or("the configuration")
+                    ));
+                }
+                Some(section.resolve(&file)?)
+            }
+        };
         let defaults = SimConfig::default();
-        let s = file.simulation;
+        let s = file.simulation.unwrap_or_default();
         let devices = o.devices.or(s.devices).unwrap_or(defaults.devices);
         if devices == 0 || devices > MAX_DEVICES {
             return Err(format!(
@@ -217,6 +319,8 @@ impl Settings {
                 gateways,
                 faults,
             },
+            aws,
+            recovery,
             data_dir: o.data_dir.unwrap_or_else(default_data_dir),
         })
     }

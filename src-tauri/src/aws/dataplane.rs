@@ -1,0 +1,83 @@
+//! The AWS IoT data plane (aws-sdk-iotdataplane): publishing to device topics and writing
+//! device shadows. Which devices may be sent to is decided elsewhere; this only delivers.
+
+use super::describe;
+use aws_config::SdkConfig;
+use aws_sdk_iotdataplane::primitives::Blob;
+use aws_sdk_iotdataplane::Client;
+
+pub struct DataPlane {
+    client: Client,
+}
+
+impl DataPlane {
+    /// `url` is the data endpoint (`https://…-ats.iot.REGION.amazonaws.com`, or the lab's
+    /// address); without one the SDK's regional default is used.
+    pub fn new(
+        conf: &SdkConfig,
+        url: Option<&str>,
+        interceptors: &super::Interceptors,
+    ) -> DataPlane {
+        let mut b = aws_sdk_iotdataplane::config::Builder::from(conf);
+        for i in interceptors {
+            b.push_interceptor(i.clone());
+        }
+        if let Some(u) = url {
+            b = b.endpoint_url(u);
+        }
+        DataPlane {
+            client: Client::from_conf(b.build()),
+        }
+    }
+
+    /// Publishes `payload` to `topic` with QoS 1.
+    pub async fn publish(&self, topic: &str, payload: Vec<u8>) -> Result<(), String> {
+        self.client
+            .publish()
+            .topic(topic)
+            .qos(1)
+            .payload(Blob::new(payload))
+            .send()
+            .await
+            .map_err(|e| describe("Publish", &e))?;
+        Ok(())
+    }
+
+    /// Writes `document` to the thing's shadow; returns the document the service answered.
+    pub async fn update_shadow(
+        &self,
+        thing: &str,
+        shadow: Option<&str>,
+        document: Vec<u8>,
+    ) -> Result<Vec<u8>, String> {
+        let out = self
+            .client
+            .update_thing_shadow()
+            .thing_name(thing)
+            .set_shadow_name(shadow.map(str::to_string))
+            .payload(Blob::new(document))
+            .send()
+            .await
+            .map_err(|e| describe("UpdateThingShadow", &e))?;
+        Ok(out
+            .payload()
+            .map(|b| b.as_ref().to_vec())
+            .unwrap_or_default())
+    }
+
+    /// Reads the thing's shadow document.
+    pub async fn get_shadow(&self, thing: &str, shadow: Option<&str>) -> Result<Vec<u8>, String> {
+        let out = self
+            .client
+            .get_thing_shadow()
+            .thing_name(thing)
+            .set_shadow_name(shadow.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| describe("GetThingShadow", &e))?;
+        Ok(out
+            .payload()
+            .map(|b| b.as_ref().to_vec())
+            .unwrap_or_default())
+    }
+}

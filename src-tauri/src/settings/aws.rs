@@ -1,0 +1,400 @@
+//! The `[aws]` section: which regions to watch and how to reach them, where the edge backlog
+//! metrics are, and the devices' DNS record. Checked here, before any client is built, so a
+//! mistake is named with its file, line and field instead of surfacing as a failed call.
+
+use serde::Deserialize;
+use std::time::Duration;
+use switchyard_core::{regions::is_valid_code, RegionRole};
+use toml::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwsSection {
+    pub regions: Vec<Spanned<AwsRegionSection>>,
+    /// Thing groups of interest; empty means every thing in the fleet index.
+    pub thing_groups: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    pub connectivity_counts: CountMethod,
+    pub edge: Option<Spanned<EdgeSection>>,
+    pub route53: Option<Spanned<Route53Section>>,
+}
+
+/// How online/offline counts are taken.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CountMethod {
+    /// One fleet-index aggregation call a poll, whatever the fleet's size (AWS).
+    #[default]
+    Aggregation,
+    /// Reading the search through: for endpoints without aggregation (the lab), small fleets.
+    Search,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwsRegionSection {
+    pub code: String,
+    pub role: RegionRole,
+    /// The IoT domain configuration (configurable endpoint) that serves the devices' domain.
+    pub domain_configuration: Option<String>,
+    /// The device data endpoint host; default: `DescribeEndpoint` (`iot:Data-ATS`).
+    pub data_endpoint: Option<String>,
+    /// Where the reachability probe connects; default: the data endpoint on port 443.
+    pub probe_address: Option<String>,
+    /// The Route 53 health check of this region (for the health-check inversion switch).
+    pub health_check_id: Option<String>,
+    pub profile: Option<String>,
+    pub assume_role_arn: Option<String>,
+    pub endpoint_url: Option<String>,
+    #[serde(default)]
+    pub lab_credentials: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EdgeSection {
+    pub namespace: Option<String>,
+    pub dimension: Option<String>,
+    pub backlog_messages: Option<String>,
+    pub backlog_bytes: Option<String>,
+    pub oldest_age_seconds: Option<String>,
+    pub dropped: Option<String>,
+    pub capacity_metric: Option<String>,
+    pub capacity_messages: Option<u64>,
+    pub stale_after_secs: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Route53Section {
+    pub hosted_zone_id: String,
+    pub record_name: String,
+    pub ttl_secs: Option<i64>,
+    pub profile: Option<String>,
+    pub assume_role_arn: Option<String>,
+    pub endpoint_url: Option<String>,
+    #[serde(default)]
+    pub lab_credentials: bool,
+}
+
+/// Where an SDK client's credentials come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CredentialSource {
+    /// aws-config's default chain (environment, shared files, SSO, instance role…).
+    DefaultChain,
+    /// A named profile of the shared config files, SSO profiles included.
+    Profile(String),
+    /// A role assumed with the credentials of `profile` (or the default chain).
+    AssumeRole {
+        role_arn: String,
+        profile: Option<String>,
+    },
+    /// The local lab's fixed keys; only with an endpoint override.
+    Lab,
+}
+
+/// How to reach one AWS endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointSettings {
+    pub credentials: CredentialSource,
+    /// Overrides the SDK's endpoint (the lab).
+    pub endpoint_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsRegion {
+    pub code: String,
+    pub role: RegionRole,
+    pub domain_configuration: Option<String>,
+    pub data_endpoint: Option<String>,
+    pub probe_address: Option<String>,
+    pub health_check_id: Option<String>,
+    pub endpoint: EndpointSettings,
+}
+
+impl AwsRegion {
+    /// The data-plane URL: the lab's endpoint, else the configured data endpoint.
+    pub fn data_plane_url(&self) -> Option<String> {
+        self.endpoint
+            .endpoint_url
+            .clone()
+            .or_else(|| self.data_endpoint.as_ref().map(|h| format!("https://{h}")))
+    }
+}
+
+/// The edge gateways' custom CloudWatch metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EdgeMetrics {
+    pub namespace: String,
+    /// The dimension whose value is the gateway's id.
+    pub dimension: String,
+    pub backlog_messages: String,
+    pub backlog_bytes: String,
+    pub oldest_age_seconds: String,
+    /// Messages dropped since the gateway started (a running total).
+    pub dropped: String,
+    /// A metric with each gateway's buffer capacity in messages, if gateways publish one.
+    pub capacity_metric: Option<String>,
+    /// The capacity assumed for gateways that do not publish it.
+    pub capacity_messages: u64,
+    /// A gateway whose newest figures are older than this is shown disconnected.
+    pub fresh_for: Duration,
+}
+
+impl Default for EdgeMetrics {
+    fn default() -> Self {
+        EdgeMetrics {
+            namespace: "Switchyard/Edge".into(),
+            dimension: "GatewayId".into(),
+            backlog_messages: "BacklogMessages".into(),
+            backlog_bytes: "BacklogBytes".into(),
+            oldest_age_seconds: "OldestMessageAgeSeconds".into(),
+            dropped: "DroppedMessages".into(),
+            capacity_metric: None,
+            capacity_messages: 100_000,
+            fresh_for: Duration::from_secs(180),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route53Settings {
+    pub hosted_zone_id: String,
+    /// The devices' custom domain, such as `devices.example.com`.
+    pub record_name: String,
+    pub ttl_secs: i64,
+    pub endpoint: EndpointSettings,
+}
+
+/// The AWS fleet to watch, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsSettings {
+    pub regions: Vec<AwsRegion>,
+    pub thing_groups: Vec<String>,
+    pub counts: CountMethod,
+    pub edge: EdgeMetrics,
+    pub route53: Option<Route53Settings>,
+}
+
+/// Names a place in the file for error messages.
+pub trait Locate {
+    fn at(&self, span: std::ops::Range<usize>, field: &str) -> String;
+}
+
+fn endpoint(
+    profile: Option<String>,
+    role: Option<String>,
+    url: Option<String>,
+    lab: bool,
+    at: &dyn Fn(&str) -> String,
+) -> Result<EndpointSettings, String> {
+    if let Some(u) = &url {
+        if !(u.starts_with("http://") || u.starts_with("https://")) {
+            return Err(format!(
+                "{}: '{u}' is not an http:// or https:// URL",
+                at("endpoint_url")
+            ));
+        }
+    }
+    let credentials = match (profile, role, lab) {
+        (Some(_), _, true) | (_, Some(_), true) => {
+            return Err(format!(
+                "{}: the lab's fixed keys cannot be combined with profile or assume_role_arn",
+                at("lab_credentials")
+            ))
+        }
+        (None, None, true) if url.is_none() => {
+            return Err(format!(
+                "{}: only with endpoint_url (AWS would refuse the lab's keys)",
+                at("lab_credentials")
+            ))
+        }
+        (None, None, true) => CredentialSource::Lab,
+        (profile, Some(role_arn), false) => {
+            let ok = role_arn.starts_with("arn:aws") && role_arn.contains(":role/");
+            if !ok {
+                return Err(format!(
+                    "{}: '{role_arn}' is not an IAM role ARN such as arn:aws:iam::123456789012:role/SwitchyardReadOnly",
+                    at("assume_role_arn")
+                ));
+            }
+            CredentialSource::AssumeRole { role_arn, profile }
+        }
+        (Some(p), None, false) if p.trim().is_empty() => {
+            return Err(format!("{}: must not be empty", at("profile")))
+        }
+        (Some(p), None, false) => CredentialSource::Profile(p),
+        (None, None, false) => CredentialSource::DefaultChain,
+    };
+    Ok(EndpointSettings {
+        credentials,
+        endpoint_url: url,
+    })
+}
+
+fn is_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 128
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'-'))
+}
+
+fn is_host(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-'))
+}
+
+impl AwsSection {
+    pub fn resolve(self, loc: &dyn Locate) -> Result<AwsSettings, String> {
+        let mut regions: Vec<AwsRegion> = Vec::new();
+        if self.regions.is_empty() || self.regions.len() > 32 {
+            return Err(loc.at(0..0, "aws.regions") + ": list between 1 and 32 [[aws.regions]]");
+        }
+        for entry in self.regions {
+            let span = entry.span();
+            let r = entry.into_inner();
+            let at = |f: &str| loc.at(span.clone(), &format!("aws.regions.{f}"));
+            if !is_valid_code(&r.code) {
+                return Err(format!(
+                    "{}: '{}' is not an AWS region code such as us-east-1",
+                    at("code"),
+                    r.code
+                ));
+            }
+            if regions.iter().any(|x| x.code == r.code) {
+                return Err(format!("{}: {} is listed twice", at("code"), r.code));
+            }
+            if let Some(d) = &r.domain_configuration {
+                if !is_name(d) {
+                    return Err(format!(
+                        "{}: '{d}' is not a domain configuration name (letters, digits, : _ -)",
+                        at("domain_configuration")
+                    ));
+                }
+            }
+            if let Some(h) = &r.data_endpoint {
+                if !is_host(h) {
+                    return Err(format!("{}: '{h}' is not a host name", at("data_endpoint")));
+                }
+            }
+            if let Some(p) = &r.probe_address {
+                let ok = p.rsplit_once(':').is_some_and(|(h, port)| {
+                    is_host(h) && port.parse::<u16>().is_ok_and(|p| p > 0)
+                });
+                if !ok {
+                    return Err(format!("{}: '{p}' is not HOST:PORT", at("probe_address")));
+                }
+            }
+            let endpoint = endpoint(
+                r.profile,
+                r.assume_role_arn,
+                r.endpoint_url,
+                r.lab_credentials,
+                &at,
+            )?;
+            regions.push(AwsRegion {
+                code: r.code,
+                role: r.role,
+                domain_configuration: r.domain_configuration,
+                data_endpoint: r.data_endpoint,
+                probe_address: r.probe_address,
+                health_check_id: r.health_check_id,
+                endpoint,
+            });
+        }
+        let active = regions
+            .iter()
+            .filter(|r| r.role == RegionRole::Active)
+            .count();
+        if active != 1 {
+            return Err(format!(
+                "{}: exactly one region must have role = \"active\", not {active}",
+                loc.at(0..0, "aws.regions.role")
+            ));
+        }
+        let (groups_span, thing_groups) = self
+            .thing_groups
+            .map_or((0..0, Vec::new()), |g| (g.span(), g.into_inner()));
+        if let Some(g) = thing_groups.iter().find(|g| !is_name(g)) {
+            return Err(format!(
+                "{}: '{g}' is not a thing group name (letters, digits, : _ -)",
+                loc.at(groups_span, "aws.thing_groups")
+            ));
+        }
+        let (edge_span, e) = self.edge.map_or((0..0, EdgeSection::default()), |e| {
+            (e.span(), e.into_inner())
+        });
+        let d = EdgeMetrics::default();
+        let stale = e.stale_after_secs.unwrap_or(d.fresh_for.as_secs());
+        if !(60..=86_400).contains(&stale) {
+            return Err(format!(
+                "{}: must be between 60 and 86400 seconds, not {stale}",
+                loc.at(edge_span.clone(), "aws.edge.stale_after_secs")
+            ));
+        }
+        let capacity = e.capacity_messages.unwrap_or(d.capacity_messages);
+        if capacity == 0 {
+            return Err(format!(
+                "{}: must be at least 1",
+                loc.at(edge_span, "aws.edge.capacity_messages")
+            ));
+        }
+        let edge = EdgeMetrics {
+            namespace: e.namespace.unwrap_or(d.namespace),
+            dimension: e.dimension.unwrap_or(d.dimension),
+            backlog_messages: e.backlog_messages.unwrap_or(d.backlog_messages),
+            backlog_bytes: e.backlog_bytes.unwrap_or(d.backlog_bytes),
+            oldest_age_seconds: e.oldest_age_seconds.unwrap_or(d.oldest_age_seconds),
+            dropped: e.dropped.unwrap_or(d.dropped),
+            capacity_metric: e.capacity_metric,
+            capacity_messages: capacity,
+            fresh_for: Duration::from_secs(stale),
+        };
+        let route53 = match self.route53 {
+            None => None,
+            Some(s) => {
+                let span = s.span();
+                let r = s.into_inner();
+                let at = |f: &str| loc.at(span.clone(), &format!("aws.route53.{f}"));
+                if r.hosted_zone_id.trim().is_empty() {
+                    return Err(format!("{}: must not be empty", at("hosted_zone_id")));
+                }
+                if !is_host(r.record_name.trim_end_matches('.')) {
+                    return Err(format!(
+                        "{}: '{}' is not a domain name",
+                        at("record_name"),
+                        r.record_name
+                    ));
+                }
+                let ttl = r.ttl_secs.unwrap_or(60);
+                if !(1..=86_400).contains(&ttl) {
+                    return Err(format!(
+                        "{}: must be between 1 and 86400 seconds, not {ttl}",
+                        at("ttl_secs")
+                    ));
+                }
+                Some(Route53Settings {
+                    hosted_zone_id: r.hosted_zone_id,
+                    record_name: r.record_name,
+                    ttl_secs: ttl,
+                    endpoint: endpoint(
+                        r.profile,
+                        r.assume_role_arn,
+                        r.endpoint_url,
+                        r.lab_credentials,
+                        &at,
+                    )?,
+                })
+            }
+        };
+        Ok(AwsSettings {
+            regions,
+            thing_groups,
+            counts: self.connectivity_counts,
+            edge,
+            route53,
+        })
+    }
+}
