@@ -108,15 +108,30 @@ pub struct Server {
 }
 
 impl Server {
+    /// `switchyard serve` with `extra` arguments.
     pub fn start(extra: &[&str]) -> Server {
         let data_dir = tempfile::tempdir().unwrap();
         let mut cmd = Command::new(binary("SWITCHYARD_BIN", "switchyard"));
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir.path())
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        let mut process = Process::spawn("switchyard serve", &mut cmd);
+            .args(extra);
+        Self::spawn("switchyard serve", cmd, data_dir)
+    }
+
+    /// `switchyard lab`: the console on a freshly seeded moto lab (in `data_dir`), which it
+    /// stops when it stops.
+    pub fn lab(extra: &[&str]) -> Server {
+        let data_dir = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new(binary("SWITCHYARD_BIN", "switchyard"));
+        cmd.args(["lab", "--listen", "127.0.0.1:0", "--dir"])
+            .arg(data_dir.path())
+            .args(extra);
+        Self::spawn("switchyard lab", cmd, data_dir)
+    }
+
+    fn spawn(name: &str, mut cmd: Command, data_dir: tempfile::TempDir) -> Server {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
+        let mut process = Process::spawn(name, &mut cmd);
         let stdout = process.child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -125,15 +140,20 @@ impl Server {
                 let _ = tx.send(line);
             }
         });
-        let line = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("switchyard serve printed its address within 30 s");
-        let url = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no URL in {line:?}"))
-            .trim_end_matches('/')
-            .to_string();
+        let until = Instant::now() + Duration::from_secs(60);
+        let url = loop {
+            let left = until.saturating_duration_since(Instant::now());
+            let line = rx
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("{name} printed its address within 60 s"));
+            if let Some(url) = line
+                .split_whitespace()
+                .skip_while(|w| *w != "on")
+                .find(|w| w.starts_with("http://"))
+            {
+                break url.trim_end_matches('/').to_string();
+            }
+        };
         Server {
             url,
             data_dir,

@@ -10,6 +10,7 @@
 //!
 //! `--release` after the command builds optimised binaries.
 
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
@@ -216,6 +217,7 @@ fn setup() -> Result {
             eprintln!("  {p:<32} {why}");
         }
     }
+    lab_setup()?;
     if cargo_bin_dir().join(TAURI_DRIVER).exists() || succeeds(TAURI_DRIVER, &["--help"]) {
         eprintln!("xtask setup: tauri-driver is installed");
     } else {
@@ -230,6 +232,44 @@ fn setup() -> Result {
             "--locked",
         ]))?;
     }
+    Ok(())
+}
+
+/// The moto version the AWS lab is tested with (see src-tauri/src/aws/lab.rs).
+const MOTO: &str = "moto[server]==5.2.5";
+
+/// The lab's `moto_server`, in a virtual environment of the project's own.
+fn moto_server() -> PathBuf {
+    root().join("target/lab/venv/bin/moto_server")
+}
+
+/// Installs moto in target/lab/venv unless the right version is there.
+fn lab_setup() -> Result {
+    let venv = root().join("target/lab/venv");
+    let marker = venv.join(".switchyard-moto");
+    if moto_server().is_file() && fs::read_to_string(&marker).is_ok_and(|m| m.trim() == MOTO) {
+        eprintln!("xtask setup: the AWS lab's moto is installed ({MOTO})");
+        return Ok(());
+    }
+    eprintln!(
+        "xtask setup: installing {MOTO} in {} (the local AWS lab)",
+        venv.display()
+    );
+    let python = if Path::new("/usr/bin/python3").exists() {
+        "/usr/bin/python3"
+    } else {
+        "python3"
+    };
+    run(Command::new(python)
+        .args(["-m", "venv", "--clear"])
+        .arg(&venv))?;
+    run(Command::new(venv.join("bin/pip")).args([
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        MOTO,
+    ]))?;
+    fs::write(&marker, MOTO).map_err(|e| format!("cannot write {}: {e}", marker.display()))?;
     Ok(())
 }
 
@@ -416,6 +456,26 @@ fn test() -> Result {
             })
         })
         .and_then(|()| {
+            step("AWS adapters against the moto lab", &mut |t| {
+                run_tests(
+                    Command::new(cargo())
+                        .args([
+                            "test",
+                            "-p",
+                            "switchyard",
+                            "--test",
+                            "aws_lab",
+                            "--",
+                            "--ignored",
+                            "--test-threads=2",
+                        ])
+                        .env("SWITCHYARD_MOTO_SERVER", moto_server())
+                        .current_dir(&root),
+                    t,
+                )
+            })
+        })
+        .and_then(|()| {
             step("benchmark smoke (benchmarks run once, small)", &mut |_| {
                 run(Command::new(cargo())
                     .args(["test", "-p", "switchyard", "--benches"])
@@ -453,6 +513,7 @@ fn test() -> Result {
                             profile_dir(false).join("switchyard-desktop"),
                         )
                         .env("SWITCHYARD_TAURI_DRIVER", tauri_driver_path())
+                        .env("SWITCHYARD_MOTO_SERVER", moto_server())
                         .current_dir(&root),
                     t,
                 )
@@ -653,6 +714,16 @@ fn main() -> ExitCode {
                 profile_dir(release).join("switchyard-desktop"),
             ))
         }),
+        Some("lab") => setup().and_then(|()| build(release)).and_then(|()| {
+            let rest: Vec<&String> = args[1..]
+                .iter()
+                .filter(|a| *a != "--release" && *a != "--")
+                .collect();
+            run(Command::new(profile_dir(release).join("switchyard"))
+                .arg("lab")
+                .args(rest)
+                .env("SWITCHYARD_MOTO_SERVER", moto_server()))
+        }),
         Some("test") => test(),
         Some("bench") => bench(),
         Some("basemap") => match args.get(1) {
@@ -663,7 +734,7 @@ fn main() -> ExitCode {
             ),
         },
         other => Err(format!(
-            "{}usage: cargo xtask <setup|build|ui|serve|desktop|test|bench> [--release] [ARGS]",
+            "{}usage: cargo xtask <setup|build|ui|serve|lab|desktop|test|bench> [--release] [ARGS]",
             other.map_or(String::new(), |o| format!("unknown command '{o}'; "))
         )),
     };
