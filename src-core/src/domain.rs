@@ -261,6 +261,28 @@ pub enum SourceKind {
     Aws,
 }
 
+/// Fleet-wide online and offline devices, from the regions whose figures are current.
+///
+/// A simulated fleet partitions its devices among the regions, so the sums are the totals. On
+/// AWS every device is registered in every region (that is what lets it fail over), so the
+/// registries overlap: a device is online where it is connected, and offline only when it is
+/// connected nowhere, that is the largest registry less the devices online.
+pub fn fleet_totals<'a>(
+    source: SourceKind,
+    current: impl IntoIterator<Item = &'a RegionSummary>,
+) -> (u64, u64) {
+    let (mut online, mut offline, mut largest) = (0u64, 0u64, 0u64);
+    for r in current {
+        online += r.online;
+        offline += r.offline;
+        largest = largest.max(r.online + r.offline);
+    }
+    match source {
+        SourceKind::Simulated => (online, offline),
+        SourceKind::Aws => (online, largest.saturating_sub(online)),
+    }
+}
+
 /// The whole fleet state at one version. The version increases with every change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FleetSnapshot {
@@ -298,5 +320,34 @@ mod tests {
         for r in DisconnectReason::ALL {
             assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
         }
+    }
+
+    fn region(online: u64, offline: u64) -> RegionSummary {
+        RegionSummary {
+            id: "r".into(),
+            name: "R".into(),
+            role: RegionRole::Standby,
+            health: Health {
+                status: HealthStatus::Healthy,
+                reasons: vec![],
+            },
+            online,
+            offline,
+            backlog: BacklogTotals::default(),
+            observed_at: Some(1),
+            last_attempt_at: Some(1),
+            poll_interval_ms: 5_000,
+        }
+    }
+
+    #[test]
+    fn fleet_totals_add_partitions_but_not_replicated_registries() {
+        // 1,000 devices registered in both regions: 900 connected to the active, 40 to the
+        // standby after a partial failover, 60 nowhere.
+        let regions = [region(900, 100), region(40, 960)];
+        assert_eq!(fleet_totals(SourceKind::Aws, &regions), (940, 60));
+        // A simulated fleet's regions hold different devices.
+        assert_eq!(fleet_totals(SourceKind::Simulated, &regions), (940, 1_060));
+        assert_eq!(fleet_totals(SourceKind::Aws, []), (0, 0));
     }
 }

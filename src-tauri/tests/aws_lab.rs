@@ -250,6 +250,32 @@ async fn readiness_sees_gaps_and_the_switch_and_device_channel_write() {
         text.contains(r#""mode":"standby""#) || text.contains(r#""mode": "standby""#),
         "{text}"
     );
+    // Connectivity indexing turned off in a region: said, with how to turn it back on.
+    west.update_indexing_configuration()
+        .thing_indexing_configuration(
+            aws_sdk_iot::types::ThingIndexingConfiguration::builder()
+                .thing_indexing_mode(aws_sdk_iot::types::ThingIndexingMode::Registry)
+                .thing_connectivity_indexing_mode(
+                    aws_sdk_iot::types::ThingConnectivityIndexingMode::Off,
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let obs = aws.observe("us-west-2").await.unwrap();
+    assert_eq!((obs.online, obs.offline), (0, 0));
+    assert_eq!(obs.problems.len(), 1, "{:?}", obs.problems);
+    assert!(
+        obs.problems[0].starts_with("connectivity indexing is off in us-west-2")
+            && obs.problems[0].contains("thingConnectivityIndexingMode=STATUS"),
+        "{:?}",
+        obs.problems
+    );
+    let health = switchyard_core::health::assess(Ok(&obs), &Default::default());
+    assert_eq!(health.status, HealthStatus::Degraded);
+
     // A bad target is named, not attempted.
     let err = aws.point_devices_at("eu-central-1").await.unwrap_err();
     assert!(

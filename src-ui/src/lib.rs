@@ -186,8 +186,7 @@ pub fn App() -> impl IntoView {
                             freshness(x.observed_at, now, x.poll_interval_ms) == Freshness::Fresh
                                 && x.health.status != switchyard_core::HealthStatus::Unreachable
                         };
-                        let online: u64 = r.regions.iter().filter(current).map(|x| x.online).sum();
-                        let offline: u64 = r.regions.iter().filter(current).map(|x| x.offline).sum();
+                        let (online, offline) = switchyard_core::fleet_totals(r.source, r.regions.iter().filter(current));
                         let missing = r.regions.iter().filter(|x| !current(x)).count();
                         view! {
                             <strong>{fmt::thousands(online)}</strong>" online · "{fmt::thousands(offline)}" offline"

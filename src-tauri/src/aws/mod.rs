@@ -25,7 +25,6 @@ use aws_config::{timeout::TimeoutConfig, BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_smithy_types::retry::RetryConfig;
 use std::collections::HashMap;
-use std::error::Error as _;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use switchyard_core::{
@@ -124,14 +123,18 @@ where
     let what = match err {
         SdkError::TimeoutError(_) => "no answer in time".to_string(),
         SdkError::DispatchFailure(d) => {
-            let mut s = "could not reach the endpoint".to_string();
-            let mut src = d.as_connector_error().and_then(|c| c.source());
+            // The innermost cause says it all ("Connection refused (os error 111)"); the
+            // layers above it only repeat that a connection failed.
+            let mut innermost = None;
+            let mut src = d.as_connector_error().map(|c| c as &dyn std::error::Error);
             while let Some(e) = src {
-                s.push_str(": ");
-                s.push_str(&e.to_string());
+                innermost = Some(e.to_string());
                 src = e.source();
             }
-            s
+            format!(
+                "could not reach the endpoint: {}",
+                innermost.unwrap_or_else(|| "connection failed".into())
+            )
         }
         SdkError::ServiceError(s) => {
             let e = s.err();
@@ -166,6 +169,8 @@ pub type Interceptors = Vec<aws_smithy_runtime_api::client::interceptors::Shared
 /// One region's clients and what the adapters remember about it between polls.
 struct RegionClient {
     calls: calls::CallLog,
+    /// The call counts at the previous poll, to tell this poll's error rate.
+    calls_at_last_poll: Mutex<calls::CallCounts>,
     code: String,
     role: RegionRole,
     settings: AwsRegion,
@@ -231,6 +236,7 @@ impl AwsSource {
             );
             regions.push(RegionClient {
                 calls: log,
+                calls_at_last_poll: Mutex::new(calls::CallCounts::default()),
                 code: r.code.clone(),
                 role: r.role,
                 settings: r.clone(),
@@ -354,6 +360,32 @@ impl AwsSource {
         });
         if let Err(e) = probe {
             problems.push(e);
+        }
+        // The adapters' own error rate against this region since the last poll (device and
+        // gateway reads included).
+        let counts = r.calls.counts();
+        let delta = {
+            let mut last = r
+                .calls_at_last_poll
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            let d = counts.since(&last);
+            *last = counts;
+            d
+        };
+        if delta.failed() > 0 {
+            problems.push(format!(
+                "{} of {} AWS API calls to {} failed since the last poll ({})",
+                delta.failed(),
+                delta.total(),
+                r.code,
+                delta
+                    .failures
+                    .iter()
+                    .map(|(op, n)| format!("{op} ×{n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
         }
         if figures.rule_messages_throttled > 0 {
             problems.push(format!(

@@ -443,10 +443,148 @@ mod tests {
         );
     }
 
+    fn assets(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../assets")
+            .join(name)
+    }
+
     #[test]
-    fn the_example_config_is_valid() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/switchyard.example.toml");
-        let file = ConfigFile::load(&path).unwrap();
-        Settings::resolve(file, Some("example"), Overrides::default()).unwrap();
+    fn the_example_configs_are_valid() {
+        let file = ConfigFile::load(&assets("switchyard.simulated.toml")).unwrap();
+        let s = Settings::resolve(file, Some("simulated"), Overrides::default()).unwrap();
+        assert!(s.aws.is_none());
+        let file = ConfigFile::load(&assets("switchyard.example.toml")).unwrap();
+        let s = Settings::resolve(file, Some("example"), Overrides::default()).unwrap();
+        let aws = s.aws.unwrap();
+        assert_eq!(aws.regions.len(), 2);
+        assert_eq!(aws.regions[0].role, switchyard_core::RegionRole::Active);
+        assert_eq!(
+            aws.regions[1].endpoint.credentials,
+            CredentialSource::AssumeRole {
+                role_arn: "arn:aws:iam::123456789012:role/SwitchyardReadOnly".into(),
+                profile: Some("noc-readonly".into())
+            }
+        );
+        assert_eq!(aws.counts, CountMethod::Aggregation);
+        assert_eq!(aws.edge, EdgeMetrics::default());
+        assert_eq!(aws.route53.unwrap().record_name, "devices.example.com");
+        assert_eq!(s.recovery, Recovery::default());
+    }
+
+    const AWS: &str = r#"
+[aws]
+thing_groups = ["sensors"]
+
+[[aws.regions]]
+code = "us-east-1"
+role = "active"
+
+[[aws.regions]]
+code = "eu-west-1"
+role = "standby"
+"#;
+
+    fn aws(extra: &str) -> Result<Settings, String> {
+        let text = format!("{AWS}{extra}");
+        Settings::resolve(
+            ConfigFile::parse(&text, "site.toml")?,
+            Some("site.toml"),
+            Overrides::default(),
+        )
+    }
+
+    #[test]
+    fn an_aws_section_resolves_with_defaults() {
+        let s = aws("").unwrap();
+        let a = s.aws.unwrap();
+        assert_eq!(a.thing_groups, vec!["sensors".to_string()]);
+        assert_eq!(
+            a.regions[1].endpoint.credentials,
+            CredentialSource::DefaultChain
+        );
+        assert!(a.route53.is_none());
+        assert_eq!(a.edge.fresh_for, Duration::from_secs(180));
+    }
+
+    #[test]
+    fn aws_mistakes_name_the_line_and_field() {
+        // The third region entry starts on line 13 of the combined text (its [[aws.regions]]).
+        let err = aws("\n[[aws.regions]]\ncode = \"eu-west-1\"\nrole = \"standby\"\n").unwrap_err();
+        assert_eq!(
+            err,
+            "config file site.toml, line 13, field aws.regions.code: eu-west-1 is listed twice"
+        );
+        let err = aws("\n[[aws.regions]]\ncode = \"ap-south-1\"\nrole = \"active\"\n").unwrap_err();
+        assert!(
+            err.contains("exactly one region must have role = \"active\", not 2"),
+            "{err}"
+        );
+        let err =
+            aws("\n[[aws.regions]]\ncode = \"ap-south-1\"\nrole = \"primary\"\n").unwrap_err();
+        assert!(
+            err.starts_with("config file site.toml, line 15, field role:"),
+            "{err}"
+        );
+        let err = aws(
+            "\n[[aws.regions]]\ncode = \"ap-south-1\"\nrole = \"standby\"\nassume_role_arn = \"SwitchyardRole\"\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.starts_with("config file site.toml, line 13, field aws.regions.assume_role_arn: 'SwitchyardRole' is not an IAM role ARN"),
+            "{err}"
+        );
+        let err = aws(
+            "\n[[aws.regions]]\ncode = \"ap-south-1\"\nrole = \"standby\"\nlab_credentials = true\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("aws.regions.lab_credentials: only with endpoint_url"),
+            "{err}"
+        );
+        let err = aws("\n[aws.route53]\nhosted_zone_id = \"Z1\"\nrecord_name = \"bad name\"\n")
+            .unwrap_err();
+        assert!(
+            err.starts_with("config file site.toml, line 13, field aws.route53.record_name: 'bad name' is not a domain name"),
+            "{err}"
+        );
+        let err = aws("\n[aws.edge]\nstale_after_secs = 5\n").unwrap_err();
+        assert!(
+            err.contains("field aws.edge.stale_after_secs: must be between 60"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn aws_and_simulation_do_not_mix() {
+        let err = aws("\n[simulation]\ndevices = 5\n").unwrap_err();
+        assert!(
+            err.contains("[aws] and [simulation] cannot both be given"),
+            "{err}"
+        );
+        let err = Settings::resolve(
+            ConfigFile::parse(AWS, "site.toml").unwrap(),
+            Some("site.toml"),
+            Overrides {
+                devices: Some(10),
+                ..Overrides::default()
+            },
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            "--devices applies to the simulated fleet, but site.toml watches AWS"
+        );
+    }
+
+    #[test]
+    fn recovery_objectives_are_bounded() {
+        let s = aws("\n[recovery]\nrto_minutes = 45\nrpo_minutes = 1\n").unwrap();
+        assert_eq!(s.recovery.rto, Duration::from_secs(45 * 60));
+        let err = aws("\n[recovery]\nrto_minutes = 0\n").unwrap_err();
+        assert!(
+            err.starts_with("recovery.rto_minutes (in site.toml"),
+            "{err}"
+        );
     }
 }
