@@ -66,6 +66,8 @@ pub enum FleetEvent {
     Regions(RegionsResponse),
     /// An alert was raised, or cleared (then `cleared_at` is set).
     Alert(crate::alerts::Alert),
+    /// A failover was requested or moved on.
+    Failover(Box<crate::failover::Failover>),
 }
 
 impl FleetEvent {
@@ -73,6 +75,7 @@ impl FleetEvent {
         match self {
             FleetEvent::Regions(_) => "regions",
             FleetEvent::Alert(_) => "alert",
+            FleetEvent::Failover(_) => "failover",
         }
     }
 }

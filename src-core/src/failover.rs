@@ -423,6 +423,94 @@ pub fn next(phase: Phase, event: &Event, complete_share: f64) -> Result<Phase, S
     }
 }
 
+impl Phase {
+    /// The name used in the API and the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::AwaitingApproval => "awaiting_approval",
+            Phase::SwitchingTraffic => "switching_traffic",
+            Phase::ReconnectingDevices => "reconnecting_devices",
+            Phase::Verifying => "verifying",
+            Phase::Completed => "completed",
+            Phase::CompletedWithExceptions => "completed_with_exceptions",
+            Phase::Failed => "failed",
+            Phase::Cancelled => "cancelled",
+        }
+    }
+
+    /// The inverse of [`Phase::as_str`].
+    pub fn parse(s: &str) -> Option<Phase> {
+        use Phase::*;
+        [
+            AwaitingApproval,
+            SwitchingTraffic,
+            ReconnectingDevices,
+            Verifying,
+            Completed,
+            CompletedWithExceptions,
+            Failed,
+            Cancelled,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == s)
+    }
+}
+
+/// One journalled step of a failover.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    pub step: String,
+    pub started_at: UnixMs,
+    /// `None` while the step is under way (or was, when the process stopped).
+    pub finished_at: Option<UnixMs>,
+    /// "ok", "skipped", "failed"; `None` while under way.
+    pub outcome: Option<String>,
+    pub detail: String,
+}
+
+/// A failover (or failback) as the API and the UI show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Failover {
+    pub id: String,
+    /// The region the devices leave, and the one they move to.
+    pub source: RegionId,
+    pub target: RegionId,
+    pub reason: String,
+    pub requested_by: String,
+    pub approved_by: Option<String>,
+    pub phase: Phase,
+    /// The preflight as it was when the failover was requested.
+    pub preflight: Readiness,
+    /// Devices online in the source region when the failover was requested.
+    pub online_before: u64,
+    /// Of those, how many are online in the target now (last reading).
+    pub back: u64,
+    /// The share of `online_before` that completes the failover.
+    pub complete_share: f64,
+    pub requested_at: UnixMs,
+    pub updated_at: UnixMs,
+    pub ended_at: Option<UnixMs>,
+    /// The last words: why it failed, or what was left when it completed with exceptions.
+    pub outcome: Option<String>,
+    pub steps: Vec<Step>,
+}
+
+/// `GET /api/v1/failover`: what the failover panel shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailoverOverview {
+    pub server_time: UnixMs,
+    pub active: Option<RegionId>,
+    /// The latest preflight of every other region, refreshed in the background.
+    pub readiness: Vec<Readiness>,
+    pub recommendation: Option<Recommendation>,
+    /// The failover under way, if any.
+    pub current: Option<Failover>,
+    /// The last few, newest first.
+    pub recent: Vec<Failover>,
+    /// Whether a second operator must approve.
+    pub two_person_rule: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

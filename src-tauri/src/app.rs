@@ -30,7 +30,11 @@ pub async fn start(settings: &Settings) -> Result<Running, String> {
             Arc::new(source.clone()),
             None,
             store,
-        );
+        )
+        .with_switch(Arc::new(source.clone()));
+        if let Some(active) = engine.active_region() {
+            source.set_active(&active);
+        }
         engine.start();
         return Ok(Running {
             engine,
@@ -45,7 +49,12 @@ pub async fn start(settings: &Settings) -> Result<Running, String> {
         Arc::new(sim.clone()),
         Some(Arc::new(sim.clone())),
         store,
-    );
+    )
+    .with_switch(Arc::new(sim.clone()));
+    // A restarted simulation resumes with its devices' domain where a failover left it.
+    if let Some(active) = engine.active_region() {
+        let _ = sim.with(|f| f.set_active(&active));
+    }
     engine.start();
     Ok(Running {
         engine,

@@ -22,6 +22,32 @@ pub enum Command {
     /// Start the local AWS lab (one moto server per region, one for Route 53), seed it with a
     /// small multi-region fleet, write its configuration, and run the console on it.
     Lab(LabArgs),
+    /// Fail the devices over to another region through a running console (for runbooks):
+    /// requests it, prints its progress, exits 0 when complete (or nothing to do), 3 when
+    /// complete with exceptions, 1 when refused or failed.
+    Failover(FailoverArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FailoverArgs {
+    /// The region to move the devices to (the deliberate confirmation: the runbook names it).
+    #[arg(long, value_name = "REGION")]
+    pub to: String,
+    /// Why (incident, ticket); kept in the audit log.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+    /// The console's address.
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8740")]
+    pub server: String,
+    /// Who runs it, for the audit log [default: $USER]
+    #[arg(long, value_name = "NAME")]
+    pub operator: Option<String>,
+    /// Proceed although the preflight warns (a failing preflight always refuses).
+    #[arg(long)]
+    pub override_warnings: bool,
+    /// Stop following the progress after this many seconds (the failover goes on).
+    #[arg(long, value_name = "SECS", default_value_t = 900)]
+    pub wait: u64,
 }
 
 #[derive(Debug, Args)]

@@ -16,6 +16,7 @@ pub mod cli;
 pub mod clock;
 pub mod engine;
 pub mod ports;
+pub mod runbook;
 pub mod settings;
 pub mod sim;
 pub mod store;

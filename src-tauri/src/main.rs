@@ -23,6 +23,25 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Lab(args) => lab(args),
+        Command::Failover(a) => {
+            let operator = a
+                .operator
+                .clone()
+                .or_else(|| std::env::var("USER").ok())
+                .unwrap_or_else(|| "runbook".into());
+            match switchyard::runbook::failover(
+                &a.server,
+                &operator,
+                &a.to,
+                &a.reason,
+                a.override_warnings,
+                std::time::Duration::from_secs(a.wait),
+            ) {
+                Ok(0) => Ok(()),
+                Ok(code) => return ExitCode::from(code),
+                Err(e) => Err(e),
+            }
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,6 +4,7 @@
 use std::{future::Future, pin::Pin};
 use switchyard_core::{
     devices::{DeviceDetail, DeviceQuery},
+    failover::ReadinessFacts,
     fault::FaultSpec,
     Device, EdgeGateway, RegionId, RegionObservation, RegionRole, SourceKind, UnixMs,
 };
@@ -59,6 +60,26 @@ pub trait FleetSource: Send + Sync + 'static {
         &'a self,
         id: &'a str,
     ) -> BoxFuture<'a, Result<Option<DeviceDetail>, SourceError>>;
+}
+
+/// Moving the devices' traffic between regions (a failover's switch), and what a preflight
+/// needs to know about a target. Implemented by the simulated fleet and the AWS adapters.
+///
+/// Nothing here may need the region being left: a failover runs when that region is dead.
+pub trait TrafficSwitch: Send + Sync + 'static {
+    /// The facts for failing over from `active` to `target`. `target_health` and
+    /// `failover_in_progress` are the engine's to fill in.
+    fn readiness_facts<'a>(
+        &'a self,
+        active: &'a str,
+        target: &'a str,
+    ) -> BoxFuture<'a, Result<ReadinessFacts, SourceError>>;
+    /// Points the devices at `target`; says what was done. Doing it twice is doing it once.
+    fn switch_to<'a>(&'a self, target: &'a str) -> BoxFuture<'a, Result<String, SourceError>>;
+    /// Tells devices still connected to `from` to reconnect (they then reach the new active
+    /// region); `Ok(None)` when this source cannot. Best effort.
+    fn reconnect<'a>(&'a self, from: &'a str)
+        -> BoxFuture<'a, Result<Option<String>, SourceError>>;
 }
 
 /// Control over the simulated fleet, for operators' training and for tests.

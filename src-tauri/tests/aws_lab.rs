@@ -112,7 +112,7 @@ async fn every_read_adapter_reports_the_seeded_lab() {
     assert!(aws.device("bad name!").await.unwrap().is_none());
 
     // Readiness facts: the lab registers every certificate in both regions.
-    let f = aws.readiness_facts("us-west-2").await.unwrap();
+    let f = aws.readiness_facts("us-east-1", "us-west-2").await.unwrap();
     assert_eq!((f.devices, f.certificates_in_target), (30, 30));
     assert!(f.missing_certificates.is_empty());
     assert_eq!(f.active_rules, f.target_rules);
@@ -156,7 +156,7 @@ async fn readiness_sees_gaps_and_the_switch_and_device_channel_write() {
         .send()
         .await
         .unwrap();
-    let f = aws.readiness_facts("us-west-2").await.unwrap();
+    let f = aws.readiness_facts("us-east-1", "us-west-2").await.unwrap();
     assert_eq!(f.certificates_in_target, 29);
     assert_eq!(f.missing_certificates, vec![victim]);
     let rule = f

@@ -8,6 +8,16 @@ use switchyard_core::alerts::AlertsResponse;
 use switchyard_core::api::{FleetEvent, RegionHistory, RegionsResponse};
 use switchyard_core::devices::{DeviceDetail, DevicePage, DeviceQuery};
 use switchyard_core::edge::GatewaysResponse;
+use switchyard_core::failover::{Failover, FailoverOverview, FailoverRequest};
+
+/// What a failover request came to.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Requested {
+    Started(Failover),
+    /// The target is already active.
+    NothingToDo(String),
+}
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -157,6 +167,50 @@ impl Api {
         }
     }
 
+    pub async fn failover_overview(&self) -> Result<FailoverOverview, String> {
+        match self {
+            Api::Http { base } => http_get_json(&format!("{base}/api/v1/failover")).await,
+            Api::Tauri => tauri_invoke("failover_overview", serde_json::json!({})).await,
+        }
+    }
+
+    /// Asks for a failover; the answer is the failover started, or why nothing was done.
+    pub async fn request_failover(&self, req: &FailoverRequest) -> Result<Requested, String> {
+        match self {
+            Api::Http { base } => {
+                let url = format!("{base}/api/v1/failovers");
+                let (status, text) = http_send(
+                    &url,
+                    "POST",
+                    &serde_json::to_string(req).unwrap_or_default(),
+                )
+                .await?;
+                match status {
+                    202 => serde_json::from_str(&text)
+                        .map(Requested::Started)
+                        .map_err(|e| format!("{url}: unexpected answer: {e}")),
+                    200 => {
+                        let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+                        Ok(Requested::NothingToDo(
+                            v["nothing_to_do"]
+                                .as_str()
+                                .unwrap_or("nothing to do")
+                                .to_string(),
+                        ))
+                    }
+                    _ => Err(
+                        serde_json::from_str::<switchyard_core::api::ApiError>(&text)
+                            .map(|e| e.error)
+                            .unwrap_or(text),
+                    ),
+                }
+            }
+            Api::Tauri => {
+                tauri_invoke("request_failover", serde_json::json!({ "request": req })).await
+            }
+        }
+    }
+
     /// Calls `on_event` for every state change and `on_link` when the link changes, for the
     /// life of the page.
     pub fn subscribe(
@@ -200,6 +254,27 @@ async fn http_get_json<T: DeserializeOwned>(url: &str) -> Result<T, String> {
     serde_json::from_str(&text).map_err(|e| format!("{url}: unexpected answer: {e}"))
 }
 
+/// Sends a JSON body; returns the status and the body's text.
+async fn http_send(url: &str, method: &str, body: &str) -> Result<(u16, String), String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    init.set_body(&JsValue::from_str(body));
+    let headers = web_sys::Headers::new().map_err(|e| err(url, e))?;
+    headers
+        .set("content-type", "application/json")
+        .map_err(|e| err(url, e))?;
+    init.set_headers(&headers);
+    let resp = JsFuture::from(window.fetch_with_str_and_init(url, &init))
+        .await
+        .map_err(|e| err(url, e))?;
+    let resp: web_sys::Response = resp.dyn_into().map_err(|e| err(url, e))?;
+    let text = JsFuture::from(resp.text().map_err(|e| err(url, e))?)
+        .await
+        .map_err(|e| err(url, e))?;
+    Ok((resp.status(), text.as_string().unwrap_or_default()))
+}
+
 fn sse_subscribe(
     url: &str,
     on_event: impl Fn(FleetEvent) + 'static,
@@ -220,7 +295,7 @@ fn sse_subscribe(
                 }
             }
         });
-    for name in ["regions", "alert"] {
+    for name in ["regions", "alert", "failover"] {
         let _ = source.add_event_listener_with_callback(name, on_message.as_ref().unchecked_ref());
     }
     let opened = on_link.clone();

@@ -6,6 +6,7 @@ pub mod api;
 mod charts;
 mod devices;
 mod edge;
+mod failover;
 pub mod fmt;
 mod map;
 mod overview;
@@ -29,6 +30,8 @@ pub struct Live {
     /// The server's clock now, in ms; ticks every second so ages move on screen.
     pub now: ReadSignal<u64>,
     pub error: ReadSignal<Option<String>>,
+    /// The latest failover event (requested, or moved on).
+    pub failover: ReadSignal<Option<switchyard_core::failover::Failover>>,
 }
 
 fn local_now() -> f64 {
@@ -80,6 +83,7 @@ pub fn App() -> impl IntoView {
     provide_context(api.clone());
     let (regions, set_regions) = signal(None::<RegionsResponse>);
     let (alerts, set_alerts) = signal(Vec::<Alert>::new());
+    let (failover_ev, set_failover_ev) = signal(None::<switchyard_core::failover::Failover>);
     let (link, set_link) = signal(Link::Connecting);
     let (error, set_error) = signal(None::<String>);
     // Offset from the local clock to the server's, learnt from each answer.
@@ -132,6 +136,7 @@ pub fn App() -> impl IntoView {
                 accept(r)
             }
             FleetEvent::Alert(a) => set_alerts.update(|list| merge_alert(list, a)),
+            FleetEvent::Failover(f) => set_failover_ev.set(Some(*f)),
         },
         move |l| set_link.set(l),
     );
@@ -142,6 +147,7 @@ pub fn App() -> impl IntoView {
         link,
         now,
         error,
+        failover: failover_ev,
     });
     let transport = api.transport_name();
     let toggle_wallboard = move |_| {
@@ -215,7 +221,7 @@ pub fn App() -> impl IntoView {
             <alerts::AlertBanner />
             <main>
                 {move || match page.get() {
-                    Page::Map => view! { <map::MapView /> <overview::Overview /> }.into_any(),
+                    Page::Map => view! { <map::MapView /> <failover::FailoverPanel /> <overview::Overview /> }.into_any(),
                     Page::Devices => view! { <devices::DevicesView /> }.into_any(),
                     Page::Edge => view! { <edge::EdgeView /> }.into_any(),
                     Page::Alerts => view! { <alerts::AlertsView /> }.into_any(),

@@ -88,6 +88,48 @@ async fn alerts(
 }
 
 #[tauri::command]
+async fn failover_overview(
+    running: tauri::State<'_, Running>,
+) -> Result<switchyard_core::failover::FailoverOverview, String> {
+    running
+        .engine
+        .failover_overview()
+        .await
+        .map_err(query_error)
+}
+
+/// What a failover request came to (the shape the UI's `Requested` reads).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Requested {
+    Started(Box<switchyard_core::failover::Failover>),
+    NothingToDo(String),
+}
+
+#[tauri::command]
+async fn request_failover(
+    running: tauri::State<'_, Running>,
+    request: switchyard_core::failover::FailoverRequest,
+) -> Result<Requested, String> {
+    use switchyard::engine::FailoverError;
+    // The desktop app's operator is the logged-in user of the machine.
+    let operator = format!(
+        "desktop:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    );
+    match running.engine.request_failover(request, &operator).await {
+        Ok(f) => Ok(Requested::Started(Box::new(f))),
+        Err(FailoverError::NothingToDo(m)) => Ok(Requested::NothingToDo(m)),
+        Err(
+            FailoverError::Rejected(m)
+            | FailoverError::Conflict(m)
+            | FailoverError::NotFound(m)
+            | FailoverError::Failed(m),
+        ) => Err(m),
+    }
+}
+
+#[tauri::command]
 async fn history(
     running: tauri::State<'_, Running>,
     region: String,
@@ -141,7 +183,14 @@ fn run(cli: DesktopCli) -> Result<(), String> {
         .plugin(tauri_plugin_notification::init())
         .manage(running)
         .invoke_handler(tauri::generate_handler![
-            regions, devices, device, gateways, alerts, history
+            regions,
+            devices,
+            device,
+            gateways,
+            alerts,
+            history,
+            failover_overview,
+            request_failover
         ])
         .setup(move |app| {
             let handle = app.handle().clone();

@@ -3,7 +3,7 @@
 
 mod openapi;
 
-use crate::engine::{ActionError, Engine, QueryError};
+use crate::engine::{ActionError, Engine, FailoverError, QueryError};
 use axum::{
     extract::{
         rejection::{JsonRejection, QueryRejection},
@@ -44,6 +44,13 @@ pub fn router(engine: Engine, ui_dir: Option<PathBuf>) -> Router {
         .route("/events", get(events))
         .route("/openapi.json", get(|| async { Json(openapi_document()) }))
         .route("/sim/faults", post(inject_fault).delete(clear_faults))
+        .route("/failover", get(failover_overview))
+        .route("/readiness", get(readiness))
+        .route("/failovers", post(request_failover))
+        .route("/failovers/{id}", get(failover))
+        .route("/failovers/{id}/approve", post(approve_failover))
+        .route("/failovers/{id}/cancel", post(cancel_failover))
+        .route("/audit", get(audit))
         .fallback(|| async {
             error(
                 StatusCode::NOT_FOUND,
@@ -87,6 +94,132 @@ fn query_error(e: QueryError) -> Response {
     match e {
         QueryError::Invalid(m) => error(StatusCode::BAD_REQUEST, m),
         QueryError::Unavailable(m) => error(StatusCode::SERVICE_UNAVAILABLE, m),
+    }
+}
+
+fn failover_error(e: FailoverError) -> Response {
+    match e {
+        FailoverError::Rejected(m) => error(StatusCode::UNPROCESSABLE_ENTITY, m),
+        FailoverError::Conflict(m) => error(StatusCode::CONFLICT, m),
+        FailoverError::NotFound(m) => error(StatusCode::NOT_FOUND, m),
+        FailoverError::Failed(m) => error(StatusCode::INTERNAL_SERVER_ERROR, m),
+        FailoverError::NothingToDo(m) => (
+            StatusCode::OK,
+            Json(serde_json::json!({ "nothing_to_do": m })),
+        )
+            .into_response(),
+    }
+}
+
+/// The operator an action is audited under: the `X-Switchyard-Operator` header until logins
+/// exist (see the roles issue), else anonymous. A malformed name is refused (400).
+struct Operator(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Operator {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Response> {
+        match parts.headers.get("x-switchyard-operator") {
+            None => Ok(Operator(ANONYMOUS.to_string())),
+            Some(v) => {
+                let name = v.to_str().unwrap_or("").trim();
+                let ok = !name.is_empty()
+                    && name.len() <= 64
+                    && name.chars().all(|c| c.is_alphanumeric() || " ._@-:".contains(c));
+                if ok {
+                    Ok(Operator(name.to_string()))
+                } else {
+                    Err(error(
+                        StatusCode::BAD_REQUEST,
+                        "X-Switchyard-Operator: 1 to 64 letters, digits, spaces or . _ @ - :",
+                    ))
+                }
+            }
+        }
+    }
+}
+
+async fn failover_overview(State(engine): State<Engine>) -> Response {
+    match engine.failover_overview().await {
+        Ok(o) => Json(o).into_response(),
+        Err(e) => query_error(e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReadinessQuery {
+    target: String,
+}
+
+async fn readiness(
+    State(engine): State<Engine>,
+    ApiQuery(q): ApiQuery<ReadinessQuery>,
+) -> Response {
+    match engine.readiness(&q.target).await {
+        Ok(r) => Json(r).into_response(),
+        Err(e) => query_error(e),
+    }
+}
+
+async fn request_failover(
+    State(engine): State<Engine>,
+    Operator(op): Operator,
+    ApiJson(req): ApiJson<switchyard_core::failover::FailoverRequest>,
+) -> Response {
+    match engine.request_failover(req, &op).await {
+        Ok(f) => (StatusCode::ACCEPTED, Json(f)).into_response(),
+        Err(e) => failover_error(e),
+    }
+}
+
+async fn failover(State(engine): State<Engine>, Path(id): Path<String>) -> Response {
+    match engine.failover(&id).await {
+        Ok(Some(f)) => Json(f).into_response(),
+        Ok(None) => error(StatusCode::NOT_FOUND, format!("no failover {id}")),
+        Err(e) => query_error(e),
+    }
+}
+
+async fn approve_failover(
+    State(engine): State<Engine>,
+    Operator(op): Operator,
+    Path(id): Path<String>,
+) -> Response {
+    match engine.approve_failover(&id, &op).await {
+        Ok(f) => Json(f).into_response(),
+        Err(e) => failover_error(e),
+    }
+}
+
+async fn cancel_failover(
+    State(engine): State<Engine>,
+    Operator(op): Operator,
+    Path(id): Path<String>,
+) -> Response {
+    match engine.cancel_failover(&id, &op).await {
+        Ok(f) => Json(f).into_response(),
+        Err(e) => failover_error(e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    limit: Option<u32>,
+}
+
+async fn audit(State(engine): State<Engine>, ApiQuery(q): ApiQuery<AuditQuery>) -> Response {
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=10_000).contains(&limit) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("limit: must be between 1 and 10000, not {limit}"),
+        );
+    }
+    match engine.store().run(move |s| s.audit_recent(limit)).await {
+        Ok(entries) => Json(serde_json::json!({ "entries": entries })).into_response(),
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.0),
     }
 }
 

@@ -16,6 +16,13 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/openapi.json"),
     ("post", "/api/v1/sim/faults"),
     ("delete", "/api/v1/sim/faults"),
+    ("get", "/api/v1/failover"),
+    ("get", "/api/v1/readiness"),
+    ("post", "/api/v1/failovers"),
+    ("get", "/api/v1/failovers/{id}"),
+    ("post", "/api/v1/failovers/{id}/approve"),
+    ("post", "/api/v1/failovers/{id}/cancel"),
+    ("get", "/api/v1/audit"),
 ];
 
 fn json_response(desc: &str, schema: &str) -> Value {
@@ -113,6 +120,49 @@ pub fn openapi_document() -> Value {
                 "summary": "This document",
                 "responses": { "200": { "description": "OpenAPI 3.1", "content": { "application/json": {} } } }
             }},
+            "/api/v1/failover": { "get": {
+                "summary": "The failover panel: the active region, every standby's latest preflight, the recommendation if any, the failover under way and the recent ones",
+                "responses": { "200": json_response("The overview", "FailoverOverview") }
+            }},
+            "/api/v1/readiness": { "get": {
+                "summary": "A fresh preflight of a failover from the active region to a target: target health, certificates, topic rules, domain configuration, DNS record, no other failover",
+                "parameters": [{ "name": "target", "in": "query", "required": true, "schema": { "type": "string" } }],
+                "responses": {
+                    "200": json_response("Each check with its verdict (pass, warn, fail) and reasons; the worst is `overall`", "Readiness"),
+                    "400": error_response("No such region, or it is the active one")
+                }
+            }},
+            "/api/v1/failovers": { "post": {
+                "summary": "Request a failover (or failback) to a region (audited). Never started by the console itself.",
+                "description": "The body repeats the target's name in `confirm` and gives a reason. A failing preflight refuses; a warning needs `override_warnings: true`. One failover at a time. Under the two-person rule it waits for another operator's approval. The operator is the `X-Switchyard-Operator` header until logins exist.",
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/FailoverRequest" } } } },
+                "responses": {
+                    "202": json_response("Started (or waiting for approval); follow it at /api/v1/failovers/{id} or on the event stream", "Failover"),
+                    "200": { "description": "The target is already active: nothing to do, nothing done", "content": { "application/json": { "schema": { "type": "object", "required": ["nothing_to_do"], "properties": { "nothing_to_do": { "type": "string" } } } } } },
+                    "409": error_response("Another failover is under way"),
+                    "422": error_response("Refused: the preflight fails or warns without override, the confirmation does not match, no reason, unknown region")
+                }
+            }},
+            "/api/v1/failovers/{id}": { "get": {
+                "summary": "One failover: its phase, preflight, the devices back in the target, and its journalled steps",
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }],
+                "responses": { "200": json_response("The failover", "Failover"), "404": error_response("No such failover") }
+            }},
+            "/api/v1/failovers/{id}/approve": { "post": {
+                "summary": "Approve a failover waiting under the two-person rule (by another operator than the requester; audited)",
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }],
+                "responses": { "200": json_response("Approved; it runs now", "Failover"), "404": error_response("No such failover"), "422": error_response("Not waiting for approval, or the same operator") }
+            }},
+            "/api/v1/failovers/{id}/cancel": { "post": {
+                "summary": "Cancel a failover still waiting for approval (audited); once traffic moved, fail back instead",
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }],
+                "responses": { "200": json_response("Cancelled", "Failover"), "404": error_response("No such failover"), "422": error_response("It is past approval") }
+            }},
+            "/api/v1/audit": { "get": {
+                "summary": "The audit log, newest first: who, when, what, why, and how it ended",
+                "parameters": [query_param("limit", "integer", "1..10000 (default 100)")],
+                "responses": { "200": { "description": "The entries", "content": { "application/json": { "schema": { "type": "object", "required": ["entries"], "properties": { "entries": { "type": "array", "items": { "$ref": "#/components/schemas/AuditEntry" } } } } } } }, "400": error_response("limit out of range") }
+            }},
             "/api/v1/sim/faults": {
                 "post": {
                     "summary": "Inject an outage or a degradation into the simulated fleet (audited)",
@@ -140,7 +190,7 @@ pub fn openapi_document() -> Value {
 
 fn schemas() -> Value {
     let ms = json!({ "type": "integer", "format": "int64", "minimum": 0, "description": "milliseconds since the Unix epoch" });
-    json!({
+    let mut all = json!({
         "ApiError": { "type": "object", "required": ["error"], "properties": { "error": { "type": "string" } } },
         "Healthz": { "type": "object", "required": ["status", "version"], "properties": { "status": { "const": "ok" }, "version": { "type": "string" } } },
         "AuditedResponse": { "type": "object", "required": ["audit_id", "message"], "properties": { "audit_id": { "type": "integer" }, "message": { "type": "string" } } },
@@ -217,5 +267,44 @@ fn schemas() -> Value {
             "server_time": ms, "alerts": { "type": "array", "items": { "$ref": "#/components/schemas/Alert" } } } },
         "InjectFaultRequest": { "type": "object", "required": ["fault", "reason"], "additionalProperties": false, "properties": {
             "fault": { "$ref": "#/components/schemas/FaultSpec" }, "reason": { "type": "string" } } }
+    });
+    if let (Some(all), Value::Object(more)) = (all.as_object_mut(), failover_schemas()) {
+        all.extend(more);
+    }
+    all
+}
+
+fn failover_schemas() -> Value {
+    let ms = json!({ "type": "integer", "format": "int64", "minimum": 0, "description": "milliseconds since the Unix epoch" });
+    json!({
+        "FailoverRequest": { "type": "object", "required": ["target", "confirm", "reason"], "additionalProperties": false, "properties": {
+            "target": { "type": "string" }, "confirm": { "type": "string", "description": "the target's name again" },
+            "reason": { "type": "string" }, "override_warnings": { "type": "boolean", "default": false } } },
+        "Check": { "type": "object", "required": ["name", "verdict", "reasons"], "properties": {
+            "name": { "type": "string" }, "verdict": { "enum": ["pass", "warn", "fail"] }, "reasons": { "type": "array", "items": { "type": "string" } } } },
+        "Readiness": { "type": "object", "required": ["target", "overall", "checks"], "properties": {
+            "target": { "type": "string" }, "overall": { "enum": ["pass", "warn", "fail"] }, "checks": { "type": "array", "items": { "$ref": "#/components/schemas/Check" } } } },
+        "Step": { "type": "object", "required": ["step", "started_at", "finished_at", "outcome", "detail"], "properties": {
+            "step": { "type": "string" }, "started_at": ms, "finished_at": { "type": ["integer", "null"] },
+            "outcome": { "type": ["string", "null"], "description": "ok, skipped, failed, timed out, interrupted; null while under way" }, "detail": { "type": "string" } } },
+        "Failover": { "type": "object", "required": ["id", "source", "target", "reason", "requested_by", "approved_by", "phase", "preflight", "online_before", "back", "complete_share", "requested_at", "updated_at", "ended_at", "outcome", "steps"], "properties": {
+            "id": { "type": "string" }, "source": { "type": "string" }, "target": { "type": "string" }, "reason": { "type": "string" },
+            "requested_by": { "type": "string" }, "approved_by": { "type": ["string", "null"] },
+            "phase": { "enum": ["awaiting_approval", "switching_traffic", "reconnecting_devices", "verifying", "completed", "completed_with_exceptions", "failed", "cancelled"] },
+            "preflight": { "$ref": "#/components/schemas/Readiness" }, "online_before": { "type": "integer" }, "back": { "type": "integer" },
+            "complete_share": { "type": "number" }, "requested_at": ms, "updated_at": ms, "ended_at": { "type": ["integer", "null"] },
+            "outcome": { "type": ["string", "null"] }, "steps": { "type": "array", "items": { "$ref": "#/components/schemas/Step" } } } },
+        "Recommendation": { "type": "object", "required": ["target", "reasons"], "properties": { "target": { "type": "string" }, "reasons": { "type": "array", "items": { "type": "string" } } } },
+        "FailoverOverview": { "type": "object", "required": ["server_time", "active", "readiness", "recommendation", "current", "recent", "two_person_rule"], "properties": {
+            "server_time": ms, "active": { "type": ["string", "null"] },
+            "readiness": { "type": "array", "items": { "$ref": "#/components/schemas/Readiness" } },
+            "recommendation": { "oneOf": [{ "$ref": "#/components/schemas/Recommendation" }, { "type": "null" }] },
+            "current": { "oneOf": [{ "$ref": "#/components/schemas/Failover" }, { "type": "null" }] },
+            "recent": { "type": "array", "items": { "$ref": "#/components/schemas/Failover" } },
+            "two_person_rule": { "type": "boolean" } } },
+        "AuditEntry": { "type": "object", "required": ["id", "at", "actor", "action", "reason", "detail", "result", "finished_at"], "properties": {
+            "id": { "type": "integer" }, "at": ms, "actor": { "type": "string" }, "action": { "type": "string" }, "reason": { "type": "string" },
+            "detail": { "type": "string" }, "result": { "type": ["string", "null"], "description": "null while under way, or left by a crash" },
+            "finished_at": { "type": ["integer", "null"] } } }
     })
 }

@@ -24,7 +24,8 @@ fn setup(ui: Option<PathBuf>) -> (Router, Engine, SimSource) {
         Arc::new(sim.clone()),
         Some(Arc::new(sim.clone())),
         Store::in_memory(),
-    );
+    )
+    .with_switch(Arc::new(sim.clone()));
     (router(engine.clone(), ui), engine, sim)
 }
 
@@ -194,13 +195,17 @@ async fn every_route_is_documented_and_answers() {
             "{method} {path} is not in the OpenAPI document"
         );
         if *method == "get" && *path != "/api/v1/events" {
-            let path = if path.starts_with("/api/v1/regions/") {
-                path.replace("{id}", "us-east-1")
+            let (path, want) = if path.starts_with("/api/v1/regions/") {
+                (path.replace("{id}", "us-east-1"), StatusCode::OK)
+            } else if path.starts_with("/api/v1/failovers/") {
+                (path.replace("{id}", "fo-1"), StatusCode::NOT_FOUND)
+            } else if *path == "/api/v1/readiness" {
+                (format!("{path}?target=eu-west-1"), StatusCode::OK)
             } else {
-                path.replace("{id}", "dev-0000001")
+                (path.replace("{id}", "dev-0000001"), StatusCode::OK)
             };
-            let (s, _, _) = call(&app, "GET", &path, None).await;
-            assert_eq!(s, StatusCode::OK, "GET {path}");
+            let (s, _, text) = call(&app, "GET", &path, None).await;
+            assert_eq!(s, want, "GET {path}: {text}");
         }
     }
     let documented: usize = doc["paths"]

@@ -398,6 +398,7 @@ impl Lab {
         let dns = super::route53::Dns::new(
             &self.conf("route53", "us-east-1").await,
             crate::settings::Route53Settings {
+                switch: crate::settings::SwitchMethod::Record,
                 hosted_zone_id: self.hosted_zone_id.clone(),
                 record_name: RECORD.into(),
                 ttl_secs: 60,

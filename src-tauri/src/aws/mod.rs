@@ -196,6 +196,8 @@ struct Inner {
     settings: AwsSettings,
     regions: Vec<RegionClient>,
     dns: Option<route53::Dns>,
+    /// The region the devices' record points at, as far as this process knows.
+    active: Mutex<String>,
     /// Edge gateways from the last gateway poll, by id (kept so a region that stops answering
     /// does not make its gateways vanish), and the backlog totals by region derived from them.
     edge: Mutex<EdgeMemory>,
@@ -254,8 +256,14 @@ impl AwsSource {
             }
             None => None,
         };
+        let active = settings
+            .regions
+            .iter()
+            .find(|r| r.role == RegionRole::Active)
+            .map_or_else(|| settings.regions[0].code.clone(), |r| r.code.clone());
         AwsSource {
             inner: Arc::new(Inner {
+                active: Mutex::new(active),
                 settings,
                 regions,
                 dns,
@@ -278,11 +286,24 @@ impl AwsSource {
     }
 
     fn active(&self) -> &RegionClient {
+        let code = self
+            .inner
+            .active
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         self.inner
             .regions
             .iter()
-            .find(|r| r.role == RegionRole::Active)
+            .find(|r| r.code == code)
             .unwrap_or(&self.inner.regions[0])
+    }
+
+    /// Tells the source which region is active (at start, from the engine's memory).
+    pub fn set_active(&self, region: &str) {
+        if self.inner.regions.iter().any(|r| r.code == region) {
+            *self.inner.active.lock().unwrap_or_else(|p| p.into_inner()) = region.to_string();
+        }
     }
 
     /// The fleet-index query for the configured thing groups (all things when none).
@@ -502,9 +523,13 @@ impl AwsSource {
     /// What the adapters can find out about failing over to `target`: certificates, rules,
     /// the domain configuration and the DNS record. `target_health` is left `Unknown` for the
     /// engine to fill in from its own state.
-    pub async fn readiness_facts(&self, target: &str) -> Result<ReadinessFacts, SourceError> {
+    pub async fn readiness_facts(
+        &self,
+        active: &str,
+        target: &str,
+    ) -> Result<ReadinessFacts, SourceError> {
         let t = self.region(target)?;
-        let a = self.active();
+        let a = self.region(active)?;
         let fleet = self.fleet_query();
         let (a_certs, t_certs, a_rules, t_rules, domain, endpoint, devices) = tokio::join!(
             a.iot.certificate_ids(),
@@ -548,11 +573,46 @@ impl AwsSource {
     }
 
     /// Points the devices' DNS record at `target`'s data endpoint (Route 53 UPSERT); returns
-    /// the change id.
+    /// the change id. Asks nothing of any region but the target (for its endpoint, once).
     pub async fn point_devices_at(&self, target: &str) -> Result<String, SourceError> {
         let dns = self.dns()?;
         let endpoint = self.data_endpoint(target).await?;
-        dns.upsert(&endpoint).await.map_err(SourceError)
+        let id = dns.upsert(&endpoint).await.map_err(SourceError)?;
+        self.set_active(target);
+        Ok(id)
+    }
+
+    /// The configured switch: the record UPSERT, or inverting every other region's health
+    /// check and restoring the target's.
+    pub async fn switch_traffic(&self, target: &str) -> Result<String, SourceError> {
+        let dns = self.dns()?;
+        match dns.method() {
+            crate::settings::SwitchMethod::Record => {
+                let id = self.point_devices_at(target).await?;
+                Ok(format!(
+                    "Route 53 change {id}: {} → {}",
+                    dns.record_name(),
+                    self.data_endpoint(target).await?
+                ))
+            }
+            crate::settings::SwitchMethod::HealthCheck => {
+                let mut done = Vec::new();
+                for r in &self.inner.regions {
+                    let Some(id) = &r.settings.health_check_id else {
+                        continue;
+                    };
+                    let invert = r.code != target;
+                    dns.set_inverted(id, invert).await.map_err(SourceError)?;
+                    done.push(format!(
+                        "{} health check {}",
+                        r.code,
+                        if invert { "inverted" } else { "restored" }
+                    ));
+                }
+                self.set_active(target);
+                Ok(done.join(", "))
+            }
+        }
     }
 
     /// The alternative switch: inverts (or restores) `region`'s Route 53 health check so that
@@ -612,6 +672,29 @@ impl AwsSource {
             .update_shadow(thing, shadow, document)
             .await
             .map_err(SourceError)
+    }
+}
+
+impl crate::ports::TrafficSwitch for AwsSource {
+    fn readiness_facts<'a>(
+        &'a self,
+        active: &'a str,
+        target: &'a str,
+    ) -> BoxFuture<'a, Result<ReadinessFacts, SourceError>> {
+        Box::pin(AwsSource::readiness_facts(self, active, target))
+    }
+
+    fn switch_to<'a>(&'a self, target: &'a str) -> BoxFuture<'a, Result<String, SourceError>> {
+        Box::pin(self.switch_traffic(target))
+    }
+
+    fn reconnect<'a>(
+        &'a self,
+        _from: &'a str,
+    ) -> BoxFuture<'a, Result<Option<String>, SourceError>> {
+        // Commands to devices arrive with the command catalogue; until then devices follow
+        // the record when their connection to the old region drops.
+        Box::pin(async { Ok(None) })
     }
 }
 

@@ -31,6 +31,14 @@ impl Dns {
         }
     }
 
+    pub fn method(&self) -> crate::settings::SwitchMethod {
+        self.settings.switch
+    }
+
+    pub fn record_name(&self) -> &str {
+        &self.settings.record_name
+    }
+
     /// The value of the devices' CNAME record, `None` when there is no such record.
     pub async fn current_target(&self) -> Result<Option<String>, String> {
         let name = fqdn(&self.settings.record_name);

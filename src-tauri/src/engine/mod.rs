@@ -10,9 +10,12 @@
 
 mod alerts;
 mod edge;
+mod failover;
+
+pub use failover::{FailoverConfig, FailoverError};
 
 use crate::clock::now_ms;
-use crate::ports::{BoxFuture, FaultInjector, FleetSource, SourceError};
+use crate::ports::{BoxFuture, FaultInjector, FleetSource, SourceError, TrafficSwitch};
 use crate::store::Store;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -39,6 +42,7 @@ pub struct EngineConfig {
     pub alert_rules: AlertRules,
     /// How long samples and cleared alerts are kept.
     pub retention: Duration,
+    pub failover: FailoverConfig,
 }
 
 impl Default for EngineConfig {
@@ -49,6 +53,7 @@ impl Default for EngineConfig {
             thresholds: Thresholds::default(),
             alert_rules: AlertRules::default(),
             retention: Duration::from_secs(30 * 86_400),
+            failover: FailoverConfig::default(),
         }
     }
 }
@@ -65,6 +70,9 @@ struct Inner {
     edge: RwLock<edge::EdgeState>,
     /// Open alerts by (kind, subject). Never held across an await.
     open_alerts: Mutex<BTreeMap<(AlertKind, String), Alert>>,
+    /// What moves traffic between regions, when the source can.
+    switch: std::sync::OnceLock<Arc<dyn TrafficSwitch>>,
+    failover: Mutex<failover::FailoverState>,
 }
 
 /// The most items one list request may ask for.
@@ -113,9 +121,20 @@ impl Engine {
         store: Store,
     ) -> Engine {
         let interval_ms = cfg.poll_interval.as_millis() as u64;
-        let regions = source
-            .regions()
+        // The region a completed failover made active stays active across restarts.
+        let stored_active = store.state_get("active_region").ok().flatten();
+        let configured = source.regions();
+        let stored_active = stored_active.filter(|a| configured.iter().any(|(id, _)| id == a));
+        let regions = configured
             .into_iter()
+            .map(|(id, role)| {
+                let role = match &stored_active {
+                    Some(a) if *a == id => switchyard_core::RegionRole::Active,
+                    Some(_) => switchyard_core::RegionRole::Standby,
+                    None => role,
+                };
+                (id, role)
+            })
             .map(|(id, role)| RegionSummary {
                 name: display_name(&id),
                 id,
@@ -158,8 +177,16 @@ impl Engine {
                 closing,
                 edge: RwLock::new(edge::EdgeState::default()),
                 open_alerts: Mutex::new(open_alerts),
+                switch: std::sync::OnceLock::new(),
+                failover: Mutex::new(failover::FailoverState::default()),
             }),
         }
+    }
+
+    /// Gives the engine what moves traffic between regions (before [`Engine::start`]).
+    pub fn with_switch(self, switch: Arc<dyn TrafficSwitch>) -> Engine {
+        let _ = self.inner.switch.set(switch);
+        self
     }
 
     pub fn config(&self) -> &EngineConfig {
@@ -220,6 +247,12 @@ impl Engine {
                 tracing::warn!("edge gateways: {err:?}");
             }
         });
+        if self.inner.switch.get().is_some() {
+            let every = self.inner.cfg.failover.readiness_every;
+            self.every(every, |e| async move { e.refresh_readiness().await });
+            let e = self.clone();
+            tokio::spawn(async move { e.resume_failover().await });
+        }
         self.every(Duration::from_secs(3_600), |e| async move {
             let before = now_ms().saturating_sub(e.inner.cfg.retention.as_millis() as u64);
             match e.inner.store.run(move |s| s.prune(before)).await {
@@ -374,6 +407,9 @@ impl Engine {
             let summary = state.regions.iter_mut().find(|r| r.id == region)?;
             summary.last_attempt_at = Some(attempt_at);
             summary.health = health;
+            if summary.role == switchyard_core::RegionRole::Active {
+                self.note_active_health(summary.health.status, attempt_at);
+            }
             if let Some(obs) = obs {
                 summary.online = obs.online;
                 summary.offline = obs.offline;

@@ -292,7 +292,7 @@ async fn an_unreachable_region_raises_one_alert_and_clears_it_when_back() {
     let raised: Vec<_> = std::iter::from_fn(|| events.try_recv().ok())
         .filter_map(|ev| match ev {
             FleetEvent::Alert(a) => Some(a),
-            FleetEvent::Regions(_) => None,
+            _ => None,
         })
         .collect();
     assert_eq!(raised.len(), 1);
@@ -486,4 +486,333 @@ async fn list_limits_are_checked_once_for_every_face() {
     assert_eq!(e.gateways(0).unwrap_err(), invalid(0));
     assert_eq!(e.alerts(true, 10_001).await.unwrap_err(), invalid(10_001));
     assert!(e.gateways(MAX_LIMIT).is_ok() && e.alerts(false, 1).await.is_ok());
+}
+
+mod failover {
+    use super::*;
+    use switchyard_core::failover::{FailoverRequest, Phase, Verdict};
+
+    fn request(target: &str) -> FailoverRequest {
+        FailoverRequest {
+            target: target.into(),
+            confirm: target.into(),
+            reason: "us-east-1 outage, ticket INC-42".into(),
+            override_warnings: false,
+        }
+    }
+
+    /// A fail-fast simulation on a real clock (100 ms a simulated second), polled every 100 ms.
+    fn fast(store: Store, two_person: bool) -> (SimSource, Engine) {
+        fast_with(store, two_person, true)
+    }
+
+    fn fast_with(store: Store, two_person: bool, reconnect: bool) -> (SimSource, Engine) {
+        let sim = sim(3).fail_fast();
+        tokio::spawn(sim.clone().run_clock(Duration::from_millis(100)));
+        let cfg = EngineConfig {
+            poll_interval: Duration::from_millis(100),
+            poll_timeout: Duration::from_millis(200),
+            failover: FailoverConfig {
+                recommend_after: Duration::from_millis(500),
+                readiness_every: Duration::from_millis(200),
+                verify_timeout: Duration::from_secs(20),
+                two_person_rule: two_person,
+                reconnect_devices: reconnect,
+                ..FailoverConfig::default()
+            },
+            ..EngineConfig::default()
+        };
+        let e = Engine::new(
+            cfg,
+            Arc::new(sim.clone()),
+            Some(Arc::new(sim.clone())),
+            store,
+        )
+        .with_switch(Arc::new(sim.clone()));
+        (sim, e)
+    }
+
+    async fn until<T>(what: &str, secs: u64, mut f: impl AsyncFnMut() -> Option<T>) -> T {
+        let t0 = std::time::Instant::now();
+        loop {
+            if let Some(v) = f().await {
+                return v;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(secs),
+                "timed out waiting for {what}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn outage_recommendation_failover_reconnect_complete() {
+        let (sim, e) = fast(Store::in_memory(), false);
+        e.start();
+        until("a healthy start", 10, async || {
+            (region(&e.snapshot(), "us-east-1").online > 900).then_some(())
+        })
+        .await;
+        // Nothing is recommended while the active region is healthy.
+        assert!(e
+            .failover_overview()
+            .await
+            .unwrap()
+            .recommendation
+            .is_none());
+        e.inject_fault("t", "drill", outage("us-east-1"))
+            .await
+            .unwrap();
+        let rec = until("a recommendation", 10, async || {
+            e.failover_overview().await.unwrap().recommendation
+        })
+        .await;
+        assert!(
+            rec.reasons[0].starts_with("us-east-1 has been unreachable for"),
+            "{rec:?}"
+        );
+        // The console never starts one by itself.
+        assert!(e.failover_overview().await.unwrap().current.is_none());
+
+        let f = e
+            .request_failover(request(&rec.target), "alice")
+            .await
+            .unwrap();
+        assert_eq!(f.source, "us-east-1");
+        assert!(f.online_before > 900, "{f:?}");
+        assert_eq!(f.preflight.overall, Verdict::Pass, "{:?}", f.preflight);
+        let done = until("the failover to end", 20, async || {
+            let f = e.failover(&f.id).await.unwrap().unwrap();
+            f.phase.is_final().then_some(f)
+        })
+        .await;
+        assert_eq!(done.phase, Phase::Completed, "{done:?}");
+        assert!(done.back as f64 >= 0.95 * done.online_before as f64);
+        let steps: Vec<(&str, Option<&str>)> = done
+            .steps
+            .iter()
+            .map(|s| (s.step.as_str(), s.outcome.as_deref()))
+            .collect();
+        assert_eq!(
+            steps[0],
+            (
+                format!("switch traffic to {}", rec.target).as_str(),
+                Some("ok")
+            )
+        );
+        assert_eq!(steps[1].1, Some("ok"), "{steps:?}");
+        assert_eq!(steps[2].1, Some("ok"), "{steps:?}");
+        let s = e.snapshot();
+        assert_eq!(region(&s, &rec.target).role, RegionRole::Active);
+        assert_eq!(region(&s, "us-east-1").role, RegionRole::Standby);
+        assert_eq!(
+            e.store().state_get("active_region").unwrap().as_deref(),
+            Some(rec.target.as_str())
+        );
+        // Audited: the request and the end.
+        let audit = e.store().audit_recent(10).unwrap();
+        assert!(audit.iter().any(|a| a.action == "failover.request"
+            && a.actor == "alice"
+            && a.result.as_deref() == Some(&format!("ok: {}", f.id))));
+        assert!(audit.iter().any(|a| a.action == "failover.end"));
+
+        // Asking again is idempotent: nothing to do, nothing done.
+        let again = e
+            .request_failover(request(&rec.target), "bob")
+            .await
+            .unwrap_err();
+        assert_eq!(
+            again,
+            FailoverError::NothingToDo(format!(
+                "{} is already the active region: there is nothing to do",
+                rec.target
+            ))
+        );
+        drop(sim);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_requests_at_once_one_wins_and_the_other_is_told_why() {
+        let (_sim, e) = fast(Store::in_memory(), true);
+        e.start();
+        until("health", 10, async || {
+            (region(&e.snapshot(), "eu-west-1").health.status == HealthStatus::Healthy)
+                .then_some(())
+        })
+        .await;
+        let (a, b) = tokio::join!(
+            e.request_failover(request("eu-west-1"), "alice"),
+            e.request_failover(request("ap-southeast-2"), "bob"),
+        );
+        let (won, lost) = match (a, b) {
+            (Ok(w), Err(l)) | (Err(l), Ok(w)) => (w, l),
+            other => panic!("exactly one must win: {other:?}"),
+        };
+        assert_eq!(won.phase, Phase::AwaitingApproval);
+        match lost {
+            FailoverError::Conflict(m) => {
+                assert!(m.contains(&won.id) && m.contains("one at a time"), "{m}")
+            }
+            other => panic!("{other:?}"),
+        }
+        // The two-person rule: the requester cannot approve; another operator can.
+        let err = e
+            .approve_failover(&won.id, &won.requested_by)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, FailoverError::Rejected(m) if m.starts_with("the two-person rule")),
+            "{err:?}"
+        );
+        let approver = if won.requested_by == "alice" {
+            "bob"
+        } else {
+            "alice"
+        };
+        let f = e.approve_failover(&won.id, approver).await.unwrap();
+        assert_eq!(f.approved_by.as_deref(), Some(approver));
+        let done = until("the end", 20, async || {
+            let f = e.failover(&won.id).await.unwrap().unwrap();
+            f.phase.is_final().then_some(f)
+        })
+        .await;
+        assert!(
+            matches!(
+                done.phase,
+                Phase::Completed | Phase::CompletedWithExceptions
+            ),
+            "{done:?}"
+        );
+        // Cancelling is for failovers still waiting; this one has moved traffic.
+        assert!(e.cancel_failover(&won.id, "carol").await.is_err());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_bad_confirmation_or_a_failing_preflight_does_nothing() {
+        let (sim, e) = fast(Store::in_memory(), false);
+        e.start();
+        until("health", 10, async || {
+            (region(&e.snapshot(), "eu-west-1").health.status == HealthStatus::Healthy)
+                .then_some(())
+        })
+        .await;
+        let mut bad = request("eu-west-1");
+        bad.confirm = "eu-west".into();
+        let err = e.request_failover(bad, "alice").await.unwrap_err();
+        assert_eq!(
+            err,
+            FailoverError::Rejected("type the target region's name, eu-west-1, to confirm".into())
+        );
+        // A dead target fails its preflight.
+        e.inject_fault("t", "drill", outage("eu-west-1"))
+            .await
+            .unwrap();
+        until("eu-west-1 unreachable", 10, async || {
+            (region(&e.snapshot(), "eu-west-1").health.status == HealthStatus::Unreachable)
+                .then_some(())
+        })
+        .await;
+        let err = e
+            .request_failover(request("eu-west-1"), "alice")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, FailoverError::Rejected(m) if m.starts_with("the preflight fails (")),
+            "{err:?}"
+        );
+        assert!(e.store().failovers_recent(10).unwrap().is_empty());
+        assert_eq!(sim.with(|f| f.active_region().to_string()), "us-east-1");
+    }
+
+    #[test]
+    fn a_restart_mid_failover_resumes_from_the_journal_without_repeating_the_switch() {
+        let dir = tempfile::tempdir().unwrap();
+        let rt = || {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap()
+        };
+        // The first process: request a failover and stop it dead (its runtime and every task
+        // in it dropped) while it watches devices come back.
+        let first = rt();
+        let (sim, id) = first.block_on(async {
+            // No reconnect command: devices follow the record only as their connections
+            // recycle, so the run waits in its verify step for a while.
+            let (sim, e) = fast_with(Store::open(dir.path()).unwrap(), false, false);
+            e.start();
+            until("health", 10, async || {
+                (region(&e.snapshot(), "eu-west-1").health.status == HealthStatus::Healthy)
+                    .then_some(())
+            })
+            .await;
+            let f = e
+                .request_failover(request("eu-west-1"), "alice")
+                .await
+                .unwrap();
+            until("verifying", 10, async || {
+                let f = e.failover(&f.id).await.unwrap().unwrap();
+                (f.phase == Phase::Verifying).then_some(())
+            })
+            .await;
+            (sim, f.id)
+        });
+        first.shutdown_background();
+
+        // The second process: same database, same simulated world.
+        let second = rt();
+        second.block_on(async {
+            tokio::spawn(sim.clone().run_clock(Duration::from_millis(100)));
+            let cfg = EngineConfig {
+                poll_interval: Duration::from_millis(100),
+                poll_timeout: Duration::from_millis(200),
+                failover: FailoverConfig {
+                    verify_timeout: Duration::from_secs(20),
+                    ..FailoverConfig::default()
+                },
+                ..EngineConfig::default()
+            };
+            let store = Store::open(dir.path()).unwrap();
+            let e2 = Engine::new(
+                cfg,
+                Arc::new(sim.clone()),
+                Some(Arc::new(sim.clone())),
+                store,
+            )
+            .with_switch(Arc::new(sim.clone()));
+            e2.start();
+            let done = until("the resumed failover to end", 20, async || {
+                let f = e2.failover(&id).await.unwrap().unwrap();
+                f.phase.is_final().then_some(f)
+            })
+            .await;
+            assert_eq!(done.phase, Phase::Completed, "{done:?}");
+            let switches = done
+                .steps
+                .iter()
+                .filter(|s| s.step.starts_with("switch traffic"))
+                .count();
+            assert_eq!(switches, 1, "the switch is not repeated: {:?}", done.steps);
+            let interrupted: Vec<_> = done
+                .steps
+                .iter()
+                .filter(|s| s.outcome.as_deref() == Some("interrupted"))
+                .collect();
+            assert_eq!(interrupted.len(), 1, "{:?}", done.steps);
+            assert!(
+                interrupted[0].step.starts_with("verify"),
+                "{:?}",
+                interrupted
+            );
+            assert!(
+                done.steps.iter().all(|s| s.finished_at.is_some()),
+                "{:?}",
+                done.steps
+            );
+            assert_eq!(region(&e2.snapshot(), "eu-west-1").role, RegionRole::Active);
+        });
+        second.shutdown_background();
+    }
 }

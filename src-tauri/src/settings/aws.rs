@@ -67,6 +67,8 @@ pub struct EdgeSection {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Route53Section {
+    #[serde(default)]
+    pub switch: SwitchMethod,
     pub hosted_zone_id: String,
     pub record_name: String,
     pub ttl_secs: Option<i64>,
@@ -75,6 +77,17 @@ pub struct Route53Section {
     pub endpoint_url: Option<String>,
     #[serde(default)]
     pub lab_credentials: bool,
+}
+
+/// How a failover moves the devices.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SwitchMethod {
+    /// UPSERT the devices' CNAME to the target's data endpoint.
+    #[default]
+    Record,
+    /// Invert every other region's Route 53 health check (failover routing records).
+    HealthCheck,
 }
 
 /// Where an SDK client's credentials come from.
@@ -159,6 +172,7 @@ impl Default for EdgeMetrics {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route53Settings {
+    pub switch: SwitchMethod,
     pub hosted_zone_id: String,
     /// The devices' custom domain, such as `devices.example.com`.
     pub record_name: String,
@@ -376,6 +390,7 @@ impl AwsSection {
                     ));
                 }
                 Some(Route53Settings {
+                    switch: r.switch,
                     hosted_zone_id: r.hosted_zone_id,
                     record_name: r.record_name,
                     ttl_secs: ttl,

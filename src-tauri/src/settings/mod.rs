@@ -7,7 +7,7 @@ mod aws;
 
 pub use aws::{
     AwsRegion, AwsSettings, CountMethod, CredentialSource, EdgeMetrics, EndpointSettings,
-    Route53Settings,
+    Route53Settings, SwitchMethod,
 };
 
 use crate::engine::EngineConfig;

@@ -18,6 +18,7 @@ mod rng;
 
 use crate::ports::{
     BoxFuture, DeviceListing, EdgeObservation, FaultInjector, FleetSource, SourceError,
+    TrafficSwitch,
 };
 use buffer::Buffer;
 use rng::Rng;
@@ -25,6 +26,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use switchyard_core::{
     devices::{DeviceDetail, DeviceQuery},
+    failover::{ReadinessFacts, TopicRule},
     fault::{FaultKind, FaultSpec},
     Backlog, BacklogTotals, Connectivity, ConnectivityChange, Device, DisconnectReason, RegionId,
     RegionObservation, RegionRole, SourceKind, UnixMs,
@@ -219,6 +221,41 @@ impl SimFleet {
             .region_index(region)
             .ok_or_else(|| format!("region {region} is not part of the simulated fleet"))?;
         Ok(())
+    }
+
+    /// What a "reconnect" command does: every device online in `from` disconnects and connects
+    /// again within a few seconds (to the active region). Returns how many were told.
+    pub fn tell_reconnect(&mut self, from: &str) -> Result<usize, String> {
+        let from = self
+            .region_index(from)
+            .ok_or_else(|| format!("region {from} is not part of the simulated fleet"))?;
+        let mut told = 0;
+        for i in 0..self.devices.len() {
+            if let DeviceState::Online { region, .. } = self.devices[i] {
+                if region != from {
+                    continue;
+                }
+                let retry_at_s = self.t + 1 + self.rng.range(0, 5);
+                self.devices[i] = DeviceState::Offline {
+                    region,
+                    since_s: self.t,
+                    reason: DisconnectReason::ClientInitiatedDisconnect,
+                    retry_at_s,
+                    attempt: 0,
+                };
+                if self.changes.len() == CHANGES_KEPT {
+                    self.changes.pop_front();
+                }
+                self.changes.push_back(Change {
+                    device: i as u32,
+                    t: self.t,
+                    region,
+                    reason: Some(DisconnectReason::ClientInitiatedDisconnect),
+                });
+                told += 1;
+            }
+        }
+        Ok(told)
     }
 
     /// Schedules a fault whose start counts from now.
@@ -692,6 +729,91 @@ impl SimSource {
             interval.tick().await;
             self.with(SimFleet::step);
         }
+    }
+}
+
+fn f_active_known(active: &str) -> Result<(), SourceError> {
+    if switchyard_core::regions::is_valid_code(active) {
+        Ok(())
+    } else {
+        Err(SourceError(format!("'{active}' is not a region code")))
+    }
+}
+
+/// The simulated fleet's data endpoint in `region` (what its DNS record points at).
+pub fn sim_endpoint(region: &str) -> String {
+    format!("sim-ats.iot.{region}.switchyard.internal")
+}
+
+impl TrafficSwitch for SimSource {
+    fn readiness_facts<'a>(
+        &'a self,
+        active: &'a str,
+        target: &'a str,
+    ) -> BoxFuture<'a, Result<ReadinessFacts, SourceError>> {
+        Box::pin(async move {
+            let rules = vec![
+                TopicRule {
+                    name: "alarms_forward".into(),
+                    sql: "SELECT * FROM 'fleet/+/alarms' WHERE severity > 2".into(),
+                    enabled: true,
+                },
+                TopicRule {
+                    name: "telemetry_ingest".into(),
+                    sql: "SELECT * FROM 'fleet/+/telemetry'".into(),
+                    enabled: true,
+                },
+            ];
+            self.with(|f| {
+                let t = f
+                    .region_index(target)
+                    .ok_or_else(|| SourceError(format!("{target} is not a simulated region")))?;
+                if f.fault_in(t) == Some(FaultKind::Outage) {
+                    return Err(SourceError(format!("{target} did not answer")));
+                }
+                let devices = f.devices.len() as u64;
+                Ok(ReadinessFacts {
+                    target: target.to_string(),
+                    target_health: switchyard_core::HealthStatus::Unknown,
+                    devices,
+                    certificates_in_target: devices,
+                    missing_certificates: vec![],
+                    active_rules: rules.clone(),
+                    target_rules: rules,
+                    domain_configuration_enabled: Some(true),
+                    dns_points_to: Some(sim_endpoint(f.active_region())),
+                    target_endpoint: sim_endpoint(target),
+                    failover_in_progress: None,
+                })
+            })
+            .and_then(|facts| {
+                // The facts compare the target with the active region's configuration,
+                // which in the simulation is the same everywhere.
+                f_active_known(active).map(|()| facts)
+            })
+        })
+    }
+
+    fn switch_to<'a>(&'a self, target: &'a str) -> BoxFuture<'a, Result<String, SourceError>> {
+        Box::pin(async move {
+            self.with(|f| f.set_active(target)).map_err(SourceError)?;
+            Ok(format!(
+                "the devices' domain now points at {} (simulated DNS)",
+                sim_endpoint(target)
+            ))
+        })
+    }
+
+    fn reconnect<'a>(
+        &'a self,
+        from: &'a str,
+    ) -> BoxFuture<'a, Result<Option<String>, SourceError>> {
+        Box::pin(async move {
+            let told = self.with(|f| f.tell_reconnect(from)).map_err(SourceError)?;
+            Ok(Some(format!(
+                "told {told} devices still on {from} to reconnect"
+            )))
+        })
     }
 }
 

@@ -8,6 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use switchyard_core::alerts::{Alert, AlertKind, Condition};
+use switchyard_core::failover::{Failover, Phase, Step};
 use switchyard_core::{RegionObservation, UnixMs};
 
 /// The schema, one entry per version. A database is brought up to date at open; an entry is
@@ -49,6 +50,40 @@ const MIGRATIONS: &[&str] = &[
     // 3: connection attempts and errors per sample, for the region charts.
     "ALTER TABLE region_samples ADD COLUMN connect_attempts INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE region_samples ADD COLUMN connect_errors INTEGER NOT NULL DEFAULT 0;",
+    // 4: failovers and their step journal; which region is active, kept across restarts.
+    "CREATE TABLE failovers (
+        id           TEXT    PRIMARY KEY,
+        source       TEXT    NOT NULL,
+        target       TEXT    NOT NULL,
+        reason       TEXT    NOT NULL,
+        requested_by TEXT    NOT NULL,
+        approved_by  TEXT,
+        phase        TEXT    NOT NULL,
+        preflight    TEXT    NOT NULL,
+        online_before INTEGER NOT NULL,
+        back         INTEGER NOT NULL DEFAULT 0,
+        complete_share REAL  NOT NULL,
+        requested_at INTEGER NOT NULL,
+        updated_at   INTEGER NOT NULL,
+        ended_at     INTEGER,
+        outcome      TEXT,
+        -- 1 while under way, NULL once ended: UNIQUE makes it the one-at-a-time lock.
+        in_progress  INTEGER UNIQUE CHECK (in_progress = 1)
+    );
+    CREATE TABLE failover_steps (
+        id          INTEGER PRIMARY KEY,
+        failover_id TEXT    NOT NULL REFERENCES failovers (id),
+        step        TEXT    NOT NULL,
+        started_at  INTEGER NOT NULL,
+        -- NULL while under way: a row left NULL by a crash says so.
+        finished_at INTEGER,
+        outcome     TEXT,
+        detail      TEXT    NOT NULL DEFAULT ''
+    );
+    CREATE TABLE state (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID;",
 ];
 
 #[derive(Debug)]
@@ -297,6 +332,241 @@ impl Store {
                 },
             )
             .optional()?)
+    }
+}
+
+/// Failovers: the one-at-a-time lock, the rows and their step journal.
+impl Store {
+    /// Records a new failover. Refused, naming the other one, while another is under way: the
+    /// `in_progress` column's UNIQUE constraint is the lock, so two requests racing from two
+    /// processes cannot both win either.
+    pub fn failover_insert(&self, f: &Failover) -> Result<Result<(), String>, StoreError> {
+        let conn = self.lock();
+        let other: Option<String> = conn
+            .query_row("SELECT id FROM failovers WHERE in_progress = 1", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if let Some(id) = other {
+            return Ok(Err(id));
+        }
+        let preflight = serde_json::to_string(&f.preflight)
+            .map_err(|e| StoreError(format!("cannot encode the preflight: {e}")))?;
+        match conn.execute(
+            "INSERT INTO failovers (id, source, target, reason, requested_by, approved_by, phase,
+                 preflight, online_before, back, complete_share, requested_at, updated_at,
+                 ended_at, outcome, in_progress)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+            params![
+                f.id,
+                f.source,
+                f.target,
+                f.reason,
+                f.requested_by,
+                f.approved_by,
+                f.phase.as_str(),
+                preflight,
+                f.online_before as i64,
+                f.back as i64,
+                f.complete_share,
+                f.requested_at as i64,
+                f.updated_at as i64,
+                f.ended_at.map(|v| v as i64),
+                f.outcome,
+                (!f.phase.is_final()).then_some(1),
+            ],
+        ) {
+            Ok(_) => Ok(Ok(())),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                Ok(Err("another".into()))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Saves a failover's phase and figures; releases the lock once it has ended.
+    pub fn failover_update(&self, f: &Failover) -> Result<(), StoreError> {
+        self.lock().execute(
+            "UPDATE failovers SET approved_by = ?2, phase = ?3, back = ?4, updated_at = ?5,
+                 ended_at = ?6, outcome = ?7, in_progress = ?8
+             WHERE id = ?1",
+            params![
+                f.id,
+                f.approved_by,
+                f.phase.as_str(),
+                f.back as i64,
+                f.updated_at as i64,
+                f.ended_at.map(|v| v as i64),
+                f.outcome,
+                (!f.phase.is_final()).then_some(1),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Journals the start of a step; returns its id.
+    pub fn step_begin(&self, failover: &str, step: &str, at: UnixMs) -> Result<i64, StoreError> {
+        let conn = self.lock();
+        conn.execute(
+            "INSERT INTO failover_steps (failover_id, step, started_at) VALUES (?1, ?2, ?3)",
+            params![failover, step, at as i64],
+        )?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    /// Journals how a step ended.
+    pub fn step_finish(
+        &self,
+        id: i64,
+        at: UnixMs,
+        outcome: &str,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        self.lock().execute(
+            "UPDATE failover_steps SET finished_at = ?2, outcome = ?3, detail = ?4 WHERE id = ?1",
+            params![id, at as i64, outcome, detail],
+        )?;
+        Ok(())
+    }
+
+    /// Marks every unfinished step of a failover as interrupted.
+    pub fn close_open_steps(
+        &self,
+        failover: &str,
+        at: UnixMs,
+        detail: &str,
+    ) -> Result<usize, StoreError> {
+        Ok(self.lock().execute(
+            "UPDATE failover_steps SET finished_at = ?2, outcome = 'interrupted', detail = ?3
+             WHERE failover_id = ?1 AND finished_at IS NULL",
+            params![failover, at as i64, detail],
+        )?)
+    }
+
+    fn failovers_where(
+        &self,
+        cond: &str,
+        arg: &str,
+        limit: u32,
+    ) -> Result<Vec<Failover>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT id, source, target, reason, requested_by, approved_by, phase, preflight,
+                    online_before, back, complete_share, requested_at, updated_at, ended_at, outcome
+             FROM failovers WHERE {cond} ORDER BY requested_at DESC, id DESC LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![arg, limit], |r| {
+            let phase: String = r.get(6)?;
+            let preflight: String = r.get(7)?;
+            Ok((
+                Failover {
+                    id: r.get(0)?,
+                    source: r.get(1)?,
+                    target: r.get(2)?,
+                    reason: r.get(3)?,
+                    requested_by: r.get(4)?,
+                    approved_by: r.get(5)?,
+                    phase: Phase::parse(&phase).unwrap_or(Phase::Failed),
+                    preflight: switchyard_core::failover::Readiness {
+                        target: String::new(),
+                        overall: switchyard_core::failover::Verdict::Fail,
+                        checks: vec![],
+                    },
+                    online_before: r.get::<_, i64>(8)? as u64,
+                    back: r.get::<_, i64>(9)? as u64,
+                    complete_share: r.get(10)?,
+                    requested_at: r.get::<_, i64>(11)? as UnixMs,
+                    updated_at: r.get::<_, i64>(12)? as UnixMs,
+                    ended_at: r.get::<_, Option<i64>>(13)?.map(|v| v as UnixMs),
+                    outcome: r.get(14)?,
+                    steps: vec![],
+                },
+                preflight,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (mut f, preflight) = row?;
+            f.preflight = serde_json::from_str(&preflight)
+                .map_err(|e| StoreError(format!("failover {}: bad preflight: {e}", f.id)))?;
+            let mut steps = conn.prepare_cached(
+                "SELECT step, started_at, finished_at, outcome, detail FROM failover_steps
+                 WHERE failover_id = ?1 ORDER BY id",
+            )?;
+            f.steps = steps
+                .query_map(params![f.id], |r| {
+                    Ok(Step {
+                        step: r.get(0)?,
+                        started_at: r.get::<_, i64>(1)? as UnixMs,
+                        finished_at: r.get::<_, Option<i64>>(2)?.map(|v| v as UnixMs),
+                        outcome: r.get(3)?,
+                        detail: r.get(4)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            out.push(f);
+        }
+        Ok(out)
+    }
+
+    pub fn failover(&self, id: &str) -> Result<Option<Failover>, StoreError> {
+        Ok(self.failovers_where("id = ?1", id, 1)?.pop())
+    }
+
+    /// The failover under way, if any.
+    pub fn failover_current(&self) -> Result<Option<Failover>, StoreError> {
+        Ok(self
+            .failovers_where("in_progress = 1 AND ?1 = ?1", "", 1)?
+            .pop())
+    }
+
+    /// The newest `limit` failovers.
+    pub fn failovers_recent(&self, limit: u32) -> Result<Vec<Failover>, StoreError> {
+        self.failovers_where("?1 = ?1", "", limit)
+    }
+
+    pub fn state_get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .lock()
+            .query_row(
+                "SELECT value FROM state WHERE key = ?1",
+                params![key],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    pub fn state_set(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.lock().execute(
+            "INSERT INTO state (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    /// The newest `limit` audit entries, newest first.
+    pub fn audit_recent(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, at, actor, action, reason, detail, result, finished_at FROM audit
+             ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map(params![limit], |r| {
+            Ok(AuditEntry {
+                id: r.get(0)?,
+                at: r.get::<_, i64>(1)? as UnixMs,
+                actor: r.get(2)?,
+                action: r.get(3)?,
+                reason: r.get(4)?,
+                detail: r.get(5)?,
+                result: r.get(6)?,
+                finished_at: r.get::<_, Option<i64>>(7)?.map(|v| v as UnixMs),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 }
 

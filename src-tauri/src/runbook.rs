@@ -1,0 +1,204 @@
+//! `switchyard failover`: the runbook's way to fail over. It talks to a running console's
+//! HTTP API (the engine that runs the failover lives there), prints every change of phase and
+//! step, and exits with a status a script can test: 0 completed or nothing to do, 3 completed
+//! with exceptions, 1 refused or failed.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+use switchyard_core::failover::{Failover, FailoverRequest, Phase};
+
+/// One HTTP/1.1 exchange with a JSON body; returns (status, body). Every read and write has a
+/// timeout.
+fn exchange(
+    server: &str,
+    method: &str,
+    path: &str,
+    operator: &str,
+    body: Option<&str>,
+) -> Result<(u16, String), String> {
+    let addr = server
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("--server {server}: must start with http://"))?
+        .trim_end_matches('/');
+    let sock: std::net::SocketAddr = std::net::ToSocketAddrs::to_socket_addrs(addr)
+        .map_err(|e| format!("--server {server}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("--server {server}: no address"))?;
+    let mut s = TcpStream::connect_timeout(&sock, Duration::from_secs(3))
+        .map_err(|e| format!("cannot reach the console at {server}: {e}"))?;
+    s.set_read_timeout(Some(Duration::from_secs(30)))
+        .and_then(|()| s.set_write_timeout(Some(Duration::from_secs(10))))
+        .map_err(|e| e.to_string())?;
+    let body = body.unwrap_or("");
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nX-Switchyard-Operator: {operator}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .map_err(|e| format!("{server}: {e}"))?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)
+        .map_err(|e| format!("{server}: {e}"))?;
+    let text = String::from_utf8_lossy(&raw);
+    let (head, rest) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| format!("{server}: not an HTTP answer"))?;
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| format!("{server}: not an HTTP answer"))?;
+    // The server answers with a length or chunks; de-chunk when needed.
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        let mut out = String::new();
+        let mut rest = rest;
+        while let Some((size, after)) = rest.split_once("\r\n") {
+            let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+            if n == 0 || after.len() < n {
+                break;
+            }
+            out.push_str(&after[..n]);
+            rest = after[n..].trim_start_matches("\r\n");
+        }
+        out
+    } else {
+        rest.to_string()
+    };
+    Ok((status, body))
+}
+
+fn api_error(body: &str) -> String {
+    serde_json::from_str::<switchyard_core::api::ApiError>(body)
+        .map(|e| e.error)
+        .unwrap_or_else(|_| body.to_string())
+}
+
+/// Runs a failover to `target` through the console at `server`; returns the exit code.
+pub fn failover(
+    server: &str,
+    operator: &str,
+    target: &str,
+    reason: &str,
+    override_warnings: bool,
+    wait: Duration,
+) -> Result<u8, String> {
+    let req = FailoverRequest {
+        target: target.to_string(),
+        confirm: target.to_string(),
+        reason: reason.to_string(),
+        override_warnings,
+    };
+    let body = serde_json::to_string(&req).map_err(|e| e.to_string())?;
+    let (status, text) = exchange(server, "POST", "/api/v1/failovers", operator, Some(&body))?;
+    let f: Failover = match status {
+        202 => serde_json::from_str(&text).map_err(|e| format!("unexpected answer: {e}"))?,
+        200 => {
+            println!("{}", api_nothing(&text));
+            return Ok(0);
+        }
+        _ => return Err(format!("refused ({status}): {}", api_error(&text))),
+    };
+    println!(
+        "failover {} requested: {} → {} (preflight {:?}); {} devices online in {} before",
+        f.id, f.source, f.target, f.preflight.overall, f.online_before, f.source
+    );
+    let started = Instant::now();
+    let (mut phase, mut steps_seen, mut back) = (None, 0usize, u64::MAX);
+    loop {
+        let (status, text) = exchange(
+            server,
+            "GET",
+            &format!("/api/v1/failovers/{}", f.id),
+            operator,
+            None,
+        )?;
+        if status != 200 {
+            return Err(format!(
+                "lost the failover ({status}): {}",
+                api_error(&text)
+            ));
+        }
+        let cur: Failover =
+            serde_json::from_str(&text).map_err(|e| format!("unexpected answer: {e}"))?;
+        for s in cur.steps.iter().skip(steps_seen) {
+            if let Some(outcome) = &s.outcome {
+                println!(
+                    "  step: {} — {outcome}{}",
+                    s.step,
+                    if s.detail.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", s.detail)
+                    }
+                );
+            }
+        }
+        steps_seen = cur.steps.iter().take_while(|s| s.outcome.is_some()).count();
+        if phase != Some(cur.phase) {
+            println!("phase: {}", cur.phase.as_str());
+            phase = Some(cur.phase);
+        }
+        if cur.back != back && cur.phase == Phase::Verifying {
+            println!(
+                "  {} of {} devices back in {}",
+                cur.back, cur.online_before, cur.target
+            );
+            back = cur.back;
+        }
+        match cur.phase {
+            Phase::Completed => {
+                println!(
+                    "completed in {:.1} s: {} of {} devices back",
+                    started.elapsed().as_secs_f64(),
+                    cur.back,
+                    cur.online_before
+                );
+                return Ok(0);
+            }
+            Phase::CompletedWithExceptions => {
+                println!(
+                    "completed with exceptions: {}",
+                    cur.outcome.unwrap_or_default()
+                );
+                return Ok(3);
+            }
+            Phase::Failed | Phase::Cancelled => {
+                println!(
+                    "{}: {}",
+                    cur.phase.as_str(),
+                    cur.outcome.unwrap_or_default()
+                );
+                return Ok(1);
+            }
+            Phase::AwaitingApproval
+                if started.elapsed() > Duration::from_secs(1)
+                    && phase == Some(Phase::AwaitingApproval) =>
+            {
+                println!("waiting for another operator to approve (two-person rule): POST /api/v1/failovers/{}/approve", cur.id);
+                return Ok(0);
+            }
+            _ => {}
+        }
+        if started.elapsed() > wait {
+            println!(
+                "still {} after {} s; follow it at {server}/api/v1/failovers/{}",
+                cur.phase.as_str(),
+                wait.as_secs(),
+                cur.id
+            );
+            return Ok(3);
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+fn api_nothing(body: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v["nothing_to_do"].as_str().map(str::to_string))
+        .unwrap_or_else(|| "nothing to do".into())
+}
