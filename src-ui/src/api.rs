@@ -14,7 +14,7 @@ use switchyard_core::failover::{Failover, FailoverOverview, FailoverRequest};
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Requested {
-    Started(Failover),
+    Started(Box<Failover>),
     /// The target is already active.
     NothingToDo(String),
 }
@@ -187,7 +187,7 @@ impl Api {
                 .await?;
                 match status {
                     202 => serde_json::from_str(&text)
-                        .map(Requested::Started)
+                        .map(|f| Requested::Started(Box::new(f)))
                         .map_err(|e| format!("{url}: unexpected answer: {e}")),
                     200 => {
                         let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();

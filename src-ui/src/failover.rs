@@ -58,7 +58,7 @@ pub fn FailoverPanel() -> impl IntoView {
     refresh();
     {
         let refresh = refresh.clone();
-        let _ = set_interval_with_handle(move || refresh(), std::time::Duration::from_secs(3));
+        let _ = set_interval_with_handle(refresh, std::time::Duration::from_secs(3));
     }
     // A failover event refreshes at once.
     {
@@ -138,13 +138,13 @@ pub fn FailoverPanel() -> impl IntoView {
 }
 
 #[component]
-fn ReadinessView(r: Readiness, children: Children) -> impl IntoView {
+fn ReadinessView(r: Readiness, #[prop(optional)] children: Option<Children>) -> impl IntoView {
     view! {
         <div class="readiness" data-testid=format!("readiness-{}", r.target) data-overall=verdict_name(r.overall)>
             <div class="readiness-head">
                 <span>{format!("Preflight of {}", r.target)}</span>
                 <span class=format!("verdict verdict-{}", verdict_name(r.overall))>{verdict_name(r.overall).to_uppercase()}</span>
-                {children()}
+                {children.map(|c| c())}
             </div>
             <ul class="checks">
                 {r.checks.into_iter().map(|c| view! {
@@ -208,7 +208,7 @@ fn Confirm(
         <div class="confirm" data-testid="confirm-failover" data-target=target.clone()>
             <h3>{format!("Fail over the devices to {target}")}</h3>
             {match pre {
-                Some(r) => view! { <ReadinessView r=r>{()}</ReadinessView> }.into_any(),
+                Some(r) => view! { <ReadinessView r=r /> }.into_any(),
                 None => view! { <p class="form-error">"No preflight yet for this region; wait for it."</p> }.into_any(),
             }}
             {(overall == Verdict::Fail).then(|| view! { <p class="form-error">"The preflight fails: fix it before failing over."</p> })}

@@ -125,7 +125,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Operator {
                 let name = v.to_str().unwrap_or("").trim();
                 let ok = !name.is_empty()
                     && name.len() <= 64
-                    && name.chars().all(|c| c.is_alphanumeric() || " ._@-:".contains(c));
+                    && name
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || " ._@-:".contains(c));
                 if ok {
                     Ok(Operator(name.to_string()))
                 } else {
