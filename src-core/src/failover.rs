@@ -35,6 +35,23 @@ pub struct ReadinessFacts {
     pub target_endpoint: String,
     /// Another failover under way, if any (its id).
     pub failover_in_progress: Option<String>,
+    /// Where the active region's side of the comparison (its certificates and rules) comes
+    /// from: read now, a copy read earlier because it does not answer now, or nothing.
+    #[serde(default)]
+    pub active_side: ActiveSide,
+}
+
+/// The active region's certificates and rules, as compared with the target's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "from", rename_all = "snake_case")]
+pub enum ActiveSide {
+    /// Read from the active region now.
+    #[default]
+    Live,
+    /// The active region does not answer; this copy was read at `at`.
+    Copy { at: UnixMs },
+    /// The active region does not answer and was never read: nothing to compare with.
+    Unknown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -140,6 +157,23 @@ pub fn readiness(f: &ReadinessFacts, p: &ReadinessPolicy) -> Readiness {
     } else {
         Verdict::Fail
     };
+    let verdict = match f.active_side {
+        ActiveSide::Live => verdict,
+        ActiveSide::Copy { at } => {
+            reasons.push(format!(
+                "the active region does not answer: compared with its certificates as read at {}",
+                clock_time(at)
+            ));
+            verdict
+        }
+        ActiveSide::Unknown => {
+            reasons.push(
+                "the active region does not answer and was never read: the count is the target's own registry, not compared"
+                    .into(),
+            );
+            verdict.max(Verdict::Warn)
+        }
+    };
     checks.push(check("device certificates", verdict, reasons));
 
     let mut rules = Verdict::Pass;
@@ -167,6 +201,21 @@ pub fn readiness(f: &ReadinessFacts, p: &ReadinessPolicy) -> Readiness {
             f.active_rules.len(),
             f.target
         ));
+    }
+    match f.active_side {
+        ActiveSide::Live => {}
+        ActiveSide::Copy { at } => reasons.push(format!(
+            "the active region does not answer: compared with its rules as read at {}",
+            clock_time(at)
+        )),
+        ActiveSide::Unknown => {
+            rules = rules.max(Verdict::Warn);
+            reasons = vec![format!(
+                "the active region does not answer and its rules were never read: {} has {} rules, not compared",
+                f.target,
+                f.target_rules.len()
+            )];
+        }
     }
     checks.push(check("topic rules", rules, reasons));
 
@@ -229,6 +278,12 @@ pub fn readiness(f: &ReadinessFacts, p: &ReadinessPolicy) -> Readiness {
         overall,
         checks,
     }
+}
+
+/// `at` as HH:MM:SS UTC (core reads no clock; the caller gives the time).
+fn clock_time(at: UnixMs) -> String {
+    let s = (at / 1_000) % 86_400;
+    format!("{:02}:{:02}:{:02} UTC", s / 3_600, (s / 60) % 60, s % 60)
 }
 
 /// The console's advice: fail over to `target`, and why. Never acted on without an operator.
@@ -536,7 +591,40 @@ mod tests {
             dns_points_to: Some("a1-ats.iot.us-east-1.example".into()),
             target_endpoint: "a1-ats.iot.eu-west-1.example".into(),
             failover_in_progress: None,
+            active_side: ActiveSide::Live,
         }
+    }
+
+    #[test]
+    fn a_dead_active_region_is_compared_from_its_copy_or_warned_about() {
+        let p = ReadinessPolicy::default();
+        let copy = readiness(
+            &ReadinessFacts {
+                active_side: ActiveSide::Copy { at: 3_723_000 },
+                ..facts()
+            },
+            &p,
+        );
+        assert_eq!(copy.overall, Verdict::Pass);
+        assert!(
+            copy.checks[1]
+                .reasons
+                .iter()
+                .any(|r| r.contains("as read at 01:02:03 UTC")),
+            "{copy:?}"
+        );
+        let unknown = readiness(
+            &ReadinessFacts {
+                active_side: ActiveSide::Unknown,
+                ..facts()
+            },
+            &p,
+        );
+        assert_eq!(unknown.overall, Verdict::Warn, "{unknown:?}");
+        assert!(
+            unknown.checks[2].reasons[0].contains("never read"),
+            "{unknown:?}"
+        );
     }
 
     fn verdict(r: &Readiness, name: &str) -> Verdict {

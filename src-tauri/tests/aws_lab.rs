@@ -324,10 +324,11 @@ async fn engine_on(lab: &Lab, dir: &std::path::Path) -> Engine {
     let aws = AwsSource::connect(s.aws.clone().unwrap(), s.engine.poll_timeout).await;
     let engine = Engine::new(
         s.engine.clone(),
-        std::sync::Arc::new(aws),
+        std::sync::Arc::new(aws.clone()),
         None,
         Store::open(dir).unwrap(),
-    );
+    )
+    .with_switch(std::sync::Arc::new(aws));
     engine.start();
     let up = until(&engine, Duration::from_secs(15), |s| {
         s.regions
@@ -453,4 +454,92 @@ async fn a_poll_makes_the_same_calls_whatever_the_fleet_size() {
     );
     assert_eq!(small.total(), 2, "{small:?}");
     assert_eq!(small.failed(), 0);
+}
+
+#[tokio::test]
+#[ignore = "needs moto_server (cargo xtask setup): run `cargo xtask test`"]
+async fn failover_with_the_active_region_dead_moves_the_route53_record() {
+    use switchyard_core::failover::{FailoverRequest, Phase};
+    let (mut lab, dir) = start(LabPlan::default()).await;
+    let engine = engine_on(&lab, dir.path()).await;
+    // The standby's preflight, read while the active region answers.
+    let pre = engine.readiness("us-west-2").await.unwrap();
+    assert_eq!(
+        pre.overall,
+        switchyard_core::failover::Verdict::Pass,
+        "{pre:?}"
+    );
+
+    lab.kill("us-east-1");
+    until(&engine, Duration::from_secs(10), |s| {
+        health(s, "us-east-1") == HealthStatus::Unreachable
+    })
+    .await
+    .expect("the active region unreachable");
+    let f = engine
+        .request_failover(
+            FailoverRequest {
+                target: "us-west-2".into(),
+                confirm: "us-west-2".into(),
+                reason: "lab: us-east-1 killed".into(),
+                override_warnings: false,
+            },
+            "lab-test",
+        )
+        .await
+        .unwrap();
+    // Compared with the copy of the dead region's certificates and rules.
+    assert!(
+        f.preflight.checks.iter().any(|c| c
+            .reasons
+            .iter()
+            .any(|r| r.contains("does not answer: compared with"))),
+        "{:?}",
+        f.preflight
+    );
+    let t0 = Instant::now();
+    let done = loop {
+        let cur = engine.failover(&f.id).await.unwrap().unwrap();
+        if cur.phase.is_final() {
+            break cur;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(30), "{cur:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(done.phase, Phase::Completed, "{done:?}");
+    assert_eq!(
+        done.steps[0].outcome.as_deref(),
+        Some("ok"),
+        "{:?}",
+        done.steps
+    );
+    assert_eq!(
+        done.steps[1].outcome.as_deref(),
+        Some("skipped"),
+        "{:?}",
+        done.steps
+    );
+
+    // Read the record back through the SDK, from the lab's Route 53.
+    let r53 = lab.route53().await;
+    let sets = r53
+        .list_resource_record_sets()
+        .hosted_zone_id(&lab.hosted_zone_id)
+        .send()
+        .await
+        .unwrap();
+    let record = sets
+        .resource_record_sets()
+        .iter()
+        .find(|r| r.name() == format!("{}.", lab::RECORD))
+        .unwrap();
+    assert_eq!(
+        record.resource_records()[0].value(),
+        lab::data_endpoint("us-west-2")
+    );
+    assert_eq!(
+        engine.snapshot().active_region().map(|r| r.id.as_str()),
+        Some("us-west-2")
+    );
+    engine.shutdown();
 }

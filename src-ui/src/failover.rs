@@ -106,6 +106,10 @@ pub fn FailoverPanel() -> impl IntoView {
                     </div>
                 }
             })}
+            {move || open.get().map(|target| {
+                let pre = overview.with(|o| o.as_ref().and_then(|o| o.readiness.iter().find(|r| r.target == target).cloned()));
+                view! { <Confirm target=target pre=pre on_close=move || set_open.set(None) on_done=refresh.clone() /> }
+            })}
             {move || current.get().map(|f| view! { <Progress f=f /> })}
             <div class="readiness-list">
                 {move || overview.get().map(|o| {
@@ -123,10 +127,6 @@ pub fn FailoverPanel() -> impl IntoView {
                     }).collect_view()
                 })}
             </div>
-            {move || open.get().map(|target| {
-                let pre = overview.with(|o| o.as_ref().and_then(|o| o.readiness.iter().find(|r| r.target == target).cloned()));
-                view! { <Confirm target=target pre=pre on_close=move || set_open.set(None) on_done=refresh.clone() /> }
-            })}
             {move || last.get().filter(|_| current.get().is_none()).map(|f| view! {
                 <p class="muted" data-testid="last-failover">
                     {format!("Last: {} → {}, {} ({} of {} devices back){}", f.source, f.target, phase_words(f.phase), f.back, f.online_before,

@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use switchyard_core::{
     devices::{DeviceDetail, DeviceQuery},
-    failover::ReadinessFacts,
+    failover::{ActiveSide, ReadinessFacts},
     BacklogTotals, EdgeGateway, HealthStatus, RegionObservation, RegionRole, SourceKind,
 };
 
@@ -198,9 +198,20 @@ struct Inner {
     dns: Option<route53::Dns>,
     /// The region the devices' record points at, as far as this process knows.
     active: Mutex<String>,
+    /// The last certificates, rules and device count read from each region while it was
+    /// active, for a preflight when it no longer answers.
+    active_copies: Mutex<HashMap<String, ActiveCopy>>,
     /// Edge gateways from the last gateway poll, by id (kept so a region that stops answering
     /// does not make its gateways vanish), and the backlog totals by region derived from them.
     edge: Mutex<EdgeMemory>,
+}
+
+#[derive(Debug, Clone)]
+struct ActiveCopy {
+    at: switchyard_core::UnixMs,
+    certificates: std::collections::BTreeSet<String>,
+    rules: Vec<switchyard_core::failover::TopicRule>,
+    devices: u64,
 }
 
 #[derive(Default)]
@@ -264,6 +275,7 @@ impl AwsSource {
         AwsSource {
             inner: Arc::new(Inner {
                 active: Mutex::new(active),
+                active_copies: Mutex::new(HashMap::new()),
                 settings,
                 regions,
                 dns,
@@ -531,10 +543,23 @@ impl AwsSource {
         let t = self.region(target)?;
         let a = self.region(active)?;
         let fleet = self.fleet_query();
-        let (a_certs, t_certs, a_rules, t_rules, domain, endpoint, devices) = tokio::join!(
-            a.iot.certificate_ids(),
+        let counts = self.inner.settings.counts;
+        let active_side = async {
+            let (certs, rules, devices) = tokio::join!(
+                a.iot.certificate_ids(),
+                a.iot.topic_rules(),
+                a.iot.count_things(&fleet, counts),
+            );
+            Ok::<_, String>(ActiveCopy {
+                at: now_ms(),
+                certificates: certs?,
+                rules: rules?,
+                devices: devices?,
+            })
+        };
+        let (live, t_certs, t_rules, domain, endpoint, t_devices, dns) = tokio::join!(
+            active_side,
             t.iot.certificate_ids(),
-            a.iot.topic_rules(),
             t.iot.topic_rules(),
             async {
                 match &t.settings.domain_configuration {
@@ -543,32 +568,86 @@ impl AwsSource {
                 }
             },
             self.data_endpoint(target),
-            a.iot.count_things(&fleet, self.inner.settings.counts),
+            t.iot.count_things(&fleet, counts),
+            async {
+                match &self.inner.dns {
+                    Some(d) => d.current_target().await,
+                    None => Ok(None),
+                }
+            },
         );
-        let a_certs = a_certs.map_err(SourceError)?;
         let t_certs = t_certs.map_err(SourceError)?;
-        let missing: Vec<String> = a_certs
-            .iter()
-            .filter(|c| !t_certs.contains(*c))
-            .take(20)
-            .cloned()
-            .collect();
-        let dns_points_to = match &self.inner.dns {
-            Some(d) => d.current_target().await.map_err(SourceError)?,
-            None => None,
+        let t_rules = t_rules.map_err(SourceError)?;
+        // The active region may be the one that is down: then compare with the copy read
+        // while it answered, or say that there is nothing to compare with.
+        let (copy, side) = match live {
+            Ok(copy) => {
+                self.inner
+                    .active_copies
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(active.to_string(), copy.clone());
+                (Some(copy), ActiveSide::Live)
+            }
+            Err(why) => {
+                tracing::info!(
+                    active,
+                    "readiness: the active region does not answer: {why}"
+                );
+                let kept = self
+                    .inner
+                    .active_copies
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get(active)
+                    .cloned();
+                match kept {
+                    Some(c) => {
+                        let at = c.at;
+                        (Some(c), ActiveSide::Copy { at })
+                    }
+                    None => (None, ActiveSide::Unknown),
+                }
+            }
+        };
+        let (devices, in_target, missing, active_rules) = match &copy {
+            Some(c) => (
+                c.devices,
+                c.certificates
+                    .iter()
+                    .filter(|x| t_certs.contains(*x))
+                    .count() as u64,
+                c.certificates
+                    .iter()
+                    .filter(|x| !t_certs.contains(*x))
+                    .take(20)
+                    .cloned()
+                    .collect(),
+                c.rules.clone(),
+            ),
+            None => {
+                let n = t_devices.map_err(SourceError)?;
+                (
+                    n,
+                    (t_certs.len() as u64).min(n),
+                    Vec::new(),
+                    t_rules.clone(),
+                )
+            }
         };
         Ok(ReadinessFacts {
             target: target.to_string(),
             target_health: HealthStatus::Unknown,
-            devices: devices.map_err(SourceError)?,
-            certificates_in_target: a_certs.iter().filter(|c| t_certs.contains(*c)).count() as u64,
+            devices,
+            certificates_in_target: in_target,
             missing_certificates: missing,
-            active_rules: a_rules.map_err(SourceError)?,
-            target_rules: t_rules.map_err(SourceError)?,
+            active_rules,
+            target_rules: t_rules,
             domain_configuration_enabled: domain.map_err(SourceError)?,
-            dns_points_to,
+            dns_points_to: dns.map_err(SourceError)?,
             target_endpoint: endpoint?,
             failover_in_progress: None,
+            active_side: side,
         })
     }
 

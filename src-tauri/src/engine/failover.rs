@@ -17,7 +17,7 @@ use std::time::Duration;
 use switchyard_core::api::FleetEvent;
 use switchyard_core::failover::{
     confirm, next, readiness, recommend, Check, Event, Failover, FailoverOverview, FailoverRequest,
-    Phase, Readiness, ReadinessPolicy, Verdict,
+    Phase, Readiness, ReadinessFacts, ReadinessPolicy, Verdict,
 };
 use switchyard_core::{HealthStatus, RegionRole, UnixMs};
 
@@ -59,8 +59,9 @@ impl Default for FailoverConfig {
 /// What the engine remembers between polls for failovers.
 #[derive(Default)]
 pub(super) struct FailoverState {
-    /// The latest preflight of each non-active region.
-    readiness: BTreeMap<String, Readiness>,
+    /// The latest facts gathered about each non-active region (or why they could not be);
+    /// the verdict is worked out anew from them with the current health at every read.
+    readiness: BTreeMap<String, Result<ReadinessFacts, String>>,
     /// Since when the active region has been unhealthy.
     pub(super) unhealthy_since: Option<UnixMs>,
     /// The failover whose run task is alive in this process.
@@ -134,15 +135,21 @@ impl Engine {
         let facts =
             match tokio::time::timeout(timeout, switch.readiness_facts(&active, target)).await {
                 Ok(Ok(f)) => f,
-                Ok(Err(e)) => return Ok(unanswered(target, &e.0)),
+                Ok(Err(e)) => {
+                    self.failover_state()
+                        .readiness
+                        .insert(target.to_string(), Err(e.0.clone()));
+                    return Ok(unanswered(target, &e.0));
+                }
                 Err(_) => {
-                    return Ok(unanswered(
-                        target,
-                        &format!("no answer within {} ms", timeout.as_millis()),
-                    ))
+                    let why = format!("no answer within {} ms", timeout.as_millis());
+                    self.failover_state()
+                        .readiness
+                        .insert(target.to_string(), Err(why.clone()));
+                    return Ok(unanswered(target, &why));
                 }
             };
-        let facts = switchyard_core::failover::ReadinessFacts {
+        let facts = ReadinessFacts {
             target_health: region.health.status,
             failover_in_progress: current.map(|f| f.id),
             ..facts
@@ -150,7 +157,7 @@ impl Engine {
         let r = readiness(&facts, &self.inner.cfg.failover.policy);
         self.failover_state()
             .readiness
-            .insert(target.to_string(), r.clone());
+            .insert(target.to_string(), Ok(facts));
         Ok(r)
     }
 
@@ -185,10 +192,30 @@ impl Engine {
         let active = snap.active_region().cloned();
         let (readiness, since) = {
             let st = self.failover_state();
-            (
-                st.readiness.values().cloned().collect::<Vec<_>>(),
-                st.unhealthy_since,
-            )
+            // In the configured order of the regions: the first is the preferred standby.
+            let list = snap
+                .regions
+                .iter()
+                .filter_map(|r| st.readiness.get_key_value(&r.id))
+                .filter(|(t, _)| active.as_ref().is_none_or(|a| a.id != **t))
+                .map(|(t, facts)| match facts {
+                    Ok(f) => {
+                        // The region's health and the lock as they are now.
+                        let f = ReadinessFacts {
+                            target_health: snap
+                                .regions
+                                .iter()
+                                .find(|r| r.id == *t)
+                                .map_or(HealthStatus::Unknown, |r| r.health.status),
+                            failover_in_progress: current.as_ref().map(|c| c.id.clone()),
+                            ..f.clone()
+                        };
+                        readiness(&f, &self.inner.cfg.failover.policy)
+                    }
+                    Err(why) => unanswered(t, why),
+                })
+                .collect::<Vec<_>>();
+            (list, st.unhealthy_since)
         };
         let recommendation = match (&active, &current) {
             (Some(a), None) => recommend(

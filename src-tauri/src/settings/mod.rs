@@ -28,6 +28,8 @@ pub struct ConfigFile {
     pub aws: Option<aws::AwsSection>,
     #[serde(default)]
     pub recovery: RecoverySection,
+    #[serde(default)]
+    pub failover: FailoverSection,
     /// The file's name and text, for error messages that name a line.
     #[serde(skip)]
     origin: Option<(String, String)>,
@@ -41,6 +43,22 @@ pub struct RecoverySection {
     pub rto_minutes: Option<u64>,
     /// Recovery point objective: the most data (in time) that may be lost.
     pub rpo_minutes: Option<u64>,
+}
+
+/// How failovers are recommended, run and judged.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FailoverSection {
+    /// Seconds the active region must be unhealthy before a failover is recommended (default 60).
+    pub recommend_after_secs: Option<u64>,
+    /// Share of the devices online before that must be back in the target (default 0.95).
+    pub complete_share: Option<f64>,
+    /// Seconds to watch devices come back before "completed with exceptions" (default 600).
+    pub verify_timeout_secs: Option<u64>,
+    /// Tell devices still on the old region to reconnect after the switch (default true).
+    pub reconnect_devices: Option<bool>,
+    /// A second operator must approve every failover (default false).
+    pub two_person_rule: Option<bool>,
 }
 
 /// The recovery objectives, checked.
@@ -229,6 +247,41 @@ impl Settings {
                 rpo: Duration::from_secs(rpo * 60),
             }
         };
+        let failover = {
+            let d = crate::engine::FailoverConfig::default();
+            let f = &file.failover;
+            let after = f
+                .recommend_after_secs
+                .unwrap_or(d.recommend_after.as_secs());
+            if !(5..=86_400).contains(&after) {
+                return Err(format!(
+                    "{} must be between 5 and 86400 seconds, not {after}",
+                    at("failover.recommend_after_secs")
+                ));
+            }
+            let share = f.complete_share.unwrap_or(d.complete_share);
+            if !(share > 0.0 && share <= 1.0) {
+                return Err(format!(
+                    "{} must be more than 0 and at most 1, not {share}",
+                    at("failover.complete_share")
+                ));
+            }
+            let verify = f.verify_timeout_secs.unwrap_or(d.verify_timeout.as_secs());
+            if !(10..=86_400).contains(&verify) {
+                return Err(format!(
+                    "{} must be between 10 and 86400 seconds, not {verify}",
+                    at("failover.verify_timeout_secs")
+                ));
+            }
+            crate::engine::FailoverConfig {
+                recommend_after: Duration::from_secs(after),
+                complete_share: share,
+                verify_timeout: Duration::from_secs(verify),
+                reconnect_devices: f.reconnect_devices.unwrap_or(d.reconnect_devices),
+                two_person_rule: f.two_person_rule.unwrap_or(d.two_person_rule),
+                ..d
+            }
+        };
         let aws = match file.aws.take() {
             None => None,
             Some(section) => {
@@ -310,6 +363,7 @@ impl Settings {
                 poll_interval: Duration::from_secs(poll_secs),
                 poll_timeout: Duration::from_millis(timeout_ms),
                 retention: Duration::from_secs(retention_days * 86_400),
+                failover,
                 ..EngineConfig::default()
             },
             sim: SimConfig {

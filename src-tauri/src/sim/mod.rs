@@ -784,6 +784,7 @@ impl TrafficSwitch for SimSource {
                     dns_points_to: Some(sim_endpoint(f.active_region())),
                     target_endpoint: sim_endpoint(target),
                     failover_in_progress: None,
+                    active_side: Default::default(),
                 })
             })
             .and_then(|facts| {

@@ -1,0 +1,141 @@
+//! The failover in headless Chromium, the way an operator does it in the worst hour: an
+//! outage, the recommendation, and three interactions to a confirmed failover, then the
+//! devices back in the new region.
+
+use fantoccini::Locator;
+use std::time::{Duration, Instant};
+use switchyard_e2e::*;
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the built UI, Chromium and chromedriver: run `cargo xtask test`"]
+async fn recommendation_to_confirmed_failover_in_three_interactions() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("failover.toml");
+    std::fs::write(
+        &config,
+        "[engine]\npoll_interval_secs = 1\n\n[failover]\nrecommend_after_secs = 5\n\n\
+         [simulation]\ndevices = 2000\ngateways = 8\nseed = 11\nfaults = [\"us-east-1:outage@3s\"]\n",
+    )
+    .unwrap();
+    let server = Server::start(&["--config", config.to_str().unwrap()]);
+    let browser = chromium(1280, 1000).await;
+    let c = browser.client.clone();
+    c.goto(&server.url).await.unwrap();
+
+    let target = wait_until(
+        Duration::from_secs(30),
+        "a failover recommendation",
+        || async {
+            let t = text(&c, "[data-testid=recommendation] strong").await?;
+            t.strip_prefix("Failover to ")?
+                .strip_suffix(" recommended")
+                .map(str::to_string)
+        },
+    )
+    .await;
+    let t0 = Instant::now();
+
+    // 1: the recommendation's button opens the confirmation with the target preselected.
+    c.find(Locator::Css("[data-testid=recommended-failover]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let form = "[data-testid=confirm-failover]";
+    assert_eq!(
+        attr(&c, form, "data-target").await.as_deref(),
+        Some(target.as_str())
+    );
+    let execute = c.find(Locator::Css("[data-testid=execute]")).await.unwrap();
+    assert_eq!(
+        execute.attr("disabled").await.unwrap().is_some(),
+        true,
+        "nothing typed yet"
+    );
+
+    // 2: the confirmation: the target's name, and a reason.
+    let confirm = c
+        .find(Locator::Css("[data-testid=confirm-input]"))
+        .await
+        .unwrap();
+    confirm.send_keys("eu-west").await.unwrap();
+    let reason = c
+        .find(Locator::Css("[data-testid=reason-input]"))
+        .await
+        .unwrap();
+    reason.send_keys("us-east-1 outage, INC-7").await.unwrap();
+    assert!(
+        execute.attr("disabled").await.unwrap().is_some(),
+        "a wrong name keeps it locked"
+    );
+    confirm.clear().await.unwrap();
+    confirm.send_keys(&target).await.unwrap();
+    wait_until(Duration::from_secs(5), "Execute to unlock", || async {
+        execute.attr("disabled").await.ok()?.is_none().then_some(())
+    })
+    .await;
+    std::fs::write(
+        screenshot_path("failover-confirm.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
+
+    // 3: execute.
+    execute.click().await.unwrap();
+    eprintln!(
+        "recommendation → confirmed failover: 3 interactions, {:?} of driving",
+        t0.elapsed()
+    );
+
+    // Live progress, then the devices back in the target and the roles swapped on screen.
+    wait_until(Duration::from_secs(10), "the progress panel", || async {
+        attr(&c, "[data-testid=failover-progress]", "data-phase").await
+    })
+    .await;
+    std::fs::write(
+        screenshot_path("failover-progress.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    let last = wait_until(
+        Duration::from_secs(60),
+        "the failover to complete",
+        || async {
+            let t = text(&c, "[data-testid=last-failover]").await?;
+            t.contains("completed").then_some(t)
+        },
+    )
+    .await;
+    assert!(
+        last.starts_with(&format!("Last: us-east-1 → {target}, completed")),
+        "{last}"
+    );
+    let card = format!("article.card[data-region='{target}']");
+    wait_until(
+        Duration::from_secs(10),
+        "the target to be shown active",
+        || async {
+            attr(&c, &card, "class")
+                .await?
+                .contains("active")
+                .then_some(())
+        },
+    )
+    .await;
+    std::fs::write(
+        screenshot_path("failover-done.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
+
+    // Journalled and audited, readable through the API.
+    let (status, body) = server.request("GET", "/api/v1/audit", None);
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("\"failover.request\"")
+            && body.contains("INC-7")
+            && body.contains("\"failover.end\""),
+        "{body}"
+    );
+}
