@@ -182,3 +182,101 @@ fn the_headless_server_links_no_webkit_or_gtk() {
         );
     }
 }
+
+#[test]
+fn switchyard_failover_runs_a_failover_for_a_runbook_and_says_how_it_ended() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--devices",
+            "300",
+            "--poll-interval",
+            "1",
+            "--fault",
+            "us-east-1:outage@2s",
+            "--data-dir",
+        ])
+        .arg(tmp.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .trim_end_matches('/')
+        .to_string();
+    std::thread::sleep(Duration::from_secs(3));
+    let failover = |args: &[&str]| {
+        let out = Command::new(BIN)
+            .args(["failover", "--server", &url, "--operator", "runbook-test"])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    // A region that does not exist is refused with the reason, and exit 1.
+    let (code, _, err) = failover(&["--to", "eu-central-1", "--reason", "x"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("eu-central-1 is not a configured region"),
+        "{err}"
+    );
+    let (code, out, err) = failover(&["--to", "eu-west-1", "--reason", "INC-9 us-east-1 down"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("phase: verifying") && out.contains("completed in"),
+        "{out}"
+    );
+    assert!(
+        out.contains("step: switch traffic to eu-west-1 — ok"),
+        "{out}"
+    );
+    // Asked again: nothing to do, said so, exit 0.
+    let (code, out, _) = failover(&["--to", "eu-west-1", "--reason", "again"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("already the active region"), "{out}");
+    // An unreachable console is named.
+    let (code, _, err) = Command::new(BIN)
+        .args([
+            "failover",
+            "--server",
+            "http://127.0.0.1:1",
+            "--to",
+            "eu-west-1",
+            "--reason",
+            "x",
+        ])
+        .output()
+        .map(|o| {
+            (
+                o.status.code().unwrap_or(-1),
+                (),
+                String::from_utf8(o.stderr).unwrap(),
+            )
+        })
+        .unwrap();
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("cannot reach the console at http://127.0.0.1:1"),
+        "{err}"
+    );
+    stop(&mut child);
+}
+
+fn stop(child: &mut std::process::Child) {
+    let _ = Command::new("kill").arg(child.id().to_string()).status();
+    let _ = child.wait();
+}

@@ -247,6 +247,14 @@ fn Progress(f: Failover) -> impl IntoView {
             <div class="bar"><div class="bar-fill" style:width=format!("{:.1}%", share * 100.0)></div></div>
             <p data-testid="failover-back">{format!("{} of {} devices back in {} ({:.0}%, complete at {:.0}%)",
                 f.back, f.online_before, f.target, share * 100.0, f.complete_share * 100.0)}</p>
+            {move || {
+                // The edge backlog, fleet-wide: it should drain once gateways reach the target.
+                let live = expect_context::<crate::Live>();
+                live.regions.with(|r| r.as_ref().map(|r| {
+                    let (msgs, gws) = r.regions.iter().fold((0u64, 0u32), |(m, g), x| (m + x.backlog.messages, g + x.backlog.gateways));
+                    view! { <p class="muted" data-testid="failover-backlog">{format!("edge backlog: {} messages in {} gateways", crate::fmt::thousands(msgs), gws)}</p> }
+                }))
+            }}
             <ol class="steps">
                 {f.steps.into_iter().map(|s| {
                     let outcome = s.outcome.unwrap_or_else(|| "running".into());

@@ -113,7 +113,7 @@ pub fn openapi_document() -> Value {
             }},
             "/api/v1/events": { "get": {
                 "summary": "Server-sent events carrying state changes",
-                "description": "The first event is the current state; each later one follows a change. Event `regions`: data a RegionsResponse with `type: \"regions\"`. Event `alert`: data an Alert with `type: \"alert\"`, sent when it is raised and again when it is cleared. A keep-alive comment is sent every 15 s.",
+                "description": "The first event is the current state; each later one follows a change. Event `regions`: data a RegionsResponse with `type: \"regions\"`. Event `alert`: data an Alert with `type: \"alert\"`, sent when it is raised and again when it is cleared. Event `failover`: data a Failover with `type: \"failover\"`, sent when one is requested and at every change of phase or progress. A keep-alive comment is sent every 15 s.",
                 "responses": { "200": { "description": "An event stream", "content": { "text/event-stream": { "schema": { "type": "string" } } } } }
             }},
             "/api/v1/openapi.json": { "get": {

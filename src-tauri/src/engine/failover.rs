@@ -61,7 +61,7 @@ impl Default for FailoverConfig {
 pub(super) struct FailoverState {
     /// The latest facts gathered about each non-active region (or why they could not be);
     /// the verdict is worked out anew from them with the current health at every read.
-    readiness: BTreeMap<String, Result<ReadinessFacts, String>>,
+    readiness: BTreeMap<String, (UnixMs, Result<ReadinessFacts, String>)>,
     /// Since when the active region has been unhealthy.
     pub(super) unhealthy_since: Option<UnixMs>,
     /// The failover whose run task is alive in this process.
@@ -138,14 +138,14 @@ impl Engine {
                 Ok(Err(e)) => {
                     self.failover_state()
                         .readiness
-                        .insert(target.to_string(), Err(e.0.clone()));
+                        .insert(target.to_string(), (now_ms(), Err(e.0.clone())));
                     return Ok(unanswered(target, &e.0));
                 }
                 Err(_) => {
                     let why = format!("no answer within {} ms", timeout.as_millis());
                     self.failover_state()
                         .readiness
-                        .insert(target.to_string(), Err(why.clone()));
+                        .insert(target.to_string(), (now_ms(), Err(why.clone())));
                     return Ok(unanswered(target, &why));
                 }
             };
@@ -157,8 +157,36 @@ impl Engine {
         let r = readiness(&facts, &self.inner.cfg.failover.policy);
         self.failover_state()
             .readiness
-            .insert(target.to_string(), Ok(facts));
+            .insert(target.to_string(), (now_ms(), Ok(facts)));
         Ok(r)
+    }
+
+    /// The preflight from facts gathered less than `readiness_every` ago (what the operator was
+    /// shown), with the target's health and the lock as they are now; `None` when there are no
+    /// such facts. Saves a confirmation the dozen calls of a fresh gathering.
+    fn cached_preflight(
+        &self,
+        target: &str,
+        snap: &switchyard_core::FleetSnapshot,
+    ) -> Option<Readiness> {
+        let max_age = self.inner.cfg.failover.readiness_every.as_millis() as u64;
+        let st = self.failover_state();
+        let (at, facts) = st.readiness.get(target)?;
+        let facts = facts.as_ref().ok()?;
+        if now_ms().saturating_sub(*at) > max_age {
+            return None;
+        }
+        let f = ReadinessFacts {
+            target_health: snap
+                .regions
+                .iter()
+                .find(|r| r.id == target)
+                .map_or(HealthStatus::Unknown, |r| r.health.status),
+            // The store's lock is checked before and taken after: a stale "none" is harmless.
+            failover_in_progress: None,
+            ..facts.clone()
+        };
+        Some(readiness(&f, &self.inner.cfg.failover.policy))
     }
 
     /// Refreshes the preflight of every non-active region (a background job).
@@ -198,7 +226,7 @@ impl Engine {
                 .iter()
                 .filter_map(|r| st.readiness.get_key_value(&r.id))
                 .filter(|(t, _)| active.as_ref().is_none_or(|a| a.id != **t))
-                .map(|(t, facts)| match facts {
+                .map(|(t, (_, facts))| match facts {
                     Ok(f) => {
                         // The region's health and the lock as they are now.
                         let f = ReadinessFacts {
@@ -275,24 +303,15 @@ impl Engine {
                 req.target
             )));
         }
-        if let Some(f) = self
-            .inner
-            .store
-            .run(|s| s.failover_current())
-            .await
-            .map_err(|e| FailoverError::Failed(e.0))?
-        {
-            return Err(FailoverError::Conflict(format!(
-                "failover {} to {} is in progress ({}): one at a time",
-                f.id,
-                f.target,
-                f.phase.as_str()
-            )));
-        }
-        let pre = self
-            .readiness(&req.target)
-            .await
-            .map_err(|e| FailoverError::Failed(format!("{e:?}")))?;
+        // One at a time: the store's lock is taken below, atomically with the insert; a
+        // request that loses says which failover holds it.
+        let pre = match self.cached_preflight(&req.target, &snap) {
+            Some(pre) => pre,
+            None => self
+                .readiness(&req.target)
+                .await
+                .map_err(|e| FailoverError::Failed(format!("{e:?}")))?,
+        };
         // Lost a race with another request: say so as the conflict it is.
         if let Some(c) = pre
             .checks
@@ -360,7 +379,7 @@ impl Engine {
         }
         self.publish_failover(&f);
         if f.phase != Phase::AwaitingApproval {
-            self.spawn_run(f.id.clone());
+            self.spawn_run(f.clone());
         }
         Ok(f)
     }
@@ -388,7 +407,7 @@ impl Engine {
         f.approved_by = Some(operator.to_string());
         self.audited_update(&f, operator, "failover.approve", "approved")
             .await?;
-        self.spawn_run(f.id.clone());
+        self.spawn_run(f.clone());
         Ok(f)
     }
 
@@ -459,14 +478,15 @@ impl Engine {
                     phase = f.phase.as_str(),
                     "resuming a failover after a restart"
                 );
-                self.spawn_run(f.id.clone());
+                self.spawn_run(f.clone());
             }
             Ok(_) => {}
             Err(e) => tracing::error!("could not read the failover journal: {e}"),
         }
     }
 
-    fn spawn_run(&self, id: String) {
+    fn spawn_run(&self, f: Failover) {
+        let id = f.id.clone();
         {
             let mut st = self.failover_state();
             if st.running.as_deref() == Some(&id) {
@@ -476,7 +496,7 @@ impl Engine {
         }
         let engine = self.clone();
         tokio::spawn(async move {
-            if let Err(e) = engine.run_failover(&id).await {
+            if let Err(e) = engine.run_failover(f).await {
                 tracing::error!(id, "failover run stopped: {e:?}");
             }
             let mut st = engine.failover_state();
@@ -530,9 +550,10 @@ impl Engine {
     }
 
     /// Moves a failover through its phases until it ends.
-    async fn run_failover(&self, id: &str) -> Result<(), FailoverError> {
+    async fn run_failover(&self, mut f: Failover) -> Result<(), FailoverError> {
         let switch = self.switch()?;
-        let mut f = self.load(id).await?;
+        let id = f.id.clone();
+        let id = id.as_str();
         // A step the previous process left unfinished is closed and said so.
         if f.steps.iter().any(|s| s.finished_at.is_none()) {
             let fid = f.id.clone();

@@ -617,6 +617,33 @@ mod failover {
             && a.result.as_deref() == Some(&format!("ok: {}", f.id))));
         assert!(audit.iter().any(|a| a.action == "failover.end"));
 
+        // Failback: the same flow the other way once the region is back.
+        e.clear_faults("t", "drill over").await.unwrap();
+        until("us-east-1 healthy again", 10, async || {
+            (region(&e.snapshot(), "us-east-1").health.status == HealthStatus::Healthy)
+                .then_some(())
+        })
+        .await;
+        let back = e
+            .request_failover(request("us-east-1"), "alice")
+            .await
+            .unwrap();
+        assert_eq!(
+            (back.source.as_str(), back.target.as_str()),
+            (rec.target.as_str(), "us-east-1")
+        );
+        let back = until("the failback to end", 20, async || {
+            let f = e.failover(&back.id).await.unwrap().unwrap();
+            f.phase.is_final().then_some(f)
+        })
+        .await;
+        assert_eq!(back.phase, Phase::Completed, "{back:?}");
+        assert_eq!(region(&e.snapshot(), "us-east-1").role, RegionRole::Active);
+        let rec = switchyard_core::failover::Recommendation {
+            target: "us-east-1".into(),
+            ..rec
+        };
+
         // Asking again is idempotent: nothing to do, nothing done.
         let again = e
             .request_failover(request(&rec.target), "bob")

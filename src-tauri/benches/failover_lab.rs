@@ -1,0 +1,205 @@
+//! The console's time from a confirmed failover to the Route 53 change submitted, against a
+//! bare SDK `ChangeResourceRecordSets` call to the same lab, in the same run (target: at most
+//! 1.5× the bare call). Needs moto (`cargo xtask setup`). `cargo bench --bench failover_lab`
+//! runs 30 of each; under `cargo test --benches` it runs 3 of each as a smoke test.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use switchyard::aws::lab::{self, Lab, LabPlan};
+use switchyard::aws::AwsSource;
+use switchyard::engine::{Engine, EngineConfig, FailoverConfig};
+use switchyard::ports::{BoxFuture, SourceError, TrafficSwitch};
+use switchyard::store::Store;
+use switchyard_core::api::FleetEvent;
+use switchyard_core::failover::ReadinessFacts;
+use switchyard_core::failover::{FailoverRequest, Phase};
+use switchyard_core::HealthStatus;
+
+/// The lab's switch, noting the instant each Route 53 change has been submitted (answered).
+struct Timed {
+    aws: AwsSource,
+    submitted: Arc<std::sync::Mutex<Option<Instant>>>,
+}
+
+impl TrafficSwitch for Timed {
+    fn readiness_facts<'a>(
+        &'a self,
+        active: &'a str,
+        target: &'a str,
+    ) -> BoxFuture<'a, Result<ReadinessFacts, SourceError>> {
+        TrafficSwitch::readiness_facts(&self.aws, active, target)
+    }
+
+    fn switch_to<'a>(&'a self, target: &'a str) -> BoxFuture<'a, Result<String, SourceError>> {
+        Box::pin(async move {
+            let r = self.aws.switch_to(target).await;
+            *self.submitted.lock().unwrap() = Some(Instant::now());
+            r
+        })
+    }
+
+    fn reconnect<'a>(
+        &'a self,
+        from: &'a str,
+    ) -> BoxFuture<'a, Result<Option<String>, SourceError>> {
+        self.aws.reconnect(from)
+    }
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    let full = std::env::args().any(|a| a == "--bench");
+    let n = if full { 30 } else { 3 };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let dir = tempfile::tempdir().unwrap();
+        let moto = lab::find_moto_server(None).unwrap_or_else(|e| panic!("{e}"));
+        let lab = Lab::start(&moto, dir.path(), LabPlan::default()).await.unwrap();
+        let file = switchyard::settings::ConfigFile::load(&lab.config_path).unwrap();
+        let settings = switchyard::settings::Settings::resolve(
+            file,
+            Some("lab"),
+            switchyard::settings::Overrides::default(),
+        )
+        .unwrap();
+        let aws = AwsSource::connect(settings.aws.clone().unwrap(), Duration::from_millis(2_500)).await;
+        let cfg = EngineConfig {
+            poll_interval: Duration::from_millis(500),
+            failover: FailoverConfig {
+                reconnect_devices: false,
+                ..FailoverConfig::default()
+            },
+            ..EngineConfig::default()
+        };
+        let submitted = Arc::new(std::sync::Mutex::new(None));
+        let engine = Engine::new(
+            cfg,
+            Arc::new(aws.clone()),
+            None,
+            Store::open(&dir.path().join("db")).unwrap(),
+        )
+        .with_switch(Arc::new(Timed {
+            aws,
+            submitted: submitted.clone(),
+        }));
+        engine.start();
+        while !engine
+            .snapshot()
+            .regions
+            .iter()
+            .all(|r| r.health.status == HealthStatus::Healthy)
+        {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+
+        // The bare call: UPSERT the same record with the same SDK, one at a time.
+        let r53 = lab.route53().await;
+        let mut bare = Vec::new();
+        for i in 0..n + 1 {
+            let target = lab::data_endpoint(if i % 2 == 0 { "us-west-2" } else { "us-east-1" });
+            let change = aws_sdk_route53::types::Change::builder()
+                .action(aws_sdk_route53::types::ChangeAction::Upsert)
+                .resource_record_set(
+                    aws_sdk_route53::types::ResourceRecordSet::builder()
+                        .name(format!("{}.", lab::RECORD))
+                        .r#type(aws_sdk_route53::types::RrType::Cname)
+                        .ttl(60)
+                        .resource_records(
+                            aws_sdk_route53::types::ResourceRecord::builder()
+                                .value(target)
+                                .build()
+                                .unwrap(),
+                        )
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap();
+            let t0 = Instant::now();
+            r53.change_resource_record_sets()
+                .hosted_zone_id(&lab.hosted_zone_id)
+                .change_batch(
+                    aws_sdk_route53::types::ChangeBatch::builder()
+                        .changes(change)
+                        .build()
+                        .unwrap(),
+                )
+                .send()
+                .await
+                .unwrap();
+            if i > 0 {
+                bare.push(t0.elapsed()); // the first call warms the connection
+            }
+        }
+        // The console: confirmation (the request) to the switch step journalled as done.
+        let mut console = Vec::new();
+        let mut to_event = Vec::new();
+        for i in 0..n + 1 {
+            let target = if engine.active_region().as_deref() == Some("us-east-1") {
+                "us-west-2"
+            } else {
+                "us-east-1"
+            };
+            // What the operator was shown: a fresh preflight, as the panel keeps one.
+            engine.readiness(target).await.unwrap();
+            let mut events = engine.subscribe();
+            let t0 = Instant::now();
+            let f = engine
+                .request_failover(
+                    FailoverRequest {
+                        target: target.into(),
+                        confirm: target.into(),
+                        reason: "benchmark".into(),
+                        override_warnings: true,
+                    },
+                    "bench",
+                )
+                .await
+                .unwrap_or_else(|e| panic!("{e:?}"));
+            let accepted = t0.elapsed();
+            loop {
+                match events.recv().await {
+                    Ok(FleetEvent::Failover(x)) if x.id == f.id && x.phase != Phase::SwitchingTraffic => break,
+                    Ok(_) => {}
+                    Err(e) => panic!("{e}"),
+                }
+            }
+            let journalled = t0.elapsed();
+            let at = submitted.lock().unwrap().take().expect("the switch ran");
+            if i > 0 {
+                console.push(at - t0);
+                to_event.push(journalled);
+            }
+            let _ = accepted;
+            loop {
+                let cur = engine.failover(&f.id).await.unwrap().unwrap();
+                if cur.phase.is_final() {
+                    assert_eq!(cur.phase, Phase::Completed, "{cur:?}");
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        let (b, c, s) = (median(bare), median(console), median(to_event));
+        println!(
+            "failover_lab: {n} runs each; bare ChangeResourceRecordSets median {:.1} ms; console confirmation → \
+             Route 53 change submitted median {:.1} ms; ratio {:.2}× (target ≤ 1.5×); confirmation → switch journalled \
+             and on the event stream median {:.1} ms",
+            b.as_secs_f64() * 1e3,
+            c.as_secs_f64() * 1e3,
+            c.as_secs_f64() / b.as_secs_f64(),
+            s.as_secs_f64() * 1e3,
+        );
+        engine.shutdown();
+        drop(lab);
+    });
+    rt.shutdown_timeout(Duration::from_secs(1));
+}
