@@ -479,6 +479,7 @@ fn test() -> Result {
             step("benchmark smoke (benchmarks run once, small)", &mut |_| {
                 run(Command::new(cargo())
                     .args(["test", "-p", "switchyard", "--benches"])
+                    .env("SWITCHYARD_MOTO_SERVER", moto_server())
                     .current_dir(&root))?;
                 run(Command::new(cargo())
                     .args([
@@ -554,6 +555,11 @@ fn bench() -> Result {
         .current_dir(&root))?;
     run(Command::new(cargo())
         .args(["bench", "-p", "switchyard", "--bench", "engine"])
+        .current_dir(&root))?;
+    lab_setup()?;
+    run(Command::new(cargo())
+        .args(["bench", "-p", "switchyard", "--bench", "failover_lab"])
+        .env("SWITCHYARD_MOTO_SERVER", moto_server())
         .current_dir(&root))?;
     run(Command::new(cargo())
         .args([
