@@ -1,0 +1,572 @@
+//! Commands to devices (AWS IoT Lens BP 3.2.8.1): the server talks only to devices that are
+//! online; state meant for offline devices goes to their shadow, and only when the operator
+//! asks for that. The rules here are pure: what may be sent, to whom, and what is wrong with a
+//! request. The engine fans out; the adapters deliver.
+
+use crate::{Connectivity, Device, DisconnectReason, UnixMs};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// AWS IoT's limits: payload size, topic length and depth.
+pub const MAX_PAYLOAD_BYTES: usize = 128 * 1024;
+pub const MAX_TOPIC_BYTES: usize = 256;
+pub const MAX_TOPIC_SLASHES: usize = 7;
+
+/// A command of the catalogue, as configured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommandDef {
+    pub name: String,
+    pub description: String,
+    /// The MQTT topic, with `{thingName}` and `{command}` filled in per device.
+    pub topic: String,
+    /// A JSON Schema (the subset [`check_schema`] knows) the payload must satisfy.
+    #[serde(default = "any_object")]
+    pub schema: Value,
+    /// Whether the payload may be written as desired shadow state for offline devices.
+    #[serde(default)]
+    pub persist_as_shadow: bool,
+}
+
+fn any_object() -> Value {
+    serde_json::json!({ "type": "object" })
+}
+
+/// Who a command is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Target {
+    Devices {
+        ids: Vec<String>,
+    },
+    ThingGroup {
+        name: String,
+    },
+    Region {
+        code: String,
+    },
+    /// A fleet-index query (AWS) or the simulated fleet's filter syntax.
+    Query {
+        query: String,
+    },
+}
+
+/// What to do with devices that are offline.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OfflinePolicy {
+    /// Skip them (listed with when and why they went offline).
+    #[default]
+    Skip,
+    /// Write the payload to their desired shadow state instead (commands that allow it).
+    Shadow,
+}
+
+/// Thing names: 1 to 128 of `[a-zA-Z0-9:_-]`.
+pub fn check_thing_name(s: &str) -> Result<(), String> {
+    let ok = !s.is_empty()
+        && s.len() <= 128
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "'{s}' is not a thing name (1 to 128 letters, digits, : _ -)"
+        ))
+    }
+}
+
+/// A topic a command may publish to: no wildcards, not reserved, within AWS IoT's limits.
+pub fn check_topic(t: &str) -> Result<(), String> {
+    if t.is_empty() {
+        return Err("the topic is empty".into());
+    }
+    if t.len() > MAX_TOPIC_BYTES {
+        return Err(format!(
+            "topic '{t}' is {} bytes; AWS IoT allows {MAX_TOPIC_BYTES}",
+            t.len()
+        ));
+    }
+    if t.contains(['+', '#']) {
+        return Err(format!(
+            "topic '{t}' has a wildcard (+ or #): a command is published to one topic"
+        ));
+    }
+    if t.starts_with('$') {
+        return Err(format!(
+            "topic '{t}' is reserved ($…): use the shadow option for shadows"
+        ));
+    }
+    let slashes = t.matches('/').count();
+    if slashes > MAX_TOPIC_SLASHES {
+        return Err(format!(
+            "topic '{t}' has {slashes} slashes; AWS IoT allows {MAX_TOPIC_SLASHES}"
+        ));
+    }
+    if t.split('/').any(str::is_empty) {
+        return Err(format!("topic '{t}' has an empty level"));
+    }
+    if t.chars().any(|c| c.is_control()) {
+        return Err(format!("topic '{t}' has a control character"));
+    }
+    Ok(())
+}
+
+/// The topic of `def` for one device.
+pub fn render_topic(def: &CommandDef, thing: &str) -> String {
+    def.topic
+        .replace("{thingName}", thing)
+        .replace("{command}", &def.name)
+}
+
+/// Checks a catalogue entry: its name, its topic with a sample thing, and that its schema is
+/// one [`check_schema`] understands.
+pub fn check_def(def: &CommandDef) -> Result<(), String> {
+    check_thing_name(&def.name).map_err(|e| format!("command name: {e}"))?;
+    check_topic(&render_topic(def, "sample-thing"))
+        .map_err(|e| format!("command {}: {e}", def.name))?;
+    check_schema_shape(&def.schema, "payload").map_err(|e| format!("command {}: {e}", def.name))
+}
+
+/// The keywords [`check_schema`] knows; any other is refused up front.
+const KNOWN: [&str; 15] = [
+    "type",
+    "properties",
+    "required",
+    "additionalProperties",
+    "enum",
+    "const",
+    "minimum",
+    "maximum",
+    "minLength",
+    "maxLength",
+    "items",
+    "minItems",
+    "maxItems",
+    "description",
+    "title",
+];
+
+/// Checks that a schema uses only what [`check_schema`] knows, all the way down.
+pub fn check_schema_shape(schema: &Value, at: &str) -> Result<(), String> {
+    if schema == &Value::Bool(true) {
+        return Ok(());
+    }
+    let s = schema
+        .as_object()
+        .ok_or_else(|| format!("schema: at {at}: a schema is an object"))?;
+    if let Some(k) = s
+        .keys()
+        .find(|k| !KNOWN.contains(&k.as_str()) && !k.starts_with('$'))
+    {
+        return Err(format!("schema: at {at}: keyword '{k}' is not supported"));
+    }
+    for (k, sub) in s
+        .get("properties")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        check_schema_shape(sub, &format!("{at}.{k}"))?;
+    }
+    if let Some(items) = s.get("items") {
+        check_schema_shape(items, &format!("{at}[]"))?;
+    }
+    Ok(())
+}
+
+/// Checks a payload against its command: size, then schema. The error names the field.
+pub fn check_payload(def: &CommandDef, payload: &Value) -> Result<Vec<u8>, String> {
+    let bytes = serde_json::to_vec(payload).map_err(|e| format!("payload: {e}"))?;
+    if bytes.len() > MAX_PAYLOAD_BYTES {
+        return Err(format!(
+            "payload: {} bytes; AWS IoT allows {MAX_PAYLOAD_BYTES}",
+            bytes.len()
+        ));
+    }
+    check_schema(&def.schema, payload, "payload")?;
+    Ok(bytes)
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// A JSON Schema subset: `type` (one or several), `properties`, `required`,
+/// `additionalProperties: false`, `enum`, `const`, `minimum`/`maximum`, `minLength`/`maxLength`,
+/// `items`, `minItems`/`maxItems`. An unknown keyword is a schema error (so a schema never
+/// promises a check that is not made).
+pub fn check_schema(schema: &Value, v: &Value, at: &str) -> Result<(), String> {
+    let Some(s) = schema.as_object() else {
+        return if schema == &Value::Bool(true) {
+            Ok(())
+        } else {
+            Err(format!("schema: at {at}: a schema is an object"))
+        };
+    };
+    if let Some(t) = s.get("type") {
+        let allowed: Vec<&str> = match t {
+            Value::String(t) => vec![t.as_str()],
+            Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => return Err(format!("schema: at {at}: 'type' is a string or a list")),
+        };
+        let actual = type_name(v);
+        let ok = allowed
+            .iter()
+            .any(|a| *a == actual || (*a == "number" && actual == "integer"));
+        if !ok {
+            return Err(format!(
+                "{at}: expected {}, got {actual}",
+                allowed.join(" or ")
+            ));
+        }
+    }
+    if let Some(Value::Array(options)) = s.get("enum") {
+        if !options.contains(v) {
+            return Err(format!(
+                "{at}: must be one of {}",
+                Value::Array(options.clone())
+            ));
+        }
+    }
+    if let Some(c) = s.get("const") {
+        if c != v {
+            return Err(format!("{at}: must be {c}"));
+        }
+    }
+    if let Some(n) = v.as_f64() {
+        if let Some(min) = s.get("minimum").and_then(Value::as_f64) {
+            if n < min {
+                return Err(format!("{at}: {n} is below the minimum {min}"));
+            }
+        }
+        if let Some(max) = s.get("maximum").and_then(Value::as_f64) {
+            if n > max {
+                return Err(format!("{at}: {n} is above the maximum {max}"));
+            }
+        }
+    }
+    if let Some(text) = v.as_str() {
+        let len = text.chars().count() as u64;
+        if let Some(min) = s.get("minLength").and_then(Value::as_u64) {
+            if len < min {
+                return Err(format!("{at}: at least {min} characters"));
+            }
+        }
+        if let Some(max) = s.get("maxLength").and_then(Value::as_u64) {
+            if len > max {
+                return Err(format!("{at}: at most {max} characters"));
+            }
+        }
+    }
+    if let Some(items) = v.as_array() {
+        if let Some(min) = s.get("minItems").and_then(Value::as_u64) {
+            if (items.len() as u64) < min {
+                return Err(format!("{at}: at least {min} items"));
+            }
+        }
+        if let Some(max) = s.get("maxItems").and_then(Value::as_u64) {
+            if items.len() as u64 > max {
+                return Err(format!("{at}: at most {max} items"));
+            }
+        }
+        if let Some(item) = s.get("items") {
+            for (i, x) in items.iter().enumerate() {
+                check_schema(item, x, &format!("{at}[{i}]"))?;
+            }
+        }
+    }
+    if let Some(obj) = v.as_object() {
+        let props = s.get("properties").and_then(Value::as_object);
+        if let Some(Value::Array(req)) = s.get("required") {
+            for r in req.iter().filter_map(Value::as_str) {
+                if !obj.contains_key(r) {
+                    return Err(format!("{at}.{r}: required"));
+                }
+            }
+        }
+        for (k, x) in obj {
+            match props.and_then(|p| p.get(k)) {
+                Some(sub) => check_schema(sub, x, &format!("{at}.{k}"))?,
+                None if s.get("additionalProperties") == Some(&Value::Bool(false)) => {
+                    return Err(format!("{at}.{k}: not allowed (no such field)"));
+                }
+                None => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An offline device left out of a send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skipped {
+    pub id: String,
+    /// When it went offline.
+    pub since: UnixMs,
+    pub reason: DisconnectReason,
+}
+
+/// Who gets what: online devices a publish; offline ones their shadow (when asked and
+/// allowed) or nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub publish: Vec<String>,
+    pub shadow: Vec<String>,
+    pub skip: Vec<Skipped>,
+}
+
+/// The plan for `devices`. Offline devices never get a publish; they get a shadow write only
+/// when the operator chose it and the command may be persisted.
+pub fn plan(devices: &[Device], offline: OfflinePolicy, persistable: bool) -> Plan {
+    let mut p = Plan::default();
+    for d in devices {
+        match &d.connectivity {
+            Connectivity::Online { .. } => p.publish.push(d.id.clone()),
+            Connectivity::Offline { since, reason } => {
+                if offline == OfflinePolicy::Shadow && persistable {
+                    p.shadow.push(d.id.clone());
+                } else {
+                    p.skip.push(Skipped {
+                        id: d.id.clone(),
+                        since: *since,
+                        reason: *reason,
+                    });
+                }
+            }
+        }
+    }
+    p
+}
+
+/// What an operator submits (and previews).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommandRequest {
+    /// A command of the catalogue.
+    pub command: String,
+    pub payload: Value,
+    pub target: Target,
+    #[serde(default)]
+    pub offline: OfflinePolicy,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// The shadow document that carries a command's payload as desired state.
+pub fn shadow_document(def: &CommandDef, payload: &Value) -> Value {
+    serde_json::json!({ "state": { "desired": { def.name.clone(): payload } } })
+}
+
+/// What happened to one device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    Sent,
+    Shadowed,
+    /// Offline when planned, or found offline at send time.
+    SkippedOffline {
+        since: UnixMs,
+        reason: DisconnectReason,
+    },
+    Failed {
+        error: String,
+    },
+    /// The run was cancelled before this device's turn.
+    Cancelled,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn def(schema: Value) -> CommandDef {
+        CommandDef {
+            name: "set-report-interval".into(),
+            description: "".into(),
+            topic: "cmd/{thingName}/{command}".into(),
+            schema,
+            persist_as_shadow: true,
+        }
+    }
+
+    #[test]
+    fn topics_within_aws_limits_and_without_wildcards() {
+        assert!(check_topic("cmd/dev-1/reconnect").is_ok());
+        assert!(check_topic("cmd/+/x").unwrap_err().contains("wildcard"));
+        assert!(check_topic("cmd/#").unwrap_err().contains("wildcard"));
+        assert!(check_topic("$aws/things/x/shadow/update")
+            .unwrap_err()
+            .contains("reserved"));
+        assert!(check_topic("a/b/c/d/e/f/g/h/i")
+            .unwrap_err()
+            .contains("8 slashes"));
+        assert!(check_topic(&"x".repeat(257))
+            .unwrap_err()
+            .contains("257 bytes"));
+        assert!(check_topic("a//b").unwrap_err().contains("empty level"));
+        let d = def(json!({"type": "object"}));
+        assert_eq!(render_topic(&d, "dev-7"), "cmd/dev-7/set-report-interval");
+        assert!(check_def(&d).is_ok());
+        assert!(check_def(&CommandDef {
+            topic: "cmd/{thingName}/#".into(),
+            ..d.clone()
+        })
+        .is_err());
+        assert!(check_def(&def(json!({"type": "object", "pattern": "x"})))
+            .unwrap_err()
+            .contains("'pattern' is not supported"));
+    }
+
+    #[test]
+    fn payloads_are_checked_against_the_schema_naming_the_field() {
+        let d = def(json!({
+            "type": "object",
+            "required": ["seconds"],
+            "additionalProperties": false,
+            "properties": {
+                "seconds": { "type": "integer", "minimum": 5, "maximum": 3600 },
+                "mode": { "enum": ["fast", "slow"] }
+            }
+        }));
+        assert!(check_payload(&d, &json!({"seconds": 60})).is_ok());
+        assert_eq!(
+            check_payload(&d, &json!({})).unwrap_err(),
+            "payload.seconds: required"
+        );
+        assert_eq!(
+            check_payload(&d, &json!({"seconds": 1})).unwrap_err(),
+            "payload.seconds: 1 is below the minimum 5"
+        );
+        assert_eq!(
+            check_payload(&d, &json!({"seconds": "60"})).unwrap_err(),
+            "payload.seconds: expected integer, got string"
+        );
+        assert!(check_payload(&d, &json!({"seconds": 60, "x": 1}))
+            .unwrap_err()
+            .starts_with("payload.x: not allowed"));
+        assert!(check_payload(&d, &json!({"seconds": 60, "mode": "warp"}))
+            .unwrap_err()
+            .starts_with("payload.mode: must be one of"));
+        let big = json!({ "seconds": 60, "blob": "x".repeat(MAX_PAYLOAD_BYTES) });
+        let open = def(json!({"type": "object"}));
+        assert!(check_payload(&open, &big)
+            .unwrap_err()
+            .contains("AWS IoT allows 131072"));
+        assert!(check_thing_name("dev 1").is_err());
+        assert!(check_thing_name("dev-1").is_ok());
+    }
+
+    /// A small deterministic generator, so the property tests need no extra crate.
+    struct Gen(u64);
+    impl Gen {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+    }
+
+    fn fleet(g: &mut Gen, n: usize) -> Vec<Device> {
+        (0..n)
+            .map(|i| Device {
+                id: format!("d{i}"),
+                region: "us-east-1".into(),
+                thing_groups: vec![],
+                connectivity: if g.next() % 3 == 0 {
+                    Connectivity::Offline {
+                        since: g.next() % 1_000_000,
+                        reason: DisconnectReason::ALL[(g.next() % 7) as usize],
+                    }
+                } else {
+                    Connectivity::Online { since: 1 }
+                },
+            })
+            .collect()
+    }
+
+    #[test]
+    fn property_every_device_is_planned_once_and_offline_devices_never_get_a_publish() {
+        let mut g = Gen(42);
+        for case in 0..500 {
+            let n = (g.next() % 200) as usize;
+            let devices = fleet(&mut g, n);
+            let policy = if g.next() % 2 == 0 {
+                OfflinePolicy::Skip
+            } else {
+                OfflinePolicy::Shadow
+            };
+            let persistable = g.next() % 2 == 0;
+            let p = plan(&devices, policy, persistable);
+            assert_eq!(
+                p.publish.len() + p.shadow.len() + p.skip.len(),
+                n,
+                "case {case}"
+            );
+            for d in &devices {
+                let in_publish = p.publish.contains(&d.id);
+                let in_shadow = p.shadow.contains(&d.id);
+                let in_skip = p.skip.iter().any(|s| s.id == d.id);
+                assert_eq!(
+                    in_publish as u8 + in_shadow as u8 + in_skip as u8,
+                    1,
+                    "case {case}: {d:?}"
+                );
+                match d.connectivity {
+                    Connectivity::Online { .. } => assert!(
+                        in_publish,
+                        "case {case}: online devices always get the publish"
+                    ),
+                    Connectivity::Offline { since, reason } => {
+                        assert!(
+                            !in_publish,
+                            "case {case}: never publish to an offline device"
+                        );
+                        if policy == OfflinePolicy::Shadow && persistable {
+                            assert!(in_shadow);
+                        } else {
+                            let s = p.skip.iter().find(|s| s.id == d.id).unwrap();
+                            assert_eq!(
+                                (s.since, s.reason),
+                                (since, reason),
+                                "skipped with when and why"
+                            );
+                        }
+                    }
+                }
+            }
+            // Shadows only when asked for and allowed.
+            assert!(p.shadow.is_empty() || (policy == OfflinePolicy::Shadow && persistable));
+        }
+    }
+
+    #[test]
+    fn property_rendered_topics_of_valid_names_are_valid() {
+        let mut g = Gen(7);
+        let d = def(json!({"type": "object"}));
+        let alphabet: Vec<char> = ('a'..='z')
+            .chain('0'..='9')
+            .chain([':', '_', '-'])
+            .collect();
+        for _ in 0..1_000 {
+            let len = 1 + (g.next() % 128) as usize;
+            let name: String = (0..len)
+                .map(|_| alphabet[(g.next() % alphabet.len() as u64) as usize])
+                .collect();
+            assert!(check_thing_name(&name).is_ok());
+            assert!(check_topic(&render_topic(&d, &name)).is_ok(), "{name}");
+        }
+    }
+}
