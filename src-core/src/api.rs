@@ -68,6 +68,8 @@ pub enum FleetEvent {
     Alert(crate::alerts::Alert),
     /// A failover was requested or moved on.
     Failover(Box<crate::failover::Failover>),
+    /// A command run progressed (tallies) or ended.
+    Command(Box<crate::commands::CommandRun>),
 }
 
 impl FleetEvent {
@@ -76,6 +78,7 @@ impl FleetEvent {
             FleetEvent::Regions(_) => "regions",
             FleetEvent::Alert(_) => "alert",
             FleetEvent::Failover(_) => "failover",
+            FleetEvent::Command(_) => "command",
         }
     }
 }

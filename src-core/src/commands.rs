@@ -385,6 +385,78 @@ pub enum Outcome {
     Cancelled,
 }
 
+/// One device's result in a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceResult {
+    pub device: String,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    pub at: UnixMs,
+    /// Publish attempts (retries after throttling included).
+    pub attempts: u32,
+}
+
+/// Where a run is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Running,
+    Completed,
+    Cancelled,
+    Failed,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Completed => "completed",
+            RunStatus::Cancelled => "cancelled",
+            RunStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RunStatus> {
+        [
+            RunStatus::Running,
+            RunStatus::Completed,
+            RunStatus::Cancelled,
+            RunStatus::Failed,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+    }
+}
+
+/// A command run: what was asked, by whom, and the tallies so far.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommandRun {
+    pub id: String,
+    pub command: String,
+    pub target: Target,
+    pub payload: Value,
+    pub offline: OfflinePolicy,
+    pub reason: String,
+    pub requested_by: String,
+    pub requested_at: UnixMs,
+    pub status: RunStatus,
+    /// Devices targeted.
+    pub total: u64,
+    pub sent: u64,
+    pub shadowed: u64,
+    pub skipped: u64,
+    pub failed: u64,
+    pub cancelled: u64,
+    pub ended_at: Option<UnixMs>,
+}
+
+impl CommandRun {
+    /// Devices with a result so far.
+    pub fn done(&self) -> u64 {
+        self.sent + self.shadowed + self.skipped + self.failed + self.cancelled
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,7 +31,8 @@ pub async fn start(settings: &Settings) -> Result<Running, String> {
             None,
             store,
         )
-        .with_switch(Arc::new(source.clone()));
+        .with_switch(Arc::new(source.clone()))
+        .with_channel(Arc::new(source.clone()));
         if let Some(active) = engine.active_region() {
             source.set_active(&active);
         }
@@ -50,7 +51,8 @@ pub async fn start(settings: &Settings) -> Result<Running, String> {
         Some(Arc::new(sim.clone())),
         store,
     )
-    .with_switch(Arc::new(sim.clone()));
+    .with_switch(Arc::new(sim.clone()))
+    .with_channel(Arc::new(sim.clone()));
     // A restarted simulation resumes with its devices' domain where a failover left it.
     if let Some(active) = engine.active_region() {
         let _ = sim.with(|f| f.set_active(&active));

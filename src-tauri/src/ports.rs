@@ -82,6 +82,32 @@ pub trait TrafficSwitch: Send + Sync + 'static {
         -> BoxFuture<'a, Result<Option<String>, SourceError>>;
 }
 
+/// Why a delivery to a device failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryError {
+    /// The service asked to slow down: worth retrying after a pause.
+    Throttled(String),
+    Failed(String),
+}
+
+/// The device channel: publishing to a device's topic and writing its desired shadow state.
+/// Which devices may be sent to is decided by the engine (online only); this only delivers.
+pub trait DeviceChannel: Send + Sync + 'static {
+    fn publish<'a>(
+        &'a self,
+        region: &'a str,
+        thing: &'a str,
+        topic: &'a str,
+        payload: &'a [u8],
+    ) -> BoxFuture<'a, Result<(), DeliveryError>>;
+    fn write_shadow<'a>(
+        &'a self,
+        region: &'a str,
+        thing: &'a str,
+        document: &'a [u8],
+    ) -> BoxFuture<'a, Result<(), DeliveryError>>;
+}
+
 /// Control over the simulated fleet, for operators' training and for tests.
 pub trait FaultInjector: Send + Sync + 'static {
     /// Starts `fault`; its `start_secs` counts from now.

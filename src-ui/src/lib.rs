@@ -137,6 +137,7 @@ pub fn App() -> impl IntoView {
             }
             FleetEvent::Alert(a) => set_alerts.update(|list| merge_alert(list, a)),
             FleetEvent::Failover(f) => set_failover_ev.set(Some(*f)),
+            FleetEvent::Command(_) => {}
         },
         move |l| set_link.set(l),
     );

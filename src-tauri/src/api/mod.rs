@@ -3,7 +3,7 @@
 
 mod openapi;
 
-use crate::engine::{ActionError, Engine, FailoverError, QueryError};
+use crate::engine::{ActionError, CommandError, Engine, FailoverError, QueryError};
 use axum::{
     extract::{
         rejection::{JsonRejection, QueryRejection},
@@ -51,6 +51,10 @@ pub fn router(engine: Engine, ui_dir: Option<PathBuf>) -> Router {
         .route("/failovers/{id}/approve", post(approve_failover))
         .route("/failovers/{id}/cancel", post(cancel_failover))
         .route("/audit", get(audit))
+        .route("/commands", get(commands).post(run_command))
+        .route("/commands/preview", post(preview_command))
+        .route("/commands/{id}", get(command_run))
+        .route("/commands/{id}/cancel", post(cancel_command))
         .fallback(|| async {
             error(
                 StatusCode::NOT_FOUND,
@@ -222,6 +226,94 @@ async fn audit(State(engine): State<Engine>, ApiQuery(q): ApiQuery<AuditQuery>) 
     match engine.store().run(move |s| s.audit_recent(limit)).await {
         Ok(entries) => Json(serde_json::json!({ "entries": entries })).into_response(),
         Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.0),
+    }
+}
+
+fn command_error(e: CommandError) -> Response {
+    match e {
+        CommandError::Invalid(m) => error(StatusCode::UNPROCESSABLE_ENTITY, m),
+        CommandError::NotFound(m) => error(StatusCode::NOT_FOUND, m),
+        CommandError::Unavailable(m) => error(StatusCode::SERVICE_UNAVAILABLE, m),
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitQuery {
+    limit: Option<u32>,
+}
+
+async fn commands(State(engine): State<Engine>, ApiQuery(q): ApiQuery<LimitQuery>) -> Response {
+    let limit = q.limit.unwrap_or(20);
+    if !(1..=1_000).contains(&limit) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("limit: must be between 1 and 1000, not {limit}"),
+        );
+    }
+    match engine.command_runs(limit).await {
+        Ok(runs) => Json(serde_json::json!({
+            "catalogue": engine.commands(),
+            "runs": runs,
+        }))
+        .into_response(),
+        Err(e) => command_error(e),
+    }
+}
+
+async fn preview_command(
+    State(engine): State<Engine>,
+    ApiJson(req): ApiJson<switchyard_core::commands::CommandRequest>,
+) -> Response {
+    match engine.preview_command(&req).await {
+        Ok(p) => Json(p).into_response(),
+        Err(e) => command_error(e),
+    }
+}
+
+async fn run_command(
+    State(engine): State<Engine>,
+    Operator(op): Operator,
+    ApiJson(req): ApiJson<switchyard_core::commands::CommandRequest>,
+) -> Response {
+    match engine.run_command(req, &op).await {
+        Ok(run) => (StatusCode::ACCEPTED, Json(run)).into_response(),
+        Err(e) => command_error(e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResultsQuery {
+    offset: Option<u64>,
+    limit: Option<u32>,
+}
+
+async fn command_run(
+    State(engine): State<Engine>,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<ResultsQuery>,
+) -> Response {
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=10_000).contains(&limit) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("limit: must be between 1 and 10000, not {limit}"),
+        );
+    }
+    match engine.command_run(&id, q.offset.unwrap_or(0), limit).await {
+        Ok(Some((run, results))) => {
+            Json(serde_json::json!({ "run": run, "results": results })).into_response()
+        }
+        Ok(None) => error(StatusCode::NOT_FOUND, format!("no command run {id}")),
+        Err(e) => command_error(e),
+    }
+}
+
+async fn cancel_command(State(engine): State<Engine>, Path(id): Path<String>) -> Response {
+    match engine.cancel_command(&id) {
+        Ok(()) => Json(serde_json::json!({ "cancelling": id })).into_response(),
+        Err(e) => command_error(e),
     }
 }
 

@@ -23,6 +23,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/failovers/{id}/approve"),
     ("post", "/api/v1/failovers/{id}/cancel"),
     ("get", "/api/v1/audit"),
+    ("get", "/api/v1/commands"),
+    ("post", "/api/v1/commands"),
+    ("post", "/api/v1/commands/preview"),
+    ("get", "/api/v1/commands/{id}"),
+    ("post", "/api/v1/commands/{id}/cancel"),
 ];
 
 fn json_response(desc: &str, schema: &str) -> Value {
@@ -163,6 +168,40 @@ pub fn openapi_document() -> Value {
                 "parameters": [query_param("limit", "integer", "1..10000 (default 100)")],
                 "responses": { "200": { "description": "The entries", "content": { "application/json": { "schema": { "type": "object", "required": ["entries"], "properties": { "entries": { "type": "array", "items": { "$ref": "#/components/schemas/AuditEntry" } } } } } } }, "400": error_response("limit out of range") }
             }},
+            "/api/v1/commands": {
+                "get": {
+                    "summary": "The command catalogue and the recent runs, newest first",
+                    "parameters": [query_param("limit", "integer", "runs, 1..1000 (default 20)")],
+                    "responses": { "200": { "description": "`catalogue`: the commands (name, description, topic template, JSON Schema, persist_as_shadow); `runs`: CommandRun objects", "content": { "application/json": {} } } }
+                },
+                "post": {
+                    "summary": "Send a command to the online devices of a target (audited). Offline devices are skipped, or get the payload as desired shadow state when `offline: \"shadow\"` and the command allows it.",
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/CommandRequest" } } } },
+                    "responses": {
+                        "202": { "description": "The run started; follow it at /api/v1/commands/{id} or on the event stream (event `command`)", "content": { "application/json": {} } },
+                        "422": error_response("Invalid: unknown command, payload against its schema or over 128 KB, a bad topic or thing name, no device matches, no reason. Nothing was sent.")
+                    }
+                }
+            },
+            "/api/v1/commands/preview": { "post": {
+                "summary": "Who would get a command: online devices (publish), offline ones to be shadowed, offline ones skipped (the first 100 with when and why). Sends nothing.",
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/CommandRequest" } } } },
+                "responses": { "200": { "description": "The preview", "content": { "application/json": {} } }, "422": error_response("Invalid request; the message names what is wrong") }
+            }},
+            "/api/v1/commands/{id}": { "get": {
+                "summary": "A command run with its tallies and one page of per-device results (sent, shadowed, skipped_offline, failed with the error, cancelled)",
+                "parameters": [
+                    { "name": "id", "in": "path", "required": true, "schema": { "type": "string" } },
+                    query_param("offset", "integer", "results to skip"),
+                    query_param("limit", "integer", "results, 1..10000 (default 100)")
+                ],
+                "responses": { "200": { "description": "`run` and `results`", "content": { "application/json": {} } }, "404": error_response("No such run") }
+            }},
+            "/api/v1/commands/{id}/cancel": { "post": {
+                "summary": "Cancel a running command: devices not yet sent to are marked cancelled",
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }],
+                "responses": { "200": { "description": "Cancelling", "content": { "application/json": {} } }, "404": error_response("No running command with that id") }
+            }},
             "/api/v1/sim/faults": {
                 "post": {
                     "summary": "Inject an outage or a degradation into the simulated fleet (audited)",
@@ -302,6 +341,16 @@ fn failover_schemas() -> Value {
             "current": { "oneOf": [{ "$ref": "#/components/schemas/Failover" }, { "type": "null" }] },
             "recent": { "type": "array", "items": { "$ref": "#/components/schemas/Failover" } },
             "two_person_rule": { "type": "boolean" } } },
+        "CommandRequest": { "type": "object", "required": ["command", "payload", "target"], "additionalProperties": false, "properties": {
+            "command": { "type": "string", "description": "a catalogue command's name" },
+            "payload": { "description": "JSON checked against the command's schema; at most 128 KB" },
+            "target": { "oneOf": [
+                { "type": "object", "required": ["kind", "ids"], "properties": { "kind": { "const": "devices" }, "ids": { "type": "array", "items": { "type": "string" } } } },
+                { "type": "object", "required": ["kind", "name"], "properties": { "kind": { "const": "thing_group" }, "name": { "type": "string" } } },
+                { "type": "object", "required": ["kind", "code"], "properties": { "kind": { "const": "region" }, "code": { "type": "string" } } },
+                { "type": "object", "required": ["kind", "query"], "properties": { "kind": { "const": "query" }, "query": { "type": "string" } } } ] },
+            "offline": { "enum": ["skip", "shadow"], "default": "skip" },
+            "reason": { "type": "string", "description": "required to run; not for a preview" } } },
         "AuditEntry": { "type": "object", "required": ["id", "at", "actor", "action", "reason", "detail", "result", "finished_at"], "properties": {
             "id": { "type": "integer" }, "at": ms, "actor": { "type": "string" }, "action": { "type": "string" }, "reason": { "type": "string" },
             "detail": { "type": "string" }, "result": { "type": ["string", "null"], "description": "null while under way, or left by a crash" },

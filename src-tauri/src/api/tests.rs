@@ -197,7 +197,9 @@ async fn every_route_is_documented_and_answers() {
         if *method == "get" && *path != "/api/v1/events" {
             let (path, want) = if path.starts_with("/api/v1/regions/") {
                 (path.replace("{id}", "us-east-1"), StatusCode::OK)
-            } else if path.starts_with("/api/v1/failovers/") {
+            } else if path.starts_with("/api/v1/failovers/")
+                || path.starts_with("/api/v1/commands/")
+            {
                 (path.replace("{id}", "fo-1"), StatusCode::NOT_FOUND)
             } else if *path == "/api/v1/readiness" {
                 (format!("{path}?target=eu-west-1"), StatusCode::OK)

@@ -754,6 +754,53 @@ impl AwsSource {
     }
 }
 
+impl crate::ports::DeviceChannel for AwsSource {
+    fn publish<'a>(
+        &'a self,
+        region: &'a str,
+        _thing: &'a str,
+        topic: &'a str,
+        payload: &'a [u8],
+    ) -> BoxFuture<'a, Result<(), crate::ports::DeliveryError>> {
+        Box::pin(async move {
+            let r = self
+                .region(region)
+                .map_err(|e| crate::ports::DeliveryError::Failed(e.0))?;
+            r.data
+                .publish(topic, payload.to_vec())
+                .await
+                .map_err(delivery)
+        })
+    }
+
+    fn write_shadow<'a>(
+        &'a self,
+        region: &'a str,
+        thing: &'a str,
+        document: &'a [u8],
+    ) -> BoxFuture<'a, Result<(), crate::ports::DeliveryError>> {
+        Box::pin(async move {
+            let r = self
+                .region(region)
+                .map_err(|e| crate::ports::DeliveryError::Failed(e.0))?;
+            r.data
+                .update_shadow(thing, None, document.to_vec())
+                .await
+                .map(|_| ())
+                .map_err(delivery)
+        })
+    }
+}
+
+/// Throttling answers are worth a retry; the rest are failures.
+fn delivery(e: String) -> crate::ports::DeliveryError {
+    if e.contains("Throttling") || e.contains("TooManyRequests") || e.contains("Rate exceeded") {
+        crate::ports::DeliveryError::Throttled(e)
+    } else {
+        crate::ports::DeliveryError::Failed(e)
+    }
+}
+
 impl crate::ports::TrafficSwitch for AwsSource {
     fn readiness_facts<'a>(
         &'a self,

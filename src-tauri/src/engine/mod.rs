@@ -9,13 +9,17 @@
 //! - every state-changing operator action is audited before and after.
 
 mod alerts;
+mod commands;
 mod edge;
 mod failover;
 
+pub use commands::{CommandConfig, CommandError, CommandPreview};
 pub use failover::{FailoverConfig, FailoverError};
 
 use crate::clock::now_ms;
-use crate::ports::{BoxFuture, FaultInjector, FleetSource, SourceError, TrafficSwitch};
+use crate::ports::{
+    BoxFuture, DeviceChannel, FaultInjector, FleetSource, SourceError, TrafficSwitch,
+};
 use crate::store::Store;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -43,6 +47,7 @@ pub struct EngineConfig {
     /// How long samples and cleared alerts are kept.
     pub retention: Duration,
     pub failover: FailoverConfig,
+    pub commands: CommandConfig,
 }
 
 impl Default for EngineConfig {
@@ -54,6 +59,7 @@ impl Default for EngineConfig {
             alert_rules: AlertRules::default(),
             retention: Duration::from_secs(30 * 86_400),
             failover: FailoverConfig::default(),
+            commands: CommandConfig::default(),
         }
     }
 }
@@ -73,6 +79,9 @@ struct Inner {
     /// What moves traffic between regions, when the source can.
     switch: std::sync::OnceLock<Arc<dyn TrafficSwitch>>,
     failover: Mutex<failover::FailoverState>,
+    /// What delivers commands to devices, when the source can.
+    channel: std::sync::OnceLock<Arc<dyn DeviceChannel>>,
+    runs: Mutex<commands::Runs>,
 }
 
 /// The most items one list request may ask for.
@@ -179,8 +188,16 @@ impl Engine {
                 open_alerts: Mutex::new(open_alerts),
                 switch: std::sync::OnceLock::new(),
                 failover: Mutex::new(failover::FailoverState::default()),
+                channel: std::sync::OnceLock::new(),
+                runs: Mutex::new(commands::Runs::default()),
             }),
         }
+    }
+
+    /// Gives the engine what delivers commands to devices.
+    pub fn with_channel(self, channel: Arc<dyn DeviceChannel>) -> Engine {
+        let _ = self.inner.channel.set(channel);
+        self
     }
 
     /// Gives the engine what moves traffic between regions (before [`Engine::start`]).

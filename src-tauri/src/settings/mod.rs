@@ -30,6 +30,8 @@ pub struct ConfigFile {
     pub recovery: RecoverySection,
     #[serde(default)]
     pub failover: FailoverSection,
+    #[serde(default)]
+    pub commands: CommandsSection,
     /// The file's name and text, for error messages that name a line.
     #[serde(skip)]
     origin: Option<(String, String)>,
@@ -59,6 +61,65 @@ pub struct FailoverSection {
     pub reconnect_devices: Option<bool>,
     /// A second operator must approve every failover (default false).
     pub two_person_rule: Option<bool>,
+}
+
+/// Commands to devices: how they are sent, and the catalogue.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommandsSection {
+    /// Publishes in flight at once (default 16).
+    pub concurrency: Option<usize>,
+    /// Publishes started per second at most (default 200).
+    pub rate_per_sec: Option<u32>,
+    /// Attempts per device when AWS throttles (default 4).
+    pub max_attempts: Option<u32>,
+    /// Past this many seconds into a run, connectivity is re-checked before each send (30).
+    pub recheck_after_secs: Option<u64>,
+    /// The commands operators may send; without it, the built-in four.
+    pub catalogue: Option<Vec<switchyard_core::commands::CommandDef>>,
+}
+
+/// The catalogue used when the configuration has none.
+pub fn default_catalogue() -> Vec<switchyard_core::commands::CommandDef> {
+    use serde_json::json;
+    use switchyard_core::commands::CommandDef;
+    let def = |name: &str, description: &str, schema, persist| CommandDef {
+        name: name.into(),
+        description: description.into(),
+        topic: "cmd/{thingName}/{command}".into(),
+        schema,
+        persist_as_shadow: persist,
+    };
+    vec![
+        def(
+            "reconnect",
+            "Disconnect and connect again (after a failover: reach the new region)",
+            json!({ "type": "object", "additionalProperties": false, "properties": {
+                "jitter_secs": { "type": "integer", "minimum": 0, "maximum": 600 } } }),
+            false,
+        ),
+        def(
+            "flush-buffer",
+            "Forward the edge buffer now",
+            json!({ "type": "object", "additionalProperties": false, "properties": {
+                "max_messages": { "type": "integer", "minimum": 1 } } }),
+            false,
+        ),
+        def(
+            "set-report-interval",
+            "Change how often the device reports",
+            json!({ "type": "object", "additionalProperties": false, "required": ["seconds"],
+                "properties": { "seconds": { "type": "integer", "minimum": 5, "maximum": 86400 } } }),
+            true,
+        ),
+        def(
+            "ping",
+            "Answer on the device's reply topic",
+            json!({ "type": "object", "additionalProperties": false, "properties": {
+                "nonce": { "type": "string", "maxLength": 64 } } }),
+            false,
+        ),
+    ]
 }
 
 /// The recovery objectives, checked.
@@ -282,6 +343,53 @@ impl Settings {
                 ..d
             }
         };
+        let commands = {
+            let d = crate::engine::CommandConfig::default();
+            let c = &file.commands;
+            let concurrency = c.concurrency.unwrap_or(d.concurrency);
+            if !(1..=1_024).contains(&concurrency) {
+                return Err(format!(
+                    "{} must be between 1 and 1024, not {concurrency}",
+                    at("commands.concurrency")
+                ));
+            }
+            let rate = c.rate_per_sec.unwrap_or(d.rate_per_sec);
+            if !(1..=100_000).contains(&rate) {
+                return Err(format!(
+                    "{} must be between 1 and 100000, not {rate}",
+                    at("commands.rate_per_sec")
+                ));
+            }
+            let attempts = c.max_attempts.unwrap_or(d.max_attempts);
+            if !(1..=10).contains(&attempts) {
+                return Err(format!(
+                    "{} must be between 1 and 10, not {attempts}",
+                    at("commands.max_attempts")
+                ));
+            }
+            let catalogue = c.catalogue.clone().unwrap_or_else(default_catalogue);
+            for (i, def) in catalogue.iter().enumerate() {
+                switchyard_core::commands::check_def(def)
+                    .map_err(|e| format!("{}: {e}", at(&format!("commands.catalogue[{i}]"))))?;
+                if catalogue[..i].iter().any(|o| o.name == def.name) {
+                    return Err(format!(
+                        "{}: command {} is listed twice",
+                        at("commands.catalogue"),
+                        def.name
+                    ));
+                }
+            }
+            crate::engine::CommandConfig {
+                catalogue,
+                concurrency,
+                rate_per_sec: rate,
+                max_attempts: attempts,
+                recheck_after: Duration::from_secs(
+                    c.recheck_after_secs.unwrap_or(d.recheck_after.as_secs()),
+                ),
+                ..d
+            }
+        };
         let aws = match file.aws.take() {
             None => None,
             Some(section) => {
@@ -364,6 +472,7 @@ impl Settings {
                 poll_timeout: Duration::from_millis(timeout_ms),
                 retention: Duration::from_secs(retention_days * 86_400),
                 failover,
+                commands,
                 ..EngineConfig::default()
             },
             sim: SimConfig {

@@ -130,6 +130,21 @@ pub struct SimFleet {
     counters: Vec<Counters>,
     /// The most recent connectivity changes, fleet-wide, oldest first.
     changes: std::collections::VecDeque<Change>,
+    /// What the device channel delivered.
+    pub deliveries: Deliveries,
+}
+
+/// The simulated device channel's tally.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Deliveries {
+    /// Publishes received by a connected device.
+    pub received: u64,
+    /// Publishes to a device that was not connected: nobody received them.
+    pub lost: u64,
+    /// Desired shadow documents written, by device.
+    pub shadows: std::collections::HashMap<String, Vec<u8>>,
+    /// The next this many publishes answer "throttled" (tests of the retries).
+    pub throttle_next: u64,
 }
 
 /// A device went online or offline: what the console would see from lifecycle events.
@@ -183,6 +198,7 @@ impl SimFleet {
             t: 0,
             start_ms,
             active: 0,
+            deliveries: Deliveries::default(),
             devices,
             gateways,
             faults,
@@ -601,6 +617,37 @@ impl SimFleet {
             .collect()
     }
 
+    /// A publish reaching the device channel: received if `thing` is connected to `region`.
+    pub fn deliver(
+        &mut self,
+        region: &str,
+        thing: &str,
+    ) -> Result<(), crate::ports::DeliveryError> {
+        if self.deliveries.throttle_next > 0 {
+            self.deliveries.throttle_next -= 1;
+            return Err(crate::ports::DeliveryError::Throttled(
+                "ThrottlingException: rate exceeded (simulated)".into(),
+            ));
+        }
+        let r = self
+            .region_index(region)
+            .ok_or_else(|| crate::ports::DeliveryError::Failed(format!("no region {region}")))?;
+        if self.fault_in(r) == Some(FaultKind::Outage) {
+            return Err(crate::ports::DeliveryError::Failed(format!(
+                "{region} did not answer"
+            )));
+        }
+        let online = Self::index_of(thing)
+            .and_then(|i| self.devices.get(i))
+            .is_some_and(|d| matches!(d, DeviceState::Online { region, .. } if *region == r));
+        if online {
+            self.deliveries.received += 1;
+        } else {
+            self.deliveries.lost += 1;
+        }
+        Ok(())
+    }
+
     fn index_of(id: &str) -> Option<usize> {
         id.strip_prefix("dev-")
             .filter(|n| n.len() == 7 && n.bytes().all(|b| b.is_ascii_digit()))?
@@ -814,6 +861,42 @@ impl TrafficSwitch for SimSource {
             Ok(Some(format!(
                 "told {told} devices still on {from} to reconnect"
             )))
+        })
+    }
+}
+
+impl crate::ports::DeviceChannel for SimSource {
+    fn publish<'a>(
+        &'a self,
+        region: &'a str,
+        thing: &'a str,
+        _topic: &'a str,
+        _payload: &'a [u8],
+    ) -> BoxFuture<'a, Result<(), crate::ports::DeliveryError>> {
+        Box::pin(async move { self.with(|f| f.deliver(region, thing)) })
+    }
+
+    fn write_shadow<'a>(
+        &'a self,
+        region: &'a str,
+        thing: &'a str,
+        document: &'a [u8],
+    ) -> BoxFuture<'a, Result<(), crate::ports::DeliveryError>> {
+        Box::pin(async move {
+            self.with(|f| {
+                let r = f.region_index(region).ok_or_else(|| {
+                    crate::ports::DeliveryError::Failed(format!("no region {region}"))
+                })?;
+                if f.fault_in(r) == Some(FaultKind::Outage) {
+                    return Err(crate::ports::DeliveryError::Failed(format!(
+                        "{region} did not answer"
+                    )));
+                }
+                f.deliveries
+                    .shadows
+                    .insert(thing.to_string(), document.to_vec());
+                Ok(())
+            })
         })
     }
 }

@@ -84,6 +84,33 @@ const MIGRATIONS: &[&str] = &[
         key   TEXT PRIMARY KEY,
         value TEXT NOT NULL
     ) WITHOUT ROWID;",
+    // 5: command runs and what happened to each device.
+    "CREATE TABLE command_runs (
+        id           TEXT    PRIMARY KEY,
+        command      TEXT    NOT NULL,
+        target       TEXT    NOT NULL,
+        payload      TEXT    NOT NULL,
+        offline      TEXT    NOT NULL,
+        reason       TEXT    NOT NULL,
+        requested_by TEXT    NOT NULL,
+        requested_at INTEGER NOT NULL,
+        status       TEXT    NOT NULL,
+        total        INTEGER NOT NULL,
+        sent         INTEGER NOT NULL DEFAULT 0,
+        shadowed     INTEGER NOT NULL DEFAULT 0,
+        skipped      INTEGER NOT NULL DEFAULT 0,
+        failed       INTEGER NOT NULL DEFAULT 0,
+        cancelled    INTEGER NOT NULL DEFAULT 0,
+        ended_at     INTEGER
+    );
+    CREATE TABLE command_results (
+        run_id   TEXT    NOT NULL REFERENCES command_runs (id),
+        device   TEXT    NOT NULL,
+        outcome  TEXT    NOT NULL,
+        at       INTEGER NOT NULL,
+        attempts INTEGER NOT NULL,
+        PRIMARY KEY (run_id, device)
+    ) WITHOUT ROWID;",
 ];
 
 #[derive(Debug)]
@@ -567,6 +594,194 @@ impl Store {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+/// Command runs and their per-device results.
+impl Store {
+    pub fn command_insert(
+        &self,
+        r: &switchyard_core::commands::CommandRun,
+    ) -> Result<(), StoreError> {
+        let enc = |v: &dyn erased::Json| v.json();
+        self.lock().execute(
+            "INSERT INTO command_runs (id, command, target, payload, offline, reason, requested_by,
+                 requested_at, status, total)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                r.id,
+                r.command,
+                enc(&r.target),
+                r.payload.to_string(),
+                enc(&r.offline),
+                r.reason,
+                r.requested_by,
+                r.requested_at as i64,
+                r.status.as_str(),
+                r.total as i64
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Saves a run's tallies and status, and a batch of per-device results, in one transaction.
+    pub fn command_progress(
+        &self,
+        r: &switchyard_core::commands::CommandRun,
+        results: &[switchyard_core::commands::DeviceResult],
+    ) -> Result<(), StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "UPDATE command_runs SET status = ?2, sent = ?3, shadowed = ?4, skipped = ?5,
+                 failed = ?6, cancelled = ?7, ended_at = ?8 WHERE id = ?1",
+            params![
+                r.id,
+                r.status.as_str(),
+                r.sent as i64,
+                r.shadowed as i64,
+                r.skipped as i64,
+                r.failed as i64,
+                r.cancelled as i64,
+                r.ended_at.map(|v| v as i64)
+            ],
+        )?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT OR REPLACE INTO command_results (run_id, device, outcome, at, attempts)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for x in results {
+                let outcome = serde_json::to_string(&x.outcome)
+                    .map_err(|e| StoreError(format!("cannot encode a result: {e}")))?;
+                stmt.execute(params![r.id, x.device, outcome, x.at as i64, x.attempts])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn command_rows(
+        &self,
+        cond: &str,
+        arg: &str,
+        limit: u32,
+    ) -> Result<Vec<switchyard_core::commands::CommandRun>, StoreError> {
+        use switchyard_core::commands::{CommandRun, RunStatus};
+        let conn = self.lock();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT id, command, target, payload, offline, reason, requested_by, requested_at,
+                    status, total, sent, shadowed, skipped, failed, cancelled, ended_at
+             FROM command_runs WHERE {cond} ORDER BY requested_at DESC, id DESC LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![arg, limit], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, i64>(7)?,
+                r.get::<_, String>(8)?,
+                [
+                    r.get::<_, i64>(9)?,
+                    r.get(10)?,
+                    r.get(11)?,
+                    r.get(12)?,
+                    r.get(13)?,
+                    r.get(14)?,
+                ],
+                r.get::<_, Option<i64>>(15)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, command, target, payload, offline, reason, by, at, status, n, ended) = row?;
+            let bad = |what: &str, e: serde_json::Error| {
+                StoreError(format!("command run {id}: bad {what}: {e}"))
+            };
+            out.push(CommandRun {
+                target: serde_json::from_str(&target).map_err(|e| bad("target", e))?,
+                payload: serde_json::from_str(&payload).map_err(|e| bad("payload", e))?,
+                offline: serde_json::from_str(&offline).map_err(|e| bad("offline policy", e))?,
+                id,
+                command,
+                reason,
+                requested_by: by,
+                requested_at: at as UnixMs,
+                status: RunStatus::parse(&status).unwrap_or(RunStatus::Failed),
+                total: n[0] as u64,
+                sent: n[1] as u64,
+                shadowed: n[2] as u64,
+                skipped: n[3] as u64,
+                failed: n[4] as u64,
+                cancelled: n[5] as u64,
+                ended_at: ended.map(|v| v as UnixMs),
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn command_run(
+        &self,
+        id: &str,
+    ) -> Result<Option<switchyard_core::commands::CommandRun>, StoreError> {
+        Ok(self.command_rows("id = ?1", id, 1)?.pop())
+    }
+
+    pub fn command_runs_recent(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<switchyard_core::commands::CommandRun>, StoreError> {
+        self.command_rows("?1 = ?1", "", limit)
+    }
+
+    /// A run's per-device results in device order, one page.
+    pub fn command_results(
+        &self,
+        id: &str,
+        offset: u64,
+        limit: u32,
+    ) -> Result<Vec<switchyard_core::commands::DeviceResult>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT device, outcome, at, attempts FROM command_results WHERE run_id = ?1
+             ORDER BY device LIMIT ?2 OFFSET ?3",
+        )?;
+        let rows = stmt.query_map(params![id, limit, offset as i64], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, u32>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (device, outcome, at, attempts) = row?;
+            out.push(switchyard_core::commands::DeviceResult {
+                outcome: serde_json::from_str(&outcome)
+                    .map_err(|e| StoreError(format!("result of {device}: {e}")))?,
+                device,
+                at: at as UnixMs,
+                attempts,
+            });
+        }
+        Ok(out)
+    }
+}
+
+mod erased {
+    /// Anything serialisable, as JSON text (for the store's TEXT columns).
+    pub trait Json {
+        fn json(&self) -> String;
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn json(&self) -> String {
+            serde_json::to_string(self).unwrap_or_default()
+        }
     }
 }
 

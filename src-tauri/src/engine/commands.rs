@@ -1,0 +1,614 @@
+//! Commands to devices: preview, then fan-out to online devices only, with bounded concurrency,
+//! a rate limit, retries after throttling, a re-check of connectivity at send time for long
+//! runs, cancel, and every result kept.
+//!
+//! Rules kept here:
+//! - an offline device never gets a publish; its shadow gets the payload only when the operator
+//!   chose that and the command allows it (`switchyard_core::commands::plan`);
+//! - nothing is sent when the request is invalid: the command, the target, the payload and the
+//!   topics are all checked before the run starts;
+//! - the run is audited before and after, and its results are written in batches as they come.
+
+use super::{Engine, QueryError};
+use crate::clock::now_ms;
+use crate::ports::{DeliveryError, DeviceChannel};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use switchyard_core::api::FleetEvent;
+use switchyard_core::commands::{
+    check_payload, check_thing_name, check_topic, plan, render_topic, shadow_document, CommandDef,
+    CommandRequest, CommandRun, DeviceResult, Outcome, RunStatus, Skipped, Target,
+};
+use switchyard_core::devices::DeviceQuery;
+use switchyard_core::{Connectivity, Device};
+
+/// How commands are sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommandConfig {
+    pub catalogue: Vec<CommandDef>,
+    /// Publishes in flight at once.
+    pub concurrency: usize,
+    /// Publishes started per second, at most (well under AWS IoT's limits by default).
+    pub rate_per_sec: u32,
+    /// Attempts per device when the service throttles.
+    pub max_attempts: u32,
+    /// Past this time into a run, each device's connectivity is checked again before sending.
+    pub recheck_after: Duration,
+    /// The most devices one run may target.
+    pub max_targets: u64,
+}
+
+impl Default for CommandConfig {
+    fn default() -> Self {
+        CommandConfig {
+            catalogue: Vec::new(),
+            concurrency: 16,
+            rate_per_sec: 200,
+            max_attempts: 4,
+            recheck_after: Duration::from_secs(30),
+            max_targets: 1_000_000,
+        }
+    }
+}
+
+/// Why a command request was refused or could not be served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandError {
+    /// The request is wrong; nothing was sent. The message names what is wrong.
+    Invalid(String),
+    NotFound(String),
+    /// The source or the store failed.
+    Unavailable(String),
+}
+
+/// What a preview shows before anything is sent.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CommandPreview {
+    pub command: CommandDef,
+    pub total: u64,
+    /// Online: will receive the publish.
+    pub publish: u64,
+    /// Offline, written to their desired shadow state instead (when asked and allowed).
+    pub shadow: u64,
+    /// Offline and skipped; the first 100 listed with when and why they went offline.
+    pub skip: u64,
+    pub skipped: Vec<Skipped>,
+    /// The topic of the first device, as an example.
+    pub example_topic: Option<String>,
+}
+
+/// Cancel flags of the runs alive in this process.
+#[derive(Default)]
+pub(super) struct Runs {
+    cancel: HashMap<String, Arc<AtomicBool>>,
+}
+
+const RESULT_BATCH: usize = 500;
+const LIST_PAGE: u32 = switchyard_core::devices::MAX_LIMIT;
+
+impl Engine {
+    fn channel(&self) -> Result<Arc<dyn DeviceChannel>, CommandError> {
+        self.inner.channel.get().cloned().ok_or_else(|| {
+            CommandError::Invalid("this fleet source cannot send commands to devices".into())
+        })
+    }
+
+    /// The command catalogue.
+    pub fn commands(&self) -> &[CommandDef] {
+        &self.inner.cfg.commands.catalogue
+    }
+
+    fn command_def(&self, name: &str) -> Result<CommandDef, CommandError> {
+        self.commands()
+            .iter()
+            .find(|c| c.name == name)
+            .cloned()
+            .ok_or_else(|| {
+                CommandError::Invalid(format!(
+                    "command: '{name}' is not in the catalogue ({})",
+                    self.commands()
+                        .iter()
+                        .map(|c| c.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })
+    }
+
+    /// The devices a target names, with their connectivity now.
+    async fn resolve(&self, target: &Target) -> Result<Vec<Device>, CommandError> {
+        let unavailable = |e: QueryError| match e {
+            QueryError::Invalid(m) => CommandError::Invalid(format!("target: {m}")),
+            QueryError::Unavailable(m) => CommandError::Unavailable(m),
+        };
+        let max = self.inner.cfg.commands.max_targets;
+        match target {
+            Target::Devices { ids } => {
+                if ids.is_empty() || ids.len() > 10_000 {
+                    return Err(CommandError::Invalid(
+                        "target.ids: between 1 and 10000 thing names".into(),
+                    ));
+                }
+                let mut out = Vec::with_capacity(ids.len());
+                for id in ids {
+                    check_thing_name(id)
+                        .map_err(|e| CommandError::Invalid(format!("target.ids: {e}")))?;
+                    match self.device(id).await.map_err(unavailable)? {
+                        Some(d) => out.push(d.device),
+                        None => {
+                            return Err(CommandError::Invalid(format!(
+                                "target.ids: no device named '{id}'"
+                            )))
+                        }
+                    }
+                }
+                Ok(out)
+            }
+            Target::ThingGroup { name } => {
+                check_thing_name(name)
+                    .map_err(|e| CommandError::Invalid(format!("target.name: {e}")))?;
+                self.list_all(
+                    DeviceQuery {
+                        thing_group: Some(name.clone()),
+                        ..DeviceQuery::default()
+                    },
+                    max,
+                )
+                .await
+                .map_err(unavailable)
+            }
+            Target::Region { code } => self
+                .list_all(
+                    DeviceQuery {
+                        region: Some(code.clone()),
+                        ..DeviceQuery::default()
+                    },
+                    max,
+                )
+                .await
+                .map_err(unavailable),
+            Target::Query { query } => self
+                .list_all(
+                    DeviceQuery {
+                        q: Some(query.clone()),
+                        ..DeviceQuery::default()
+                    },
+                    max,
+                )
+                .await
+                .map_err(unavailable),
+        }
+    }
+
+    /// Every device matching `q`, page by page, up to `max`.
+    async fn list_all(&self, mut q: DeviceQuery, max: u64) -> Result<Vec<Device>, QueryError> {
+        q.limit = Some(LIST_PAGE);
+        let mut out = Vec::new();
+        loop {
+            let page = self.devices(&q).await?;
+            if page.total > max {
+                return Err(QueryError::Invalid(format!(
+                    "{} devices match; one run may target at most {max}",
+                    page.total
+                )));
+            }
+            let n = page.items.len() as u64;
+            out.extend(page.items);
+            q.offset += n;
+            if n == 0 || q.offset >= page.total {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// Checks a request and works out who would get what; sends nothing.
+    async fn prepare(
+        &self,
+        req: &CommandRequest,
+    ) -> Result<
+        (
+            CommandDef,
+            Vec<u8>,
+            Vec<Device>,
+            switchyard_core::commands::Plan,
+        ),
+        CommandError,
+    > {
+        self.channel()?;
+        let def = self.command_def(&req.command)?;
+        let payload = check_payload(&def, &req.payload).map_err(CommandError::Invalid)?;
+        if req.offline == switchyard_core::commands::OfflinePolicy::Shadow && !def.persist_as_shadow
+        {
+            return Err(CommandError::Invalid(format!(
+                "offline: command {} may not be written as shadow state; choose skip",
+                def.name
+            )));
+        }
+        let devices = self.resolve(&req.target).await?;
+        if devices.is_empty() {
+            return Err(CommandError::Invalid("target: no device matches".into()));
+        }
+        let p = plan(&devices, req.offline, def.persist_as_shadow);
+        for id in &p.publish {
+            check_topic(&render_topic(&def, id))
+                .map_err(|e| CommandError::Invalid(format!("topic for {id}: {e}")))?;
+        }
+        Ok((def, payload, devices, p))
+    }
+
+    /// How many devices would receive the command, and who would be skipped.
+    pub async fn preview_command(
+        &self,
+        req: &CommandRequest,
+    ) -> Result<CommandPreview, CommandError> {
+        let (def, _, devices, p) = self.prepare(req).await?;
+        Ok(CommandPreview {
+            example_topic: p.publish.first().map(|id| render_topic(&def, id)),
+            command: def,
+            total: devices.len() as u64,
+            publish: p.publish.len() as u64,
+            shadow: p.shadow.len() as u64,
+            skip: p.skip.len() as u64,
+            skipped: p.skip.into_iter().take(100).collect(),
+        })
+    }
+
+    /// Starts a run: checked, audited, stored, then fanned out in the background.
+    pub async fn run_command(
+        &self,
+        req: CommandRequest,
+        operator: &str,
+    ) -> Result<CommandRun, CommandError> {
+        if req.reason.trim().is_empty() {
+            return Err(CommandError::Invalid("reason: required".into()));
+        }
+        let (def, payload, devices, p) = self.prepare(&req).await?;
+        let now = now_ms();
+        let run = CommandRun {
+            id: format!("cmd-{now}-{}", devices.len()),
+            command: def.name.clone(),
+            target: req.target.clone(),
+            payload: req.payload.clone(),
+            offline: req.offline,
+            reason: req.reason.trim().to_string(),
+            requested_by: operator.to_string(),
+            requested_at: now,
+            status: RunStatus::Running,
+            total: devices.len() as u64,
+            sent: 0,
+            shadowed: 0,
+            skipped: 0,
+            failed: 0,
+            cancelled: 0,
+            ended_at: None,
+        };
+        let detail = serde_json::json!({
+            "run": run.id, "command": run.command, "target": run.target,
+            "publish": p.publish.len(), "shadow": p.shadow.len(), "skip": p.skip.len(),
+        })
+        .to_string();
+        let (row, op, why) = (run.clone(), operator.to_string(), run.reason.clone());
+        let audit = self
+            .inner
+            .store
+            .run(move |s| {
+                let a = s.audit_begin(now, &op, "command.run", &why, &detail)?;
+                s.command_insert(&row)?;
+                Ok(a)
+            })
+            .await
+            .map_err(|e| CommandError::Unavailable(e.0))?;
+        let cancel = Arc::new(AtomicBool::new(false));
+        self.inner
+            .runs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .cancel
+            .insert(run.id.clone(), cancel.clone());
+        let region_of: HashMap<String, String> = devices
+            .iter()
+            .map(|d| (d.id.clone(), d.region.clone()))
+            .collect();
+        let engine = self.clone();
+        let first = run.clone();
+        tokio::spawn(async move {
+            engine
+                .fan_out(run, def, payload, p, region_of, cancel, audit)
+                .await;
+        });
+        Ok(first)
+    }
+
+    /// Cancels a run: devices not yet sent to are marked cancelled.
+    pub fn cancel_command(&self, id: &str) -> Result<(), CommandError> {
+        match self
+            .inner
+            .runs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .cancel
+            .get(id)
+        {
+            Some(flag) => {
+                flag.store(true, Ordering::SeqCst);
+                Ok(())
+            }
+            None => Err(CommandError::NotFound(format!(
+                "no running command {id} (finished runs cannot be cancelled)"
+            ))),
+        }
+    }
+
+    pub async fn command_run(
+        &self,
+        id: &str,
+        offset: u64,
+        limit: u32,
+    ) -> Result<Option<(CommandRun, Vec<DeviceResult>)>, CommandError> {
+        let id = id.to_string();
+        self.inner
+            .store
+            .run(move |s| {
+                Ok(match s.command_run(&id)? {
+                    Some(r) => Some((r, s.command_results(&id, offset, limit)?)),
+                    None => None,
+                })
+            })
+            .await
+            .map_err(|e| CommandError::Unavailable(e.0))
+    }
+
+    pub async fn command_runs(&self, limit: u32) -> Result<Vec<CommandRun>, CommandError> {
+        self.inner
+            .store
+            .run(move |s| s.command_runs_recent(limit))
+            .await
+            .map_err(|e| CommandError::Unavailable(e.0))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn fan_out(
+        &self,
+        mut run: CommandRun,
+        def: CommandDef,
+        payload: Vec<u8>,
+        p: switchyard_core::commands::Plan,
+        region_of: HashMap<String, String>,
+        cancel: Arc<AtomicBool>,
+        audit: i64,
+    ) {
+        let cfg = self.inner.cfg.commands.clone();
+        let channel = match self.channel() {
+            Ok(c) => c,
+            Err(_) => return,
+        };
+        let started = Instant::now();
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<DeviceResult>(1_024);
+        // Skipped devices have their result at once.
+        for s in &p.skip {
+            let _ = tx
+                .send(DeviceResult {
+                    device: s.id.clone(),
+                    outcome: Outcome::SkippedOffline {
+                        since: s.since,
+                        reason: s.reason,
+                    },
+                    at: now_ms(),
+                    attempts: 0,
+                })
+                .await;
+        }
+        let shadow_doc =
+            serde_json::to_vec(&shadow_document(&def, &run.payload)).unwrap_or_default();
+        let sender = {
+            let engine = self.clone();
+            let cancel = cancel.clone();
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let sem = Arc::new(tokio::sync::Semaphore::new(cfg.concurrency.max(1)));
+                let mut tick = tokio::time::interval(Duration::from_secs_f64(
+                    1.0 / f64::from(cfg.rate_per_sec.max(1)),
+                ));
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+                let work = p
+                    .publish
+                    .into_iter()
+                    .map(|id| (id, false))
+                    .chain(p.shadow.into_iter().map(|id| (id, true)));
+                for (id, shadow) in work {
+                    if cancel.load(Ordering::SeqCst) {
+                        let _ = tx
+                            .send(DeviceResult {
+                                device: id,
+                                outcome: Outcome::Cancelled,
+                                at: now_ms(),
+                                attempts: 0,
+                            })
+                            .await;
+                        continue;
+                    }
+                    tick.tick().await;
+                    let Ok(permit) = sem.clone().acquire_owned().await else {
+                        break;
+                    };
+                    let (engine, channel, tx) = (engine.clone(), channel.clone(), tx.clone());
+                    let region = region_of.get(&id).cloned().unwrap_or_default();
+                    let topic = render_topic(&def, &id);
+                    let (payload, shadow_doc) = (payload.clone(), shadow_doc.clone());
+                    let (recheck, max_attempts) = (
+                        started.elapsed() > cfg.recheck_after,
+                        cfg.max_attempts.max(1),
+                    );
+                    tokio::spawn(async move {
+                        let _permit = permit;
+                        let result = engine
+                            .deliver(
+                                &*channel,
+                                &id,
+                                &region,
+                                &topic,
+                                &payload,
+                                &shadow_doc,
+                                shadow,
+                                recheck,
+                                max_attempts,
+                            )
+                            .await;
+                        let _ = tx.send(result).await;
+                    });
+                }
+            })
+        };
+        drop(tx);
+        let mut batch = Vec::with_capacity(RESULT_BATCH);
+        let mut last_flush = Instant::now();
+        while let Some(r) = rx.recv().await {
+            match &r.outcome {
+                Outcome::Sent => run.sent += 1,
+                Outcome::Shadowed => run.shadowed += 1,
+                Outcome::SkippedOffline { .. } => run.skipped += 1,
+                Outcome::Failed { .. } => run.failed += 1,
+                Outcome::Cancelled => run.cancelled += 1,
+            }
+            batch.push(r);
+            if batch.len() >= RESULT_BATCH || last_flush.elapsed() > Duration::from_millis(500) {
+                self.flush(&run, std::mem::take(&mut batch)).await;
+                last_flush = Instant::now();
+            }
+        }
+        let _ = sender.await;
+        run.status = if cancel.load(Ordering::SeqCst) {
+            RunStatus::Cancelled
+        } else {
+            RunStatus::Completed
+        };
+        run.ended_at = Some(now_ms());
+        self.flush(&run, batch).await;
+        self.inner
+            .runs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .cancel
+            .remove(&run.id);
+        let result = format!(
+            "{}: {} sent, {} shadowed, {} skipped offline, {} failed, {} cancelled",
+            run.status.as_str(),
+            run.sent,
+            run.shadowed,
+            run.skipped,
+            run.failed,
+            run.cancelled
+        );
+        if let Err(e) = self
+            .inner
+            .store
+            .run(move |s| s.audit_finish(audit, now_ms(), &result))
+            .await
+        {
+            tracing::error!("could not finish the audit of a command run: {e}");
+        }
+    }
+
+    async fn flush(&self, run: &CommandRun, batch: Vec<DeviceResult>) {
+        let row = run.clone();
+        if let Err(e) = self
+            .inner
+            .store
+            .run(move |s| s.command_progress(&row, &batch))
+            .await
+        {
+            tracing::error!(run = run.id, "could not store command results: {e}");
+        }
+        let _ = self
+            .inner
+            .events
+            .send(FleetEvent::Command(Box::new(run.clone())));
+    }
+
+    /// Sends to one device: checks it is still online when asked to, retries after throttling.
+    #[allow(clippy::too_many_arguments)]
+    async fn deliver(
+        &self,
+        channel: &dyn DeviceChannel,
+        id: &str,
+        region: &str,
+        topic: &str,
+        payload: &[u8],
+        shadow_doc: &[u8],
+        shadow: bool,
+        recheck: bool,
+        max_attempts: u32,
+    ) -> DeviceResult {
+        let result = |outcome, attempts| DeviceResult {
+            device: id.to_string(),
+            outcome,
+            at: now_ms(),
+            attempts,
+        };
+        let mut region = region.to_string();
+        if recheck && !shadow {
+            match self.device(id).await {
+                Ok(Some(d)) => match d.device.connectivity {
+                    Connectivity::Offline { since, reason } => {
+                        return result(Outcome::SkippedOffline { since, reason }, 0)
+                    }
+                    Connectivity::Online { .. } => region = d.device.region,
+                },
+                Ok(None) => {
+                    return result(
+                        Outcome::Failed {
+                            error: "the device no longer exists".into(),
+                        },
+                        0,
+                    )
+                }
+                Err(e) => {
+                    return result(
+                        Outcome::Failed {
+                            error: format!("could not re-check its connectivity: {e:?}"),
+                        },
+                        0,
+                    )
+                }
+            }
+        }
+        let timeout = self.inner.cfg.poll_timeout * 2;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let call = if shadow {
+                channel.write_shadow(&region, id, shadow_doc)
+            } else {
+                channel.publish(&region, id, topic, payload)
+            };
+            let r = match tokio::time::timeout(timeout, call).await {
+                Ok(r) => r,
+                Err(_) => Err(DeliveryError::Failed(format!(
+                    "no answer within {} ms",
+                    timeout.as_millis()
+                ))),
+            };
+            match r {
+                Ok(()) => {
+                    return result(
+                        if shadow {
+                            Outcome::Shadowed
+                        } else {
+                            Outcome::Sent
+                        },
+                        attempt,
+                    )
+                }
+                Err(DeliveryError::Throttled(e)) if attempt < max_attempts => {
+                    tracing::debug!(id, "throttled ({e}); retrying");
+                    tokio::time::sleep(Duration::from_millis(100 << attempt.min(6))).await;
+                }
+                Err(DeliveryError::Throttled(e) | DeliveryError::Failed(e)) => {
+                    return result(Outcome::Failed { error: e }, attempt)
+                }
+            }
+        }
+    }
+}
