@@ -26,6 +26,38 @@ pub enum Command {
     /// requests it, prints its progress, exits 0 when complete (or nothing to do), 3 when
     /// complete with exceptions, 1 when refused or failed.
     Failover(FailoverArgs),
+    /// Send a catalogue command to the online devices of a target through a running console:
+    /// previews it, runs it, prints the tallies; exits 0 when all were sent, 3 when some
+    /// failed or were cancelled, 1 when refused.
+    Command(CommandArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CommandArgs {
+    /// The catalogue command (GET /api/v1/commands lists them).
+    #[arg(long, value_name = "NAME")]
+    pub name: String,
+    /// Who: group:NAME, region:CODE, devices:ID[,ID…] or query:TEXT (part of the thing name).
+    #[arg(long, value_name = "KIND:VALUE")]
+    pub target: String,
+    /// The payload, JSON checked against the command's schema.
+    #[arg(long, value_name = "JSON", default_value = "{}")]
+    pub payload: String,
+    /// Write the payload to offline devices' desired shadow state instead of skipping them
+    /// (commands that allow it).
+    #[arg(long)]
+    pub shadow_offline: bool,
+    /// Why; kept in the audit log (required unless --preview).
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    pub reason: String,
+    /// Only say who would get it.
+    #[arg(long)]
+    pub preview: bool,
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8740")]
+    pub server: String,
+    /// Who runs it, for the audit log [default: $USER]
+    #[arg(long, value_name = "NAME")]
+    pub operator: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -23,6 +23,35 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Lab(args) => lab(args),
+        Command::Command(a) => {
+            let operator = a
+                .operator
+                .clone()
+                .or_else(|| std::env::var("USER").ok())
+                .unwrap_or_else(|| "runbook".into());
+            let req = switchyard::runbook::parse_target(&a.target).and_then(|target| {
+                let payload = serde_json::from_str(&a.payload)
+                    .map_err(|e| format!("--payload: not JSON: {e}"))?;
+                Ok(switchyard_core::commands::CommandRequest {
+                    command: a.name.clone(),
+                    payload,
+                    target,
+                    offline: if a.shadow_offline {
+                        switchyard_core::commands::OfflinePolicy::Shadow
+                    } else {
+                        switchyard_core::commands::OfflinePolicy::Skip
+                    },
+                    reason: a.reason.clone(),
+                })
+            });
+            match req
+                .and_then(|r| switchyard::runbook::command(&a.server, &operator, &r, a.preview))
+            {
+                Ok(0) => Ok(()),
+                Ok(code) => return ExitCode::from(code),
+                Err(e) => Err(e),
+            }
+        }
         Command::Failover(a) => {
             let operator = a
                 .operator

@@ -202,3 +202,105 @@ fn api_nothing(body: &str) -> String {
         .and_then(|v| v["nothing_to_do"].as_str().map(str::to_string))
         .unwrap_or_else(|| "nothing to do".into())
 }
+
+/// Parses `KIND:VALUE` (`group:sensors`, `region:us-east-1`, `devices:a,b`, `query:cam`).
+pub fn parse_target(s: &str) -> Result<switchyard_core::commands::Target, String> {
+    use switchyard_core::commands::Target;
+    let (kind, value) = s.split_once(':').ok_or_else(|| {
+        format!("--target {s}: write KIND:VALUE with KIND group, region, devices or query")
+    })?;
+    if value.is_empty() {
+        return Err(format!("--target {s}: the value after '{kind}:' is empty"));
+    }
+    Ok(match kind {
+        "group" => Target::ThingGroup { name: value.into() },
+        "region" => Target::Region { code: value.into() },
+        "devices" => Target::Devices {
+            ids: value.split(',').map(str::to_string).collect(),
+        },
+        "query" => Target::Query {
+            query: value.into(),
+        },
+        other => {
+            return Err(format!(
+                "--target {s}: '{other}' is not group, region, devices or query"
+            ))
+        }
+    })
+}
+
+/// Previews a command and, unless `preview_only`, runs it and follows it; returns the exit
+/// code (0 all sent, 3 some failed or were cancelled, 1 refused).
+pub fn command(
+    server: &str,
+    operator: &str,
+    req: &switchyard_core::commands::CommandRequest,
+    preview_only: bool,
+) -> Result<u8, String> {
+    let body = serde_json::to_string(req).map_err(|e| e.to_string())?;
+    let (status, text) = exchange(
+        server,
+        "POST",
+        "/api/v1/commands/preview",
+        operator,
+        Some(&body),
+    )?;
+    if status != 200 {
+        return Err(format!("refused ({status}): {}", api_error(&text)));
+    }
+    let p: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    println!(
+        "{} devices: {} online will receive it, {} offline to their shadow, {} offline skipped",
+        p["total"], p["publish"], p["shadow"], p["skip"]
+    );
+    for s in p["skipped"].as_array().into_iter().flatten().take(10) {
+        println!(
+            "  skipped {} (offline since {} ms, {})",
+            s["id"], s["since"], s["reason"]
+        );
+    }
+    if preview_only {
+        return Ok(0);
+    }
+    let (status, text) = exchange(server, "POST", "/api/v1/commands", operator, Some(&body))?;
+    if status != 202 {
+        return Err(format!("refused ({status}): {}", api_error(&text)));
+    }
+    let run: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    let id = run["id"].as_str().unwrap_or_default().to_string();
+    println!("run {id} started");
+    let mut last = String::new();
+    loop {
+        let (status, text) = exchange(
+            server,
+            "GET",
+            &format!("/api/v1/commands/{id}?limit=1"),
+            operator,
+            None,
+        )?;
+        if status != 200 {
+            return Err(format!("lost the run ({status}): {}", api_error(&text)));
+        }
+        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        let r = &v["run"];
+        let line = format!(
+            "{}: {} sent, {} shadowed, {} skipped offline, {} failed, {} cancelled of {}",
+            r["status"].as_str().unwrap_or("?"),
+            r["sent"],
+            r["shadowed"],
+            r["skipped"],
+            r["failed"],
+            r["cancelled"],
+            r["total"]
+        );
+        if line != last {
+            println!("{line}");
+            last = line;
+        }
+        if r["status"] != "running" {
+            let clean = r["failed"] == 0 && r["cancelled"] == 0;
+            return Ok(if clean { 0 } else { 3 });
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}

@@ -280,3 +280,93 @@ fn stop(child: &mut std::process::Child) {
     let _ = Command::new("kill").arg(child.id().to_string()).status();
     let _ = child.wait();
 }
+
+#[test]
+fn switchyard_command_previews_sends_and_refuses_bad_payloads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--devices",
+            "200",
+            "--data-dir",
+        ])
+        .arg(tmp.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .trim_end_matches('/')
+        .to_string();
+    let cmd = |args: &[&str]| {
+        let out = Command::new(BIN)
+            .args(["command", "--server", &url, "--operator", "runbook-test"])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (code, out, err) = cmd(&[
+        "--name",
+        "ping",
+        "--target",
+        "region:us-east-1",
+        "--preview",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.starts_with("200 devices: 200 online will receive it"),
+        "{out}"
+    );
+    let (code, out, err) = cmd(&[
+        "--name",
+        "set-report-interval",
+        "--target",
+        "region:us-east-1",
+        "--payload",
+        r#"{"seconds": 2}"#,
+        "--reason",
+        "x",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        err.contains("payload.seconds: 2 is below the minimum 5"),
+        "{err}"
+    );
+    let (code, _, err) = cmd(&["--name", "ping", "--target", "galaxy:all", "--reason", "x"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("'galaxy' is not group, region, devices or query"),
+        "{err}"
+    );
+    let (code, out, err) = cmd(&[
+        "--name",
+        "ping",
+        "--target",
+        "devices:dev-0000001,dev-0000002",
+        "--reason",
+        "INC-3 check",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(
+            "completed: 2 sent, 0 shadowed, 0 skipped offline, 0 failed, 0 cancelled of 2"
+        ),
+        "{out}"
+    );
+    stop(&mut child);
+}
