@@ -549,3 +549,92 @@ async fn failover_with_the_active_region_dead_moves_the_route53_record() {
     );
     engine.shutdown();
 }
+
+#[tokio::test]
+#[ignore = "needs moto_server (cargo xtask setup): run `cargo xtask test`"]
+async fn commands_reach_the_lab_as_publishes_and_shadow_writes() {
+    use serde_json::json;
+    use switchyard_core::commands::{CommandRequest, OfflinePolicy, RunStatus, Target};
+    let (lab, dir) = start(LabPlan::default()).await;
+    let s = settings(&lab, dir.path());
+    let aws = AwsSource::connect(s.aws.clone().unwrap(), s.engine.poll_timeout).await;
+    let mut cfg = s.engine.clone();
+    cfg.commands.catalogue = switchyard::settings::default_catalogue();
+    let engine = Engine::new(
+        cfg,
+        std::sync::Arc::new(aws.clone()),
+        None,
+        Store::open(dir.path()).unwrap(),
+    )
+    .with_channel(std::sync::Arc::new(aws));
+    lab.record("us-east-1").await.unwrap();
+    let run = engine
+        .run_command(
+            CommandRequest {
+                command: "set-report-interval".into(),
+                payload: json!({"seconds": 30}),
+                target: Target::ThingGroup {
+                    name: "sensors".into(),
+                },
+                offline: OfflinePolicy::Shadow,
+                reason: "lab".into(),
+            },
+            "lab-test",
+        )
+        .await
+        .unwrap();
+    let t0 = Instant::now();
+    let run = loop {
+        let (r, _) = engine.command_run(&run.id, 0, 1).await.unwrap().unwrap();
+        if r.status != RunStatus::Running {
+            break r;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(30), "{r:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    // moto reports every thing connected: all 24 sensors get the publish.
+    assert_eq!((run.total, run.sent, run.failed), (24, 24, 0), "{run:?}");
+    let publishes: Vec<_> = lab
+        .recorded("us-east-1")
+        .into_iter()
+        .filter(|(m, url, _)| m == "POST" && url.contains("/topics/"))
+        .collect();
+    assert_eq!(publishes.len(), 24, "{publishes:?}");
+    let (_, url, body) = publishes
+        .iter()
+        .find(|(_, url, _)| url.contains("lab-sensor-007"))
+        .unwrap();
+    assert!(
+        url.contains("/topics/cmd%2Flab-sensor-007%2Fset-report-interval"),
+        "{url}"
+    );
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(body).unwrap(),
+        json!({"seconds": 30})
+    );
+
+    // A shadow write through the same channel, read back with the SDK.
+    use switchyard::ports::DeviceChannel;
+    let doc = serde_json::to_vec(&switchyard_core::commands::shadow_document(
+        &switchyard::settings::default_catalogue()[2],
+        &json!({"seconds": 30}),
+    ))
+    .unwrap();
+    let aws2 = AwsSource::connect(s.aws.clone().unwrap(), s.engine.poll_timeout).await;
+    aws2.write_shadow("us-east-1", "lab-sensor-003", &doc)
+        .await
+        .unwrap();
+    let shadow = lab
+        .dataplane("us-east-1")
+        .await
+        .get_thing_shadow()
+        .thing_name("lab-sensor-003")
+        .send()
+        .await
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(shadow.payload().unwrap().as_ref()).unwrap();
+    assert_eq!(
+        v["state"]["desired"]["set-report-interval"]["seconds"], 30,
+        "{v}"
+    );
+}
