@@ -6,9 +6,46 @@ use js_sys::{Function, Promise, Reflect, JSON};
 use serde::de::DeserializeOwned;
 use switchyard_core::alerts::AlertsResponse;
 use switchyard_core::api::{FleetEvent, RegionHistory, RegionsResponse};
+use switchyard_core::commands::{CommandDef, CommandRequest, CommandRun, DeviceResult};
 use switchyard_core::devices::{DeviceDetail, DevicePage, DeviceQuery};
 use switchyard_core::edge::GatewaysResponse;
 use switchyard_core::failover::{Failover, FailoverOverview, FailoverRequest};
+
+/// `GET /api/v1/commands`.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct CommandsOverview {
+    pub catalogue: Vec<CommandDef>,
+    pub runs: Vec<CommandRun>,
+}
+
+/// `GET /api/v1/commands/{id}`.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct RunDetail {
+    pub run: CommandRun,
+    pub results: Vec<DeviceResult>,
+}
+
+/// The preview as the server sends it.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct CommandPreview {
+    pub command: CommandDef,
+    pub total: u64,
+    pub publish: u64,
+    pub shadow: u64,
+    pub skip: u64,
+    pub skipped: Vec<switchyard_core::commands::Skipped>,
+    pub example_topic: Option<String>,
+}
+
+fn answer<T: DeserializeOwned>(status: u16, want: u16, text: &str) -> Result<T, String> {
+    if status == want {
+        serde_json::from_str(text).map_err(|e| format!("unexpected answer: {e}"))
+    } else {
+        Err(serde_json::from_str::<switchyard_core::api::ApiError>(text)
+            .map(|e| e.error)
+            .unwrap_or_else(|_| text.to_string()))
+    }
+}
 
 /// What a failover request came to.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -211,6 +248,77 @@ impl Api {
         }
     }
 
+    /// The command catalogue and the recent runs.
+    pub async fn commands(&self) -> Result<CommandsOverview, String> {
+        match self {
+            Api::Http { base } => http_get_json(&format!("{base}/api/v1/commands?limit=10")).await,
+            Api::Tauri => tauri_invoke("commands_overview", serde_json::json!({})).await,
+        }
+    }
+
+    pub async fn preview_command(&self, req: &CommandRequest) -> Result<CommandPreview, String> {
+        match self {
+            Api::Http { base } => {
+                let url = format!("{base}/api/v1/commands/preview");
+                let (status, text) = http_send(
+                    &url,
+                    "POST",
+                    &serde_json::to_string(req).unwrap_or_default(),
+                )
+                .await?;
+                answer(status, 200, &text)
+            }
+            Api::Tauri => {
+                tauri_invoke("preview_command", serde_json::json!({ "request": req })).await
+            }
+        }
+    }
+
+    pub async fn run_command(&self, req: &CommandRequest) -> Result<CommandRun, String> {
+        match self {
+            Api::Http { base } => {
+                let url = format!("{base}/api/v1/commands");
+                let (status, text) = http_send(
+                    &url,
+                    "POST",
+                    &serde_json::to_string(req).unwrap_or_default(),
+                )
+                .await?;
+                answer(status, 202, &text)
+            }
+            Api::Tauri => tauri_invoke("run_command", serde_json::json!({ "request": req })).await,
+        }
+    }
+
+    /// A run and the first `limit` of its results.
+    pub async fn command_run(&self, id: &str, limit: u32) -> Result<RunDetail, String> {
+        match self {
+            Api::Http { base } => {
+                let id = String::from(js_sys::encode_uri_component(id));
+                http_get_json(&format!("{base}/api/v1/commands/{id}?limit={limit}")).await
+            }
+            Api::Tauri => {
+                tauri_invoke(
+                    "command_run",
+                    serde_json::json!({ "id": id, "limit": limit }),
+                )
+                .await
+            }
+        }
+    }
+
+    pub async fn cancel_command(&self, id: &str) -> Result<(), String> {
+        match self {
+            Api::Http { base } => {
+                let id = String::from(js_sys::encode_uri_component(id));
+                let url = format!("{base}/api/v1/commands/{id}/cancel");
+                let (status, text) = http_send(&url, "POST", "{}").await?;
+                answer::<serde_json::Value>(status, 200, &text).map(|_| ())
+            }
+            Api::Tauri => tauri_invoke("cancel_command", serde_json::json!({ "id": id })).await,
+        }
+    }
+
     /// Calls `on_event` for every state change and `on_link` when the link changes, for the
     /// life of the page.
     pub fn subscribe(
@@ -295,7 +403,7 @@ fn sse_subscribe(
                 }
             }
         });
-    for name in ["regions", "alert", "failover"] {
+    for name in ["regions", "alert", "failover", "command"] {
         let _ = source.add_event_listener_with_callback(name, on_message.as_ref().unchecked_ref());
     }
     let opened = on_link.clone();

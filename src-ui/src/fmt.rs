@@ -48,3 +48,12 @@ mod tests {
         assert_eq!(secs(3_900), "1 h 05 min");
     }
 }
+
+/// A time of day, `HH:MM:SS` UTC, from ms since the epoch (0 shows as "—").
+pub fn clock(ms: u64) -> String {
+    if ms == 0 {
+        return "—".into();
+    }
+    let s = (ms / 1_000) % 86_400;
+    format!("{:02}:{:02}:{:02} UTC", s / 3_600, (s / 60) % 60, s % 60)
+}

@@ -4,6 +4,7 @@
 mod alerts;
 pub mod api;
 mod charts;
+mod commands;
 mod devices;
 mod edge;
 mod failover;
@@ -45,14 +46,16 @@ enum Page {
     Devices,
     Edge,
     Alerts,
+    Commands,
 }
 
 impl Page {
-    const ALL: [(Page, &'static str, &'static str); 4] = [
+    const ALL: [(Page, &'static str, &'static str); 5] = [
         (Page::Map, "#/map", "Map"),
         (Page::Devices, "#/devices", "Devices"),
         (Page::Edge, "#/edge", "Edge"),
         (Page::Alerts, "#/alerts", "Alerts"),
+        (Page::Commands, "#/commands", "Commands"),
     ];
 
     fn from_hash(hash: &str) -> Page {
@@ -226,6 +229,7 @@ pub fn App() -> impl IntoView {
                     Page::Devices => view! { <devices::DevicesView /> }.into_any(),
                     Page::Edge => view! { <edge::EdgeView /> }.into_any(),
                     Page::Alerts => view! { <alerts::AlertsView /> }.into_any(),
+                    Page::Commands => view! { <commands::CommandsView /> }.into_any(),
                 }}
             </main>
         </div>

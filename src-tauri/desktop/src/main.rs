@@ -113,10 +113,7 @@ async fn request_failover(
 ) -> Result<Requested, String> {
     use switchyard::engine::FailoverError;
     // The desktop app's operator is the logged-in user of the machine.
-    let operator = format!(
-        "desktop:{}",
-        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
-    );
+    let operator = desktop_operator();
     match running.engine.request_failover(request, &operator).await {
         Ok(f) => Ok(Requested::Started(Box::new(f))),
         Err(FailoverError::NothingToDo(m)) => Ok(Requested::NothingToDo(m)),
@@ -127,6 +124,78 @@ async fn request_failover(
             | FailoverError::Failed(m),
         ) => Err(m),
     }
+}
+
+fn command_error(e: switchyard::engine::CommandError) -> String {
+    use switchyard::engine::CommandError;
+    match e {
+        CommandError::Invalid(m) | CommandError::NotFound(m) | CommandError::Unavailable(m) => m,
+    }
+}
+
+fn desktop_operator() -> String {
+    format!(
+        "desktop:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    )
+}
+
+#[tauri::command]
+async fn commands_overview(
+    running: tauri::State<'_, Running>,
+) -> Result<serde_json::Value, String> {
+    let runs = running
+        .engine
+        .command_runs(10)
+        .await
+        .map_err(command_error)?;
+    Ok(serde_json::json!({ "catalogue": running.engine.commands(), "runs": runs }))
+}
+
+#[tauri::command]
+async fn preview_command(
+    running: tauri::State<'_, Running>,
+    request: switchyard_core::commands::CommandRequest,
+) -> Result<switchyard::engine::CommandPreview, String> {
+    running
+        .engine
+        .preview_command(&request)
+        .await
+        .map_err(command_error)
+}
+
+#[tauri::command]
+async fn run_command(
+    running: tauri::State<'_, Running>,
+    request: switchyard_core::commands::CommandRequest,
+) -> Result<switchyard_core::commands::CommandRun, String> {
+    running
+        .engine
+        .run_command(request, &desktop_operator())
+        .await
+        .map_err(command_error)
+}
+
+#[tauri::command]
+async fn command_run(
+    running: tauri::State<'_, Running>,
+    id: String,
+    limit: u32,
+) -> Result<serde_json::Value, String> {
+    match running
+        .engine
+        .command_run(&id, 0, limit.clamp(1, 10_000))
+        .await
+        .map_err(command_error)?
+    {
+        Some((run, results)) => Ok(serde_json::json!({ "run": run, "results": results })),
+        None => Err(format!("no command run {id}")),
+    }
+}
+
+#[tauri::command]
+fn cancel_command(running: tauri::State<'_, Running>, id: String) -> Result<(), String> {
+    running.engine.cancel_command(&id).map_err(command_error)
 }
 
 #[tauri::command]
@@ -190,7 +259,12 @@ fn run(cli: DesktopCli) -> Result<(), String> {
             alerts,
             history,
             failover_overview,
-            request_failover
+            request_failover,
+            commands_overview,
+            preview_command,
+            run_command,
+            command_run,
+            cancel_command
         ])
         .setup(move |app| {
             let handle = app.handle().clone();
