@@ -485,13 +485,8 @@ impl Engine {
             RunStatus::Completed
         };
         run.ended_at = Some(now_ms());
-        self.flush(&run, batch).await;
-        self.inner
-            .runs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .cancel
-            .remove(&run.id);
+        // The end is audited before it is stored and published, so whoever sees the run ended
+        // finds the audit entry too.
         let result = format!(
             "{}: {} sent, {} shadowed, {} skipped offline, {} failed, {} cancelled",
             run.status.as_str(),
@@ -509,6 +504,13 @@ impl Engine {
         {
             tracing::error!("could not finish the audit of a command run: {e}");
         }
+        self.inner
+            .runs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .cancel
+            .remove(&run.id);
+        self.flush(&run, batch).await;
     }
 
     async fn flush(&self, run: &CommandRun, batch: Vec<DeviceResult>) {

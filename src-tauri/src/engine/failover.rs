@@ -716,37 +716,40 @@ impl Engine {
                     }
                 }
                 Phase::AwaitingApproval => return Ok(()),
-                p if p.is_final() => {
-                    let detail = serde_json::json!({
-                        "failover": f.id, "from": f.source, "to": f.target,
-                        "back": f.back, "of": f.online_before,
-                    })
-                    .to_string();
-                    let reason = f.reason.clone();
-                    let outcome = match &f.outcome {
-                        Some(o) => format!("{}: {o}", p.as_str()),
-                        None => p.as_str().to_string(),
-                    };
-                    self.inner
-                        .store
-                        .run(move |s| {
-                            let a = s.audit_begin(
-                                now_ms(),
-                                "switchyard",
-                                "failover.end",
-                                &reason,
-                                &detail,
-                            )?;
-                            s.audit_finish(a, now_ms(), &outcome)
-                        })
-                        .await
-                        .map_err(|e| FailoverError::Failed(e.0))?;
-                    return Ok(());
-                }
+                // Ended already (it is not resumed then): nothing to do.
+                p if p.is_final() => return Ok(()),
                 _ => return Ok(()),
+            }
+            if f.phase.is_final() {
+                // The end is audited before it is published, so whoever sees it ended finds
+                // the audit entry too.
+                self.audit_end(&f).await?;
+                self.save(&mut f).await?;
+                return Ok(());
             }
             self.save(&mut f).await?;
         }
+    }
+
+    async fn audit_end(&self, f: &Failover) -> Result<(), FailoverError> {
+        let detail = serde_json::json!({
+            "failover": f.id, "from": f.source, "to": f.target,
+            "back": f.back, "of": f.online_before,
+        })
+        .to_string();
+        let reason = f.reason.clone();
+        let outcome = match &f.outcome {
+            Some(o) => format!("{}: {o}", f.phase.as_str()),
+            None => f.phase.as_str().to_string(),
+        };
+        self.inner
+            .store
+            .run(move |s| {
+                let a = s.audit_begin(now_ms(), "switchyard", "failover.end", &reason, &detail)?;
+                s.audit_finish(a, now_ms(), &outcome)
+            })
+            .await
+            .map_err(|e| FailoverError::Failed(e.0))
     }
 
     /// Makes `region` the active region and every other a standby, in the state and the store.
