@@ -156,6 +156,10 @@ pub fn CommandsView() -> impl IntoView {
                             let done = d.run.status != RunStatus::Running;
                             set_run.set(Some(d));
                             if done {
+                                // The recent runs list, with this one in it.
+                                if let Ok(o) = api.commands().await {
+                                    set_overview.set(Some(o));
+                                }
                                 break;
                             }
                         }

@@ -9,16 +9,15 @@ use switchyard_e2e::*;
 #[ignore = "needs the built UI, Chromium and chromedriver: run `cargo xtask test`"]
 async fn preview_then_send_to_online_devices_only() {
     let server = Server::start(&["--devices", "1500", "--seed", "3", "--poll-interval", "1"]);
-    // Some devices offline: a short outage of the active region, then backoff.
+    // Some devices offline all along: the active region degraded (connections drop, and some
+    // reconnections fail).
     let (status, body) = server.request(
         "POST",
         "/api/v1/sim/faults",
-        Some(
-            r#"{"fault":{"region":"us-east-1","kind":"outage","duration_secs":3},"reason":"e2e"}"#,
-        ),
+        Some(r#"{"fault":{"region":"us-east-1","kind":"degraded","duration_secs":600},"reason":"e2e"}"#),
     );
     assert_eq!(status, 201, "{body}");
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
 
     let browser = chromium(1280, 1000).await;
     let c = browser.client.clone();
@@ -27,7 +26,11 @@ async fn preview_then_send_to_online_devices_only() {
         Duration::from_secs(20),
         "the commands page with the active region as target",
         || async {
-            (attr(&c, "[data-testid=target-value]", "value").await? == "us-east-1").then_some(())
+            let input = c
+                .find(Locator::Css("[data-testid=target-value]"))
+                .await
+                .ok()?;
+            (input.prop("value").await.ok()?? == "us-east-1").then_some(())
         },
     )
     .await;
