@@ -34,6 +34,15 @@ pub fn secs(s: u64) -> String {
     switchyard_core::freshness::format_age(s.saturating_mul(1_000))
 }
 
+/// A time of day, `HH:MM:SS` UTC, from ms since the epoch (0 shows as "—").
+pub fn clock(ms: u64) -> String {
+    if ms == 0 {
+        return "—".into();
+    }
+    let s = (ms / 1_000) % 86_400;
+    format!("{:02}:{:02}:{:02} UTC", s / 3_600, (s / 60) % 60, s % 60)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -47,13 +56,4 @@ mod tests {
         assert_eq!(bytes(1_500_000), "1.5 MB");
         assert_eq!(secs(3_900), "1 h 05 min");
     }
-}
-
-/// A time of day, `HH:MM:SS` UTC, from ms since the epoch (0 shows as "—").
-pub fn clock(ms: u64) -> String {
-    if ms == 0 {
-        return "—".into();
-    }
-    let s = (ms / 1_000) % 86_400;
-    format!("{:02}:{:02}:{:02} UTC", s / 3_600, (s / 60) % 60, s % 60)
 }
