@@ -558,7 +558,17 @@ fn bench() -> Result {
         .current_dir(&root))?;
     lab_setup()?;
     run(Command::new(cargo())
-        .args(["bench", "-p", "switchyard", "--bench", "failover_lab"])
+        .args([
+            "bench",
+            "-p",
+            "switchyard",
+            "--bench",
+            "failover_lab",
+            "--bench",
+            "commands_lab",
+            "--bench",
+            "fanout",
+        ])
         .env("SWITCHYARD_MOTO_SERVER", moto_server())
         .current_dir(&root))?;
     run(Command::new(cargo())

@@ -633,6 +633,20 @@ mod tests {
         assert_eq!(aws.edge, EdgeMetrics::default());
         assert_eq!(aws.route53.unwrap().record_name, "devices.example.com");
         assert_eq!(s.recovery, Recovery::default());
+        // The example's catalogue is the built-in one, written out.
+        assert_eq!(s.engine.commands.catalogue, default_catalogue());
+    }
+
+    #[test]
+    fn a_bad_catalogue_entry_is_named() {
+        let err = aws(
+            "\n[[commands.catalogue]]\nname = \"x\"\ndescription = \"\"\ntopic = \"cmd/+/x\"\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.starts_with("commands.catalogue[0] (in site.toml or on the command line): command x: topic 'cmd/+/x' has a wildcard"),
+            "{err}"
+        );
     }
 
     const AWS: &str = r#"
