@@ -307,6 +307,58 @@ pub fn check_schema(schema: &Value, v: &Value, at: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A fleet-index query as a device filter: terms joined by `AND`, each one of
+/// `thingName:NAME` (a `*` anywhere makes it "contains"), `thingGroupNames:GROUP`,
+/// `connectivity.connected:true|false`, `connectivity.disconnectReason:REASON`. The same
+/// filter then runs against AWS (as a fleet-index query again) and the simulated fleet.
+pub fn index_query(s: &str) -> Result<crate::devices::DeviceQuery, String> {
+    let mut q = crate::devices::DeviceQuery::default();
+    let s = s.trim();
+    if s.is_empty() || s.len() > 1_024 {
+        return Err("query: 1 to 1024 characters".into());
+    }
+    for term in s.split(" AND ") {
+        let term = term.trim();
+        let (field, value) = term
+            .split_once(':')
+            .ok_or_else(|| format!("query: '{term}' is not FIELD:VALUE"))?;
+        match field {
+            "thingName" => {
+                let name = value.trim_matches('*');
+                check_thing_name(name).map_err(|e| format!("query: {e}"))?;
+                q.q = Some(name.to_string());
+            }
+            "thingGroupNames" => {
+                check_thing_name(value).map_err(|e| format!("query: {e}"))?;
+                q.thing_group = Some(value.to_string());
+            }
+            "connectivity.connected" => {
+                q.connected = Some(match value {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(format!("query: '{term}': connected is true or false")),
+                });
+            }
+            "connectivity.disconnectReason" => {
+                q.reason = Some(
+                    DisconnectReason::ALL
+                        .into_iter()
+                        .find(|r| r.as_str() == value)
+                        .ok_or_else(|| format!("query: '{value}' is not a disconnect reason"))?,
+                );
+            }
+            other => {
+                return Err(format!(
+                    "query: '{other}' is not supported; use thingName:, thingGroupNames:, \
+                     connectivity.connected: or connectivity.disconnectReason:, joined with AND"
+                ))
+            }
+        }
+    }
+    q.validate()?;
+    Ok(q)
+}
+
 /// An offline device left out of a send.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Skipped {
@@ -470,6 +522,29 @@ mod tests {
             schema,
             persist_as_shadow: true,
         }
+    }
+
+    #[test]
+    fn index_queries_become_filters_or_are_refused_by_name() {
+        let q = index_query(
+            "thingGroupNames:cameras AND connectivity.connected:true AND thingName:cam-1*",
+        )
+        .unwrap();
+        assert_eq!(q.thing_group.as_deref(), Some("cameras"));
+        assert_eq!(q.connected, Some(true));
+        assert_eq!(q.q.as_deref(), Some("cam-1"));
+        let q = index_query("connectivity.disconnectReason:CONNECTION_LOST").unwrap();
+        assert_eq!(q.reason, Some(DisconnectReason::ConnectionLost));
+        assert!(index_query("attributes.fw:1.2")
+            .unwrap_err()
+            .contains("'attributes.fw' is not supported"));
+        assert!(index_query("thingName:a b")
+            .unwrap_err()
+            .contains("not a thing name"));
+        assert!(index_query("connectivity.connected:maybe")
+            .unwrap_err()
+            .contains("true or false"));
+        assert!(index_query("").is_err());
     }
 
     #[test]

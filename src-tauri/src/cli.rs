@@ -37,7 +37,9 @@ pub struct CommandArgs {
     /// The catalogue command (GET /api/v1/commands lists them).
     #[arg(long, value_name = "NAME")]
     pub name: String,
-    /// Who: group:NAME, region:CODE, devices:ID[,ID…] or query:TEXT (part of the thing name).
+    /// Who: group:NAME, region:CODE, devices:ID[,ID…] or query:QUERY, a fleet-index query of
+    /// thingName:, thingGroupNames:, connectivity.connected: and
+    /// connectivity.disconnectReason: terms joined with AND.
     #[arg(long, value_name = "KIND:VALUE")]
     pub target: String,
     /// The payload, JSON checked against the command's schema.

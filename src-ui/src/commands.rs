@@ -229,7 +229,7 @@ pub fn CommandsView() -> impl IntoView {
                         <option value="region">"region"</option>
                         <option value="group">"thing group"</option>
                         <option value="devices">"devices (names)"</option>
-                        <option value="query">"name contains"</option>
+                        <option value="query">"fleet-index query"</option>
                     </select>
                     <input class="input" data-testid="target-value" prop:value=value on:input=move |ev| set_value.set(event_target_value(&ev)) />
                 </label>

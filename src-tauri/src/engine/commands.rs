@@ -169,16 +169,11 @@ impl Engine {
                 )
                 .await
                 .map_err(unavailable),
-            Target::Query { query } => self
-                .list_all(
-                    DeviceQuery {
-                        q: Some(query.clone()),
-                        ..DeviceQuery::default()
-                    },
-                    max,
-                )
-                .await
-                .map_err(unavailable),
+            Target::Query { query } => {
+                let q = switchyard_core::commands::index_query(query)
+                    .map_err(|e| CommandError::Invalid(format!("target.{e}")))?;
+                self.list_all(q, max).await.map_err(unavailable)
+            }
         }
     }
 

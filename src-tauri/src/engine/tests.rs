@@ -937,6 +937,21 @@ mod commands {
                 .map(|t| t.starts_with("cmd/dev-") && t.ends_with("/ping")),
             Some(true)
         );
+        // A fleet-index query: online devices whose name contains dev-00000 (the first 100).
+        let q = e
+            .preview_command(&req(
+                "ping",
+                json!({}),
+                Target::Query {
+                    query: "connectivity.connected:true AND thingName:dev-00000*".into(),
+                },
+            ))
+            .await
+            .unwrap();
+        assert!(
+            q.total > 50 && q.total <= 100 && q.publish == q.total && q.skip == 0,
+            "{q:?}"
+        );
         let run = e
             .run_command(
                 req("ping", json!({"nonce": "n1"}), region_target()),
@@ -1115,6 +1130,23 @@ mod commands {
                 other => panic!("{other:?}"),
             }
         }
+        let err = e
+            .run_command(
+                req(
+                    "ping",
+                    json!({}),
+                    Target::Query {
+                        query: "attributes.fw:1".into(),
+                    },
+                ),
+                "carol",
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, CommandError::Invalid(m) if m.starts_with("target.query: 'attributes.fw' is not supported")),
+            "{err:?}"
+        );
         let mut no_reason = req("ping", json!({}), region_target());
         no_reason.reason = " ".into();
         assert_eq!(
