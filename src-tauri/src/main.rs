@@ -24,11 +24,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Lab(args) => lab(args),
         Command::Command(a) => {
-            let operator = a
-                .operator
-                .clone()
-                .or_else(|| std::env::var("USER").ok())
-                .unwrap_or_else(|| "runbook".into());
+            let operator = runbook_operator(a.operator.as_deref());
             let req = switchyard::runbook::parse_target(&a.target).and_then(|target| {
                 let payload = serde_json::from_str(&a.payload)
                     .map_err(|e| format!("--payload: not JSON: {e}"))?;
@@ -53,11 +49,7 @@ fn main() -> ExitCode {
             }
         }
         Command::Failover(a) => {
-            let operator = a
-                .operator
-                .clone()
-                .or_else(|| std::env::var("USER").ok())
-                .unwrap_or_else(|| "runbook".into());
+            let operator = runbook_operator(a.operator.as_deref());
             match switchyard::runbook::failover(
                 &a.server,
                 &operator,
@@ -136,6 +128,14 @@ fn lab(args: LabArgs) -> Result<(), String> {
     })
 }
 
+/// Who a runbook command is audited under: `--operator`, else `$USER`, else "runbook".
+fn runbook_operator(given: Option<&str>) -> String {
+    given
+        .map(str::to_string)
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "runbook".into())
+}
+
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))
 }
@@ -158,6 +158,8 @@ async fn run_console(
         None => bind(listen).await?,
     };
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    // Before anything is announced: from the moment a client can connect, SIGTERM stops cleanly.
+    let stop = shutdown_signal()?;
     let running = switchyard::app::start(&settings).await?;
     if ui_dir.is_none() {
         tracing::warn!("the web UI is not built (cargo xtask build); serving the API only");
@@ -173,19 +175,27 @@ async fn run_console(
     let app = switchyard::api::router(running.engine, ui_dir);
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
-            shutdown_signal().await;
+            stop.await;
             engine.shutdown();
         })
         .await
         .map_err(|e| format!("server stopped: {e}"))
 }
 
-async fn shutdown_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {},
-        _ = term.recv() => {},
-    }
-    tracing::info!("shutting down");
+/// Installs the SIGTERM and SIGINT handlers now (not when the returned future is first
+/// polled: a signal in between would kill the process without a clean stop) and resolves on
+/// the first of them.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, String> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term =
+        signal(SignalKind::terminate()).map_err(|e| format!("cannot handle SIGTERM: {e}"))?;
+    let mut int =
+        signal(SignalKind::interrupt()).map_err(|e| format!("cannot handle SIGINT: {e}"))?;
+    Ok(async move {
+        tokio::select! {
+            _ = int.recv() => {},
+            _ = term.recv() => {},
+        }
+        tracing::info!("shutting down");
+    })
 }

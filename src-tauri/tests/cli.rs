@@ -104,20 +104,14 @@ fn a_busy_port_is_named_and_nothing_is_written() {
     assert!(!data.exists());
 }
 
-#[test]
-fn serves_the_api_then_stops_on_sigterm_even_with_a_console_open() {
+/// Starts `switchyard serve` on a free port with its own data directory; returns the child,
+/// the line it printed, the server's URL and the directory.
+fn serve(extra: &[&str]) -> (std::process::Child, String, String, tempfile::TempDir) {
     let tmp = tempfile::tempdir().unwrap();
     let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--devices",
-            "100",
-            "--poll-interval",
-            "1",
-            "--data-dir",
-        ])
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(extra)
+        .arg("--data-dir")
         .arg(tmp.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -127,6 +121,18 @@ fn serves_the_api_then_stops_on_sigterm_even_with_a_console_open() {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .trim_end_matches('/')
+        .to_string();
+    (child, line, url, tmp)
+}
+
+#[test]
+fn serves_the_api_then_stops_on_sigterm_even_with_a_console_open() {
+    let (mut child, line, _, tmp) = serve(&["--devices", "100", "--poll-interval", "1"]);
     assert!(
         line.starts_with("Switchyard listening on http://127.0.0.1:"),
         "{line}"
@@ -185,35 +191,14 @@ fn the_headless_server_links_no_webkit_or_gtk() {
 
 #[test]
 fn switchyard_failover_runs_a_failover_for_a_runbook_and_says_how_it_ended() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--devices",
-            "300",
-            "--poll-interval",
-            "1",
-            "--fault",
-            "us-east-1:outage@2s",
-            "--data-dir",
-        ])
-        .arg(tmp.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap()
-        .trim_end_matches('/')
-        .to_string();
+    let (mut child, _, url, _tmp) = serve(&[
+        "--devices",
+        "300",
+        "--poll-interval",
+        "1",
+        "--fault",
+        "us-east-1:outage@2s",
+    ]);
     std::thread::sleep(Duration::from_secs(3));
     let failover = |args: &[&str]| {
         let out = Command::new(BIN)
@@ -283,31 +268,7 @@ fn stop(child: &mut std::process::Child) {
 
 #[test]
 fn switchyard_command_previews_sends_and_refuses_bad_payloads() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--devices",
-            "200",
-            "--data-dir",
-        ])
-        .arg(tmp.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap()
-        .trim_end_matches('/')
-        .to_string();
+    let (mut child, _, url, _tmp) = serve(&["--devices", "200"]);
     let cmd = |args: &[&str]| {
         let out = Command::new(BIN)
             .args(["command", "--server", &url, "--operator", "runbook-test"])

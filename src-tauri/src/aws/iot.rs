@@ -172,10 +172,14 @@ impl Iot {
         }
     }
 
-    /// Online and offline counts by reading the search to its end (up to [`MAX_DEPTH`] things).
-    /// For endpoints without aggregation (the lab): the calls grow with the fleet.
-    pub async fn count_by_search(&self, query: &str) -> Result<(u64, u64), String> {
-        let (mut online, mut offline, mut token) = (0u64, 0u64, None::<String>);
+    /// Reads the search for `query` page by page, handing each page to `visit` until it says
+    /// stop (`false`) or the search ends.
+    async fn scan(
+        &self,
+        query: &str,
+        mut visit: impl FnMut(&[aws_sdk_iot::types::ThingDocument]) -> bool,
+    ) -> Result<(), String> {
+        let mut token = None::<String>;
         loop {
             let out = self
                 .client
@@ -187,21 +191,32 @@ impl Iot {
                 .send()
                 .await
                 .map_err(|e| describe("SearchIndex", &e))?;
-            for t in out.things() {
+            token = out
+                .next_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_string);
+            if !visit(out.things()) || token.is_none() {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Online and offline counts by reading the search to its end (up to [`MAX_DEPTH`] things).
+    /// For endpoints without aggregation (the lab): the calls grow with the fleet.
+    pub async fn count_by_search(&self, query: &str) -> Result<(u64, u64), String> {
+        let (mut online, mut offline) = (0u64, 0u64);
+        self.scan(query, |things| {
+            for t in things {
                 if t.connectivity().and_then(|c| c.connected()) == Some(true) {
                     online += 1;
                 } else {
                     offline += 1;
                 }
             }
-            token = out
-                .next_token()
-                .filter(|t| !t.is_empty())
-                .map(str::to_string);
-            if token.is_none() || online + offline >= MAX_DEPTH {
-                return Ok((online, offline));
-            }
-        }
+            online + offline < MAX_DEPTH
+        })
+        .await?;
+        Ok((online, offline))
     }
 
     /// Things matching `query` from `offset`, at most `limit` of them, as devices of `region`.
@@ -217,19 +232,9 @@ impl Iot {
                 "the fleet index is read at most {MAX_DEPTH} things deep; narrow the filter"
             ));
         }
-        let (mut seen, mut items, mut token) = (0u64, Vec::new(), None::<String>);
-        loop {
-            let out = self
-                .client
-                .search_index()
-                .index_name(INDEX)
-                .query_string(query)
-                .max_results(PAGE as i32)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| describe("SearchIndex", &e))?;
-            for t in out.things() {
+        let (mut seen, mut items) = (0u64, Vec::new());
+        self.scan(query, |things| {
+            for t in things {
                 if seen >= offset && (items.len() as u64) < limit {
                     if let Some(d) = document_device(t, region) {
                         items.push(d);
@@ -237,14 +242,10 @@ impl Iot {
                 }
                 seen += 1;
             }
-            token = out
-                .next_token()
-                .filter(|t| !t.is_empty())
-                .map(str::to_string);
-            if token.is_none() || seen >= offset + limit {
-                return Ok(SearchPage { items, seen });
-            }
-        }
+            seen < offset + limit
+        })
+        .await?;
+        Ok(SearchPage { items, seen })
     }
 
     /// One thing as a device of `region`, `None` when this region does not know it. Reads
