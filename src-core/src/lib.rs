@@ -8,6 +8,7 @@ pub mod alerts;
 pub mod api;
 pub mod commands;
 pub mod devices;
+pub mod drills;
 pub mod domain;
 pub mod edge;
 pub mod failover;
