@@ -388,7 +388,7 @@ fn secs(ms: u64) -> String {
 /// Measures a drill. Definitions (also in the report):
 /// - the disruption starts at the first `FaultInjected`, or without one at the first
 ///   `FailoverConfirmed` (a practice failover);
-/// - baseline: the last sample at or before that moment;
+/// - baseline: the last sample before that moment (the first sample when there is none);
 /// - recovery: the first sample after the disruption at which the active region holds at least
 ///   `recovered_share` of the baseline's online devices, having held fewer since the disruption
 ///   (0 when the devices never dropped below it);
@@ -400,9 +400,10 @@ pub fn metrics(rec: &Recording, obj: &Objectives) -> DrillMetrics {
         .or_else(|| rec.first(EventKind::FailoverConfirmed))
         .map(|e| e.t_ms);
     let start = disruption_at_ms.unwrap_or(0);
-    let detected = rec
-        .first(EventKind::FaultInjected)
-        .and_then(|f| rec.first_after(EventKind::OutageDetected, f.t_ms).map(|d| (f, d)));
+    let detected = rec.first(EventKind::FaultInjected).and_then(|f| {
+        rec.first_after(EventKind::OutageDetected, f.t_ms)
+            .map(|d| (f, d))
+    });
     let time_to_detect_ms = detected.map(|(f, d)| d.t_ms - f.t_ms);
     let time_to_decide_ms = detected.and_then(|(_, d)| {
         rec.first_after(EventKind::FailoverConfirmed, d.t_ms)
@@ -412,7 +413,7 @@ pub fn metrics(rec: &Recording, obj: &Objectives) -> DrillMetrics {
     let baseline = rec
         .samples
         .iter()
-        .take_while(|s| s.t_ms <= start)
+        .take_while(|s| s.t_ms < start)
         .last()
         .or(rec.samples.first());
     let baseline_online = baseline.map_or(0, |s| s.online_total());
@@ -625,7 +626,9 @@ impl DrillNotes {
         }
         for (i, a) in self.action_items.iter().enumerate() {
             if a.text.trim().is_empty() || a.text.len() > 500 {
-                return Err(format!("action_items[{i}].text: must be 1 to 500 characters"));
+                return Err(format!(
+                    "action_items[{i}].text: must be 1 to 500 characters"
+                ));
             }
         }
         Ok(())
@@ -640,6 +643,14 @@ pub struct ComparisonRow {
     pub b: String,
     /// Which side did better ("a", "b"), or `None` when equal or not comparable.
     pub better: Option<String>,
+}
+
+/// `GET /api/v1/drills/compare`: two drills side by side.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    pub a: DrillSummary,
+    pub b: DrillSummary,
+    pub rows: Vec<ComparisonRow>,
 }
 
 /// Compares two drills' measures, lower being better for every one but reachability.
@@ -710,11 +721,13 @@ pub fn compare(a: &DrillMetrics, b: &DrillMetrics) -> Vec<ComparisonRow> {
             a: pct(a.command_reachability),
             b: pct(b.command_reachability),
             // Higher is better: compare the negated per-mille.
-            better: lower(
-                reach(b.command_reachability),
-                reach(a.command_reachability),
-            )
-            .map(|s| if s == "a" { "b".into() } else { "a".into() }),
+            better: lower(reach(b.command_reachability), reach(a.command_reachability)).map(|s| {
+                if s == "a" {
+                    "b".into()
+                } else {
+                    "a".into()
+                }
+            }),
         },
     ]
 }
@@ -782,8 +795,8 @@ mod tests {
         assert_eq!(m.messages_lost, 33);
         assert_eq!(m.peak_backlog, 1_200);
         assert_eq!(m.peak_backlog_at_ms, Some(60_000));
-        // Back to the baseline's 5 at 90 s.
-        assert_eq!(m.drain_ms, Some(30_000));
+        // Back to the baseline's 0 at 100 s.
+        assert_eq!(m.drain_ms, Some(40_000));
         assert_eq!(m.command_reachability, Some(0.99));
         let verdicts: Vec<bool> = m.objectives.iter().map(|o| o.passed).collect();
         assert_eq!(verdicts, vec![true, false, false]);
@@ -874,7 +887,10 @@ mod tests {
         bad(&|s| s.name = " ".into(), "name");
         bad(&|s| s.duration_secs = 0, "duration_secs");
         bad(&|s| s.devices = 0, "devices");
-        bad(&|s| s.outage.as_mut().unwrap().at_secs = 300, "outage.at_secs");
+        bad(
+            &|s| s.outage.as_mut().unwrap().at_secs = 300,
+            "outage.at_secs",
+        );
         bad(
             &|s| s.outage.as_mut().unwrap().region = Some("Mars".into()),
             "outage.region",

@@ -30,6 +30,45 @@ pub enum Command {
     /// previews it, runs it, prints the tallies; exits 0 when all were sent, 3 when some
     /// failed or were cancelled, 1 when refused.
     Command(CommandArgs),
+    /// Disaster-recovery drills.
+    #[command(subcommand)]
+    Drill(DrillCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DrillCommand {
+    /// Run a drill headless on the configured fleet, keep it in the database and write its
+    /// report (report.html, report.json, charts as PNG); exits 0 when every objective was
+    /// met, 3 when one was missed, 1 when the drill was refused or aborted.
+    Run(DrillRunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DrillRunArgs {
+    /// The scenario (TOML); see assets/drill.example.toml.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: PathBuf,
+    /// Where to write the report [default: ./DRILL-ID]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Who runs it, for the audit log [default: $USER]
+    #[arg(long, value_name = "NAME")]
+    pub operator: Option<String>,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+}
+
+impl DrillRunArgs {
+    /// Reads and checks the scenario file; errors name the file and the field.
+    pub fn scenario(&self) -> Result<switchyard_core::drills::Scenario, String> {
+        let name = self.scenario.display();
+        let text = std::fs::read_to_string(&self.scenario)
+            .map_err(|e| format!("cannot read the scenario {name}: {e}"))?;
+        let sc: switchyard_core::drills::Scenario =
+            toml::from_str(&text).map_err(|e| format!("{name}: {}", e.to_string().trim_end()))?;
+        sc.check().map_err(|e| format!("{name}: {e}"))?;
+        Ok(sc)
+    }
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@
 //! - [`sim`]: the simulated fleet, the default source when no AWS configuration is given.
 //! - [`aws`]: the AWS adapters (the only module that names the AWS SDK) and the local lab.
 //! - [`store`]: SQLite, the only module that speaks SQL.
+//! - [`report`]: a drill's report as HTML with plotters charts (SVG, PNG).
 //! - [`api`]: axum, the only module that knows HTTP.
 //! - [`app`]: wiring from [`settings::Settings`] to a running engine, shared by the server and
 //!   the desktop shell.
@@ -16,6 +17,7 @@ pub mod cli;
 pub mod clock;
 pub mod engine;
 pub mod ports;
+pub mod report;
 pub mod runbook;
 pub mod settings;
 pub mod sim;

@@ -48,6 +48,11 @@ fn main() -> ExitCode {
                 Err(e) => Err(e),
             }
         }
+        Command::Drill(cli::DrillCommand::Run(a)) => match drill(a) {
+            Ok(0) => Ok(()),
+            Ok(code) => return ExitCode::from(code),
+            Err(e) => Err(e),
+        },
         Command::Failover(a) => {
             let operator = runbook_operator(a.operator.as_deref());
             match switchyard::runbook::failover(
@@ -125,6 +130,72 @@ fn lab(args: LabArgs) -> Result<(), String> {
         let result = run_console(settings, args.listen, ui_dir, Some(listener)).await;
         feeder.abort();
         result
+    })
+}
+
+/// `switchyard drill run`: the drill on an engine of its own, then the report on disk.
+fn drill(a: cli::DrillRunArgs) -> Result<u8, String> {
+    use switchyard_core::drills::DrillStatus;
+    let scenario = a.scenario()?;
+    let settings = a.fleet.settings()?;
+    let operator = runbook_operator(a.operator.as_deref());
+    let rt = runtime()?;
+    rt.block_on(async {
+        let running = switchyard::app::start(&settings).await?;
+        let engine = running.engine;
+        if scenario.mode == switchyard_core::drills::DrillMode::Live {
+            // A live drill needs the regions' health: wait for the first polls.
+            tokio::time::sleep(settings.engine.poll_interval + settings.engine.poll_timeout).await;
+        }
+        let started = engine
+            .start_drill(scenario, &operator)
+            .await
+            .map_err(|e| format!("the drill was refused: {e:?}"))?;
+        println!("Drill {} ({}) started", started.id, started.name);
+        let t0 = std::time::Instant::now();
+        let drill = loop {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            match engine.drill(&started.id).await {
+                Ok(Some(d)) if d.summary.status != DrillStatus::Running => break d,
+                Ok(_) => {}
+                Err(e) => return Err(format!("cannot read the drill: {e:?}")),
+            }
+        };
+        engine.shutdown();
+        let out = a
+            .out
+            .clone()
+            .unwrap_or_else(|| drill.summary.id.clone().into());
+        let files = switchyard::report::write_all(&drill, &out)?;
+        println!(
+            "Drill {} {} in {:.1} s",
+            drill.summary.id,
+            drill.summary.status.as_str().to_uppercase(),
+            t0.elapsed().as_secs_f64()
+        );
+        if let Some(m) = &drill.metrics {
+            for o in &m.objectives {
+                println!(
+                    "  {:<22} {:<26} {:<22} {}",
+                    o.name,
+                    o.target,
+                    o.actual,
+                    if o.passed { "met" } else { "MISSED" }
+                );
+            }
+        }
+        if let Some(e) = &drill.error {
+            println!("  aborted: {e}");
+        }
+        println!("Report written to {}:", out.display());
+        for f in files {
+            println!("  {}", f.display());
+        }
+        Ok(match drill.summary.status {
+            DrillStatus::Passed => 0,
+            DrillStatus::Failed => 3,
+            _ => 1,
+        })
     })
 }
 

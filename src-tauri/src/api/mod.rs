@@ -3,6 +3,7 @@
 
 mod openapi;
 
+use crate::engine::drills::DrillError;
 use crate::engine::{ActionError, CommandError, Engine, FailoverError, QueryError};
 use axum::{
     extract::{
@@ -55,6 +56,13 @@ pub fn router(engine: Engine, ui_dir: Option<PathBuf>) -> Router {
         .route("/commands/preview", post(preview_command))
         .route("/commands/{id}", get(command_run))
         .route("/commands/{id}/cancel", post(cancel_command))
+        .route("/drills", get(drills).post(start_drill))
+        .route("/drills/compare", get(compare_drills))
+        .route("/drills/{id}", get(drill))
+        .route("/drills/{id}/report.html", get(drill_report))
+        .route("/drills/{id}/charts/{file}", get(drill_chart))
+        .route("/drills/{id}/notes", post(drill_notes))
+        .route("/drills/{id}/abort", post(abort_drill))
         .fallback(|| async {
             error(
                 StatusCode::NOT_FOUND,
@@ -315,6 +323,174 @@ async fn cancel_command(State(engine): State<Engine>, Path(id): Path<String>) ->
         Ok(()) => Json(serde_json::json!({ "cancelling": id })).into_response(),
         Err(e) => command_error(e),
     }
+}
+
+fn drill_error(e: DrillError) -> Response {
+    match e {
+        DrillError::Invalid(m) => error(StatusCode::UNPROCESSABLE_ENTITY, m),
+        DrillError::Conflict(m) => error(StatusCode::CONFLICT, m),
+        DrillError::NotFound(m) => error(StatusCode::NOT_FOUND, m),
+        DrillError::Failed(m) => error(StatusCode::INTERNAL_SERVER_ERROR, m),
+    }
+}
+
+async fn drills(State(engine): State<Engine>) -> Response {
+    match engine.drills().await {
+        Ok(d) => Json(d).into_response(),
+        Err(e) => drill_error(e),
+    }
+}
+
+async fn start_drill(
+    State(engine): State<Engine>,
+    Operator(op): Operator,
+    ApiJson(req): ApiJson<switchyard_core::drills::DrillRequest>,
+) -> Response {
+    match engine.start_drill(req.scenario, &op).await {
+        Ok(d) => (StatusCode::ACCEPTED, Json(d)).into_response(),
+        Err(e) => drill_error(e),
+    }
+}
+
+/// The drill, or the response to send when there is none.
+async fn find_drill(engine: &Engine, id: &str) -> Result<switchyard_core::drills::Drill, Response> {
+    match engine.drill(id).await {
+        Ok(Some(d)) => Ok(d),
+        Ok(None) => Err(error(StatusCode::NOT_FOUND, format!("no drill {id}"))),
+        Err(e) => Err(drill_error(e)),
+    }
+}
+
+async fn drill(State(engine): State<Engine>, Path(id): Path<String>) -> Response {
+    match find_drill(&engine, &id).await {
+        Ok(d) => Json(d).into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn drill_report(State(engine): State<Engine>, Path(id): Path<String>) -> Response {
+    let d = match find_drill(&engine, &id).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    match tokio::task::spawn_blocking(move || crate::report::html(&d)).await {
+        Ok(Ok(html)) => (
+            [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            html,
+        )
+            .into_response(),
+        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+async fn drill_chart(
+    State(engine): State<Engine>,
+    Path((id, file)): Path<(String, String)>,
+) -> Response {
+    let Some((name, ext)) = file.rsplit_once('.') else {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("no chart {file}: name it CHART.svg or CHART.png"),
+        );
+    };
+    let Some(chart) = crate::report::Chart::parse(name) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("no chart {name}: reconnection, backlog or timeline"),
+        );
+    };
+    if ext != "svg" && ext != "png" {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("charts are .svg or .png, not .{ext}"),
+        );
+    }
+    let d = match find_drill(&engine, &id).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    let png = ext == "png";
+    let drawn = tokio::task::spawn_blocking(move || {
+        if png {
+            crate::report::png(&d, chart)
+        } else {
+            crate::report::svg(&d, chart).map(String::into_bytes)
+        }
+    })
+    .await;
+    match drawn {
+        Ok(Ok(bytes)) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                if png { "image/png" } else { "image/svg+xml" },
+            )],
+            bytes,
+        )
+            .into_response(),
+        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+async fn drill_notes(
+    State(engine): State<Engine>,
+    Operator(op): Operator,
+    Path(id): Path<String>,
+    ApiJson(notes): ApiJson<switchyard_core::drills::DrillNotes>,
+) -> Response {
+    match engine.set_drill_notes(&id, notes, &op).await {
+        Ok(()) => match find_drill(&engine, &id).await {
+            Ok(d) => Json(d).into_response(),
+            Err(r) => r,
+        },
+        Err(e) => drill_error(e),
+    }
+}
+
+async fn abort_drill(
+    State(engine): State<Engine>,
+    Operator(op): Operator,
+    Path(id): Path<String>,
+) -> Response {
+    match engine.abort_drill(&id, &op).await {
+        Ok(()) => Json(serde_json::json!({ "message": format!("drill {id} is stopping") }))
+            .into_response(),
+        Err(e) => drill_error(e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CompareQuery {
+    a: String,
+    b: String,
+}
+
+async fn compare_drills(
+    State(engine): State<Engine>,
+    ApiQuery(q): ApiQuery<CompareQuery>,
+) -> Response {
+    let mut both = Vec::new();
+    for id in [&q.a, &q.b] {
+        match find_drill(&engine, id).await {
+            Ok(d) => both.push(d),
+            Err(r) => return r,
+        }
+    }
+    let (b, a) = (both.pop().unwrap(), both.pop().unwrap());
+    let (Some(ma), Some(mb)) = (&a.metrics, &b.metrics) else {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "both drills must have ended with measures to be compared",
+        );
+    };
+    Json(switchyard_core::drills::Comparison {
+        rows: switchyard_core::drills::compare(ma, mb),
+        a: a.summary,
+        b: b.summary,
+    })
+    .into_response()
 }
 
 /// `Query<T>` whose rejection is the API's JSON error, naming the parameter (400).

@@ -28,6 +28,14 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/commands/preview"),
     ("get", "/api/v1/commands/{id}"),
     ("post", "/api/v1/commands/{id}/cancel"),
+    ("get", "/api/v1/drills"),
+    ("post", "/api/v1/drills"),
+    ("get", "/api/v1/drills/compare"),
+    ("get", "/api/v1/drills/{id}"),
+    ("get", "/api/v1/drills/{id}/report.html"),
+    ("get", "/api/v1/drills/{id}/charts/{file}"),
+    ("post", "/api/v1/drills/{id}/notes"),
+    ("post", "/api/v1/drills/{id}/abort"),
 ];
 
 fn json_response(desc: &str, schema: &str) -> Value {
@@ -43,7 +51,7 @@ fn error_response(desc: &str) -> Value {
 }
 
 pub fn openapi_document() -> Value {
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "Switchyard API",
@@ -224,7 +232,11 @@ pub fn openapi_document() -> Value {
             }
         },
         "components": { "schemas": schemas() }
-    })
+    });
+    if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), drill_paths()) {
+        paths.extend(more);
+    }
+    doc
 }
 
 fn schemas() -> Value {
@@ -307,10 +319,93 @@ fn schemas() -> Value {
         "InjectFaultRequest": { "type": "object", "required": ["fault", "reason"], "additionalProperties": false, "properties": {
             "fault": { "$ref": "#/components/schemas/FaultSpec" }, "reason": { "type": "string" } } }
     });
-    if let (Some(all), Value::Object(more)) = (all.as_object_mut(), failover_schemas()) {
-        all.extend(more);
+    for more in [failover_schemas(), drill_schemas()] {
+        if let (Some(all), Value::Object(more)) = (all.as_object_mut(), more) {
+            all.extend(more);
+        }
     }
     all
+}
+
+/// The drills' routes (a separate literal: one `json!` this size passes the macro recursion limit).
+fn drill_paths() -> Value {
+    json!({
+            "/api/v1/drills": {
+                "get": {
+                    "summary": "Every drill, newest first, with whether drilling is overdue (`overdue`: the warning to show, or null) and the configured objectives",
+                    "responses": { "200": { "description": "DrillsResponse: `drills` (DrillSummary), `overdue`, `period_days`, `objectives`", "content": { "application/json": {} } } }
+                },
+                "post": {
+                    "summary": "Start a drill (audited). `mode: \"simulated\"` runs a seeded copy of the simulated fleet in simulated time (scripted failover only); `mode: \"live\"` runs on the console in real time, injecting the outage into the live simulated fleet (on AWS: no outage, a practice failover and failback) and failing over through the console's own guarded failover, by the script or by an operator.",
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/DrillRequest" } } } },
+                    "responses": {
+                        "202": { "description": "Started: the DrillSummary; follow it at /api/v1/drills/{id}", "content": { "application/json": {} } },
+                        "409": error_response("Another live drill is running"),
+                        "422": error_response("Invalid scenario; the message names the field")
+                    }
+                }
+            },
+            "/api/v1/drills/compare": { "get": {
+                "summary": "Two ended drills side by side: each measure for both and which did better",
+                "parameters": [query_param("a", "string", "a drill id"), query_param("b", "string", "another drill id")],
+                "responses": { "200": { "description": "`a`, `b` (DrillSummary) and `rows` (measure, a, b, better)", "content": { "application/json": {} } }, "404": error_response("No such drill"), "422": error_response("A drill has no measures (still running or aborted early)") }
+            }},
+            "/api/v1/drills/{id}": { "get": {
+                "summary": "A drill with everything kept of it: scenario, objectives, the recording (events and samples), the measures and verdicts, notes and action items. This is the JSON export.",
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }],
+                "responses": { "200": { "description": "The Drill", "content": { "application/json": {} } }, "404": error_response("No such drill") }
+            }},
+            "/api/v1/drills/{id}/report.html": { "get": {
+                "summary": "The drill's report as one self-contained HTML page with its charts inline",
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }],
+                "responses": { "200": { "description": "HTML", "content": { "text/html": {} } }, "404": error_response("No such drill") }
+            }},
+            "/api/v1/drills/{id}/charts/{file}": { "get": {
+                "summary": "One chart of the report: `reconnection`, `backlog` or `timeline`, as `.svg` or `.png` (900×320)",
+                "parameters": [
+                    { "name": "id", "in": "path", "required": true, "schema": { "type": "string" } },
+                    { "name": "file", "in": "path", "required": true, "schema": { "type": "string", "pattern": "^(reconnection|backlog|timeline)\\.(svg|png)$" } }
+                ],
+                "responses": { "200": { "description": "The chart", "content": { "image/svg+xml": {}, "image/png": {} } }, "404": error_response("No such drill or chart") }
+            }},
+            "/api/v1/drills/{id}/notes": { "post": {
+                "summary": "Replace the drill's notes and action items (audited)",
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/DrillNotes" } } } },
+                "responses": { "200": { "description": "The Drill", "content": { "application/json": {} } }, "404": error_response("No such drill"), "422": error_response("Notes over 32 KB, over 100 action items, or an empty one") }
+            }},
+            "/api/v1/drills/{id}/abort": { "post": {
+                "summary": "Stop a running drill (audited); its report says it was aborted",
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }],
+                "responses": { "200": { "description": "Stopping", "content": { "application/json": {} } }, "404": error_response("No such drill"), "422": error_response("The drill is not running") }
+            }}
+    })
+}
+
+fn drill_schemas() -> Value {
+    let fault = json!({ "type": "object", "required": ["duration_secs"], "additionalProperties": false, "properties": {
+        "region": { "type": "string", "description": "default: the region active when the drill starts" },
+        "at_secs": { "type": "integer", "minimum": 0 }, "duration_secs": { "type": "integer", "minimum": 1 } } });
+    json!({
+        "Scenario": { "type": "object", "required": ["name", "duration_secs", "failover"], "additionalProperties": false, "properties": {
+            "name": { "type": "string", "maxLength": 120 },
+            "mode": { "enum": ["simulated", "live"], "default": "simulated" },
+            "seed": { "type": "integer", "default": 1 },
+            "devices": { "type": "integer", "minimum": 1, "maximum": 200000, "default": 2000 },
+            "gateways": { "type": "integer", "minimum": 0, "maximum": 5000, "default": 20 },
+            "duration_secs": { "type": "integer", "minimum": 1, "maximum": 21600 },
+            "outage": fault, "degradation": fault,
+            "failover": { "type": "object", "required": ["by"], "additionalProperties": false, "properties": {
+                "by": { "enum": ["script", "operator"] }, "target": { "type": "string" }, "decide_secs": { "type": "integer", "default": 30 } } },
+            "failback": { "type": "object", "required": ["after_secs"], "additionalProperties": false, "properties": { "after_secs": { "type": "integer" } } },
+            "objectives": { "type": "object", "additionalProperties": false, "properties": {
+                "rto_secs": { "type": "integer", "minimum": 1 }, "rpo_messages": { "type": "integer", "minimum": 0 }, "max_backlog": { "type": "integer", "minimum": 1 } } } } },
+        "DrillRequest": { "type": "object", "required": ["scenario"], "additionalProperties": false, "properties": { "scenario": { "$ref": "#/components/schemas/Scenario" } } },
+        "DrillNotes": { "type": "object", "required": ["notes"], "additionalProperties": false, "properties": {
+            "notes": { "type": "string", "maxLength": 32768 },
+            "action_items": { "type": "array", "maxItems": 100, "items": { "type": "object", "required": ["text"], "properties": {
+                "text": { "type": "string" }, "owner": { "type": ["string", "null"] }, "done": { "type": "boolean" } } } } } }
+    })
 }
 
 fn failover_schemas() -> Value {

@@ -63,6 +63,16 @@ pub enum CommandError {
     Unavailable(String),
 }
 
+impl CommandError {
+    pub fn message(&self) -> &str {
+        match self {
+            CommandError::Invalid(m) | CommandError::NotFound(m) | CommandError::Unavailable(m) => {
+                m
+            }
+        }
+    }
+}
+
 /// What a preview shows before anything is sent.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CommandPreview {

@@ -85,7 +85,7 @@ pub enum FailoverError {
 const RECENT: u32 = 10;
 
 impl Engine {
-    fn switch(&self) -> Result<Arc<dyn TrafficSwitch>, FailoverError> {
+    pub(super) fn switch(&self) -> Result<Arc<dyn TrafficSwitch>, FailoverError> {
         self.inner
             .switch
             .get()

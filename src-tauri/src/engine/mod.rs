@@ -10,6 +10,7 @@
 
 mod alerts;
 mod commands;
+pub mod drills;
 mod edge;
 mod failover;
 
@@ -48,6 +49,7 @@ pub struct EngineConfig {
     pub retention: Duration,
     pub failover: FailoverConfig,
     pub commands: CommandConfig,
+    pub drills: drills::DrillConfig,
 }
 
 impl Default for EngineConfig {
@@ -60,6 +62,7 @@ impl Default for EngineConfig {
             retention: Duration::from_secs(30 * 86_400),
             failover: FailoverConfig::default(),
             commands: CommandConfig::default(),
+            drills: drills::DrillConfig::default(),
         }
     }
 }
@@ -82,6 +85,7 @@ struct Inner {
     /// What delivers commands to devices, when the source can.
     channel: std::sync::OnceLock<Arc<dyn DeviceChannel>>,
     runs: Mutex<commands::Runs>,
+    drills: Mutex<drills::Drills>,
 }
 
 /// The most items one list request may ask for.
@@ -190,6 +194,7 @@ impl Engine {
                 failover: Mutex::new(failover::FailoverState::default()),
                 channel: std::sync::OnceLock::new(),
                 runs: Mutex::new(commands::Runs::default()),
+                drills: Mutex::new(drills::Drills::default()),
             }),
         }
     }
@@ -270,6 +275,8 @@ impl Engine {
             let e = self.clone();
             tokio::spawn(async move { e.resume_failover().await });
         }
+        let e = self.clone();
+        tokio::spawn(async move { e.close_interrupted_drills().await });
         self.every(Duration::from_secs(3_600), |e| async move {
             let before = now_ms().saturating_sub(e.inner.cfg.retention.as_millis() as u64);
             match e.inner.store.run(move |s| s.prune(before)).await {

@@ -520,6 +520,10 @@ mod failover {
                 reconnect_devices: reconnect,
                 ..FailoverConfig::default()
             },
+            commands: CommandConfig {
+                catalogue: crate::settings::default_catalogue(),
+                ..CommandConfig::default()
+            },
             ..EngineConfig::default()
         };
         let e = Engine::new(
@@ -528,7 +532,8 @@ mod failover {
             Some(Arc::new(sim.clone())),
             store,
         )
-        .with_switch(Arc::new(sim.clone()));
+        .with_switch(Arc::new(sim.clone()))
+        .with_channel(Arc::new(sim.clone()));
         (sim, e)
     }
 
@@ -841,6 +846,122 @@ mod failover {
             assert_eq!(region(&e2.snapshot(), "eu-west-1").role, RegionRole::Active);
         });
         second.shutdown_background();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_live_drill_injects_the_outage_fails_over_through_the_guards_and_is_reported() {
+        use switchyard_core::drills::{DrillStatus, EventKind, Scenario};
+        let (_sim, e) = fast(Store::in_memory(), false);
+        e.start();
+        until("a healthy start", 10, async || {
+            (region(&e.snapshot(), "us-east-1").online > 900).then_some(())
+        })
+        .await;
+        let sc: Scenario = serde_json::from_value(serde_json::json!({
+            "name": "live us-east-1 outage",
+            "mode": "live",
+            "duration_secs": 10,
+            "outage": { "at_secs": 1, "duration_secs": 300 },
+            "failover": { "by": "script", "decide_secs": 1 }
+        }))
+        .unwrap();
+        let d = e.start_drill(sc.clone(), "alice").await.unwrap();
+        assert_eq!(d.status, DrillStatus::Running);
+        let second = e.start_drill(sc, "bob").await.unwrap_err();
+        assert!(
+            matches!(&second, drills::DrillError::Conflict(m) if m.contains(&d.id)),
+            "{second:?}"
+        );
+        let done = until("the drill's end", 30, async || {
+            e.drill(&d.id)
+                .await
+                .unwrap()
+                .filter(|d| d.summary.status != DrillStatus::Running)
+        })
+        .await;
+        assert_eq!(done.error, None);
+        let kinds: Vec<EventKind> = done.recording.events.iter().map(|e| e.kind).collect();
+        let order = [
+            EventKind::Started,
+            EventKind::FaultInjected,
+            EventKind::OutageDetected,
+            EventKind::RecommendationShown,
+            EventKind::FailoverConfirmed,
+            EventKind::DevicesBack,
+            EventKind::CommandProbe,
+            EventKind::Ended,
+        ];
+        let pos: Vec<usize> = order
+            .iter()
+            .map(|k| {
+                kinds
+                    .iter()
+                    .position(|x| x == k)
+                    .unwrap_or_else(|| panic!("no {k:?} in {kinds:?}"))
+            })
+            .collect();
+        assert!(pos.windows(2).all(|w| w[0] < w[1]), "{kinds:?}");
+        assert!(
+            done.recording
+                .events
+                .iter()
+                .any(|e| e.kind == EventKind::Step
+                    && e.detail.starts_with("switch traffic to eu-west-1: ok")),
+            "{:?}",
+            done.recording.events
+        );
+        let m = done.metrics.as_ref().unwrap();
+        assert!(m.time_to_detect_ms.is_some_and(|t| t < 2_000), "{m:?}");
+        assert!(m.recovery_ms.is_some(), "{m:?}");
+        // The probe previews a ping to the whole fleet once the devices are back.
+        let probe = done
+            .recording
+            .probe
+            .unwrap_or_else(|| panic!("no probe: {:?}", done.recording.events));
+        assert_eq!(probe.targeted, 1_000);
+        assert!(probe.reached > 900, "{probe:?}");
+        assert_eq!(
+            done.summary.status,
+            if m.passed {
+                DrillStatus::Passed
+            } else {
+                DrillStatus::Failed
+            }
+        );
+        // The failover was the console's own, marked as a drill, by the drill's operator.
+        let f = e
+            .failover_overview()
+            .await
+            .unwrap()
+            .recent
+            .into_iter()
+            .next()
+            .unwrap();
+        assert!(
+            f.reason.starts_with(&format!("DRILL {}", d.id)),
+            "{}",
+            f.reason
+        );
+        assert_eq!(f.requested_by, "alice");
+        assert_eq!(e.active_region().as_deref(), Some("eu-west-1"));
+        let audit = e.store().audit_recent(20).unwrap();
+        let starts: Vec<(&str, &str)> = audit
+            .iter()
+            .filter(|a| a.action == "drill.start")
+            .map(|a| (a.actor.as_str(), a.result.as_deref().unwrap_or("")))
+            .collect();
+        let ok = format!("ok: {}", done.summary.status.as_str());
+        let refused = format!("refused: another live drill is running: {}", d.id);
+        assert_eq!(
+            starts,
+            vec![("bob", refused.as_str()), ("alice", ok.as_str())]
+        );
+        assert!(audit.iter().any(|a| a.action == "sim.inject_fault"
+            && a.actor == "alice"
+            && a.reason.starts_with("DRILL")));
+        // Stored, listed, and the live lock released.
+        assert_eq!(e.drills().await.unwrap().drills[0].id, d.id);
+        assert!(e.abort_drill(&d.id, "bob").await.is_err());
     }
 }
 

@@ -32,6 +32,8 @@ pub struct ConfigFile {
     pub failover: FailoverSection,
     #[serde(default)]
     pub commands: CommandsSection,
+    #[serde(default)]
+    pub drills: DrillsSection,
     /// The file's name and text, for error messages that name a line.
     #[serde(skip)]
     origin: Option<(String, String)>,
@@ -45,6 +47,18 @@ pub struct RecoverySection {
     pub rto_minutes: Option<u64>,
     /// Recovery point objective: the most data (in time) that may be lost.
     pub rpo_minutes: Option<u64>,
+    /// The recovery point objective drills measure: messages the edge may drop (default 0).
+    pub rpo_messages: Option<u64>,
+    /// The most messages the edge may hold at once during a disruption (default 100000).
+    pub max_backlog_messages: Option<u64>,
+}
+
+/// How often drills are due.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DrillsSection {
+    /// A warning shows when the last drill is older than this many days (default 90).
+    pub period_days: Option<u32>,
 }
 
 /// How failovers are recommended, run and judged.
@@ -308,6 +322,38 @@ impl Settings {
                 rpo: Duration::from_secs(rpo * 60),
             }
         };
+        let drills = {
+            let d = crate::engine::drills::DrillConfig::default();
+            let period_days = file.drills.period_days.unwrap_or(d.period_days);
+            if !(1..=3_650).contains(&period_days) {
+                return Err(format!(
+                    "{} must be between 1 and 3650 days, not {period_days}",
+                    at("drills.period_days")
+                ));
+            }
+            let max_backlog = file
+                .recovery
+                .max_backlog_messages
+                .unwrap_or(d.objectives.max_backlog);
+            if max_backlog == 0 {
+                return Err(format!(
+                    "{} must be more than 0",
+                    at("recovery.max_backlog_messages")
+                ));
+            }
+            crate::engine::drills::DrillConfig {
+                period_days,
+                objectives: switchyard_core::drills::Objectives {
+                    rto_secs: recovery.rto.as_secs(),
+                    rpo_messages: file
+                        .recovery
+                        .rpo_messages
+                        .unwrap_or(d.objectives.rpo_messages),
+                    max_backlog,
+                    recovered_share: d.objectives.recovered_share,
+                },
+            }
+        };
         let failover = {
             let d = crate::engine::FailoverConfig::default();
             let f = &file.failover;
@@ -471,6 +517,13 @@ impl Settings {
                 poll_interval: Duration::from_secs(poll_secs),
                 poll_timeout: Duration::from_millis(timeout_ms),
                 retention: Duration::from_secs(retention_days * 86_400),
+                drills: crate::engine::drills::DrillConfig {
+                    objectives: switchyard_core::drills::Objectives {
+                        recovered_share: failover.complete_share,
+                        ..drills.objectives
+                    },
+                    ..drills
+                },
                 failover,
                 commands,
                 ..EngineConfig::default()

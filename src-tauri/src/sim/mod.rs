@@ -14,6 +14,7 @@
 //! [`FleetSource`] and a [`FaultInjector`], and [`SimSource::run_clock`] steps it in real time.
 
 mod buffer;
+pub mod drill;
 mod rng;
 
 use crate::ports::{

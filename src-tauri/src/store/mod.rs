@@ -8,6 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use switchyard_core::alerts::{Alert, AlertKind, Condition};
+use switchyard_core::drills::{ActionItem, Drill, DrillMode, DrillStatus, DrillSummary};
 use switchyard_core::failover::{Failover, Phase, Step};
 use switchyard_core::{RegionObservation, UnixMs};
 
@@ -111,6 +112,26 @@ const MIGRATIONS: &[&str] = &[
         attempts INTEGER NOT NULL,
         PRIMARY KEY (run_id, device)
     ) WITHOUT ROWID;",
+    // 6: drills and their reports. The columns the list shows are columns; the scenario,
+    // objectives, recording and measures are one JSON document.
+    "CREATE TABLE drills (
+        id            TEXT    PRIMARY KEY,
+        name          TEXT    NOT NULL,
+        mode          TEXT    NOT NULL,
+        source        TEXT    NOT NULL,
+        status        TEXT    NOT NULL,
+        started_by    TEXT    NOT NULL,
+        started_at    INTEGER NOT NULL,
+        ended_at      INTEGER,
+        recovery_ms   INTEGER,
+        messages_lost INTEGER,
+        body          TEXT    NOT NULL,
+        notes         TEXT    NOT NULL DEFAULT '',
+        action_items  TEXT    NOT NULL DEFAULT '[]',
+        -- 1 while a live drill runs, NULL otherwise: UNIQUE makes it one live drill at a time.
+        live          INTEGER UNIQUE CHECK (live = 1)
+    );
+    CREATE INDEX drills_started ON drills (started_at);",
 ];
 
 #[derive(Debug)]
@@ -838,6 +859,203 @@ impl Store {
             });
         }
         Ok(out)
+    }
+}
+
+/// The parts of a drill kept as one JSON document.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct DrillBody {
+    scenario: switchyard_core::drills::Scenario,
+    objectives: switchyard_core::drills::Objectives,
+    recording: switchyard_core::drills::Recording,
+    metrics: Option<switchyard_core::drills::DrillMetrics>,
+    error: Option<String>,
+}
+
+fn drill_body(d: &Drill) -> Result<String, StoreError> {
+    serde_json::to_string(&DrillBody {
+        scenario: d.scenario.clone(),
+        objectives: d.objectives,
+        recording: d.recording.clone(),
+        metrics: d.metrics.clone(),
+        error: d.error.clone(),
+    })
+    .map_err(|e| StoreError(format!("cannot encode drill {}: {e}", d.summary.id)))
+}
+
+fn drill_mode(s: &str) -> DrillMode {
+    if s == "live" {
+        DrillMode::Live
+    } else {
+        DrillMode::Simulated
+    }
+}
+
+const DRILL_COLUMNS: &str =
+    "id, name, mode, source, status, started_by, started_at, ended_at, recovery_ms, messages_lost";
+
+fn drill_summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<DrillSummary> {
+    Ok(DrillSummary {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        mode: drill_mode(&r.get::<_, String>(2)?),
+        source: r.get(3)?,
+        status: DrillStatus::parse(&r.get::<_, String>(4)?).unwrap_or(DrillStatus::Aborted),
+        started_by: r.get(5)?,
+        started_at: r.get::<_, i64>(6)? as UnixMs,
+        ended_at: r.get::<_, Option<i64>>(7)?.map(|v| v as UnixMs),
+        recovery_ms: r.get::<_, Option<i64>>(8)?.map(|v| v as u64),
+        messages_lost: r.get::<_, Option<i64>>(9)?.map(|v| v as u64),
+    })
+}
+
+/// Drills: the reports operators review, and the one-live-drill-at-a-time lock.
+impl Store {
+    /// Records a new drill. A live drill is refused, naming the other, while another runs.
+    pub fn drill_insert(&self, d: &Drill) -> Result<Result<(), String>, StoreError> {
+        let conn = self.lock();
+        let live = d.summary.mode == DrillMode::Live;
+        if live {
+            let other: Option<String> = conn
+                .query_row("SELECT id FROM drills WHERE live = 1", [], |r| r.get(0))
+                .optional()?;
+            if let Some(id) = other {
+                return Ok(Err(id));
+            }
+        }
+        let s = &d.summary;
+        conn.execute(
+            "INSERT INTO drills (id, name, mode, source, status, started_by, started_at, body, live)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                s.id,
+                s.name,
+                if live { "live" } else { "simulated" },
+                s.source,
+                s.status.as_str(),
+                s.started_by,
+                s.started_at as i64,
+                drill_body(d)?,
+                live.then_some(1),
+            ],
+        )?;
+        Ok(Ok(()))
+    }
+
+    /// Saves a drill's record and, once it has ended, its verdict; releases the live lock then.
+    pub fn drill_save(&self, d: &Drill) -> Result<(), StoreError> {
+        let s = &d.summary;
+        let ended = s.status != DrillStatus::Running;
+        self.lock().execute(
+            "UPDATE drills SET status = ?2, ended_at = ?3, recovery_ms = ?4, messages_lost = ?5,
+                 body = ?6, live = CASE WHEN ?7 THEN NULL ELSE live END
+             WHERE id = ?1",
+            params![
+                s.id,
+                s.status.as_str(),
+                s.ended_at.map(|v| v as i64),
+                s.recovery_ms.map(|v| v as i64),
+                s.messages_lost.map(|v| v as i64),
+                drill_body(d)?,
+                ended,
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn drill(&self, id: &str) -> Result<Option<Drill>, StoreError> {
+        let conn = self.lock();
+        let row = conn
+            .query_row(
+                &format!(
+                    "SELECT {DRILL_COLUMNS}, body, notes, action_items FROM drills WHERE id = ?1"
+                ),
+                params![id],
+                |r| {
+                    Ok((
+                        drill_summary(r)?,
+                        r.get::<_, String>(10)?,
+                        r.get::<_, String>(11)?,
+                        r.get::<_, String>(12)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((summary, body, notes, items)) = row else {
+            return Ok(None);
+        };
+        let body: DrillBody = serde_json::from_str(&body)
+            .map_err(|e| StoreError(format!("drill {id}: unreadable record: {e}")))?;
+        let action_items: Vec<ActionItem> = serde_json::from_str(&items)
+            .map_err(|e| StoreError(format!("drill {id}: unreadable action items: {e}")))?;
+        Ok(Some(Drill {
+            summary,
+            scenario: body.scenario,
+            objectives: body.objectives,
+            recording: body.recording,
+            metrics: body.metrics,
+            error: body.error,
+            notes,
+            action_items,
+        }))
+    }
+
+    /// The newest `limit` drills, newest first.
+    pub fn drills_recent(&self, limit: u32) -> Result<Vec<DrillSummary>, StoreError> {
+        let conn = self.lock();
+        let mut st = conn.prepare_cached(&format!(
+            "SELECT {DRILL_COLUMNS} FROM drills ORDER BY started_at DESC, id DESC LIMIT ?1"
+        ))?;
+        let rows = st
+            .query_map(params![limit], drill_summary)?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    /// When the newest drill with a verdict ended.
+    pub fn drill_last_finished(&self) -> Result<Option<UnixMs>, StoreError> {
+        Ok(self
+            .lock()
+            .query_row(
+                "SELECT MAX(ended_at) FROM drills WHERE status IN ('passed', 'failed')",
+                [],
+                |r| r.get::<_, Option<i64>>(0),
+            )?
+            .map(|v| v as UnixMs))
+    }
+
+    /// Replaces a drill's notes and action items; false when there is no such drill.
+    pub fn drill_set_notes(
+        &self,
+        id: &str,
+        notes: &str,
+        items: &[ActionItem],
+    ) -> Result<bool, StoreError> {
+        let items = serde_json::to_string(items)
+            .map_err(|e| StoreError(format!("cannot encode action items: {e}")))?;
+        Ok(self.lock().execute(
+            "UPDATE drills SET notes = ?2, action_items = ?3 WHERE id = ?1",
+            params![id, notes, items],
+        )? == 1)
+    }
+
+    /// Marks drills left running by a stopped process as aborted; returns their ids.
+    pub fn drills_interrupted(&self, at: UnixMs) -> Result<Vec<String>, StoreError> {
+        let ids: Vec<String> = {
+            let conn = self.lock();
+            let mut st = conn.prepare("SELECT id FROM drills WHERE status = 'running'")?;
+            let ids = st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            ids
+        };
+        for id in &ids {
+            if let Some(mut d) = self.drill(id)? {
+                d.summary.status = DrillStatus::Aborted;
+                d.summary.ended_at = Some(at);
+                d.error = Some("interrupted: the console stopped while the drill ran".into());
+                self.drill_save(&d)?;
+            }
+        }
+        Ok(ids)
     }
 }
 
