@@ -377,7 +377,8 @@ pub struct DrillMetrics {
     pub passed: bool,
 }
 
-fn secs(ms: u64) -> String {
+/// Milliseconds as seconds the way reports write them: "70 s", "2.5 s".
+pub fn format_secs(ms: u64) -> String {
     if ms % 1_000 == 0 {
         format!("{} s", ms / 1_000)
     } else {
@@ -462,7 +463,7 @@ pub fn metrics(rec: &Recording, obj: &Objectives) -> DrillMetrics {
             actual: match (disruption_at_ms, recovery_ms) {
                 (None, _) => "no disruption recorded".into(),
                 (_, None) => "not recovered".into(),
-                (_, Some(ms)) => secs(ms),
+                (_, Some(ms)) => format_secs(ms),
             },
             passed: recovery_ms.is_some_and(|ms| ms <= obj.rto_secs * 1_000),
         },
@@ -656,7 +657,7 @@ pub struct Comparison {
 /// Compares two drills' measures, lower being better for every one but reachability.
 pub fn compare(a: &DrillMetrics, b: &DrillMetrics) -> Vec<ComparisonRow> {
     fn ms(v: Option<u64>) -> String {
-        v.map_or("—".into(), secs)
+        v.map_or("—".into(), format_secs)
     }
     fn lower(a: Option<u64>, b: Option<u64>) -> Option<String> {
         match (a, b) {
@@ -720,14 +721,14 @@ pub fn compare(a: &DrillMetrics, b: &DrillMetrics) -> Vec<ComparisonRow> {
             measure: "Command reachability".into(),
             a: pct(a.command_reachability),
             b: pct(b.command_reachability),
-            // Higher is better: compare the negated per-mille.
-            better: lower(reach(b.command_reachability), reach(a.command_reachability)).map(|s| {
-                if s == "a" {
-                    "b".into()
-                } else {
-                    "a".into()
-                }
-            }),
+            // Higher is better: a is better when b's share is the lower one.
+            better: match (reach(a.command_reachability), reach(b.command_reachability)) {
+                (Some(x), Some(y)) if x > y => Some("a".into()),
+                (Some(x), Some(y)) if y > x => Some("b".into()),
+                (Some(_), None) => Some("a".into()),
+                (None, Some(_)) => Some("b".into()),
+                _ => None,
+            },
         },
     ]
 }
@@ -927,5 +928,20 @@ mod tests {
         assert_eq!(row("Recovery time").a, "70 s");
         assert_eq!(row("Messages lost").better, None);
         assert_eq!(row("Command reachability").better, None);
+        let mut reached_more = faster.clone();
+        reached_more.probe.as_mut().unwrap().reached = 100;
+        let c = metrics(&reached_more, &obj());
+        let rows = compare(&a, &c);
+        let reach = rows
+            .iter()
+            .find(|r| r.measure == "Command reachability")
+            .unwrap();
+        assert_eq!((reach.a.as_str(), reach.b.as_str()), ("99.0 %", "100.0 %"));
+        assert_eq!(
+            reach.better.as_deref(),
+            Some("b"),
+            "the higher share is better"
+        );
+        assert_eq!(compare(&c, &a)[7].better.as_deref(), Some("a"));
     }
 }

@@ -401,7 +401,7 @@ fn esc(s: &str) -> String {
 }
 
 fn secs(ms: Option<u64>) -> String {
-    ms.map_or("—".into(), |ms| format!("{:.1} s", ms as f64 / 1_000.0))
+    ms.map_or("—".into(), switchyard_core::drills::format_secs)
 }
 
 /// `at` as an ISO-like UTC date and time.

@@ -628,3 +628,94 @@ async fn commands_reach_the_lab_as_publishes_and_shadow_writes() {
         "{v}"
     );
 }
+
+#[tokio::test]
+#[ignore = "needs moto_server (cargo xtask setup): run `cargo xtask test`"]
+async fn a_practice_drill_fails_over_and_back_through_route53_marked_as_a_drill() {
+    use switchyard::engine::drills::DrillError;
+    use switchyard_core::drills::{DrillStatus, EventKind, Scenario};
+    let (lab, dir) = start(LabPlan::default()).await;
+    let engine = engine_on(&lab, dir.path()).await;
+    // A live drill never breaks a real region.
+    let outage: Scenario = serde_json::from_value(serde_json::json!({
+        "name": "outage on AWS", "mode": "live", "duration_secs": 30,
+        "outage": { "at_secs": 1, "duration_secs": 10 }, "failover": { "by": "script" }
+    }))
+    .unwrap();
+    let refused = engine.start_drill(outage, "lab-test").await.unwrap_err();
+    assert!(
+        matches!(&refused, DrillError::Invalid(m) if m.starts_with("outage: a live drill cannot break a real region")),
+        "{refused:?}"
+    );
+    let practice: Scenario = serde_json::from_value(serde_json::json!({
+        "name": "practice failover", "mode": "live", "duration_secs": 20,
+        "failover": { "by": "script", "decide_secs": 2 }, "failback": { "after_secs": 3 }
+    }))
+    .unwrap();
+    let d = engine.start_drill(practice, "lab-test").await.unwrap();
+    let t0 = Instant::now();
+    let done = loop {
+        let cur = engine.drill(&d.id).await.unwrap().unwrap();
+        if cur.summary.status != DrillStatus::Running {
+            break cur;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "{:?}",
+            cur.recording.events
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(done.error, None, "{:?}", done.recording.events);
+    let kinds: Vec<EventKind> = done.recording.events.iter().map(|e| e.kind).collect();
+    for k in [
+        EventKind::FailoverConfirmed,
+        EventKind::DevicesBack,
+        EventKind::FailbackConfirmed,
+        EventKind::FailbackDone,
+        EventKind::Ended,
+    ] {
+        assert!(
+            kinds.contains(&k),
+            "no {k:?} in {:?}",
+            done.recording.events
+        );
+    }
+    assert!(kinds.iter().all(|k| *k != EventKind::FaultInjected));
+    // Both moves were the console's own failovers, marked as a drill.
+    let recent = engine.failover_overview().await.unwrap().recent;
+    let drills: Vec<(&str, &str)> = recent
+        .iter()
+        .filter(|f| f.reason.starts_with(&format!("DRILL {}", d.id)))
+        .map(|f| (f.source.as_str(), f.target.as_str()))
+        .collect();
+    assert_eq!(
+        drills,
+        vec![("us-west-2", "us-east-1"), ("us-east-1", "us-west-2")]
+    );
+    // And the record is back where it started, read through the SDK.
+    let r53 = lab.route53().await;
+    let sets = r53
+        .list_resource_record_sets()
+        .hosted_zone_id(&lab.hosted_zone_id)
+        .send()
+        .await
+        .unwrap();
+    let record = sets
+        .resource_record_sets()
+        .iter()
+        .find(|r| r.name() == format!("{}.", lab::RECORD))
+        .unwrap();
+    assert_eq!(
+        record.resource_records()[0].value(),
+        lab::data_endpoint("us-east-1")
+    );
+    let m = done.metrics.unwrap();
+    assert_eq!(
+        m.disruption_at_ms,
+        done.recording
+            .first(EventKind::FailoverConfirmed)
+            .map(|e| e.t_ms)
+    );
+    engine.shutdown();
+}

@@ -8,6 +8,9 @@ use switchyard_core::alerts::AlertsResponse;
 use switchyard_core::api::{FleetEvent, RegionHistory, RegionsResponse};
 use switchyard_core::commands::{CommandDef, CommandRequest, CommandRun, DeviceResult};
 use switchyard_core::devices::{DeviceDetail, DevicePage, DeviceQuery};
+use switchyard_core::drills::{
+    Comparison, Drill, DrillNotes, DrillSummary, DrillsResponse, Scenario,
+};
 use switchyard_core::edge::GatewaysResponse;
 use switchyard_core::failover::{Failover, FailoverOverview, FailoverRequest};
 
@@ -319,6 +322,116 @@ impl Api {
         }
     }
 
+    /// One call on either transport: `http` is (method, path under /api/v1, body, the status
+    /// that means success); `ipc` is the desktop command and its arguments.
+    async fn call<T: DeserializeOwned>(
+        &self,
+        http: (&str, &str, Option<&serde_json::Value>, u16),
+        ipc: (&str, serde_json::Value),
+    ) -> Result<T, String> {
+        match self {
+            Api::Http { base } => {
+                let (method, path, body, want) = http;
+                let url = format!("{base}/api/v1{path}");
+                match body {
+                    None if method == "GET" => http_get_json(&url).await,
+                    _ => {
+                        let body = body.map_or("{}".into(), |b| b.to_string());
+                        let (status, text) = http_send(&url, method, &body).await?;
+                        answer(status, want, &text)
+                    }
+                }
+            }
+            Api::Tauri => tauri_invoke(ipc.0, ipc.1).await,
+        }
+    }
+
+    pub async fn drills(&self) -> Result<DrillsResponse, String> {
+        self.call(
+            ("GET", "/drills", None, 200),
+            ("drills_overview", serde_json::json!({})),
+        )
+        .await
+    }
+
+    pub async fn start_drill(&self, scenario: &Scenario) -> Result<DrillSummary, String> {
+        let body = serde_json::json!({ "scenario": scenario });
+        self.call(
+            ("POST", "/drills", Some(&body), 202),
+            ("start_drill", serde_json::json!({ "scenario": scenario })),
+        )
+        .await
+    }
+
+    pub async fn drill(&self, id: &str) -> Result<Drill, String> {
+        let path = format!("/drills/{}", enc(id));
+        self.call(
+            ("GET", &path, None, 200),
+            ("drill", serde_json::json!({ "id": id })),
+        )
+        .await
+    }
+
+    pub async fn compare_drills(&self, a: &str, b: &str) -> Result<Comparison, String> {
+        let path = format!("/drills/compare?a={}&b={}", enc(a), enc(b));
+        self.call(
+            ("GET", &path, None, 200),
+            ("compare_drills", serde_json::json!({ "a": a, "b": b })),
+        )
+        .await
+    }
+
+    pub async fn drill_notes(&self, id: &str, notes: &DrillNotes) -> Result<Drill, String> {
+        let path = format!("/drills/{}/notes", enc(id));
+        let body = serde_json::to_value(notes).unwrap_or_default();
+        self.call(
+            ("POST", &path, Some(&body), 200),
+            (
+                "drill_notes",
+                serde_json::json!({ "id": id, "notes": notes }),
+            ),
+        )
+        .await
+    }
+
+    pub async fn abort_drill(&self, id: &str) -> Result<(), String> {
+        let path = format!("/drills/{}/abort", enc(id));
+        self.call::<serde_json::Value>(
+            ("POST", &path, None, 200),
+            ("abort_drill", serde_json::json!({ "id": id })),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// One chart of a drill's report, as SVG markup.
+    pub async fn drill_chart(&self, id: &str, chart: &str) -> Result<String, String> {
+        match self {
+            Api::Http { base } => {
+                http_get_text(&format!(
+                    "{base}/api/v1/drills/{}/charts/{chart}.svg",
+                    enc(id)
+                ))
+                .await
+            }
+            Api::Tauri => {
+                tauri_invoke(
+                    "drill_chart",
+                    serde_json::json!({ "id": id, "chart": chart }),
+                )
+                .await
+            }
+        }
+    }
+
+    /// Where the report's downloads are, when the transport has addresses (HTTP).
+    pub fn drill_download(&self, id: &str, file: &str) -> Option<String> {
+        match self {
+            Api::Http { base } => Some(format!("{base}/api/v1/drills/{}/{file}", enc(id))),
+            Api::Tauri => None,
+        }
+    }
+
     /// Calls `on_event` for every state change and `on_link` when the link changes, for the
     /// life of the page.
     pub fn subscribe(
@@ -360,6 +473,27 @@ async fn http_get_json<T: DeserializeOwned>(url: &str) -> Result<T, String> {
         return Err(format!("{url}: {} {msg}", resp.status()));
     }
     serde_json::from_str(&text).map_err(|e| format!("{url}: unexpected answer: {e}"))
+}
+
+fn enc(s: &str) -> String {
+    String::from(js_sys::encode_uri_component(s))
+}
+
+async fn http_get_text(url: &str) -> Result<String, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let resp = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|e| err(url, e))?;
+    let resp: web_sys::Response = resp.dyn_into().map_err(|e| err(url, e))?;
+    let text = JsFuture::from(resp.text().map_err(|e| err(url, e))?)
+        .await
+        .map_err(|e| err(url, e))?;
+    let text = text.as_string().unwrap_or_default();
+    if resp.ok() {
+        Ok(text)
+    } else {
+        Err(format!("{url}: {} {text}", resp.status()))
+    }
 }
 
 /// Sends a JSON body; returns the status and the body's text.

@@ -82,6 +82,71 @@ fn draw<'a>(
     Ok(())
 }
 
+/// A chart of `points` (x: the drill's number, oldest first; y: the value) with a dot on each.
+pub fn series_chart(
+    title: &str,
+    points: &[(f64, f64)],
+    color: RGBColor,
+    size: (u32, u32),
+) -> String {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        if draw_series(&root, title, points, color).is_err() {
+            return format!("<p class=\"chart-note\">{title}: cannot draw</p>");
+        }
+    }
+    svg
+}
+
+fn draw_series<'a>(
+    root: &'a DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    title: &str,
+    points: &[(f64, f64)],
+    color: RGBColor,
+) -> Result<(), Box<dyn std::error::Error + 'a>> {
+    root.fill(&BG)?;
+    let n = points.iter().map(|p| p.0).fold(1.0, f64::max);
+    let ymax = (points.iter().map(|p| p.1).fold(0.0, f64::max) * 1.15).max(4.0);
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 15).into_font().color(&WHITE))
+        .margin(8)
+        .x_label_area_size(22)
+        .y_label_area_size(56)
+        .build_cartesian_2d(0.5..(n + 0.5), 0.0..ymax)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .y_labels(4)
+        .x_labels((n as usize).min(10))
+        .light_line_style(BG)
+        .bold_line_style(RGBColor(0x26, 0x32, 0x41))
+        .axis_style(AXIS)
+        .label_style(("sans-serif", 12).into_font().color(&AXIS))
+        .x_label_formatter(&|x| {
+            if (x - x.round()).abs() < 0.01 {
+                format!("#{x:.0}")
+            } else {
+                String::new()
+            }
+        })
+        .y_label_formatter(&|y| {
+            if *y >= 10_000.0 {
+                format!("{:.0}k", y / 1_000.0)
+            } else {
+                format!("{y:.0}")
+            }
+        })
+        .draw()?;
+    chart.draw_series(LineSeries::new(
+        points.iter().copied(),
+        color.stroke_width(2),
+    ))?;
+    chart.draw_series(points.iter().map(|p| Circle::new(*p, 4, color.filled())))?;
+    root.present()?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

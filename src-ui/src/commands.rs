@@ -168,7 +168,7 @@ pub fn CommandsView() -> impl IntoView {
                             break;
                         }
                     }
-                    gloo_sleep(500).await;
+                    sleep_ms(500).await;
                 }
             });
         }
@@ -303,7 +303,7 @@ pub fn CommandsView() -> impl IntoView {
     }
 }
 
-async fn gloo_sleep(ms: i32) {
+pub(crate) async fn sleep_ms(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         if let Some(w) = web_sys::window() {
             let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);

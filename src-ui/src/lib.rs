@@ -6,6 +6,7 @@ pub mod api;
 mod charts;
 mod commands;
 mod devices;
+mod drills;
 mod edge;
 mod failover;
 pub mod fmt;
@@ -47,15 +48,17 @@ enum Page {
     Edge,
     Alerts,
     Commands,
+    Drills,
 }
 
 impl Page {
-    const ALL: [(Page, &'static str, &'static str); 5] = [
+    const ALL: [(Page, &'static str, &'static str); 6] = [
         (Page::Map, "#/map", "Map"),
         (Page::Devices, "#/devices", "Devices"),
         (Page::Edge, "#/edge", "Edge"),
         (Page::Alerts, "#/alerts", "Alerts"),
         (Page::Commands, "#/commands", "Commands"),
+        (Page::Drills, "#/drills", "Drills"),
     ];
 
     fn from_hash(hash: &str) -> Page {
@@ -230,6 +233,7 @@ pub fn App() -> impl IntoView {
                     Page::Edge => view! { <edge::EdgeView /> }.into_any(),
                     Page::Alerts => view! { <alerts::AlertsView /> }.into_any(),
                     Page::Commands => view! { <commands::CommandsView /> }.into_any(),
+                    Page::Drills => view! { <drills::DrillsView /> }.into_any(),
                 }}
             </main>
         </div>

@@ -157,5 +157,41 @@ async fn the_desktop_window_renders_the_live_overview() {
     // The X server's copy of the window can trail the DOM by a frame or two.
     tokio::time::sleep(Duration::from_millis(1_000)).await;
     import("desktop-edge.png");
+
+    // A simulated drill over IPC: started, measured, its charts drawn by the in-process engine.
+    click("[data-testid=nav-drills]").await;
+    wait_until(Duration::from_secs(10), "the drills page", || async {
+        text(&c, "[data-testid=drill-overdue]").await
+    })
+    .await;
+    click("[data-testid=run-drill]").await;
+    let verdict = wait_until(
+        Duration::from_secs(30),
+        "a drill's verdict over IPC",
+        || async {
+            let v = text(&c, "[data-testid=drill-verdict]").await?;
+            (v == "PASSED" || v == "FAILED").then_some(v)
+        },
+    )
+    .await;
+    wait_until(
+        Duration::from_secs(15),
+        "the drill's charts over IPC",
+        || async {
+            c.find(fantoccini::Locator::Css(
+                "[data-testid=drill-chart-timeline] svg",
+            ))
+            .await
+            .ok()
+        },
+    )
+    .await;
+    let rows = c
+        .find_all(fantoccini::Locator::Css("[data-testid=drill-row]"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1, "the drill is listed ({verdict})");
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    import("desktop-drills.png");
     c.close().await.unwrap();
 }

@@ -198,6 +198,106 @@ fn cancel_command(running: tauri::State<'_, Running>, id: String) -> Result<(), 
     running.engine.cancel_command(&id).map_err(command_error)
 }
 
+fn drill_error(e: switchyard::engine::drills::DrillError) -> String {
+    use switchyard::engine::drills::DrillError;
+    match e {
+        DrillError::Invalid(m)
+        | DrillError::Conflict(m)
+        | DrillError::NotFound(m)
+        | DrillError::Failed(m) => m,
+    }
+}
+
+async fn find_drill(running: &Running, id: &str) -> Result<switchyard_core::drills::Drill, String> {
+    running
+        .engine
+        .drill(id)
+        .await
+        .map_err(drill_error)?
+        .ok_or_else(|| format!("no drill {id}"))
+}
+
+#[tauri::command]
+async fn drills_overview(
+    running: tauri::State<'_, Running>,
+) -> Result<switchyard_core::drills::DrillsResponse, String> {
+    running.engine.drills().await.map_err(drill_error)
+}
+
+#[tauri::command]
+async fn start_drill(
+    running: tauri::State<'_, Running>,
+    scenario: switchyard_core::drills::Scenario,
+) -> Result<switchyard_core::drills::DrillSummary, String> {
+    running
+        .engine
+        .start_drill(scenario, &desktop_operator())
+        .await
+        .map_err(drill_error)
+}
+
+#[tauri::command]
+async fn drill(
+    running: tauri::State<'_, Running>,
+    id: String,
+) -> Result<switchyard_core::drills::Drill, String> {
+    find_drill(&running, &id).await
+}
+
+#[tauri::command]
+async fn drill_chart(
+    running: tauri::State<'_, Running>,
+    id: String,
+    chart: String,
+) -> Result<String, String> {
+    let chart = switchyard::report::Chart::parse(&chart).ok_or(format!("no chart {chart}"))?;
+    let d = find_drill(&running, &id).await?;
+    switchyard::report::svg(&d, chart)
+}
+
+#[tauri::command]
+async fn compare_drills(
+    running: tauri::State<'_, Running>,
+    a: String,
+    b: String,
+) -> Result<switchyard_core::drills::Comparison, String> {
+    let (a, b) = (
+        find_drill(&running, &a).await?,
+        find_drill(&running, &b).await?,
+    );
+    match (&a.metrics, &b.metrics) {
+        (Some(ma), Some(mb)) => Ok(switchyard_core::drills::Comparison {
+            rows: switchyard_core::drills::compare(ma, mb),
+            a: a.summary,
+            b: b.summary,
+        }),
+        _ => Err("both drills must have ended with measures to be compared".into()),
+    }
+}
+
+#[tauri::command]
+async fn drill_notes(
+    running: tauri::State<'_, Running>,
+    id: String,
+    notes: switchyard_core::drills::DrillNotes,
+) -> Result<switchyard_core::drills::Drill, String> {
+    running
+        .engine
+        .set_drill_notes(&id, notes, &desktop_operator())
+        .await
+        .map_err(drill_error)?;
+    find_drill(&running, &id).await
+}
+
+#[tauri::command]
+async fn abort_drill(running: tauri::State<'_, Running>, id: String) -> Result<(), String> {
+    running
+        .engine
+        .abort_drill(&id, &desktop_operator())
+        .await
+        .map_err(drill_error)
+}
+
 #[tauri::command]
 async fn history(
     running: tauri::State<'_, Running>,
@@ -264,7 +364,14 @@ fn run(cli: DesktopCli) -> Result<(), String> {
             preview_command,
             run_command,
             command_run,
-            cancel_command
+            cancel_command,
+            drills_overview,
+            start_drill,
+            drill,
+            drill_chart,
+            compare_drills,
+            drill_notes,
+            abort_drill
         ])
         .setup(move |app| {
             let handle = app.handle().clone();

@@ -505,7 +505,7 @@ async fn a_simulated_drill_is_run_reported_charted_compared_and_annotated() {
     for needle in [
         "FAILED",
         "3625 messages lost",
-        "407.0 s",
+        "407 s",
         "chart-reconnection",
         "chart-backlog",
         "chart-timeline",
