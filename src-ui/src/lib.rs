@@ -220,7 +220,9 @@ pub fn App() -> impl IntoView {
                 <span class="version" data-testid="state-version">
                     {move || regions.get().map(|r| format!("state v{}", r.version)).unwrap_or_default()}
                 </span>
-                <button class="btn" data-testid="wallboard" on:click=toggle_wallboard title="Full screen, larger type">
+                <button class="btn btn-icon" data-testid="wallboard" on:click=toggle_wallboard
+                    title=move || if wallboard.get() { "Leave the wallboard" } else { "Wallboard: full screen, larger type" }
+                    aria-label=move || if wallboard.get() { "exit wallboard" } else { "wallboard" }>
                     {move || if wallboard.get() { "exit wallboard" } else { "wallboard" }}
                 </button>
             </header>
