@@ -6,6 +6,7 @@
 
 pub mod alerts;
 pub mod api;
+pub mod auth;
 pub mod commands;
 pub mod devices;
 pub mod domain;

@@ -33,6 +33,34 @@ pub enum Command {
     /// Disaster-recovery drills.
     #[command(subcommand)]
     Drill(DrillCommand),
+    /// Accounts of the server (in its database).
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add an account. The password is read from standard input (one line; pipe it in).
+    Add(UserAddArgs),
+    /// List the accounts.
+    List(UserListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UserAddArgs {
+    /// The user name (letters, digits, . _ - @).
+    pub name: String,
+    /// viewer (sees everything), operator (failover, commands, drills) or admin (accounts).
+    #[arg(long, value_name = "ROLE")]
+    pub role: String,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UserListArgs {
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -99,6 +127,10 @@ pub struct CommandArgs {
     /// Who runs it, for the audit log [default: $USER]
     #[arg(long, value_name = "NAME")]
     pub operator: Option<String>,
+    /// Sign in as this account (a console with logins); the password is read from the
+    /// SWITCHYARD_PASSWORD environment variable.
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -115,6 +147,10 @@ pub struct FailoverArgs {
     /// Who runs it, for the audit log [default: $USER]
     #[arg(long, value_name = "NAME")]
     pub operator: Option<String>,
+    /// Sign in as this account (a console with logins); the password is read from the
+    /// SWITCHYARD_PASSWORD environment variable.
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
     /// Proceed although the preflight warns (a failing preflight always refuses).
     #[arg(long)]
     pub override_warnings: bool,
@@ -147,6 +183,9 @@ pub struct LabArgs {
     /// Edge gateways [default: 6]
     #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u16).range(1..=500))]
     pub gateways: u16,
+    /// No logins (loopback only): the lab is a workbench.
+    #[arg(long)]
+    pub no_auth: bool,
 }
 
 #[derive(Debug, Args)]
@@ -157,8 +196,33 @@ pub struct ServeArgs {
     /// The built web UI [default: the workspace's dist/ when built, or ui/ beside the binary]
     #[arg(long, value_name = "DIR")]
     pub ui_dir: Option<PathBuf>,
+    /// No logins: anyone who can reach the port may do anything. Refused unless --listen is a
+    /// loopback address.
+    #[arg(long)]
+    pub no_auth: bool,
     #[command(flatten)]
     pub fleet: FleetArgs,
+}
+
+/// The accounts the server signs in with, or none: `--no-auth` only on loopback.
+pub fn auth_config(
+    settings: &Settings,
+    no_auth: bool,
+    listen: SocketAddr,
+) -> Result<crate::auth::AuthConfig, String> {
+    if !no_auth {
+        return Ok(settings.auth.clone());
+    }
+    if !listen.ip().is_loopback() {
+        return Err(format!(
+            "--no-auth: refused on {listen}: without logins the console listens on loopback only \
+             (127.0.0.1 or ::1); put it behind a proxy, or sign in"
+        ));
+    }
+    Ok(crate::auth::AuthConfig {
+        mode: crate::auth::AuthMode::None,
+        ..settings.auth.clone()
+    })
 }
 
 /// What the engine watches and where it keeps its data: shared by `serve` and the desktop app.

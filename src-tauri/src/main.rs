@@ -40,9 +40,10 @@ fn main() -> ExitCode {
                     reason: a.reason.clone(),
                 })
             });
-            match req
-                .and_then(|r| switchyard::runbook::command(&a.server, &operator, &r, a.preview))
-            {
+            match req.and_then(|r| {
+                let caller = switchyard::runbook::sign_in(&a.server, &operator, a.user.as_deref())?;
+                switchyard::runbook::command(&a.server, &caller, &r, a.preview)
+            }) {
                 Ok(0) => Ok(()),
                 Ok(code) => return ExitCode::from(code),
                 Err(e) => Err(e),
@@ -53,11 +54,21 @@ fn main() -> ExitCode {
             Ok(code) => return ExitCode::from(code),
             Err(e) => Err(e),
         },
+        Command::User(cli::UserCommand::Add(a)) => user_add(a),
+        Command::User(cli::UserCommand::List(a)) => user_list(a),
         Command::Failover(a) => {
             let operator = runbook_operator(a.operator.as_deref());
+            let caller = match switchyard::runbook::sign_in(&a.server, &operator, a.user.as_deref())
+            {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
             match switchyard::runbook::failover(
                 &a.server,
-                &operator,
+                &caller,
                 &a.to,
                 &a.reason,
                 a.override_warnings,
@@ -83,7 +94,8 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     let settings = args.fleet.settings()?;
     let ui_dir = args.ui_dir()?;
     let rt = runtime()?;
-    rt.block_on(run_console(settings, args.listen, ui_dir, None))
+    let auth = cli::auth_config(&settings, args.no_auth, args.listen)?;
+    rt.block_on(run_console(settings, args.listen, ui_dir, None, auth))
 }
 
 fn lab(args: LabArgs) -> Result<(), String> {
@@ -127,10 +139,73 @@ fn lab(args: LabArgs) -> Result<(), String> {
                 }
             })
         };
-        let result = run_console(settings, args.listen, ui_dir, Some(listener)).await;
+        let auth = cli::auth_config(&settings, args.no_auth, args.listen)?;
+        let result = run_console(settings, args.listen, ui_dir, Some(listener), auth).await;
         feeder.abort();
         result
     })
+}
+
+/// `switchyard user add`: the password comes from standard input, never from the command line
+/// (where `ps` and the shell's history would keep it).
+fn user_add(a: cli::UserAddArgs) -> Result<(), String> {
+    use std::io::{BufRead, IsTerminal};
+    let role = switchyard_core::auth::Role::parse(&a.role).map_err(|e| format!("--role: {e}"))?;
+    switchyard_core::auth::check_username(&a.name)?;
+    let settings = a.fleet.settings()?;
+    if std::io::stdin().is_terminal() {
+        eprint!(
+            "Password for {} (shown as typed; pipe it in to avoid that): ",
+            a.name
+        );
+    }
+    let mut password = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    let password = password.trim_end_matches(['\n', '\r']).to_string();
+    switchyard_core::auth::check_password(&password)?;
+    let store = switchyard::store::Store::open(&settings.data_dir).map_err(|e| e.0)?;
+    let auth = switchyard::auth::Auth::new(settings.auth.clone(), store.clone());
+    let by = format!("cli:{}", runbook_operator(None));
+    let rt = runtime()?;
+    let user = rt
+        .block_on(auth.add_user(
+            switchyard_core::auth::NewUser {
+                username: a.name,
+                password,
+                role,
+            },
+            &by,
+        ))
+        .map_err(|e| match e {
+            switchyard::auth::AuthError::Invalid(m)
+            | switchyard::auth::AuthError::Conflict(m)
+            | switchyard::auth::AuthError::Failed(m) => m,
+            other => format!("{other:?}"),
+        })?;
+    println!(
+        "Added {} ({}) to {}",
+        user.username,
+        user.role.as_str(),
+        store.path().display()
+    );
+    Ok(())
+}
+
+fn user_list(a: cli::UserListArgs) -> Result<(), String> {
+    let settings = a.fleet.settings()?;
+    let store = switchyard::store::Store::open(&settings.data_dir).map_err(|e| e.0)?;
+    for u in store.users().map_err(|e| e.0)? {
+        println!(
+            "{:<24} {:<9} added by {}",
+            u.username,
+            u.role.as_str(),
+            u.created_by
+        );
+    }
+    Ok(())
 }
 
 /// `switchyard drill run`: the drill on an engine of its own, then the report on disk.
@@ -223,6 +298,7 @@ async fn run_console(
     listen: std::net::SocketAddr,
     ui_dir: Option<std::path::PathBuf>,
     listener: Option<tokio::net::TcpListener>,
+    auth: switchyard::auth::AuthConfig,
 ) -> Result<(), String> {
     let listener = match listener {
         Some(l) => l,
@@ -242,15 +318,37 @@ async fn run_console(
     );
     use std::io::Write;
     let _ = std::io::stdout().flush();
+    let auth = switchyard::auth::Auth::new(auth, running.engine.store().clone());
+    // Written, not println!: a reader that took the first line and left must not stop us.
+    let say = |line: String| {
+        let mut out = std::io::stdout();
+        let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+    };
+    match auth.mode() {
+        switchyard::auth::AuthMode::None => say(format!(
+            "Logins are off (--no-auth): anyone who reaches {addr} may do anything."
+        )),
+        mode => match auth.setup_token().await {
+            Ok(Some(token)) => say(format!(
+                "No account yet. Create the first admin (this link works once): \
+                 http://{addr}/#/setup?token={token}\n(or: switchyard user add NAME --role admin)"
+            )),
+            Ok(None) => say(format!("Sign-in: {}", mode.as_str())),
+            Err(e) => return Err(format!("cannot read the accounts: {e:?}")),
+        },
+    }
     let engine = running.engine.clone();
-    let app = switchyard::api::router(running.engine, ui_dir);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            stop.await;
-            engine.shutdown();
-        })
-        .await
-        .map_err(|e| format!("server stopped: {e}"))
+    let app = switchyard::api::secured_router(running.engine, ui_dir, auth);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        stop.await;
+        engine.shutdown();
+    })
+    .await
+    .map_err(|e| format!("server stopped: {e}"))
 }
 
 /// Installs the SIGTERM and SIGINT handlers now (not when the returned future is first

@@ -14,9 +14,75 @@ fn exchange(
     server: &str,
     method: &str,
     path: &str,
-    operator: &str,
+    caller: &Caller,
     body: Option<&str>,
 ) -> Result<(u16, String), String> {
+    exchange_full(server, method, path, caller, body).map(|(status, _, body)| (status, body))
+}
+
+/// Who the runbook acts as: the operator name (for a console without logins), or a session
+/// made by signing in.
+#[derive(Debug, Clone, Default)]
+pub struct Caller {
+    pub operator: String,
+    /// `sy_session=…`, once signed in.
+    pub cookie: Option<String>,
+    pub csrf: Option<String>,
+}
+
+impl Caller {
+    fn headers(&self) -> String {
+        let mut h = format!("X-Switchyard-Operator: {}\r\n", self.operator);
+        if let Some(c) = &self.cookie {
+            h.push_str(&format!("Cookie: {c}\r\n"));
+        }
+        if let Some(t) = &self.csrf {
+            h.push_str(&format!("X-CSRF-Token: {t}\r\n"));
+        }
+        h
+    }
+}
+
+/// Signs in to the console as `user` with the password in `SWITCHYARD_PASSWORD` (never on the
+/// command line); without a user, acts under `operator` (a console started with --no-auth).
+pub fn sign_in(server: &str, operator: &str, user: Option<&str>) -> Result<Caller, String> {
+    let mut caller = Caller {
+        operator: operator.to_string(),
+        ..Caller::default()
+    };
+    let Some(user) = user else {
+        return Ok(caller);
+    };
+    let password = std::env::var("SWITCHYARD_PASSWORD")
+        .map_err(|_| format!("--user {user}: put the password in SWITCHYARD_PASSWORD"))?;
+    let body = serde_json::json!({ "username": user, "password": password }).to_string();
+    let (status, head, text) =
+        exchange_full(server, "POST", "/api/v1/session", &caller, Some(&body))?;
+    if status != 200 {
+        return Err(format!("signing in as {user}: {}", api_error(&text)));
+    }
+    let cookie = head
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("set-cookie"))
+        .and_then(|(_, v)| v.trim().split(';').next().map(str::to_string))
+        .ok_or_else(|| format!("signing in as {user}: the console set no session cookie"))?;
+    let info: switchyard_core::auth::SessionInfo =
+        serde_json::from_str(&text).map_err(|e| format!("signing in as {user}: {e}"))?;
+    caller.operator = info.username;
+    caller.cookie = Some(cookie);
+    caller.csrf = Some(info.csrf);
+    Ok(caller)
+}
+
+/// [`exchange`], with the answer's head too.
+fn exchange_full(
+    server: &str,
+    method: &str,
+    path: &str,
+    caller: &Caller,
+    body: Option<&str>,
+) -> Result<(u16, String, String), String> {
     let addr = server
         .strip_prefix("http://")
         .ok_or_else(|| format!("--server {server}: must start with http://"))?
@@ -33,7 +99,8 @@ fn exchange(
     let body = body.unwrap_or("");
     write!(
         s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nX-Switchyard-Operator: {operator}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n{}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        caller.headers(),
         body.len()
     )
     .map_err(|e| format!("{server}: {e}"))?;
@@ -68,7 +135,7 @@ fn exchange(
     } else {
         rest.to_string()
     };
-    Ok((status, body))
+    Ok((status, head.to_string(), body))
 }
 
 fn api_error(body: &str) -> String {
@@ -80,7 +147,7 @@ fn api_error(body: &str) -> String {
 /// Runs a failover to `target` through the console at `server`; returns the exit code.
 pub fn failover(
     server: &str,
-    operator: &str,
+    operator: &Caller,
     target: &str,
     reason: &str,
     override_warnings: bool,
@@ -233,7 +300,7 @@ pub fn parse_target(s: &str) -> Result<switchyard_core::commands::Target, String
 /// code (0 all sent, 3 some failed or were cancelled, 1 refused).
 pub fn command(
     server: &str,
-    operator: &str,
+    operator: &Caller,
     req: &switchyard_core::commands::CommandRequest,
     preview_only: bool,
 ) -> Result<u8, String> {

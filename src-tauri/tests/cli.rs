@@ -109,7 +109,7 @@ fn a_busy_port_is_named_and_nothing_is_written() {
 fn serve(extra: &[&str]) -> (std::process::Child, String, String, tempfile::TempDir) {
     let tmp = tempfile::tempdir().unwrap();
     let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(["serve", "--no-auth", "--listen", "127.0.0.1:0"])
         .args(extra)
         .arg("--data-dir")
         .arg(tmp.path())
@@ -330,4 +330,120 @@ fn switchyard_command_previews_sends_and_refuses_bad_payloads() {
         "{out}"
     );
     stop(&mut child);
+}
+
+#[test]
+fn logins_are_on_by_default_and_a_runbook_signs_in() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().to_str().unwrap().to_string();
+    // --no-auth is refused off loopback, before anything is written.
+    assert_one_line_error(
+        &[
+            "serve",
+            "--no-auth",
+            "--listen",
+            "0.0.0.0:0",
+            "--data-dir",
+            &format!("{data}/x"),
+        ],
+        "--no-auth: refused on 0.0.0.0:0",
+    );
+    assert!(!tmp.path().join("x").exists());
+    // Accounts are added with the password on standard input, never on the command line.
+    let add = |name: &str, role: &str, password: &str| {
+        let mut child = Command::new(BIN)
+            .args(["user", "add", name, "--role", role, "--data-dir", &data])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let (code, out) = add("otto", "operator", "correct horse battery");
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("Added otto (operator)"), "{out}");
+    let (code, out) = add("vera", "viewer", "short");
+    assert_eq!(code, Some(1));
+    assert!(out.contains("password: at least 12 characters"), "{out}");
+    let (code, out) = add("otto", "viewer", "correct horse battery");
+    assert_eq!(code, Some(1));
+    assert!(out.contains("otto already has an account"), "{out}");
+
+    // The server with logins: the runbook without a user is refused, with one it signs in.
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            &data,
+            "--devices",
+            "200",
+            "--poll-interval",
+            "1",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .trim_end_matches('/')
+        .to_string();
+    let mut second = String::new();
+    reader.read_line(&mut second).unwrap();
+    assert_eq!(
+        second.trim(),
+        "Sign-in: local",
+        "an account exists: no setup link"
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    let failover = |user: Option<&str>, password: &str| {
+        let mut cmd = Command::new(BIN);
+        cmd.args([
+            "failover",
+            "--server",
+            &url,
+            "--to",
+            "eu-west-1",
+            "--reason",
+            "drill INC-1",
+        ])
+        .env("SWITCHYARD_PASSWORD", password);
+        if let Some(u) = user {
+            cmd.args(["--user", u]);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let (code, out) = failover(None, "");
+    assert_eq!(code, Some(1));
+    assert!(out.contains("sign in first"), "{out}");
+    let (code, out) = failover(Some("otto"), "wrong password!!");
+    assert_eq!(code, Some(1));
+    assert!(
+        out.contains("signing in as otto: wrong name or password"),
+        "{out}"
+    );
+    let (code, out) = failover(Some("otto"), "correct horse battery");
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("completed"), "{out}");
+    let _ = child.kill();
+    let _ = child.wait();
 }

@@ -108,9 +108,21 @@ pub struct Server {
 }
 
 impl Server {
-    /// `switchyard serve` with `extra` arguments.
+    /// `switchyard serve --no-auth` with `extra` arguments.
     pub fn start(extra: &[&str]) -> Server {
+        let mut args = vec!["--no-auth"];
+        args.extend_from_slice(extra);
+        Self::start_with_logins(&args)
+    }
+
+    /// `switchyard serve` with `extra` arguments, logins on unless `extra` says otherwise.
+    pub fn start_with_logins(extra: &[&str]) -> Server {
         let data_dir = tempfile::tempdir().unwrap();
+        Self::start_in(data_dir, extra)
+    }
+
+    /// `switchyard serve` on an existing data directory (accounts made beforehand).
+    pub fn start_in(data_dir: tempfile::TempDir, extra: &[&str]) -> Server {
         let mut cmd = Command::new(binary("SWITCHYARD_BIN", "switchyard"));
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir.path())
@@ -123,7 +135,7 @@ impl Server {
     pub fn lab(extra: &[&str]) -> Server {
         let data_dir = tempfile::tempdir().unwrap();
         let mut cmd = Command::new(binary("SWITCHYARD_BIN", "switchyard"));
-        cmd.args(["lab", "--listen", "127.0.0.1:0", "--dir"])
+        cmd.args(["lab", "--no-auth", "--listen", "127.0.0.1:0", "--dir"])
             .arg(data_dir.path())
             .args(extra);
         Self::spawn("switchyard lab", cmd, data_dir)

@@ -373,6 +373,7 @@ fn build_ui() -> Result {
         .map_err(|e| format!("wasm-bindgen: {e}"))?;
     for (from, to) in [
         ("src-ui/index.html", "index.html"),
+        ("src-ui/boot.js", "boot.js"),
         ("assets/style.css", "style.css"),
         ("assets/icons/icon.png", "icon.png"),
         ("assets/world-110m.svg", "world-110m.svg"),
@@ -730,9 +731,14 @@ fn main() -> ExitCode {
                 .iter()
                 .filter(|a| *a != "--release" && *a != "--")
                 .collect();
-            run(Command::new(profile_dir(release).join("switchyard"))
-                .arg("serve")
-                .args(rest))
+            // The newcomer's console: on loopback, without logins. With --listen it is the
+            // server's own default (logins on).
+            let mut cmd = Command::new(profile_dir(release).join("switchyard"));
+            cmd.arg("serve");
+            if !rest.iter().any(|a| a.starts_with("--listen")) {
+                cmd.arg("--no-auth");
+            }
+            run(cmd.args(rest))
         }),
         Some("desktop") => setup().and_then(|()| build(release)).and_then(|()| {
             run(&mut Command::new(
@@ -744,10 +750,12 @@ fn main() -> ExitCode {
                 .iter()
                 .filter(|a| *a != "--release" && *a != "--")
                 .collect();
-            run(Command::new(profile_dir(release).join("switchyard"))
-                .arg("lab")
-                .args(rest)
-                .env("SWITCHYARD_MOTO_SERVER", moto_server()))
+            let mut cmd = Command::new(profile_dir(release).join("switchyard"));
+            cmd.arg("lab");
+            if !rest.iter().any(|a| a.starts_with("--listen")) {
+                cmd.arg("--no-auth");
+            }
+            run(cmd.args(rest).env("SWITCHYARD_MOTO_SERVER", moto_server()))
         }),
         Some("test") => test(),
         Some("bench") => bench(),

@@ -1,14 +1,16 @@
 //! The HTTP API (axum): JSON under `/api/v1`, server-sent events, the OpenAPI document, and the
 //! built UI from `/`. The only module that knows HTTP.
 
+mod auth;
 mod openapi;
 
+use crate::auth::Auth;
 use crate::engine::drills::DrillError;
 use crate::engine::{ActionError, CommandError, Engine, FailoverError, QueryError};
 use axum::{
     extract::{
         rejection::{JsonRejection, QueryRejection},
-        FromRequest, FromRequestParts, Path, Query, State,
+        FromRef, FromRequest, FromRequestParts, Path, Query, State,
     },
     http::request::Parts,
     http::StatusCode,
@@ -33,9 +35,45 @@ pub use openapi::{openapi_document, ROUTES};
 /// Until accounts exist (see the roles issue), actions are audited under this name.
 const ANONYMOUS: &str = "anonymous (no login configured)";
 
-/// Builds the whole HTTP surface. `ui_dir` holds the built UI (`index.html`, the wasm).
+/// What every handler can reach: the engine and the accounts.
+#[derive(Clone)]
+pub struct AppState {
+    engine: Engine,
+    auth: Auth,
+}
+
+impl FromRef<AppState> for Engine {
+    fn from_ref(s: &AppState) -> Engine {
+        s.engine.clone()
+    }
+}
+
+/// The most a request body may carry: a command's payload (128 KB) as JSON, with room.
+pub const MAX_BODY: usize = 256 * 1024;
+
+/// The HTTP surface without logins (`--no-auth`, tests of the other routes).
 pub fn router(engine: Engine, ui_dir: Option<PathBuf>) -> Router {
+    let auth = Auth::new(
+        crate::auth::AuthConfig {
+            mode: crate::auth::AuthMode::None,
+            ..Default::default()
+        },
+        engine.store().clone(),
+    );
+    secured_router(engine, ui_dir, auth)
+}
+
+/// Builds the whole HTTP surface. `ui_dir` holds the built UI (`index.html`, the wasm); `auth`
+/// decides who may call what (every API route passes [`auth::guard`]).
+pub fn secured_router(engine: Engine, ui_dir: Option<PathBuf>, auth: Auth) -> Router {
+    let state = AppState { engine, auth };
     let api = Router::new()
+        .route(
+            "/session",
+            get(auth::session).post(auth::login).delete(auth::logout),
+        )
+        .route("/setup", get(auth::setup_status).post(auth::setup))
+        .route("/users", get(auth::users).post(auth::add_user))
         .route("/regions", get(regions))
         .route("/regions/{id}/history", get(history))
         .route("/devices", get(devices))
@@ -63,6 +101,10 @@ pub fn router(engine: Engine, ui_dir: Option<PathBuf>) -> Router {
         .route("/drills/{id}/charts/{file}", get(drill_chart))
         .route("/drills/{id}/notes", post(drill_notes))
         .route("/drills/{id}/abort", post(abort_drill))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::guard,
+        ))
         .fallback(|| async {
             error(
                 StatusCode::NOT_FOUND,
@@ -72,7 +114,9 @@ pub fn router(engine: Engine, ui_dir: Option<PathBuf>) -> Router {
     let app = Router::new()
         .route("/healthz", get(healthz))
         .nest(switchyard_core::api::API_PREFIX, api)
-        .with_state(engine);
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(security_headers))
+        .with_state(state);
     match ui_dir {
         Some(dir) => {
             let index = dir.join("index.html");
@@ -86,6 +130,41 @@ pub fn router(engine: Engine, ui_dir: Option<PathBuf>) -> Router {
         }
     }
 }
+
+/// Headers on every answer: no sniffing, no framing, no referrer, and a strict
+/// Content-Security-Policy (the UI runs its wasm and nothing inline; a handler that sets its
+/// own, like the drill report's, keeps it).
+async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    use axum::http::{header, HeaderValue};
+    let mut r = next.run(req).await;
+    let h = r.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(UI_CSP),
+        );
+    }
+    r
+}
+
+/// The web UI's policy: its own scripts and wasm, its own styles (set through the CSSOM, never
+/// inline), images from itself or data URLs, requests to itself.
+pub const UI_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+    style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+    base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 const UI_MISSING: &str = "<!doctype html><title>Switchyard</title><h1>Switchyard</h1>\
 <p>The web UI has not been built. Run <code>cargo xtask build</code>, or pass <code>--ui-dir</code>. \
@@ -131,6 +210,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Operator {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Response> {
+        // Signed in: the account, whatever the headers say.
+        if let Some(id) = parts.extensions.get::<crate::auth::Identity>() {
+            return Ok(Operator(id.username.clone()));
+        }
         match parts.headers.get("x-switchyard-operator") {
             None => Ok(Operator(ANONYMOUS.to_string())),
             Some(v) => {
@@ -375,7 +458,14 @@ async fn drill_report(State(engine): State<Engine>, Path(id): Path<String>) -> R
     };
     match tokio::task::spawn_blocking(move || crate::report::html(&d)).await {
         Ok(Ok(html)) => (
-            [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            [
+                (axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                // A document to read and keep: its own inline styles and SVG, nothing else.
+                (
+                    axum::http::header::CONTENT_SECURITY_POLICY,
+                    "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+                ),
+            ],
             html,
         )
             .into_response(),
@@ -636,10 +726,11 @@ async fn events(
 
 async fn inject_fault(
     State(engine): State<Engine>,
+    Operator(op): Operator,
     ApiJson(req): ApiJson<InjectFaultRequest>,
 ) -> Response {
     let what = format!("{} {} in {}", req.fault.kind, "injected", req.fault.region);
-    match engine.inject_fault(ANONYMOUS, &req.reason, req.fault).await {
+    match engine.inject_fault(&op, &req.reason, req.fault).await {
         Ok(id) => (
             StatusCode::CREATED,
             Json(AuditedResponse {
@@ -660,9 +751,10 @@ struct ClearFaults {
 
 async fn clear_faults(
     State(engine): State<Engine>,
+    Operator(op): Operator,
     ApiJson(req): ApiJson<ClearFaults>,
 ) -> Response {
-    match engine.clear_faults(ANONYMOUS, &req.reason).await {
+    match engine.clear_faults(&op, &req.reason).await {
         Ok((id, n)) => Json(AuditedResponse {
             audit_id: id,
             message: format!("{n} fault(s) ended"),
@@ -672,5 +764,7 @@ async fn clear_faults(
     }
 }
 
+#[cfg(test)]
+mod auth_tests;
 #[cfg(test)]
 mod tests;

@@ -28,6 +28,13 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/commands/preview"),
     ("get", "/api/v1/commands/{id}"),
     ("post", "/api/v1/commands/{id}/cancel"),
+    ("get", "/api/v1/session"),
+    ("post", "/api/v1/session"),
+    ("delete", "/api/v1/session"),
+    ("get", "/api/v1/setup"),
+    ("post", "/api/v1/setup"),
+    ("get", "/api/v1/users"),
+    ("post", "/api/v1/users"),
     ("get", "/api/v1/drills"),
     ("post", "/api/v1/drills"),
     ("get", "/api/v1/drills/compare"),
@@ -233,9 +240,28 @@ pub fn openapi_document() -> Value {
         },
         "components": { "schemas": schemas() }
     });
-    if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), drill_paths()) {
-        paths.extend(more);
+    for more in [drill_paths(), auth_paths()] {
+        if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), more) {
+            paths.extend(more);
+        }
     }
+    // Who may call each route, from the one table the server's guard reads.
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for (path, ops) in paths.iter_mut() {
+            for (method, op) in ops.as_object_mut().into_iter().flatten() {
+                let access = match switchyard_core::auth::required_access(method, path) {
+                    switchyard_core::auth::Access::Public => "public".to_string(),
+                    switchyard_core::auth::Access::Role(r) => r.as_str().to_string(),
+                };
+                let csrf = access != "public" && switchyard_core::auth::is_state_changing(method);
+                op["x-required-role"] = json!(access);
+                if csrf {
+                    op["x-csrf"] = json!("X-CSRF-Token header required");
+                }
+            }
+        }
+    }
+    doc["info"]["description"] = json!("Every route but /healthz, /api/v1/session and /api/v1/setup needs a session (the sy_session cookie from POST /api/v1/session), or a trusted proxy's user header; `x-required-role` on each operation names the least role (viewer < operator < admin), and state-changing operations need the X-CSRF-Token header from GET /api/v1/session. A server started with --no-auth (loopback only) asks for neither.");
     doc
 }
 
@@ -325,6 +351,49 @@ fn schemas() -> Value {
         }
     }
     all
+}
+
+/// Sign-in and accounts.
+fn auth_paths() -> Value {
+    json!({
+        "/api/v1/session": {
+            "get": {
+                "summary": "Who is signed in, with the CSRF token to send back in X-CSRF-Token on every state-changing request",
+                "responses": { "200": { "description": "SessionInfo: username, role, csrf, expires_at, mode (local, trusted_header or none)", "content": { "application/json": {} } }, "401": error_response("Not signed in") }
+            },
+            "post": {
+                "summary": "Sign in (audited). Sets the session cookie (HttpOnly, SameSite=Strict, Secure on TLS). Failed attempts are limited per user name and per client address.",
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["username", "password"], "additionalProperties": false, "properties": { "username": { "type": "string" }, "password": { "type": "string" } } } } } },
+                "responses": { "200": { "description": "SessionInfo", "content": { "application/json": {} } }, "401": error_response("Wrong name or password"), "429": error_response("Too many failed sign-ins; Retry-After says when to try again") }
+            },
+            "delete": {
+                "summary": "Sign out: the session ends and the cookie is cleared",
+                "responses": { "200": { "description": "Signed out", "content": { "application/json": {} } } }
+            }
+        },
+        "/api/v1/setup": {
+            "get": {
+                "summary": "Whether the first admin still has to be created",
+                "responses": { "200": { "description": "`needed`", "content": { "application/json": {} } } }
+            },
+            "post": {
+                "summary": "Create the first admin with the one-time token the server printed at start; signs them in",
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["token", "username", "password"], "additionalProperties": false, "properties": { "token": { "type": "string" }, "username": { "type": "string" }, "password": { "type": "string", "minLength": 12 } } } } } },
+                "responses": { "200": { "description": "SessionInfo", "content": { "application/json": {} } }, "422": error_response("The link is not valid (it works once, while no account exists), or the name or password is refused") }
+            }
+        },
+        "/api/v1/users": {
+            "get": {
+                "summary": "The accounts (never their hashes)",
+                "responses": { "200": { "description": "UserInfo list: username, role, created_at, created_by", "content": { "application/json": {} } } }
+            },
+            "post": {
+                "summary": "Add an account (audited)",
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["username", "password", "role"], "additionalProperties": false, "properties": { "username": { "type": "string" }, "password": { "type": "string", "minLength": 12 }, "role": { "enum": ["viewer", "operator", "admin"] } } } } } },
+                "responses": { "201": { "description": "UserInfo", "content": { "application/json": {} } }, "409": error_response("The name is taken"), "422": error_response("A bad name, a short password") }
+            }
+        }
+    })
 }
 
 /// The drills' routes (a separate literal: one `json!` this size passes the macro recursion limit).

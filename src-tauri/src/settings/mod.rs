@@ -34,6 +34,8 @@ pub struct ConfigFile {
     pub commands: CommandsSection,
     #[serde(default)]
     pub drills: DrillsSection,
+    #[serde(default)]
+    pub auth: AuthSection,
     /// The file's name and text, for error messages that name a line.
     #[serde(skip)]
     origin: Option<(String, String)>,
@@ -51,6 +53,23 @@ pub struct RecoverySection {
     pub rpo_messages: Option<u64>,
     /// The most messages the edge may hold at once during a disruption (default 100000).
     pub max_backlog_messages: Option<u64>,
+}
+
+/// Who may use the server (`switchyard serve`; the desktop app in standalone mode has no login).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSection {
+    /// "local" (accounts made with `switchyard user add` or by an admin; the default) or
+    /// "trusted_header" (an SSO proxy in front names the user).
+    pub mode: Option<String>,
+    /// trusted_header: the header the proxy sets to the user name (e.g. "X-Forwarded-User").
+    pub header: Option<String>,
+    /// trusted_header: the proxy's addresses; the header from anywhere else is ignored.
+    pub proxies: Option<Vec<String>>,
+    /// How long a session lasts, in hours (default 12).
+    pub session_hours: Option<u64>,
+    /// Failed sign-ins allowed per user name and per client address in a minute (default 5).
+    pub login_attempts: Option<usize>,
 }
 
 /// How often drills are due.
@@ -197,6 +216,7 @@ pub struct Settings {
     pub aws: Option<AwsSettings>,
     pub recovery: Recovery,
     pub data_dir: PathBuf,
+    pub auth: crate::auth::AuthConfig,
 }
 
 /// Limits that keep a typo from asking for something absurd.
@@ -320,6 +340,74 @@ impl Settings {
             Recovery {
                 rto: Duration::from_secs(rto * 60),
                 rpo: Duration::from_secs(rpo * 60),
+            }
+        };
+        let auth = {
+            use crate::auth::{AuthConfig, AuthMode};
+            let a = &file.auth;
+            let d = AuthConfig::default();
+            let mode = match a.mode.as_deref().unwrap_or("local") {
+                "local" => {
+                    if a.header.is_some() || a.proxies.is_some() {
+                        return Err(format!(
+                            "{}: header and proxies are for mode = \"trusted_header\"",
+                            at("auth.mode")
+                        ));
+                    }
+                    AuthMode::Local
+                }
+                "trusted_header" => {
+                    let header = a.header.clone().ok_or_else(|| {
+                        format!("{}: the header the proxy sets is required", at("auth.header"))
+                    })?;
+                    if axum::http::HeaderName::from_bytes(header.as_bytes()).is_err() {
+                        return Err(format!("{}: '{header}' is not a header name", at("auth.header")));
+                    }
+                    let proxies = a
+                        .proxies
+                        .as_deref()
+                        .filter(|p| !p.is_empty())
+                        .ok_or_else(|| {
+                            format!("{}: the proxy's addresses are required", at("auth.proxies"))
+                        })?
+                        .iter()
+                        .map(|p| {
+                            p.parse().map_err(|_| {
+                                format!("{}: '{p}' is not an IP address", at("auth.proxies"))
+                            })
+                        })
+                        .collect::<Result<Vec<std::net::IpAddr>, String>>()?;
+                    AuthMode::TrustedHeader {
+                        header: header.to_ascii_lowercase(),
+                        proxies,
+                    }
+                }
+                other => {
+                    return Err(format!(
+                        "{}: '{other}' is not \"local\" or \"trusted_header\" (turn logins off with --no-auth, on loopback only)",
+                        at("auth.mode")
+                    ))
+                }
+            };
+            let hours = a.session_hours.unwrap_or(d.session_ttl.as_secs() / 3_600);
+            if !(1..=720).contains(&hours) {
+                return Err(format!(
+                    "{} must be between 1 and 720 hours, not {hours}",
+                    at("auth.session_hours")
+                ));
+            }
+            let attempts = a.login_attempts.unwrap_or(d.rate.attempts);
+            if !(1..=100).contains(&attempts) {
+                return Err(format!(
+                    "{} must be between 1 and 100, not {attempts}",
+                    at("auth.login_attempts")
+                ));
+            }
+            AuthConfig {
+                mode,
+                session_ttl: Duration::from_secs(hours * 3_600),
+                rate: switchyard_core::auth::RateLimit { attempts, ..d.rate },
+                ..d
             }
         };
         let drills = {
@@ -538,6 +626,7 @@ impl Settings {
             aws,
             recovery,
             data_dir: o.data_dir.unwrap_or_else(default_data_dir),
+            auth,
         })
     }
 }

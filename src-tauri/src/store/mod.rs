@@ -8,6 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use switchyard_core::alerts::{Alert, AlertKind, Condition};
+use switchyard_core::auth::{Role, UserInfo};
 use switchyard_core::drills::{ActionItem, Drill, DrillMode, DrillStatus, DrillSummary};
 use switchyard_core::failover::{Failover, Phase, Step};
 use switchyard_core::{RegionObservation, UnixMs};
@@ -132,6 +133,21 @@ const MIGRATIONS: &[&str] = &[
         live          INTEGER UNIQUE CHECK (live = 1)
     );
     CREATE INDEX drills_started ON drills (started_at);",
+    // 7: accounts (argon2id hashes) and sessions (SHA-256 of the token, never the token).
+    "CREATE TABLE users (
+        username   TEXT    PRIMARY KEY,
+        role       TEXT    NOT NULL,
+        hash       TEXT    NOT NULL,
+        created_at INTEGER NOT NULL,
+        created_by TEXT    NOT NULL
+    );
+    CREATE TABLE sessions (
+        token_hash TEXT    PRIMARY KEY,
+        username   TEXT    NOT NULL REFERENCES users (username),
+        csrf       TEXT    NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+    );",
 ];
 
 #[derive(Debug)]
@@ -1056,6 +1072,135 @@ impl Store {
             }
         }
         Ok(ids)
+    }
+}
+
+/// Accounts and sessions. Password hashes and session-token hashes never leave this module
+/// but to the auth module that checks them.
+impl Store {
+    pub fn users_count(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .lock()
+            .query_row("SELECT COUNT(*) FROM users", [], |r| r.get::<_, i64>(0))? as u64)
+    }
+
+    /// Adds an account; false when the name is taken.
+    pub fn user_insert(&self, u: &UserInfo, hash: &str) -> Result<bool, StoreError> {
+        match self.lock().execute(
+            "INSERT INTO users (username, role, hash, created_at, created_by)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                u.username,
+                u.role.as_str(),
+                hash,
+                u.created_at as i64,
+                u.created_by
+            ],
+        ) {
+            Ok(_) => Ok(true),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserInfo> {
+        Ok(UserInfo {
+            username: r.get(0)?,
+            role: Role::parse(&r.get::<_, String>(1)?).unwrap_or(Role::Viewer),
+            created_at: r.get::<_, i64>(2)? as UnixMs,
+            created_by: r.get(3)?,
+        })
+    }
+
+    /// An account and its password hash.
+    pub fn user(&self, name: &str) -> Result<Option<(UserInfo, String)>, StoreError> {
+        Ok(self
+            .lock()
+            .query_row(
+                "SELECT username, role, created_at, created_by, hash FROM users WHERE username = ?1",
+                params![name],
+                |r| Ok((Self::user_row(r)?, r.get::<_, String>(4)?)),
+            )
+            .optional()?)
+    }
+
+    pub fn users(&self) -> Result<Vec<UserInfo>, StoreError> {
+        let conn = self.lock();
+        let mut st = conn.prepare(
+            "SELECT username, role, created_at, created_by FROM users ORDER BY username",
+        )?;
+        let rows = st
+            .query_map([], Self::user_row)?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    pub fn session_insert(
+        &self,
+        token_hash: &str,
+        user: &str,
+        csrf: &str,
+        at: UnixMs,
+        expires_at: UnixMs,
+    ) -> Result<(), StoreError> {
+        let conn = self.lock();
+        conn.execute(
+            "DELETE FROM sessions WHERE expires_at <= ?1",
+            params![at as i64],
+        )?;
+        conn.execute(
+            "INSERT INTO sessions (token_hash, username, csrf, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![token_hash, user, csrf, at as i64, expires_at as i64],
+        )?;
+        Ok(())
+    }
+
+    /// The session's user, role, CSRF token and expiry, if it is current.
+    #[allow(clippy::type_complexity)]
+    pub fn session(
+        &self,
+        token_hash: &str,
+        now: UnixMs,
+    ) -> Result<Option<(String, Role, String, UnixMs)>, StoreError> {
+        Ok(self
+            .lock()
+            .query_row(
+                "SELECT s.username, u.role, s.csrf, s.expires_at FROM sessions s
+                 JOIN users u ON u.username = s.username
+                 WHERE s.token_hash = ?1 AND s.expires_at > ?2",
+                params![token_hash, now as i64],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        Role::parse(&r.get::<_, String>(1)?).unwrap_or(Role::Viewer),
+                        r.get::<_, String>(2)?,
+                        r.get::<_, i64>(3)? as UnixMs,
+                    ))
+                },
+            )
+            .optional()?)
+    }
+
+    /// Ends a session; returns whose it was.
+    pub fn session_delete(&self, token_hash: &str) -> Result<Option<String>, StoreError> {
+        let conn = self.lock();
+        let user: Option<String> = conn
+            .query_row(
+                "SELECT username FROM sessions WHERE token_hash = ?1",
+                params![token_hash],
+                |r| r.get(0),
+            )
+            .optional()?;
+        conn.execute(
+            "DELETE FROM sessions WHERE token_hash = ?1",
+            params![token_hash],
+        )?;
+        Ok(user)
     }
 }
 
