@@ -6,6 +6,7 @@ use js_sys::{Function, Promise, Reflect, JSON};
 use serde::de::DeserializeOwned;
 use switchyard_core::alerts::AlertsResponse;
 use switchyard_core::api::{FleetEvent, RegionHistory, RegionsResponse};
+use switchyard_core::auth::{NewUser, Role, SessionInfo, UserInfo};
 use switchyard_core::commands::{CommandDef, CommandRequest, CommandRun, DeviceResult};
 use switchyard_core::devices::{DeviceDetail, DevicePage, DeviceQuery};
 use switchyard_core::drills::{
@@ -322,6 +323,90 @@ impl Api {
         }
     }
 
+    /// Who is signed in: `Ok(None)` when nobody is (the server wants a sign-in). The desktop
+    /// app in standalone mode has no logins: its user may do everything.
+    pub async fn session(&self) -> Result<Option<SessionInfo>, String> {
+        match self {
+            Api::Http { base } => {
+                let url = format!("{base}/api/v1/session");
+                let (status, text) = http_request(&url, "GET", None).await?;
+                match status {
+                    200 => {
+                        let s: SessionInfo = answer(200, 200, &text)?;
+                        set_csrf(&s.csrf);
+                        Ok(Some(s))
+                    }
+                    401 => Ok(None),
+                    _ => answer(status, 200, &text),
+                }
+            }
+            Api::Tauri => Ok(Some(SessionInfo {
+                username: "desktop".into(),
+                role: Role::Admin,
+                csrf: String::new(),
+                expires_at: 0,
+                mode: "none".into(),
+            })),
+        }
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Result<SessionInfo, String> {
+        let body = serde_json::json!({ "username": username, "password": password });
+        let s: SessionInfo = self
+            .call(
+                ("POST", "/session", Some(&body), 200),
+                ("session", serde_json::json!({})),
+            )
+            .await?;
+        set_csrf(&s.csrf);
+        Ok(s)
+    }
+
+    pub async fn logout(&self) -> Result<(), String> {
+        self.call::<serde_json::Value>(
+            ("DELETE", "/session", None, 200),
+            ("session", serde_json::json!({})),
+        )
+        .await?;
+        set_csrf("");
+        Ok(())
+    }
+
+    pub async fn setup(
+        &self,
+        token: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<SessionInfo, String> {
+        let body =
+            serde_json::json!({ "token": token, "username": username, "password": password });
+        let s: SessionInfo = self
+            .call(
+                ("POST", "/setup", Some(&body), 200),
+                ("session", serde_json::json!({})),
+            )
+            .await?;
+        set_csrf(&s.csrf);
+        Ok(s)
+    }
+
+    pub async fn users(&self) -> Result<Vec<UserInfo>, String> {
+        self.call(
+            ("GET", "/users", None, 200),
+            ("users", serde_json::json!({})),
+        )
+        .await
+    }
+
+    pub async fn add_user(&self, new: &NewUser) -> Result<UserInfo, String> {
+        let body = serde_json::to_value(new).unwrap_or_default();
+        self.call(
+            ("POST", "/users", Some(&body), 201),
+            ("add_user", serde_json::json!({ "user": new })),
+        )
+        .await
+    }
+
     /// One call on either transport: `http` is (method, path under /api/v1, body, the status
     /// that means success); `ipc` is the desktop command and its arguments.
     async fn call<T: DeserializeOwned>(
@@ -496,16 +581,42 @@ async fn http_get_text(url: &str) -> Result<String, String> {
     }
 }
 
+/// The session's CSRF token, sent back with every state-changing request.
+static CSRF: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+
+fn set_csrf(token: &str) {
+    if let Ok(mut t) = CSRF.lock() {
+        *t = token.to_string();
+    }
+}
+
 /// Sends a JSON body; returns the status and the body's text.
 async fn http_send(url: &str, method: &str, body: &str) -> Result<(u16, String), String> {
+    http_request(url, method, Some(body)).await
+}
+
+/// One request with the session's CSRF token; returns the status and the body's text.
+async fn http_request(
+    url: &str,
+    method: &str,
+    body: Option<&str>,
+) -> Result<(u16, String), String> {
     let window = web_sys::window().ok_or("no window")?;
     let init = web_sys::RequestInit::new();
     init.set_method(method);
-    init.set_body(&JsValue::from_str(body));
     let headers = web_sys::Headers::new().map_err(|e| err(url, e))?;
-    headers
-        .set("content-type", "application/json")
-        .map_err(|e| err(url, e))?;
+    if let Some(body) = body {
+        init.set_body(&JsValue::from_str(body));
+        headers
+            .set("content-type", "application/json")
+            .map_err(|e| err(url, e))?;
+    }
+    let csrf = CSRF.lock().map(|t| t.clone()).unwrap_or_default();
+    if !csrf.is_empty() {
+        headers
+            .set("x-csrf-token", &csrf)
+            .map_err(|e| err(url, e))?;
+    }
     init.set_headers(&headers);
     let resp = JsFuture::from(window.fetch_with_str_and_init(url, &init))
         .await

@@ -210,6 +210,7 @@ pub fn CommandsView() -> impl IntoView {
         }
     };
 
+    let may = crate::auth::may_operate();
     view! {
         <section class="commands" data-testid="commands">
             <h2 class="section-title">"Commands"</h2>
@@ -245,8 +246,8 @@ pub fn CommandsView() -> impl IntoView {
                 <label>"Reason " <input class="input wide" data-testid="command-reason" placeholder="incident, ticket" prop:value=reason on:input=move |ev| set_reason.set(event_target_value(&ev)) /></label>
                 <div class="confirm-actions">
                     <button class="btn" data-testid="preview" disabled=move || busy.get() on:click=do_preview>"Preview"</button>
-                    <button class="btn btn-danger" data-testid="send"
-                        disabled=move || busy.get() || previewed().is_none_or(|p| p.publish + p.shadow == 0) || reason.get().trim().is_empty()
+                    <button class="btn btn-danger" data-testid="send" title=move || crate::auth::why_not(may.get())
+                        disabled=move || !may.get() || busy.get() || previewed().is_none_or(|p| p.publish + p.shadow == 0) || reason.get().trim().is_empty()
                         on:click=do_send>
                         {move || match previewed() {
                             Some(p) => format!("Send to {} online device{}{}", thousands(p.publish), if p.publish == 1 { "" } else { "s" },

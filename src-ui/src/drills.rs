@@ -225,6 +225,7 @@ pub fn DrillsView() -> impl IntoView {
     };
 
     let f = form.clone();
+    let may = crate::auth::may_operate();
     view! {
         <section class="drills" data-testid="drills">
             <h2 class="section-title">"Drills"</h2>
@@ -270,7 +271,8 @@ pub fn DrillsView() -> impl IntoView {
                         <span class="muted">{move || list.get().map(|l| format!("(configured: RTO {} s, ≤ {} messages lost, backlog ≤ {})", l.objectives.rto_secs, l.objectives.rpo_messages, thousands(l.objectives.max_backlog)))}</span>
                     </label>
                     <div class="confirm-actions">
-                        <button class="btn btn-danger" data-testid="run-drill" disabled=move || busy.get() on:click=run>"Run drill"</button>
+                        <button class="btn btn-danger" data-testid="run-drill" title=move || crate::auth::why_not(may.get())
+                            disabled=move || busy.get() || !may.get() on:click=run>"Run drill"</button>
                     </div>
                 </div>
             </details>

@@ -88,6 +88,7 @@ pub fn FailoverPanel() -> impl IntoView {
             .or_else(|| overview.with(|o| o.as_ref().and_then(|o| o.recent.first().cloned())))
     });
 
+    let may = crate::auth::may_operate();
     view! {
         <section class="failover" data-testid="failover">
             <h2 class="section-title">"Failover"</h2>
@@ -100,6 +101,7 @@ pub fn FailoverPanel() -> impl IntoView {
                         <ul>{rec.reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
                         <p class="muted">"The console never fails over by itself: an operator decides."</p>
                         <button class="btn btn-danger" data-testid="recommended-failover"
+                            disabled=move || !may.get() title=move || crate::auth::why_not(may.get())
                             on:click=move |_| set_open.set(Some(target.clone()))>
                             {format!("Fail over to {}…", rec.target)}
                         </button>
@@ -118,7 +120,8 @@ pub fn FailoverPanel() -> impl IntoView {
                         let t = r.target.clone();
                         view! {
                             <ReadinessView r=r>
-                                <button class="btn" data-testid=format!("open-failover-{t}") disabled=busy
+                                <button class="btn" data-testid=format!("open-failover-{t}") disabled=move || busy || !may.get()
+                                    title=move || crate::auth::why_not(may.get())
                                     on:click={ let t = t.clone(); move |_| set_open.set(Some(t.clone())) }>
                                     {format!("Fail over to {t}…")}
                                 </button>

@@ -3,6 +3,7 @@
 
 mod alerts;
 pub mod api;
+mod auth;
 mod charts;
 mod commands;
 mod devices;
@@ -49,16 +50,18 @@ enum Page {
     Alerts,
     Commands,
     Drills,
+    Users,
 }
 
 impl Page {
-    const ALL: [(Page, &'static str, &'static str); 6] = [
+    const ALL: [(Page, &'static str, &'static str); 7] = [
         (Page::Map, "#/map", "Map"),
         (Page::Devices, "#/devices", "Devices"),
         (Page::Edge, "#/edge", "Edge"),
         (Page::Alerts, "#/alerts", "Alerts"),
         (Page::Commands, "#/commands", "Commands"),
         (Page::Drills, "#/drills", "Drills"),
+        (Page::Users, "#/users", "Users"),
     ];
 
     fn from_hash(hash: &str) -> Page {
@@ -83,10 +86,37 @@ fn merge_alert(list: &mut Vec<Alert>, a: Alert) {
     list.truncate(200);
 }
 
+/// Signs in first (unless the server has no logins, or this is the desktop app), then the
+/// console.
 #[component]
 pub fn App() -> impl IntoView {
     let api = Api::detect();
     provide_context(api.clone());
+    let session: auth::Session = RwSignal::new(None);
+    provide_context(session);
+    let (checked, set_checked) = signal(false);
+    let (failed, set_failed) = signal(None::<String>);
+    leptos::task::spawn_local(async move {
+        match api.session().await {
+            Ok(s) => session.set(s),
+            Err(e) => set_failed.set(Some(e)),
+        }
+        set_checked.set(true);
+    });
+    view! {
+        {move || match (checked.get(), session.with(Option::is_some), failed.get()) {
+            (false, _, _) => view! { <p class="muted">"Connecting…"</p> }.into_any(),
+            (_, true, _) => view! { <Console /> }.into_any(),
+            (_, false, Some(e)) => view! { <div class="banner banner-error" role="alert">{e}</div> }.into_any(),
+            (_, false, None) => view! { <auth::SignIn /> }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn Console() -> impl IntoView {
+    let api = expect_context::<Api>();
+    let session = expect_context::<auth::Session>();
     let (regions, set_regions) = signal(None::<RegionsResponse>);
     let (alerts, set_alerts) = signal(Vec::<Alert>::new());
     let (failover_ev, set_failover_ev) = signal(None::<switchyard_core::failover::Failover>);
@@ -186,10 +216,13 @@ pub fn App() -> impl IntoView {
                     })
                 }}
                 <nav class="tabs">
-                    {Page::ALL.iter().map(|(p, href, label)| {
-                        let p = *p;
-                        view! { <a href=*href class:current=move || page.get() == p data-testid=format!("nav-{}", label.to_lowercase())>{*label}</a> }
-                    }).collect_view()}
+                    {move || {
+                        let admin = session.with(|s| s.as_ref().is_some_and(|s| s.role == switchyard_core::auth::Role::Admin && s.mode != "none"));
+                        Page::ALL.iter().filter(|(p, _, _)| *p != Page::Users || admin).map(|(p, href, label)| {
+                            let p = *p;
+                            view! { <a href=*href class:current=move || page.get() == p data-testid=format!("nav-{}", label.to_lowercase())>{*label}</a> }
+                        }).collect_view()
+                    }}
                 </nav>
                 <span class="totals" data-testid="totals">
                     {move || regions.get().map(|r| {
@@ -210,16 +243,17 @@ pub fn App() -> impl IntoView {
                     })}
                 </span>
                 <span class="spacer"></span>
-                <span class="link" data-testid="link" data-transport=transport class:link-live=move || link.get() == Link::Live>
+                <span class="link" data-testid="link" data-transport=transport class:link-live=move || link.get() == Link::Live
+                    data-version=move || regions.get().map(|r| r.version.to_string()).unwrap_or_default()
+                    title=move || regions.get().map(|r| format!("fleet state version {}", r.version)).unwrap_or_default()>
                     {move || match link.get() {
                         Link::Connecting => "connecting…",
                         Link::Live => "● live",
                         Link::Reconnecting => "○ reconnecting…",
                     }}
                 </span>
-                <span class="version" data-testid="state-version">
-                    {move || regions.get().map(|r| format!("state v{}", r.version)).unwrap_or_default()}
-                </span>
+
+                <auth::WhoAmI />
                 <button class="btn btn-icon" data-testid="wallboard" on:click=toggle_wallboard
                     title=move || if wallboard.get() { "Leave the wallboard" } else { "Wallboard: full screen, larger type" }
                     aria-label=move || if wallboard.get() { "exit wallboard" } else { "wallboard" }>
@@ -236,6 +270,7 @@ pub fn App() -> impl IntoView {
                     Page::Alerts => view! { <alerts::AlertsView /> }.into_any(),
                     Page::Commands => view! { <commands::CommandsView /> }.into_any(),
                     Page::Drills => view! { <drills::DrillsView /> }.into_any(),
+                    Page::Users => view! { <auth::UsersView /> }.into_any(),
                 }}
             </main>
         </div>

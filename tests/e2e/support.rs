@@ -341,13 +341,13 @@ pub async fn overview_is_live(c: &Client, regions: &[&str]) {
         Some("SIMULATED FLEET")
     );
 
-    // The state moves on without a reload: the version shown climbs with each poll.
-    let first = text(c, "[data-testid=state-version]").await.unwrap();
+    // The state moves on without a reload: the version climbs with each poll.
+    let first = attr(c, "[data-testid=link]", "data-version").await.unwrap();
     wait_until(
         Duration::from_secs(15),
         "a newer state version on screen",
         || async {
-            let now = text(c, "[data-testid=state-version]").await?;
+            let now = attr(c, "[data-testid=link]", "data-version").await?;
             (number(&now)? > number(&first)?).then_some(())
         },
     )

@@ -1,0 +1,260 @@
+//! Logins in headless Chromium: a viewer signs in and is offered no failover (and the API
+//! refuses one); an operator signs in and fails over; an admin adds an account.
+
+use fantoccini::{Client, Locator};
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use switchyard_e2e::*;
+
+const PASSWORD: &str = "correct horse battery";
+
+fn add_user(data: &std::path::Path, name: &str, role: &str) {
+    let mut child = Command::new(binary("SWITCHYARD_BIN", "switchyard"))
+        .args(["user", "add", name, "--role", role, "--data-dir"])
+        .arg(data)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+    assert!(child.wait().unwrap().success(), "user add {name}");
+}
+
+async fn sign_in(c: &Client, url: &str, name: &str) {
+    c.goto(url).await.unwrap();
+    let form = wait_until(Duration::from_secs(20), "the sign-in form", || async {
+        c.find(Locator::Css("[data-testid=signin]")).await.ok()
+    })
+    .await;
+    let _ = form;
+    let set = |css: &'static str, v: &'static str| {
+        let c = c.clone();
+        async move {
+            let e = c.find(Locator::Css(css)).await.unwrap();
+            e.clear().await.unwrap();
+            e.send_keys(v).await.unwrap();
+        }
+    };
+    let name: &'static str = Box::leak(name.to_string().into_boxed_str());
+    set("[data-testid=signin-name]", name).await;
+    set("[data-testid=signin-password]", PASSWORD).await;
+    c.find(Locator::Css("[data-testid=signin-submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_until(Duration::from_secs(20), "signed in", || async {
+        attr(c, "[data-testid=who]", "data-role").await
+    })
+    .await;
+}
+
+/// A POST from the page with the session's cookie and CSRF token; returns its status.
+async fn post_from_page(c: &Client, path: &str, body: &str) -> u64 {
+    let status = c
+        .execute_async(
+            r#"const [path, body, done] = arguments;
+               fetch('/api/v1/session').then(r => r.json()).then(s =>
+                 fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': s.csrf }, body }))
+               .then(r => done(r.status)).catch(() => done(0));"#,
+            vec![serde_json::json!(path), serde_json::json!(body)],
+        )
+        .await
+        .unwrap();
+    status.as_u64().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the built UI, Chromium and chromedriver: run `cargo xtask test`"]
+async fn a_viewer_cannot_fail_over_and_an_operator_can() {
+    let data = tempfile::tempdir().unwrap();
+    add_user(data.path(), "vera", "viewer");
+    add_user(data.path(), "otto", "operator");
+    add_user(data.path(), "ada", "admin");
+    let server = Server::start_in(
+        data,
+        &[
+            "--devices",
+            "800",
+            "--seed",
+            "5",
+            "--poll-interval",
+            "1",
+            "--fault",
+            "us-east-1:outage@3s",
+        ],
+    );
+    let browser = chromium(1280, 1000).await;
+    let c = browser.client.clone();
+
+    // Without a session the page asks for one, and the API answers 401.
+    c.goto(&server.url).await.unwrap();
+    wait_until(Duration::from_secs(20), "the sign-in form", || async {
+        c.find(Locator::Css("[data-testid=signin]")).await.ok()
+    })
+    .await;
+    let (s, _) = server.request("GET", "/api/v1/regions", None);
+    assert_eq!(s, 401);
+    std::fs::write(screenshot_path("signin.png"), c.screenshot().await.unwrap()).unwrap();
+
+    // A wrong password says so.
+    c.find(Locator::Css("[data-testid=signin-name]"))
+        .await
+        .unwrap()
+        .send_keys("vera")
+        .await
+        .unwrap();
+    c.find(Locator::Css("[data-testid=signin-password]"))
+        .await
+        .unwrap()
+        .send_keys("not the password")
+        .await
+        .unwrap();
+    c.find(Locator::Css("[data-testid=signin-submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let err = wait_until(Duration::from_secs(10), "the sign-in error", || async {
+        text(&c, "[data-testid=signin-error]").await
+    })
+    .await;
+    assert!(err.contains("wrong name or password"), "{err}");
+
+    // The viewer: the failover buttons are there but off, and the API refuses the request.
+    sign_in(&c, &format!("{}/#/map", server.url), "vera").await;
+    let disabled = wait_until(Duration::from_secs(30), "the failover buttons", || async {
+        let b = c
+            .find(Locator::Css("[data-testid=open-failover-eu-west-1]"))
+            .await
+            .ok()?;
+        Some(b.attr("disabled").await.ok()?.is_some())
+    })
+    .await;
+    assert!(disabled, "a viewer is offered no failover");
+    let body = r#"{"target":"eu-west-1","confirm":"eu-west-1","reason":"viewer tries","override_warnings":true}"#;
+    assert_eq!(post_from_page(&c, "/api/v1/failovers", body).await, 403);
+    assert!(
+        c.find(Locator::Css("[data-testid=nav-users]"))
+            .await
+            .is_err(),
+        "no accounts page for a viewer"
+    );
+    std::fs::write(
+        screenshot_path("signin-viewer.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    c.find(Locator::Css("[data-testid=sign-out]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_until(Duration::from_secs(10), "signed out", || async {
+        c.find(Locator::Css("[data-testid=signin]")).await.ok()
+    })
+    .await;
+
+    // The operator fails over from the same page.
+    sign_in(&c, &format!("{}/#/map", server.url), "otto").await;
+    let open = wait_until(
+        Duration::from_secs(30),
+        "an enabled failover button",
+        || async {
+            let b = c
+                .find(Locator::Css("[data-testid=open-failover-eu-west-1]"))
+                .await
+                .ok()?;
+            b.attr("disabled").await.ok()?.is_none().then_some(b)
+        },
+    )
+    .await;
+    open.click().await.unwrap();
+    c.find(Locator::Css("[data-testid=confirm-input]"))
+        .await
+        .unwrap()
+        .send_keys("eu-west-1")
+        .await
+        .unwrap();
+    c.find(Locator::Css("[data-testid=reason-input]"))
+        .await
+        .unwrap()
+        .send_keys("INC-7 us-east-1 down")
+        .await
+        .unwrap();
+    if let Ok(o) = c.find(Locator::Css("[data-testid=override]")).await {
+        o.click().await.unwrap();
+    }
+    c.find(Locator::Css("[data-testid=execute]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let phase = wait_until(Duration::from_secs(60), "the failover to end", || async {
+        let p = attr(&c, "[data-testid=failover-progress]", "data-phase").await;
+        match p {
+            Some(p) if p.starts_with("completed") => Some(p),
+            _ => text(&c, "[data-testid=last-failover]")
+                .await
+                .filter(|t| t.contains("eu-west-1"))
+                .map(|_| "completed".into()),
+        }
+    })
+    .await;
+    assert!(phase.starts_with("completed"), "{phase}");
+    let (s, audit) = server.request("GET", "/api/v1/audit", None);
+    assert_eq!(s, 401, "the audit log needs a session too: {audit}");
+
+    // The admin sees the accounts and adds one.
+    c.find(Locator::Css("[data-testid=sign-out]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    sign_in(&c, &format!("{}/#/users", server.url), "ada").await;
+    wait_until(Duration::from_secs(10), "the accounts", || async {
+        let rows = c
+            .find_all(Locator::Css("[data-testid=user-list] tbody tr"))
+            .await
+            .ok()?;
+        (rows.len() == 3).then_some(())
+    })
+    .await;
+    c.find(Locator::Css("[data-testid=user-name]"))
+        .await
+        .unwrap()
+        .send_keys("nina")
+        .await
+        .unwrap();
+    c.find(Locator::Css("[data-testid=user-password]"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Css("[data-testid=add-user]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_until(
+        Duration::from_secs(10),
+        "the new account listed",
+        || async {
+            let rows = c
+                .find_all(Locator::Css("[data-testid=user-list] tbody tr"))
+                .await
+                .ok()?;
+            (rows.len() == 4).then_some(())
+        },
+    )
+    .await;
+    std::fs::write(screenshot_path("users.png"), c.screenshot().await.unwrap()).unwrap();
+}
