@@ -18,6 +18,10 @@ use tower::ServiceExt;
 const PASSWORD: &str = "correct horse battery";
 
 async fn secured(mode: AuthMode) -> (Router, Auth, Engine) {
+    secured_with(mode, EngineConfig::default()).await
+}
+
+async fn secured_with(mode: AuthMode, cfg: EngineConfig) -> (Router, Auth, Engine) {
     let sim = SimSource::new(SimFleet::new(
         SimConfig {
             devices: 200,
@@ -29,7 +33,7 @@ async fn secured(mode: AuthMode) -> (Router, Auth, Engine) {
     .fail_fast();
     let store = Store::in_memory();
     let engine = Engine::new(
-        EngineConfig::default(),
+        cfg,
         Arc::new(sim.clone()),
         Some(Arc::new(sim.clone())),
         store.clone(),
@@ -434,4 +438,77 @@ async fn bodies_are_bounded_and_answers_carry_the_security_headers() {
         csp.contains("script-src 'self' 'wasm-unsafe-eval'") && !csp.contains("unsafe-inline"),
         "{csp}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_two_person_rule_takes_a_second_operator_account() {
+    let cfg = EngineConfig {
+        failover: crate::engine::FailoverConfig {
+            two_person_rule: true,
+            ..Default::default()
+        },
+        ..EngineConfig::default()
+    };
+    let (app, auth, engine) = secured_with(AuthMode::Local, cfg).await;
+    for r in ["us-east-1", "eu-west-1", "ap-southeast-2"] {
+        engine.poll_once(r).await;
+    }
+    auth.add_user(
+        NewUser {
+            username: "olga".into(),
+            password: PASSWORD.into(),
+            role: Role::Operator,
+        },
+        "test",
+    )
+    .await
+    .unwrap();
+    let otto = login(&app, "otto").await;
+    let body =
+        r#"{"target":"eu-west-1","confirm":"eu-west-1","reason":"INC-3","override_warnings":true}"#;
+    let (s, _, text) = send(
+        &app,
+        "POST",
+        "/api/v1/failovers",
+        Some(body.into()),
+        &[("cookie", &otto.0), ("x-csrf-token", &otto.1)],
+    )
+    .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{text}");
+    let f: switchyard_core::failover::Failover = serde_json::from_str(&text).unwrap();
+    assert_eq!(f.phase, switchyard_core::failover::Phase::AwaitingApproval);
+    assert_eq!(f.requested_by, "otto");
+    let approve = format!("/api/v1/failovers/{}/approve", f.id);
+    // Not by the requester, not by a viewer: by a second operator.
+    let (s, _, text) = send(
+        &app,
+        "POST",
+        &approve,
+        Some("{}".into()),
+        &[("cookie", &otto.0), ("x-csrf-token", &otto.1)],
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{text}");
+    let vera = login(&app, "vera").await;
+    let (s, _, _) = send(
+        &app,
+        "POST",
+        &approve,
+        Some("{}".into()),
+        &[("cookie", &vera.0), ("x-csrf-token", &vera.1)],
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let olga = login(&app, "olga").await;
+    let (s, _, text) = send(
+        &app,
+        "POST",
+        &approve,
+        Some("{}".into()),
+        &[("cookie", &olga.0), ("x-csrf-token", &olga.1)],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{text}");
+    let f: switchyard_core::failover::Failover = serde_json::from_str(&text).unwrap();
+    assert_eq!(f.approved_by.as_deref(), Some("olga"));
 }

@@ -270,7 +270,7 @@ async fn request_failover(
     }
 }
 
-async fn failover(State(engine): State<Engine>, Path(id): Path<String>) -> Response {
+async fn failover(State(engine): State<Engine>, ApiPath(id): ApiPath<String>) -> Response {
     match engine.failover(&id).await {
         Ok(Some(f)) => Json(f).into_response(),
         Ok(None) => error(StatusCode::NOT_FOUND, format!("no failover {id}")),
@@ -281,7 +281,7 @@ async fn failover(State(engine): State<Engine>, Path(id): Path<String>) -> Respo
 async fn approve_failover(
     State(engine): State<Engine>,
     Operator(op): Operator,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Response {
     match engine.approve_failover(&id, &op).await {
         Ok(f) => Json(f).into_response(),
@@ -292,7 +292,7 @@ async fn approve_failover(
 async fn cancel_failover(
     State(engine): State<Engine>,
     Operator(op): Operator,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Response {
     match engine.cancel_failover(&id, &op).await {
         Ok(f) => Json(f).into_response(),
@@ -382,7 +382,7 @@ struct ResultsQuery {
 
 async fn command_run(
     State(engine): State<Engine>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<ResultsQuery>,
 ) -> Response {
     let limit = q.limit.unwrap_or(100);
@@ -401,7 +401,7 @@ async fn command_run(
     }
 }
 
-async fn cancel_command(State(engine): State<Engine>, Path(id): Path<String>) -> Response {
+async fn cancel_command(State(engine): State<Engine>, ApiPath(id): ApiPath<String>) -> Response {
     match engine.cancel_command(&id) {
         Ok(()) => Json(serde_json::json!({ "cancelling": id })).into_response(),
         Err(e) => command_error(e),
@@ -444,14 +444,14 @@ async fn find_drill(engine: &Engine, id: &str) -> Result<switchyard_core::drills
     }
 }
 
-async fn drill(State(engine): State<Engine>, Path(id): Path<String>) -> Response {
+async fn drill(State(engine): State<Engine>, ApiPath(id): ApiPath<String>) -> Response {
     match find_drill(&engine, &id).await {
         Ok(d) => Json(d).into_response(),
         Err(r) => r,
     }
 }
 
-async fn drill_report(State(engine): State<Engine>, Path(id): Path<String>) -> Response {
+async fn drill_report(State(engine): State<Engine>, ApiPath(id): ApiPath<String>) -> Response {
     let d = match find_drill(&engine, &id).await {
         Ok(d) => d,
         Err(r) => return r,
@@ -476,7 +476,7 @@ async fn drill_report(State(engine): State<Engine>, Path(id): Path<String>) -> R
 
 async fn drill_chart(
     State(engine): State<Engine>,
-    Path((id, file)): Path<(String, String)>,
+    ApiPath((id, file)): ApiPath<(String, String)>,
 ) -> Response {
     let Some((name, ext)) = file.rsplit_once('.') else {
         return error(
@@ -526,7 +526,7 @@ async fn drill_chart(
 async fn drill_notes(
     State(engine): State<Engine>,
     Operator(op): Operator,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(notes): ApiJson<switchyard_core::drills::DrillNotes>,
 ) -> Response {
     match engine.set_drill_notes(&id, notes, &op).await {
@@ -541,7 +541,7 @@ async fn drill_notes(
 async fn abort_drill(
     State(engine): State<Engine>,
     Operator(op): Operator,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Response {
     match engine.abort_drill(&id, &op).await {
         Ok(()) => Json(serde_json::json!({ "message": format!("drill {id} is stopping") }))
@@ -597,6 +597,21 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
+/// `Path<T>` whose rejection (a segment that is not UTF-8 once decoded, or not the type) is the
+/// API's JSON error (400), like every other refusal.
+struct ApiPath<T>(T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(v)| ApiPath(v))
+            .map_err(|e| error(e.status(), e.body_text()))
+    }
+}
+
 /// `Json<T>` whose rejection is the API's JSON error (400, 415 or 422 as axum decides).
 struct ApiJson<T>(T);
 
@@ -626,7 +641,7 @@ struct HistoryQuery {
 
 async fn history(
     State(engine): State<Engine>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<HistoryQuery>,
 ) -> Response {
     match engine.history(&id, q.minutes.unwrap_or(60)).await {
@@ -638,7 +653,7 @@ async fn history(
     }
 }
 
-async fn device(State(engine): State<Engine>, Path(id): Path<String>) -> Response {
+async fn device(State(engine): State<Engine>, ApiPath(id): ApiPath<String>) -> Response {
     match engine.device(&id).await {
         Ok(Some(d)) => Json(d).into_response(),
         Ok(None) => error(StatusCode::NOT_FOUND, format!("no device named '{id}'")),
@@ -766,5 +781,7 @@ async fn clear_faults(
 
 #[cfg(test)]
 mod auth_tests;
+#[cfg(test)]
+mod fuzz_tests;
 #[cfg(test)]
 mod tests;

@@ -755,10 +755,45 @@ mod tests {
     }
 
     #[test]
+    fn auth_settings_are_checked_naming_the_field() {
+        let parse = |t: &str| {
+            Settings::resolve(
+                ConfigFile::parse(t, "sy.toml").unwrap(),
+                Some("sy.toml"),
+                Overrides::default(),
+            )
+        };
+        let s = parse("[auth]\nmode = \"trusted_header\"\nheader = \"X-Forwarded-User\"\nproxies = [\"10.0.0.5\"]\n").unwrap();
+        assert_eq!(
+            s.auth.mode,
+            crate::auth::AuthMode::TrustedHeader {
+                header: "x-forwarded-user".into(),
+                proxies: vec!["10.0.0.5".parse().unwrap()]
+            }
+        );
+        for (text, needle) in [
+            ("[auth]\nmode = \"open\"\n", "auth.mode"),
+            ("[auth]\nmode = \"trusted_header\"\nproxies = [\"10.0.0.5\"]\n", "auth.header"),
+            ("[auth]\nmode = \"trusted_header\"\nheader = \"X-User\"\n", "auth.proxies"),
+            ("[auth]\nmode = \"trusted_header\"\nheader = \"X-User\"\nproxies = [\"proxy.corp\"]\n", "'proxy.corp' is not an IP address"),
+            ("[auth]\nheader = \"X-User\"\n", "are for mode = \"trusted_header\""),
+            ("[auth]\nsession_hours = 0\n", "auth.session_hours"),
+            ("[auth]\nlogin_attempts = 0\n", "auth.login_attempts"),
+        ] {
+            let e = parse(text).unwrap_err();
+            assert!(e.contains(needle), "{text}: {e}");
+        }
+    }
+
+    #[test]
     fn the_example_configs_are_valid() {
         let file = ConfigFile::load(&assets("switchyard.simulated.toml")).unwrap();
         let s = Settings::resolve(file, Some("simulated"), Overrides::default()).unwrap();
         assert!(s.aws.is_none());
+        let file = ConfigFile::load(&assets("deploy/switchyard.toml")).unwrap();
+        let s = Settings::resolve(file, Some("server"), Overrides::default()).unwrap();
+        assert_eq!(s.auth.mode, crate::auth::AuthMode::Local);
+        assert_eq!(s.auth.rate.attempts, 5);
         let file = ConfigFile::load(&assets("switchyard.example.toml")).unwrap();
         let s = Settings::resolve(file, Some("example"), Overrides::default()).unwrap();
         let aws = s.aws.unwrap();
