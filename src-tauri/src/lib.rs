@@ -23,3 +23,4 @@ pub mod runbook;
 pub mod settings;
 pub mod sim;
 pub mod store;
+pub mod tls;

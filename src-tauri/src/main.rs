@@ -300,6 +300,11 @@ async fn run_console(
     listener: Option<tokio::net::TcpListener>,
     auth: switchyard::auth::AuthConfig,
 ) -> Result<(), String> {
+    // The certificate is read before the port is taken and anything is written.
+    let tls = match &settings.tls {
+        Some((cert, key)) => Some(switchyard::tls::server_config(cert, key)?),
+        None => None,
+    };
     let listener = match listener {
         Some(l) => l,
         None => bind(listen).await?,
@@ -312,7 +317,8 @@ async fn run_console(
         tracing::warn!("the web UI is not built (cargo xtask build); serving the API only");
     }
     println!(
-        "Switchyard listening on http://{addr}/ ({}; data in {})",
+        "Switchyard listening on {}://{addr}/ ({}; data in {})",
+        if tls.is_some() { "https" } else { "http" },
         switchyard::app::describe_source(&settings),
         running.engine.store().path().display()
     );
@@ -324,6 +330,7 @@ async fn run_console(
         let mut out = std::io::stdout();
         let _ = writeln!(out, "{line}").and_then(|()| out.flush());
     };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     match auth.mode() {
         switchyard::auth::AuthMode::None => say(format!(
             "Logins are off (--no-auth): anyone who reaches {addr} may do anything."
@@ -331,7 +338,7 @@ async fn run_console(
         mode => match auth.setup_token().await {
             Ok(Some(token)) => say(format!(
                 "No account yet. Create the first admin (this link works once): \
-                 http://{addr}/#/setup?token={token}\n(or: switchyard user add NAME --role admin)"
+                 {scheme}://{addr}/#/setup?token={token}\n(or: switchyard user add NAME --role admin)"
             )),
             Ok(None) => say(format!("Sign-in: {}", mode.as_str())),
             Err(e) => return Err(format!("cannot read the accounts: {e:?}")),
@@ -339,6 +346,13 @@ async fn run_console(
     }
     let engine = running.engine.clone();
     let app = switchyard::api::secured_router(running.engine, ui_dir, auth);
+    if let Some(cfg) = tls {
+        return switchyard::tls::serve(listener, app, cfg, async move {
+            stop.await;
+            engine.shutdown();
+        })
+        .await;
+    }
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -447,3 +447,145 @@ fn logins_are_on_by_default_and_a_runbook_signs_in() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn with_a_certificate_the_server_speaks_https_and_its_cookies_are_secure() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let ok = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(ok.success(), "openssl made a test certificate");
+    let config = dir.join("sy.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[tls]\ncert = \"{}\"\nkey = \"{}\"\n",
+            cert.display(),
+            key.display()
+        ),
+    )
+    .unwrap();
+    let data = dir.join("data");
+    std::fs::create_dir(&data).unwrap();
+    let data_s = data.to_str().unwrap();
+    // A certificate that is not one is named before anything is written.
+    let bad = dir.join("bad.toml");
+    std::fs::write(
+        &bad,
+        format!(
+            "[tls]\ncert = \"{}\"\nkey = \"{}\"\n",
+            config.display(),
+            key.display()
+        ),
+    )
+    .unwrap();
+    assert_one_line_error(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--config",
+            bad.to_str().unwrap(),
+            "--data-dir",
+            data_s,
+        ],
+        "no certificate in it",
+    );
+    let mut add = Command::new(BIN)
+        .args([
+            "user",
+            "add",
+            "otto",
+            "--role",
+            "operator",
+            "--data-dir",
+            data_s,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    writeln!(add.stdin.take().unwrap(), "correct horse battery").unwrap();
+    assert!(add.wait().unwrap().success());
+
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--devices",
+            "100",
+            "--config",
+            config.to_str().unwrap(),
+            "--data-dir",
+            data_s,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("https://"))
+        .unwrap_or_else(|| panic!("no https URL in {line:?}"))
+        .trim_end_matches('/')
+        .to_string();
+    let curl = |args: &[&str]| {
+        let out = Command::new("curl")
+            .args(["-sS", "--max-time", "10", "--cacert"])
+            .arg(&cert)
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+        )
+    };
+    let (ok, body) = curl(&[&format!("{url}/healthz")]);
+    assert!(ok && body.contains(r#""status":"ok""#), "{body}");
+    let (ok, head) = curl(&[
+        "-i",
+        "-H",
+        "content-type: application/json",
+        "-d",
+        r#"{"username":"otto","password":"correct horse battery"}"#,
+        &format!("{url}/api/v1/session"),
+    ]);
+    assert!(ok, "{head}");
+    let cookie = head
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .unwrap_or_else(|| panic!("no cookie in {head}"));
+    assert!(
+        cookie.contains("; Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    // Plain HTTP to the TLS port gets nowhere.
+    let (ok, _) = curl(&[&format!("{}/healthz", url.replace("https://", "http://"))]);
+    assert!(!ok);
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -43,6 +43,8 @@ const PACKAGES: &[(&str, &str)] = &[
     ("chromium", "the browser the web UI is tested in"),
     ("chromium-driver", "chromedriver, to drive Chromium"),
     ("imagemagick", "screenshots of the desktop window"),
+    ("openssl", "a throwaway certificate for the HTTPS test"),
+    ("curl", "an independent HTTPS client for the HTTPS test"),
     (
         "fonts-dejavu-core",
         "readable fonts in headless screenshots",

@@ -36,6 +36,8 @@ pub struct ConfigFile {
     pub drills: DrillsSection,
     #[serde(default)]
     pub auth: AuthSection,
+    /// HTTPS for the server: both paths, or neither.
+    pub tls: Option<TlsSection>,
     /// The file's name and text, for error messages that name a line.
     #[serde(skip)]
     origin: Option<(String, String)>,
@@ -70,6 +72,14 @@ pub struct AuthSection {
     pub session_hours: Option<u64>,
     /// Failed sign-ins allowed per user name and per client address in a minute (default 5).
     pub login_attempts: Option<usize>,
+}
+
+/// The server's certificate chain and private key, PEM files.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSection {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 /// How often drills are due.
@@ -217,6 +227,8 @@ pub struct Settings {
     pub recovery: Recovery,
     pub data_dir: PathBuf,
     pub auth: crate::auth::AuthConfig,
+    /// The certificate chain and key when the server speaks HTTPS.
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 /// Limits that keep a typo from asking for something absurd.
@@ -626,7 +638,12 @@ impl Settings {
             aws,
             recovery,
             data_dir: o.data_dir.unwrap_or_else(default_data_dir),
-            auth,
+            auth: crate::auth::AuthConfig {
+                // Cookies are Secure when the server itself speaks HTTPS.
+                secure_cookies: file.tls.is_some(),
+                ..auth
+            },
+            tls: file.tls.map(|t| (t.cert, t.key)),
         })
     }
 }
