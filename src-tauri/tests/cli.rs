@@ -108,26 +108,40 @@ fn a_busy_port_is_named_and_nothing_is_written() {
 /// the line it printed, the server's URL and the directory.
 fn serve(extra: &[&str]) -> (std::process::Child, String, String, tempfile::TempDir) {
     let tmp = tempfile::tempdir().unwrap();
+    let mut args = vec!["--no-auth"];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["--data-dir", tmp.path().to_str().unwrap()]);
+    let (child, _, line, url) = spawn_serve(&args);
+    (child, line, url, tmp)
+}
+
+/// `switchyard serve --listen 127.0.0.1:0 ARGS`: the child, the rest of its output, its first
+/// line, and the address it printed there (http or https).
+fn spawn_serve(
+    args: &[&str],
+) -> (
+    std::process::Child,
+    BufReader<std::process::ChildStdout>,
+    String,
+    String,
+) {
     let mut child = Command::new(BIN)
-        .args(["serve", "--no-auth", "--listen", "127.0.0.1:0"])
-        .args(extra)
-        .arg("--data-dir")
-        .arg(tmp.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    out.read_line(&mut line).unwrap();
     let url = line
         .split_whitespace()
-        .find(|w| w.starts_with("http://"))
+        .find(|w| w.starts_with("http://") || w.starts_with("https://"))
         .unwrap_or_else(|| panic!("no URL in {line:?}"))
         .trim_end_matches('/')
         .to_string();
-    (child, line, url, tmp)
+    (child, out, line, url)
 }
 
 #[test]
@@ -377,31 +391,14 @@ fn logins_are_on_by_default_and_a_runbook_signs_in() {
     assert!(out.contains("otto already has an account"), "{out}");
 
     // The server with logins: the runbook without a user is refused, with one it signs in.
-    let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            &data,
-            "--devices",
-            "200",
-            "--poll-interval",
-            "1",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    reader.read_line(&mut line).unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap()
-        .trim_end_matches('/')
-        .to_string();
+    let (mut child, mut reader, _, url) = spawn_serve(&[
+        "--data-dir",
+        &data,
+        "--devices",
+        "200",
+        "--poll-interval",
+        "1",
+    ]);
     let mut second = String::new();
     reader.read_line(&mut second).unwrap();
     assert_eq!(
@@ -526,32 +523,16 @@ fn with_a_certificate_the_server_speaks_https_and_its_cookies_are_secure() {
     writeln!(add.stdin.take().unwrap(), "correct horse battery").unwrap();
     assert!(add.wait().unwrap().success());
 
-    let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--devices",
-            "100",
-            "--config",
-            config.to_str().unwrap(),
-            "--data-dir",
-            data_s,
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("https://"))
-        .unwrap_or_else(|| panic!("no https URL in {line:?}"))
-        .trim_end_matches('/')
-        .to_string();
+    let config_s = config.to_str().unwrap();
+    let (mut child, _, _, url) = spawn_serve(&[
+        "--devices",
+        "100",
+        "--config",
+        config_s,
+        "--data-dir",
+        data_s,
+    ]);
+    assert!(url.starts_with("https://"), "{url}");
     let curl = |args: &[&str]| {
         let out = Command::new("curl")
             .args(["-sS", "--max-time", "10", "--cacert"])

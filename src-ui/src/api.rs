@@ -156,63 +156,42 @@ impl Api {
     }
 
     pub async fn device(&self, id: &str) -> Result<DeviceDetail, String> {
-        match self {
-            Api::Http { base } => {
-                let id = String::from(js_sys::encode_uri_component(id));
-                http_get_json(&format!("{base}/api/v1/devices/{id}")).await
-            }
-            Api::Tauri => tauri_invoke("device", serde_json::json!({ "id": id })).await,
-        }
+        let path = format!("/devices/{}", enc(id));
+        self.call(
+            ("GET", &path, None, 200),
+            ("device", serde_json::json!({ "id": id })),
+        )
+        .await
     }
 
     pub async fn gateways(&self, limit: u32) -> Result<GatewaysResponse, String> {
-        match self {
-            Api::Http { base } => {
-                http_get_json(&format!("{base}/api/v1/edge/gateways?limit={limit}")).await
-            }
-            Api::Tauri => tauri_invoke("gateways", serde_json::json!({ "limit": limit })).await,
-        }
+        let path = format!("/edge/gateways?limit={limit}");
+        self.call(
+            ("GET", &path, None, 200),
+            ("gateways", serde_json::json!({ "limit": limit })),
+        )
+        .await
     }
 
     pub async fn alerts(&self, open: bool, limit: u32) -> Result<AlertsResponse, String> {
-        match self {
-            Api::Http { base } => {
-                http_get_json(&format!("{base}/api/v1/alerts?open={open}&limit={limit}")).await
-            }
-            Api::Tauri => {
-                tauri_invoke(
-                    "alerts",
-                    serde_json::json!({ "open": open, "limit": limit }),
-                )
-                .await
-            }
-        }
+        let path = format!("/alerts?open={open}&limit={limit}");
+        let args = serde_json::json!({ "open": open, "limit": limit });
+        self.call(("GET", &path, None, 200), ("alerts", args)).await
     }
 
     pub async fn history(&self, region: &str, minutes: u32) -> Result<RegionHistory, String> {
-        match self {
-            Api::Http { base } => {
-                let region = String::from(js_sys::encode_uri_component(region));
-                http_get_json(&format!(
-                    "{base}/api/v1/regions/{region}/history?minutes={minutes}"
-                ))
-                .await
-            }
-            Api::Tauri => {
-                tauri_invoke(
-                    "history",
-                    serde_json::json!({ "region": region, "minutes": minutes }),
-                )
-                .await
-            }
-        }
+        let path = format!("/regions/{}/history?minutes={minutes}", enc(region));
+        let args = serde_json::json!({ "region": region, "minutes": minutes });
+        self.call(("GET", &path, None, 200), ("history", args))
+            .await
     }
 
     pub async fn failover_overview(&self) -> Result<FailoverOverview, String> {
-        match self {
-            Api::Http { base } => http_get_json(&format!("{base}/api/v1/failover")).await,
-            Api::Tauri => tauri_invoke("failover_overview", serde_json::json!({})).await,
-        }
+        self.call(
+            ("GET", "/failover", None, 200),
+            ("failover_overview", serde_json::json!({})),
+        )
+        .await
     }
 
     /// Asks for a failover; the answer is the failover started, or why nothing was done.
@@ -254,73 +233,41 @@ impl Api {
 
     /// The command catalogue and the recent runs.
     pub async fn commands(&self) -> Result<CommandsOverview, String> {
-        match self {
-            Api::Http { base } => http_get_json(&format!("{base}/api/v1/commands?limit=10")).await,
-            Api::Tauri => tauri_invoke("commands_overview", serde_json::json!({})).await,
-        }
+        let ipc = ("commands_overview", serde_json::json!({}));
+        self.call(("GET", "/commands?limit=10", None, 200), ipc)
+            .await
     }
 
     pub async fn preview_command(&self, req: &CommandRequest) -> Result<CommandPreview, String> {
-        match self {
-            Api::Http { base } => {
-                let url = format!("{base}/api/v1/commands/preview");
-                let (status, text) = http_send(
-                    &url,
-                    "POST",
-                    &serde_json::to_string(req).unwrap_or_default(),
-                )
-                .await?;
-                answer(status, 200, &text)
-            }
-            Api::Tauri => {
-                tauri_invoke("preview_command", serde_json::json!({ "request": req })).await
-            }
-        }
+        let body = serde_json::to_value(req).unwrap_or_default();
+        let ipc = ("preview_command", serde_json::json!({ "request": req }));
+        self.call(("POST", "/commands/preview", Some(&body), 200), ipc)
+            .await
     }
 
     pub async fn run_command(&self, req: &CommandRequest) -> Result<CommandRun, String> {
-        match self {
-            Api::Http { base } => {
-                let url = format!("{base}/api/v1/commands");
-                let (status, text) = http_send(
-                    &url,
-                    "POST",
-                    &serde_json::to_string(req).unwrap_or_default(),
-                )
-                .await?;
-                answer(status, 202, &text)
-            }
-            Api::Tauri => tauri_invoke("run_command", serde_json::json!({ "request": req })).await,
-        }
+        let body = serde_json::to_value(req).unwrap_or_default();
+        let ipc = ("run_command", serde_json::json!({ "request": req }));
+        self.call(("POST", "/commands", Some(&body), 202), ipc)
+            .await
     }
 
     /// A run and the first `limit` of its results.
     pub async fn command_run(&self, id: &str, limit: u32) -> Result<RunDetail, String> {
-        match self {
-            Api::Http { base } => {
-                let id = String::from(js_sys::encode_uri_component(id));
-                http_get_json(&format!("{base}/api/v1/commands/{id}?limit={limit}")).await
-            }
-            Api::Tauri => {
-                tauri_invoke(
-                    "command_run",
-                    serde_json::json!({ "id": id, "limit": limit }),
-                )
-                .await
-            }
-        }
+        let path = format!("/commands/{}?limit={limit}", enc(id));
+        let ipc = (
+            "command_run",
+            serde_json::json!({ "id": id, "limit": limit }),
+        );
+        self.call(("GET", &path, None, 200), ipc).await
     }
 
     pub async fn cancel_command(&self, id: &str) -> Result<(), String> {
-        match self {
-            Api::Http { base } => {
-                let id = String::from(js_sys::encode_uri_component(id));
-                let url = format!("{base}/api/v1/commands/{id}/cancel");
-                let (status, text) = http_send(&url, "POST", "{}").await?;
-                answer::<serde_json::Value>(status, 200, &text).map(|_| ())
-            }
-            Api::Tauri => tauri_invoke("cancel_command", serde_json::json!({ "id": id })).await,
-        }
+        let path = format!("/commands/{}/cancel", enc(id));
+        let ipc = ("cancel_command", serde_json::json!({ "id": id }));
+        self.call::<serde_json::Value>(("POST", &path, None, 200), ipc)
+            .await
+            .map(|_| ())
     }
 
     /// Who is signed in: `Ok(None)` when nobody is (the server wants a sign-in). The desktop

@@ -15,6 +15,15 @@ pub fn span_for(points: &[(f64, f64)], max_min: f64) -> f64 {
     (oldest.ceil()).clamp(5.0, max_min)
 }
 
+/// What the horizontal axis counts.
+#[derive(Clone, Copy)]
+enum XAxis {
+    /// Minutes before now, over the last `span` minutes.
+    MinutesAgo(f64),
+    /// Drills, numbered from 1 (oldest) to `n`.
+    Drill(f64),
+}
+
 /// A chart of `points` (minutes relative to now, value), over the last `span_min` minutes.
 /// Returns SVG markup, or a short note when there is nothing to draw.
 pub fn line_chart(
@@ -24,10 +33,31 @@ pub fn line_chart(
     color: RGBColor,
     size: (u32, u32),
 ) -> String {
+    render(title, points, color, size, XAxis::MinutesAgo(span_min))
+}
+
+/// A chart of `points` (x: the drill's number, oldest first; y: the value) with a dot on each.
+pub fn series_chart(
+    title: &str,
+    points: &[(f64, f64)],
+    color: RGBColor,
+    size: (u32, u32),
+) -> String {
+    let n = points.iter().map(|p| p.0).fold(1.0, f64::max);
+    render(title, points, color, size, XAxis::Drill(n))
+}
+
+fn render(
+    title: &str,
+    points: &[(f64, f64)],
+    color: RGBColor,
+    size: (u32, u32),
+    x: XAxis,
+) -> String {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-        if draw(&root, title, points, span_min, color).is_err() {
+        if draw(&root, title, points, color, x).is_err() {
             return format!("<p class=\"chart-note\">{title}: cannot draw</p>");
         }
     }
@@ -38,34 +68,38 @@ fn draw<'a>(
     root: &'a DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
     title: &str,
     points: &[(f64, f64)],
-    span_min: f64,
     color: RGBColor,
+    x: XAxis,
 ) -> Result<(), Box<dyn std::error::Error + 'a>> {
     root.fill(&BG)?;
     // At least 0..4, so that small counts get distinct whole-number labels.
     let ymax = (points.iter().map(|p| p.1).fold(0.0, f64::max) * 1.15).max(4.0);
+    let (xrange, xlabels) = match x {
+        XAxis::MinutesAgo(span) => (-span..0.0, 7),
+        XAxis::Drill(n) => (0.5..(n + 0.5), (n as usize).min(10)),
+    };
     let mut chart = ChartBuilder::on(root)
         .caption(title, ("sans-serif", 15).into_font().color(&WHITE))
         .margin(8)
         .x_label_area_size(22)
         .y_label_area_size(56)
-        .build_cartesian_2d(-span_min..0.0, 0.0..ymax)?;
+        .build_cartesian_2d(xrange, 0.0..ymax)?;
+    let x_label = move |v: &f64| match x {
+        XAxis::MinutesAgo(_) if *v == 0.0 => "now".to_string(),
+        XAxis::MinutesAgo(_) => format!("{v:.0} min"),
+        XAxis::Drill(_) if (v - v.round()).abs() < 0.01 => format!("#{v:.0}"),
+        XAxis::Drill(_) => String::new(),
+    };
     chart
         .configure_mesh()
         .disable_x_mesh()
         .y_labels(4)
-        .x_labels(7)
+        .x_labels(xlabels)
         .light_line_style(BG)
         .bold_line_style(RGBColor(0x26, 0x32, 0x41))
         .axis_style(AXIS)
         .label_style(("sans-serif", 12).into_font().color(&AXIS))
-        .x_label_formatter(&|x| {
-            if *x == 0.0 {
-                "now".into()
-            } else {
-                format!("{x:.0} min")
-            }
-        })
+        .x_label_formatter(&x_label)
         .y_label_formatter(&|y| {
             if *y >= 10_000.0 {
                 format!("{:.0}k", y / 1_000.0)
@@ -78,71 +112,9 @@ fn draw<'a>(
         points.iter().copied(),
         color.stroke_width(2),
     ))?;
-    root.present()?;
-    Ok(())
-}
-
-/// A chart of `points` (x: the drill's number, oldest first; y: the value) with a dot on each.
-pub fn series_chart(
-    title: &str,
-    points: &[(f64, f64)],
-    color: RGBColor,
-    size: (u32, u32),
-) -> String {
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-        if draw_series(&root, title, points, color).is_err() {
-            return format!("<p class=\"chart-note\">{title}: cannot draw</p>");
-        }
+    if let XAxis::Drill(_) = x {
+        chart.draw_series(points.iter().map(|p| Circle::new(*p, 4, color.filled())))?;
     }
-    svg
-}
-
-fn draw_series<'a>(
-    root: &'a DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
-    title: &str,
-    points: &[(f64, f64)],
-    color: RGBColor,
-) -> Result<(), Box<dyn std::error::Error + 'a>> {
-    root.fill(&BG)?;
-    let n = points.iter().map(|p| p.0).fold(1.0, f64::max);
-    let ymax = (points.iter().map(|p| p.1).fold(0.0, f64::max) * 1.15).max(4.0);
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, ("sans-serif", 15).into_font().color(&WHITE))
-        .margin(8)
-        .x_label_area_size(22)
-        .y_label_area_size(56)
-        .build_cartesian_2d(0.5..(n + 0.5), 0.0..ymax)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .y_labels(4)
-        .x_labels((n as usize).min(10))
-        .light_line_style(BG)
-        .bold_line_style(RGBColor(0x26, 0x32, 0x41))
-        .axis_style(AXIS)
-        .label_style(("sans-serif", 12).into_font().color(&AXIS))
-        .x_label_formatter(&|x| {
-            if (x - x.round()).abs() < 0.01 {
-                format!("#{x:.0}")
-            } else {
-                String::new()
-            }
-        })
-        .y_label_formatter(&|y| {
-            if *y >= 10_000.0 {
-                format!("{:.0}k", y / 1_000.0)
-            } else {
-                format!("{y:.0}")
-            }
-        })
-        .draw()?;
-    chart.draw_series(LineSeries::new(
-        points.iter().copied(),
-        color.stroke_width(2),
-    ))?;
-    chart.draw_series(points.iter().map(|p| Circle::new(*p, 4, color.filled())))?;
     root.present()?;
     Ok(())
 }

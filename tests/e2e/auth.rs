@@ -23,28 +23,13 @@ fn add_user(data: &std::path::Path, name: &str, role: &str) {
 
 async fn sign_in(c: &Client, url: &str, name: &str) {
     c.goto(url).await.unwrap();
-    let form = wait_until(Duration::from_secs(20), "the sign-in form", || async {
+    wait_until(Duration::from_secs(20), "the sign-in form", || async {
         c.find(Locator::Css("[data-testid=signin]")).await.ok()
     })
     .await;
-    let _ = form;
-    let set = |css: &'static str, v: &'static str| {
-        let c = c.clone();
-        async move {
-            let e = c.find(Locator::Css(css)).await.unwrap();
-            e.clear().await.unwrap();
-            e.send_keys(v).await.unwrap();
-        }
-    };
-    let name: &'static str = Box::leak(name.to_string().into_boxed_str());
-    set("[data-testid=signin-name]", name).await;
-    set("[data-testid=signin-password]", PASSWORD).await;
-    c.find(Locator::Css("[data-testid=signin-submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    fill(c, "[data-testid=signin-name]", name).await;
+    fill(c, "[data-testid=signin-password]", PASSWORD).await;
+    click(c, "[data-testid=signin-submit]").await;
     wait_until(Duration::from_secs(20), "signed in", || async {
         attr(c, "[data-testid=who]", "data-role").await
     })
@@ -100,24 +85,9 @@ async fn a_viewer_cannot_fail_over_and_an_operator_can() {
     std::fs::write(screenshot_path("signin.png"), c.screenshot().await.unwrap()).unwrap();
 
     // A wrong password says so.
-    c.find(Locator::Css("[data-testid=signin-name]"))
-        .await
-        .unwrap()
-        .send_keys("vera")
-        .await
-        .unwrap();
-    c.find(Locator::Css("[data-testid=signin-password]"))
-        .await
-        .unwrap()
-        .send_keys("not the password")
-        .await
-        .unwrap();
-    c.find(Locator::Css("[data-testid=signin-submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    fill(&c, "[data-testid=signin-name]", "vera").await;
+    fill(&c, "[data-testid=signin-password]", "not the password").await;
+    click(&c, "[data-testid=signin-submit]").await;
     let err = wait_until(Duration::from_secs(10), "the sign-in error", || async {
         text(&c, "[data-testid=signin-error]").await
     })
@@ -148,12 +118,7 @@ async fn a_viewer_cannot_fail_over_and_an_operator_can() {
         c.screenshot().await.unwrap(),
     )
     .unwrap();
-    c.find(Locator::Css("[data-testid=sign-out]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=sign-out]").await;
     wait_until(Duration::from_secs(10), "signed out", || async {
         c.find(Locator::Css("[data-testid=signin]")).await.ok()
     })
@@ -174,27 +139,12 @@ async fn a_viewer_cannot_fail_over_and_an_operator_can() {
     )
     .await;
     open.click().await.unwrap();
-    c.find(Locator::Css("[data-testid=confirm-input]"))
-        .await
-        .unwrap()
-        .send_keys("eu-west-1")
-        .await
-        .unwrap();
-    c.find(Locator::Css("[data-testid=reason-input]"))
-        .await
-        .unwrap()
-        .send_keys("INC-7 us-east-1 down")
-        .await
-        .unwrap();
+    fill(&c, "[data-testid=confirm-input]", "eu-west-1").await;
+    fill(&c, "[data-testid=reason-input]", "INC-7 us-east-1 down").await;
     if let Ok(o) = c.find(Locator::Css("[data-testid=override]")).await {
         o.click().await.unwrap();
     }
-    c.find(Locator::Css("[data-testid=execute]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=execute]").await;
     let phase = wait_until(Duration::from_secs(60), "the failover to end", || async {
         let p = attr(&c, "[data-testid=failover-progress]", "data-phase").await;
         match p {
@@ -211,12 +161,7 @@ async fn a_viewer_cannot_fail_over_and_an_operator_can() {
     assert_eq!(s, 401, "the audit log needs a session too: {audit}");
 
     // The admin sees the accounts and adds one.
-    c.find(Locator::Css("[data-testid=sign-out]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=sign-out]").await;
     sign_in(&c, &format!("{}/#/users", server.url), "ada").await;
     wait_until(Duration::from_secs(10), "the accounts", || async {
         let rows = c
@@ -226,24 +171,9 @@ async fn a_viewer_cannot_fail_over_and_an_operator_can() {
         (rows.len() == 3).then_some(())
     })
     .await;
-    c.find(Locator::Css("[data-testid=user-name]"))
-        .await
-        .unwrap()
-        .send_keys("nina")
-        .await
-        .unwrap();
-    c.find(Locator::Css("[data-testid=user-password]"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    c.find(Locator::Css("[data-testid=add-user]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    fill(&c, "[data-testid=user-name]", "nina").await;
+    fill(&c, "[data-testid=user-password]", PASSWORD).await;
+    click(&c, "[data-testid=add-user]").await;
     wait_until(
         Duration::from_secs(10),
         "the new account listed",

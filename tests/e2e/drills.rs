@@ -6,25 +6,10 @@ use fantoccini::{Client, Locator};
 use std::time::Duration;
 use switchyard_e2e::*;
 
-async fn set(c: &Client, css: &str, value: &str) {
-    let input = c.find(Locator::Css(css)).await.unwrap();
-    input.clear().await.unwrap();
-    input.send_keys(value).await.unwrap();
-}
-
-async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-}
-
 /// Runs a drill from the form and waits for its verdict; returns the drill's id and verdict.
 async fn run_drill(c: &Client, name: &str, decide: &str, rows_before: usize) -> (String, String) {
-    set(c, "[data-testid=drill-name]", name).await;
-    set(c, "[data-testid=drill-decide]", decide).await;
+    fill(c, "[data-testid=drill-name]", name).await;
+    fill(c, "[data-testid=drill-decide]", decide).await;
     click(c, "[data-testid=run-drill]").await;
     let verdict = wait_until(Duration::from_secs(30), "the drill's verdict", || async {
         let v = text(c, "[data-testid=drill-verdict]").await?;
@@ -59,12 +44,12 @@ async fn run_two_drills_read_the_report_and_compare_them() {
     assert!(overdue.contains("No drill has been run yet"), "{overdue}");
 
     // A short scenario: us-east-1 (active) down at 20 s for 400 s, failback 30 s after.
-    set(&c, "[data-testid=drill-outage-at]", "20").await;
-    set(&c, "[data-testid=drill-outage-for]", "400").await;
-    set(&c, "[data-testid=drill-duration]", "700").await;
-    set(&c, "[data-testid=drill-devices]", "1000").await;
-    set(&c, "[data-testid=drill-seed]", "7").await;
-    set(&c, "[data-testid=drill-rto]", "420").await;
+    fill(&c, "[data-testid=drill-outage-at]", "20").await;
+    fill(&c, "[data-testid=drill-outage-for]", "400").await;
+    fill(&c, "[data-testid=drill-duration]", "700").await;
+    fill(&c, "[data-testid=drill-devices]", "1000").await;
+    fill(&c, "[data-testid=drill-seed]", "7").await;
+    fill(&c, "[data-testid=drill-rto]", "420").await;
     let t0 = std::time::Instant::now();
     let (slow, slow_verdict) = run_drill(&c, "slow decision", "300", 0).await;
     let took = t0.elapsed();
@@ -146,13 +131,13 @@ async fn run_two_drills_read_the_report_and_compare_them() {
         || async { (text(&c, "[data-testid=drill-verdict]").await? == "FAILED").then_some(()) },
     )
     .await;
-    set(
+    fill(
         &c,
         "[data-testid=drill-notes]",
         "The on-call took five minutes to decide.",
     )
     .await;
-    set(
+    fill(
         &c,
         "[data-testid=drill-actions]",
         "Page the failover owner at once @noc-lead",

@@ -357,3 +357,23 @@ pub async fn overview_is_live(c: &Client, regions: &[&str]) {
         Some("● live")
     );
 }
+
+/// Replaces the value of the input at `css` with `value`, as a person types it.
+pub async fn fill(c: &Client, css: &str, value: &str) {
+    let input = c
+        .find(fantoccini::Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"));
+    input.clear().await.unwrap();
+    input.send_keys(value).await.unwrap();
+}
+
+/// Clicks the element at `css`.
+pub async fn click(c: &Client, css: &str) {
+    c.find(fantoccini::Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
