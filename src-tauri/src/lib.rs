@@ -23,4 +23,3 @@ pub mod runbook;
 pub mod settings;
 pub mod sim;
 pub mod store;
-pub mod tls;

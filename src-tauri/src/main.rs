@@ -302,7 +302,7 @@ async fn run_console(
 ) -> Result<(), String> {
     // The certificate is read before the port is taken and anything is written.
     let tls = match &settings.tls {
-        Some((cert, key)) => Some(switchyard::tls::server_config(cert, key)?),
+        Some((cert, key)) => Some(switchyard::api::tls::server_config(cert, key)?),
         None => None,
     };
     let listener = match listener {
@@ -347,7 +347,7 @@ async fn run_console(
     let engine = running.engine.clone();
     let app = switchyard::api::secured_router(running.engine, ui_dir, auth);
     if let Some(cfg) = tls {
-        return switchyard::tls::serve(listener, app, cfg, async move {
+        return switchyard::api::tls::serve(listener, app, cfg, async move {
             stop.await;
             engine.shutdown();
         })

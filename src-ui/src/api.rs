@@ -489,21 +489,7 @@ fn query_string(params: &[(&str, String)]) -> String {
 }
 
 async fn http_get_json<T: DeserializeOwned>(url: &str) -> Result<T, String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let resp = JsFuture::from(window.fetch_with_str(url))
-        .await
-        .map_err(|e| err(url, e))?;
-    let resp: web_sys::Response = resp.dyn_into().map_err(|e| err(url, e))?;
-    let text = JsFuture::from(resp.text().map_err(|e| err(url, e))?)
-        .await
-        .map_err(|e| err(url, e))?;
-    let text = text.as_string().unwrap_or_default();
-    if !resp.ok() {
-        let msg = serde_json::from_str::<switchyard_core::api::ApiError>(&text)
-            .map(|e| e.error)
-            .unwrap_or(text);
-        return Err(format!("{url}: {} {msg}", resp.status()));
-    }
+    let text = http_get_text(url).await?;
     serde_json::from_str(&text).map_err(|e| format!("{url}: unexpected answer: {e}"))
 }
 
@@ -511,20 +497,16 @@ fn enc(s: &str) -> String {
     String::from(js_sys::encode_uri_component(s))
 }
 
+/// A GET's body; an answer that is not a success becomes the error, with the API's message.
 async fn http_get_text(url: &str) -> Result<String, String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let resp = JsFuture::from(window.fetch_with_str(url))
-        .await
-        .map_err(|e| err(url, e))?;
-    let resp: web_sys::Response = resp.dyn_into().map_err(|e| err(url, e))?;
-    let text = JsFuture::from(resp.text().map_err(|e| err(url, e))?)
-        .await
-        .map_err(|e| err(url, e))?;
-    let text = text.as_string().unwrap_or_default();
-    if resp.ok() {
+    let (status, text) = http_request(url, "GET", None).await?;
+    if (200..300).contains(&status) {
         Ok(text)
     } else {
-        Err(format!("{url}: {} {text}", resp.status()))
+        let msg = serde_json::from_str::<switchyard_core::api::ApiError>(&text)
+            .map(|e| e.error)
+            .unwrap_or(text);
+        Err(format!("{url}: {status} {msg}"))
     }
 }
 

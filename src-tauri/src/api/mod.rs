@@ -3,6 +3,7 @@
 
 mod auth;
 mod openapi;
+pub mod tls;
 
 use crate::auth::Auth;
 use crate::engine::drills::DrillError;

@@ -35,6 +35,17 @@ async fn call(
     uri: &str,
     body: Option<&str>,
 ) -> (StatusCode, String, String) {
+    let (status, ctype, bytes) = call_raw(app, method, uri, body).await;
+    (status, ctype, String::from_utf8(bytes).unwrap())
+}
+
+/// One request through the router: the status, the content type and the body's bytes.
+async fn call_raw(
+    app: &Router,
+    method: &str,
+    uri: &str,
+    body: Option<&str>,
+) -> (StatusCode, String, Vec<u8>) {
     let mut req = Request::builder().method(method).uri(uri);
     if body.is_some() {
         req = req.header(header::CONTENT_TYPE, "application/json");
@@ -50,7 +61,7 @@ async fn call(
         .map(|v| v.to_str().unwrap().to_string())
         .unwrap_or_default();
     let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    (status, ctype, String::from_utf8(bytes.to_vec()).unwrap())
+    (status, ctype, bytes.to_vec())
 }
 
 #[tokio::test]
@@ -388,16 +399,7 @@ async fn region_history_comes_from_the_stored_samples() {
 }
 
 async fn call_bytes(app: &Router, uri: &str) -> (StatusCode, String, Vec<u8>) {
-    let req = Request::builder().uri(uri).body(Body::empty()).unwrap();
-    let resp = app.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let ctype = resp
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    (status, ctype, bytes.to_vec())
+    call_raw(app, "GET", uri, None).await
 }
 
 /// Checks that every element opened in `html` is closed, in order (void elements aside):

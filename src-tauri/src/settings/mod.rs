@@ -372,7 +372,8 @@ impl Settings {
                     let header = a.header.clone().ok_or_else(|| {
                         format!("{}: the header the proxy sets is required", at("auth.header"))
                     })?;
-                    if axum::http::HeaderName::from_bytes(header.as_bytes()).is_err() {
+                    let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+                    if header.is_empty() || !header.bytes().all(token) {
                         return Err(format!("{}: '{header}' is not a header name", at("auth.header")));
                     }
                     let proxies = a
