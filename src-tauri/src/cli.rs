@@ -164,7 +164,7 @@ pub struct LabArgs {
     /// Address to listen on; port 0 picks a free port (the one chosen is printed).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8740")]
     pub listen: SocketAddr,
-    /// The built web UI [default: as for serve]
+    /// Serve the web UI from this directory instead of the one built in [default: as for serve]
     #[arg(long, value_name = "DIR")]
     pub ui_dir: Option<PathBuf>,
     /// The moto_server program [default: $SWITCHYARD_MOTO_SERVER, else
@@ -193,7 +193,8 @@ pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free port (the one chosen is printed).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8740")]
     pub listen: SocketAddr,
-    /// The built web UI [default: the workspace's dist/ when built, or ui/ beside the binary]
+    /// Serve the web UI from this directory (a `cargo xtask build`'s dist/) instead of the one
+    /// built into the binary, e.g. while working on the UI
     #[arg(long, value_name = "DIR")]
     pub ui_dir: Option<PathBuf>,
     /// No logins: anyone who can reach the port may do anything. Refused unless --listen is a
@@ -285,16 +286,16 @@ impl FleetArgs {
 }
 
 impl ServeArgs {
-    /// The directory holding the built UI, if one can be found.
-    pub fn ui_dir(&self) -> Result<Option<PathBuf>, String> {
-        find_ui_dir(self.ui_dir.as_ref())
+    /// Where the web UI comes from.
+    pub fn ui(&self) -> Result<crate::api::Ui, String> {
+        choose_ui(self.ui_dir.as_ref())
     }
 }
 
 impl LabArgs {
-    /// The directory holding the built UI, if one can be found.
-    pub fn ui_dir(&self) -> Result<Option<PathBuf>, String> {
-        find_ui_dir(self.ui_dir.as_ref())
+    /// Where the web UI comes from.
+    pub fn ui(&self) -> Result<crate::api::Ui, String> {
+        choose_ui(self.ui_dir.as_ref())
     }
 
     /// The lab's plan, checked.
@@ -328,28 +329,14 @@ impl LabArgs {
     }
 }
 
-/// The directory holding the built UI: the one given, else one found beside the binary or in
-/// the workspace.
-fn find_ui_dir(given: Option<&PathBuf>) -> Result<Option<PathBuf>, String> {
-    {
-        if let Some(dir) = given {
-            return if dir.join("index.html").is_file() {
-                Ok(Some(dir.clone()))
-            } else {
-                Err(format!(
-                    "--ui-dir {}: there is no index.html in it",
-                    dir.display()
-                ))
-            };
-        }
-        let beside_binary = std::env::current_exe()
-            .ok()
-            .and_then(|p| p.parent().map(|d| d.join("ui")));
-        let workspace = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../dist"));
-        Ok(beside_binary
-            .into_iter()
-            .chain([workspace])
-            .find(|d| d.join("index.html").is_file()))
+/// The UI directory given (checked), else the UI built into the binary.
+fn choose_ui(given: Option<&PathBuf>) -> Result<crate::api::Ui, String> {
+    match given {
+        Some(dir) if !dir.join("index.html").is_file() => Err(format!(
+            "--ui-dir {}: there is no index.html in it",
+            dir.display()
+        )),
+        given => Ok(crate::api::Ui::choose(given.cloned())),
     }
 }
 

@@ -92,15 +92,15 @@ fn main() -> ExitCode {
 fn serve(args: ServeArgs) -> Result<(), String> {
     // Everything that can be checked is checked before anything is written.
     let settings = args.fleet.settings()?;
-    let ui_dir = args.ui_dir()?;
+    let ui = args.ui()?;
     let rt = runtime()?;
     let auth = cli::auth_config(&settings, args.no_auth, args.listen)?;
-    rt.block_on(run_console(settings, args.listen, ui_dir, None, auth))
+    rt.block_on(run_console(settings, args.listen, ui, None, auth))
 }
 
 fn lab(args: LabArgs) -> Result<(), String> {
     let plan = args.plan()?;
-    let ui_dir = args.ui_dir()?;
+    let ui = args.ui()?;
     let moto = switchyard::aws::lab::find_moto_server(args.moto_server.as_deref())?;
     let dir = args.dir();
     let rt = runtime()?;
@@ -140,7 +140,7 @@ fn lab(args: LabArgs) -> Result<(), String> {
             })
         };
         let auth = cli::auth_config(&settings, args.no_auth, args.listen)?;
-        let result = run_console(settings, args.listen, ui_dir, Some(listener), auth).await;
+        let result = run_console(settings, args.listen, ui, Some(listener), auth).await;
         feeder.abort();
         result
     })
@@ -296,7 +296,7 @@ async fn bind(addr: std::net::SocketAddr) -> Result<tokio::net::TcpListener, Str
 async fn run_console(
     settings: Settings,
     listen: std::net::SocketAddr,
-    ui_dir: Option<std::path::PathBuf>,
+    ui: switchyard::api::Ui,
     listener: Option<tokio::net::TcpListener>,
     auth: switchyard::auth::AuthConfig,
 ) -> Result<(), String> {
@@ -313,7 +313,7 @@ async fn run_console(
     // Before anything is announced: from the moment a client can connect, SIGTERM stops cleanly.
     let stop = shutdown_signal()?;
     let running = switchyard::app::start(&settings).await?;
-    if ui_dir.is_none() {
+    if let switchyard::api::Ui::Missing = ui {
         tracing::warn!("the web UI is not built (cargo xtask build); serving the API only");
     }
     println!(
@@ -345,7 +345,7 @@ async fn run_console(
         },
     }
     let engine = running.engine.clone();
-    let app = switchyard::api::secured_router(running.engine, ui_dir, auth);
+    let app = switchyard::api::secured_router(running.engine, ui, auth);
     if let Some(cfg) = tls {
         return switchyard::api::tls::serve(listener, app, cfg, async move {
             stop.await;

@@ -125,11 +125,24 @@ fn spawn_serve(
     String,
     String,
 ) {
+    spawn_serve_logging(args, Stdio::null())
+}
+
+/// As [`spawn_serve`], its log (stderr) going to `log`.
+fn spawn_serve_logging(
+    args: &[&str],
+    log: Stdio,
+) -> (
+    std::process::Child,
+    BufReader<std::process::ChildStdout>,
+    String,
+    String,
+) {
     let mut child = Command::new(BIN)
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args(args)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .unwrap();
     let mut out = BufReader::new(child.stdout.take().unwrap());
@@ -391,14 +404,18 @@ fn logins_are_on_by_default_and_a_runbook_signs_in() {
     assert!(out.contains("otto already has an account"), "{out}");
 
     // The server with logins: the runbook without a user is refused, with one it signs in.
-    let (mut child, mut reader, _, url) = spawn_serve(&[
-        "--data-dir",
-        &data,
-        "--devices",
-        "200",
-        "--poll-interval",
-        "1",
-    ]);
+    let log_path = tmp.path().join("server.log");
+    let (mut child, mut reader, _, url) = spawn_serve_logging(
+        &[
+            "--data-dir",
+            &data,
+            "--devices",
+            "200",
+            "--poll-interval",
+            "1",
+        ],
+        std::fs::File::create(&log_path).unwrap().into(),
+    );
     let mut second = String::new();
     reader.read_line(&mut second).unwrap();
     assert_eq!(
@@ -443,6 +460,38 @@ fn logins_are_on_by_default_and_a_runbook_signs_in() {
     assert!(out.contains("completed"), "{out}");
     let _ = child.kill();
     let _ = child.wait();
+    // No secret in the log, in what the runbook printed, or in the database in clear.
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        log.contains("otto: session.login") && log.contains("otto: failover"),
+        "the log says who signed in and failed over: {log}"
+    );
+    let mut at_rest = Vec::new();
+    for f in std::fs::read_dir(tmp.path()).unwrap() {
+        let f = f.unwrap().path();
+        if f.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("switchyard.db")
+        {
+            at_rest.extend(std::fs::read(f).unwrap());
+        }
+    }
+    assert!(at_rest.len() > 10_000, "the database was read");
+    for secret in ["correct horse battery", "wrong password!!"] {
+        assert!(!log.contains(secret), "the log holds a password: {log}");
+        assert!(
+            !out.contains(secret),
+            "the runbook printed a password: {out}"
+        );
+        assert!(
+            !at_rest
+                .windows(secret.len())
+                .any(|w| w == secret.as_bytes()),
+            "the database holds a password in clear"
+        );
+    }
+    assert!(!log.to_ascii_lowercase().contains("cookie"), "{log}");
 }
 
 #[test]

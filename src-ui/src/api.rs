@@ -103,9 +103,17 @@ fn tauri_fn(module: &str, name: &str) -> Option<Function> {
 }
 
 impl Api {
-    /// Tauri IPC inside the desktop app, otherwise HTTP to the server that served the page.
+    /// Tauri IPC when the desktop app serves the page itself (standalone), otherwise HTTP to
+    /// the server that served it: a browser, or the desktop app connected to a team server
+    /// (where Tauri's globals may be present but the page's origin is the server's).
     pub fn detect() -> Api {
-        if tauri_fn("core", "invoke").is_some() {
+        let own_page = web_sys::window()
+            .and_then(|w| {
+                let l = w.location();
+                Some((l.protocol().ok()?, l.hostname().ok()?))
+            })
+            .is_some_and(|(protocol, host)| protocol == "tauri:" || host == "tauri.localhost");
+        if own_page && tauri_fn("core", "invoke").is_some() {
             Api::Tauri
         } else {
             Api::Http {

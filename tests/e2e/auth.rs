@@ -2,53 +2,14 @@
 //! refuses one); an operator signs in and fails over; an admin adds an account.
 
 use fantoccini::{Client, Locator};
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 use switchyard_e2e::*;
 
-const PASSWORD: &str = "correct horse battery";
-
-fn add_user(data: &std::path::Path, name: &str, role: &str) {
-    let mut child = Command::new(binary("SWITCHYARD_BIN", "switchyard"))
-        .args(["user", "add", name, "--role", role, "--data-dir"])
-        .arg(data)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
-    assert!(child.wait().unwrap().success(), "user add {name}");
-}
-
 async fn sign_in(c: &Client, url: &str, name: &str) {
     c.goto(url).await.unwrap();
-    wait_until(Duration::from_secs(20), "the sign-in form", || async {
-        c.find(Locator::Css("[data-testid=signin]")).await.ok()
-    })
-    .await;
-    fill(c, "[data-testid=signin-name]", name).await;
-    fill(c, "[data-testid=signin-password]", PASSWORD).await;
+    fill_sign_in(c, name).await;
     click(c, "[data-testid=signin-submit]").await;
-    wait_until(Duration::from_secs(20), "signed in", || async {
-        attr(c, "[data-testid=who]", "data-role").await
-    })
-    .await;
-}
-
-/// A POST from the page with the session's cookie and CSRF token; returns its status.
-async fn post_from_page(c: &Client, path: &str, body: &str) -> u64 {
-    let status = c
-        .execute_async(
-            r#"const [path, body, done] = arguments;
-               fetch('/api/v1/session').then(r => r.json()).then(s =>
-                 fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': s.csrf }, body }))
-               .then(r => done(r.status)).catch(() => done(0));"#,
-            vec![serde_json::json!(path), serde_json::json!(body)],
-        )
-        .await
-        .unwrap();
-    status.as_u64().unwrap()
+    signed_in(c).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

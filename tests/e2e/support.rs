@@ -377,3 +377,52 @@ pub async fn click(c: &Client, css: &str) {
         .await
         .unwrap();
 }
+
+/// The password of every account the tests make.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// `switchyard user add NAME --role ROLE` on a data directory, the password on stdin.
+pub fn add_user(data: &Path, name: &str, role: &str) {
+    let mut child = Command::new(binary("SWITCHYARD_BIN", "switchyard"))
+        .args(["user", "add", name, "--role", role, "--data-dir"])
+        .arg(data)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+    assert!(child.wait().unwrap().success(), "user add {name}");
+}
+
+/// Waits for the sign-in form and types the account's name and password into it.
+pub async fn fill_sign_in(c: &Client, name: &str) {
+    wait_until(Duration::from_secs(20), "the sign-in form", || async {
+        c.find(Locator::Css("[data-testid=signin]")).await.ok()
+    })
+    .await;
+    fill(c, "[data-testid=signin-name]", name).await;
+    fill(c, "[data-testid=signin-password]", PASSWORD).await;
+}
+
+/// Waits until the page shows who is signed in; returns their role.
+pub async fn signed_in(c: &Client) -> String {
+    wait_until(Duration::from_secs(20), "signed in", || async {
+        attr(c, "[data-testid=who]", "data-role").await
+    })
+    .await
+}
+
+/// A POST from the page with the session's cookie and CSRF token; returns its status.
+pub async fn post_from_page(c: &Client, path: &str, body: &str) -> u64 {
+    let status = c
+        .execute_async(
+            r#"const [path, body, done] = arguments;
+               fetch('/api/v1/session').then(r => r.json()).then(s =>
+                 fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': s.csrf }, body }))
+               .then(r => done(r.status)).catch(() => done(0));"#,
+            vec![serde_json::json!(path), serde_json::json!(body)],
+        )
+        .await
+        .unwrap();
+    status.as_u64().unwrap()
+}

@@ -1,6 +1,8 @@
-//! `switchyard-desktop`: the same UI in a native window, with the engine in-process (standalone
-//! mode). The UI reaches the engine through Tauri IPC: the `regions` command and the `fleet`
-//! event, which carry exactly the API's types.
+//! `switchyard-desktop`: the same UI in a native window. Standalone (the default), the engine
+//! runs in-process and the UI reaches it through Tauri IPC: commands and the `fleet` event, which
+//! carry exactly the API's types. Connected (`--server URL`), the window shows a team server's
+//! own UI: its sign-in, its roles, its audit; the app then runs no engine and lends the page no
+//! native powers (no capability names a remote origin).
 
 use clap::Parser;
 use switchyard::app::Running;
@@ -31,12 +33,100 @@ fn notification(a: &Alert) -> Option<(String, String)> {
 }
 use tokio::sync::broadcast::error::RecvError;
 
-/// Switchyard desktop: the console in a window, with its engine in-process.
+/// Switchyard desktop: the console in a window, with its engine in-process, or connected to a
+/// team server.
 #[derive(Debug, Parser)]
 #[command(name = "switchyard-desktop", version, about, long_about = None)]
 struct DesktopCli {
+    /// Connect to a team server (`switchyard serve`), e.g. https://switchyard.noc.example, and
+    /// sign in with an account there, instead of running the engine here
+    /// [default: $SWITCHYARD_SERVER when set]. Plain http:// only to this machine.
+    #[arg(long, value_name = "URL", conflicts_with_all = [
+        "data_dir", "config", "poll_interval", "poll_timeout", "devices", "gateways", "seed",
+        "regions", "faults",
+    ])]
+    server: Option<String>,
     #[command(flatten)]
     fleet: FleetArgs,
+}
+
+/// Where the window's console comes from.
+#[derive(Debug, PartialEq)]
+enum Mode {
+    /// The engine in this process, the UI built into the app.
+    Standalone,
+    /// A team server's UI and API.
+    Connected(tauri::Url),
+}
+
+/// Checks a team server's address: http(s), a host, nothing else; plain http only to a
+/// loopback address (a password must not cross the network in clear).
+fn server_url(given: &str) -> Result<tauri::Url, String> {
+    let bad = |why: &str| format!("--server {given}: {why}");
+    let url = tauri::Url::parse(given.trim()).map_err(|e| {
+        bad(&format!(
+            "not a URL ({e}); for example https://switchyard.noc.example"
+        ))
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad("the address must start with https://"));
+    }
+    let Some(host) = url.host() else {
+        return Err(bad("there is no host name in it"));
+    };
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad(
+            "no name or password in the address: sign in in the window",
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() || url.path() != "/" {
+        return Err(bad("give the server's address only, without a path"));
+    }
+    let host = host.to_string();
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if url.scheme() == "http" && !loopback {
+        return Err(bad(
+            "plain http would send your password in clear; use https:// (the server's [tls])",
+        ));
+    }
+    Ok(url)
+}
+
+/// Whether the server answers at all, within 5 s (a clear message beats a blank window).
+fn reachable(url: &tauri::Url) -> Result<(), String> {
+    use std::net::ToSocketAddrs;
+    let host = url.host_str().unwrap_or_default();
+    let port = url.port_or_known_default().unwrap_or(443);
+    let target = format!("{host}:{port}");
+    let addrs = (host.trim_matches(['[', ']']), port)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot find the team server {target}: {e}"))?;
+    let mut last = format!("cannot find the team server {target}: no address");
+    for addr in addrs {
+        match std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(5)) {
+            Ok(_) => return Ok(()),
+            Err(e) => last = format!("cannot reach the team server {target} ({addr}): {e}"),
+        }
+    }
+    Err(last)
+}
+
+impl DesktopCli {
+    fn mode(&self) -> Result<Mode, String> {
+        let given = self.server.clone().or_else(|| {
+            std::env::var("SWITCHYARD_SERVER")
+                .ok()
+                .filter(|s| !s.is_empty())
+        });
+        match given {
+            Some(s) => server_url(&s).map(Mode::Connected),
+            None => Ok(Mode::Standalone),
+        }
+    }
 }
 
 // The commands mirror the HTTP API's read routes, with the same types.
@@ -342,7 +432,77 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(cli: DesktopCli) -> Result<(), String> {
-    let settings = cli.fleet.settings()?;
+    let mode = cli.mode()?;
+    if let Mode::Connected(url) = &mode {
+        reachable(url)?;
+    }
+    // One context (it carries the built UI) for either mode.
+    let context = tauri::generate_context!("../../tauri.conf.json");
+    match mode {
+        Mode::Standalone => standalone(&cli.fleet, context),
+        Mode::Connected(url) => connected(url, context),
+    }
+}
+
+/// Registers the IPC commands and names them, from one list (kept equal to commands.list,
+/// whose permissions the window is granted, by a test).
+macro_rules! ipc_commands {
+    ($($command:ident),* $(,)?) => {
+        #[cfg(test)]
+        const IPC_COMMANDS: &[&str] = &[$(stringify!($command)),*];
+        fn invoke_handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$($command),*]
+        }
+    };
+}
+
+ipc_commands![
+    regions,
+    devices,
+    device,
+    gateways,
+    alerts,
+    history,
+    failover_overview,
+    request_failover,
+    commands_overview,
+    preview_command,
+    run_command,
+    command_run,
+    cancel_command,
+    drills_overview,
+    start_drill,
+    drill,
+    drill_chart,
+    compare_drills,
+    drill_notes,
+    abort_drill,
+];
+
+/// The main window: the app's own page, or the team server's.
+fn main_window(app: &tauri::App, url: tauri::WebviewUrl, title: &str) -> tauri::Result<()> {
+    tauri::WebviewWindowBuilder::new(app, "main", url)
+        .title(title)
+        .inner_size(1280.0, 800.0)
+        .min_inner_size(800.0, 600.0)
+        .build()
+        .map(|_| ())
+}
+
+fn connected(url: tauri::Url, context: tauri::Context) -> Result<(), String> {
+    let title = format!("Switchyard — {}", url.host_str().unwrap_or_default());
+    tracing::info!("connected to the team server {url}");
+    tauri::Builder::default()
+        .setup(move |app| {
+            main_window(app, tauri::WebviewUrl::External(url.clone()), &title)?;
+            Ok(())
+        })
+        .run(context)
+        .map_err(|e| format!("the desktop window failed: {e}"))
+}
+
+fn standalone(fleet: &FleetArgs, context: tauri::Context) -> Result<(), String> {
+    let settings = fleet.settings()?;
     let rt = tokio::runtime::Runtime::new()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     tauri::async_runtime::set(rt.handle().clone());
@@ -351,29 +511,13 @@ fn run(cli: DesktopCli) -> Result<(), String> {
     tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
         .manage(running)
-        .invoke_handler(tauri::generate_handler![
-            regions,
-            devices,
-            device,
-            gateways,
-            alerts,
-            history,
-            failover_overview,
-            request_failover,
-            commands_overview,
-            preview_command,
-            run_command,
-            command_run,
-            cancel_command,
-            drills_overview,
-            start_drill,
-            drill,
-            drill_chart,
-            compare_drills,
-            drill_notes,
-            abort_drill
-        ])
+        .invoke_handler(invoke_handler())
         .setup(move |app| {
+            main_window(
+                app,
+                tauri::WebviewUrl::App("index.html".into()),
+                "Switchyard",
+            )?;
             let handle = app.handle().clone();
             let mut rx = engine.subscribe();
             tauri::async_runtime::spawn(async move {
@@ -405,7 +549,7 @@ fn run(cli: DesktopCli) -> Result<(), String> {
             });
             Ok(())
         })
-        .run(tauri::generate_context!("../../tauri.conf.json"))
+        .run(context)
         .map_err(|e| format!("the desktop window failed: {e}"))
 }
 
@@ -434,5 +578,113 @@ mod tests {
         );
         a.cleared_at = Some(2);
         assert_eq!(notification(&a), None);
+    }
+
+    #[test]
+    fn the_window_may_call_exactly_the_registered_commands_and_listen_to_events() {
+        let listed: Vec<&str> = include_str!("../commands.list")
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect();
+        assert_eq!(
+            listed, IPC_COMMANDS,
+            "commands.list names the registered commands"
+        );
+        let conf: serde_json::Value =
+            serde_json::from_str(include_str!("../../../tauri.conf.json")).unwrap();
+        let caps = conf["app"]["security"]["capabilities"].as_array().unwrap();
+        assert_eq!(caps.len(), 1, "one capability: the main window's");
+        assert_eq!(caps[0]["windows"], serde_json::json!(["main"]));
+        assert_eq!(caps[0]["local"], true, "no remote origin gets IPC");
+        assert!(caps[0].get("remote").is_none());
+        let mut granted: Vec<String> = caps[0]["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap().to_string())
+            .collect();
+        let mut wanted: Vec<String> = ["core:event:allow-listen", "core:event:allow-unlisten"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain(
+                IPC_COMMANDS
+                    .iter()
+                    .map(|c| format!("allow-{}", c.replace('_', "-"))),
+            )
+            .collect();
+        granted.sort();
+        wanted.sort();
+        assert_eq!(granted, wanted);
+    }
+
+    #[test]
+    fn a_team_server_address_is_https_or_loopback_and_nothing_more() {
+        for ok in [
+            "https://switchyard.noc.example",
+            "https://10.0.4.2:8443/",
+            "http://127.0.0.1:8740",
+            "http://localhost:8740/",
+            "http://[::1]:8740",
+        ] {
+            assert!(server_url(ok).is_ok(), "{ok}: {:?}", server_url(ok));
+        }
+        for (bad, why) in [
+            ("switchyard.noc.example", "not a URL"),
+            ("ftp://switchyard.noc.example", "must start with https://"),
+            ("http://switchyard.noc.example", "in clear"),
+            ("http://10.0.4.2:8740", "in clear"),
+            (
+                "https://ada:secret@switchyard.noc.example",
+                "no name or password",
+            ),
+            ("https://switchyard.noc.example/api/v1", "without a path"),
+            ("https://switchyard.noc.example/?x=1", "without a path"),
+        ] {
+            let e = server_url(bad).unwrap_err();
+            assert!(
+                e.starts_with(&format!("--server {bad}: ")) && e.contains(why),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn server_and_fleet_options_do_not_mix() {
+        let e = DesktopCli::try_parse_from([
+            "switchyard-desktop",
+            "--server",
+            "https://switchyard.noc.example",
+            "--devices",
+            "10",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("cannot be used with"), "{e}");
+        let cli = DesktopCli::try_parse_from([
+            "switchyard-desktop",
+            "--server",
+            "https://switchyard.noc.example",
+        ])
+        .unwrap();
+        assert_eq!(
+            cli.mode().unwrap(),
+            Mode::Connected(tauri::Url::parse("https://switchyard.noc.example").unwrap())
+        );
+    }
+
+    #[test]
+    fn an_unreachable_server_is_named() {
+        // A port nothing listens on: bound, then closed.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = server_url(&format!("http://127.0.0.1:{port}")).unwrap();
+        let e = reachable(&url).unwrap_err();
+        assert!(
+            e.starts_with(&format!("cannot reach the team server 127.0.0.1:{port}")),
+            "{e}"
+        );
     }
 }

@@ -68,7 +68,7 @@ async fn secured_with(mode: AuthMode, cfg: EngineConfig) -> (Router, Auth, Engin
         .unwrap();
     }
     (
-        secured_router(engine.clone(), None, auth.clone()),
+        secured_router(engine.clone(), Ui::Missing, auth.clone()),
         auth,
         engine,
     )
@@ -328,7 +328,7 @@ async fn the_first_admin_is_made_once_with_the_printed_link() {
         store.clone(),
     );
     let auth = Auth::new(AuthConfig::default(), store);
-    let app = secured_router(engine, None, auth.clone());
+    let app = secured_router(engine, Ui::Missing, auth.clone());
     let (_, _, text) = send(&app, "GET", "/api/v1/setup", None, &[]).await;
     assert_eq!(text, r#"{"needed":true}"#);
     let token = auth.setup_token().await.unwrap().unwrap();

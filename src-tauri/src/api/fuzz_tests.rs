@@ -208,7 +208,7 @@ async fn no_input_makes_the_api_answer_5xx() {
     for r in ["us-east-1", "eu-west-1", "ap-southeast-2"] {
         engine.poll_once(r).await;
     }
-    let app = router(engine, None);
+    let app = router(engine, Ui::Missing);
     let mut g = Gen(0x5EED_F022);
     let (mut sent, mut client_errors) = (0, 0);
     for _ in 0..4_000 {

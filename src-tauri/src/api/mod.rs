@@ -4,6 +4,7 @@
 mod auth;
 mod openapi;
 pub mod tls;
+mod ui;
 
 use crate::auth::Auth;
 use crate::engine::drills::DrillError;
@@ -24,7 +25,7 @@ use axum::{
 };
 use futures_util::stream::{self, Stream};
 use serde::de::DeserializeOwned;
-use std::{convert::Infallible, path::PathBuf, time::Duration};
+use std::{convert::Infallible, time::Duration};
 use switchyard_core::api::{
     ApiError, AuditedResponse, FleetEvent, HealthzResponse, InjectFaultRequest,
 };
@@ -32,6 +33,7 @@ use switchyard_core::devices::DeviceQuery;
 use tokio::sync::broadcast::error::RecvError;
 
 pub use openapi::{openapi_document, ROUTES};
+pub use ui::{Ui, UiFile, EMBEDDED};
 
 /// Until accounts exist (see the roles issue), actions are audited under this name.
 const ANONYMOUS: &str = "anonymous (no login configured)";
@@ -53,7 +55,7 @@ impl FromRef<AppState> for Engine {
 pub const MAX_BODY: usize = 256 * 1024;
 
 /// The HTTP surface without logins (`--no-auth`, tests of the other routes).
-pub fn router(engine: Engine, ui_dir: Option<PathBuf>) -> Router {
+pub fn router(engine: Engine, ui: Ui) -> Router {
     let auth = Auth::new(
         crate::auth::AuthConfig {
             mode: crate::auth::AuthMode::None,
@@ -61,12 +63,12 @@ pub fn router(engine: Engine, ui_dir: Option<PathBuf>) -> Router {
         },
         engine.store().clone(),
     );
-    secured_router(engine, ui_dir, auth)
+    secured_router(engine, ui, auth)
 }
 
-/// Builds the whole HTTP surface. `ui_dir` holds the built UI (`index.html`, the wasm); `auth`
+/// Builds the whole HTTP surface. `ui` is where the built UI comes from; `auth`
 /// decides who may call what (every API route passes [`auth::guard`]).
-pub fn secured_router(engine: Engine, ui_dir: Option<PathBuf>, auth: Auth) -> Router {
+pub fn secured_router(engine: Engine, ui: Ui, auth: Auth) -> Router {
     let state = AppState { engine, auth };
     let api = Router::new()
         .route(
@@ -118,18 +120,7 @@ pub fn secured_router(engine: Engine, ui_dir: Option<PathBuf>, auth: Auth) -> Ro
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(state);
-    match ui_dir {
-        Some(dir) => {
-            let index = dir.join("index.html");
-            app.fallback_service(
-                tower_http::services::ServeDir::new(dir)
-                    .fallback(tower_http::services::ServeFile::new(index)),
-            )
-        }
-        None => {
-            app.fallback(|| async { (StatusCode::NOT_FOUND, axum::response::Html(UI_MISSING)) })
-        }
-    }
+    ui.serve(app)
 }
 
 /// Headers on every answer: no sniffing, no framing, no referrer, and a strict
@@ -166,10 +157,6 @@ async fn security_headers(req: axum::extract::Request, next: axum::middleware::N
 pub const UI_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
     style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-
-const UI_MISSING: &str = "<!doctype html><title>Switchyard</title><h1>Switchyard</h1>\
-<p>The web UI has not been built. Run <code>cargo xtask build</code>, or pass <code>--ui-dir</code>. \
-The API is at <a href=\"/api/v1/openapi.json\">/api/v1/openapi.json</a>.</p>";
 
 fn error(status: StatusCode, msg: impl Into<String>) -> Response {
     (status, Json(ApiError { error: msg.into() })).into_response()

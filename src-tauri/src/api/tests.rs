@@ -9,7 +9,7 @@ use std::sync::Arc;
 use switchyard_core::api::RegionsResponse;
 use tower::ServiceExt;
 
-fn setup(ui: Option<PathBuf>) -> (Router, Engine, SimSource) {
+fn setup(ui: Ui) -> (Router, Engine, SimSource) {
     let sim = SimSource::new(SimFleet::new(
         SimConfig {
             devices: 500,
@@ -66,7 +66,7 @@ async fn call_raw(
 
 #[tokio::test]
 async fn healthz_answers() {
-    let (app, _, _) = setup(None);
+    let (app, _, _) = setup(Ui::Missing);
     let (s, ct, body) = call(&app, "GET", "/healthz", None).await;
     assert_eq!((s, ct.as_str()), (StatusCode::OK, "application/json"));
     assert!(body.contains(r#""status":"ok""#));
@@ -74,7 +74,7 @@ async fn healthz_answers() {
 
 #[tokio::test]
 async fn regions_carry_roles_figures_and_ages() {
-    let (app, engine, _) = setup(None);
+    let (app, engine, _) = setup(Ui::Missing);
     engine.poll_once("us-east-1").await;
     let (s, _, body) = call(&app, "GET", "/api/v1/regions", None).await;
     assert_eq!(s, StatusCode::OK);
@@ -97,7 +97,7 @@ async fn regions_carry_roles_figures_and_ages() {
 
 #[tokio::test]
 async fn events_start_with_the_current_state_then_follow_changes() {
-    let (app, engine, _) = setup(None);
+    let (app, engine, _) = setup(Ui::Missing);
     let req = Request::get("/api/v1/events").body(Body::empty()).unwrap();
     let resp = app.oneshot(req).await.unwrap();
     assert_eq!(resp.headers()[header::CONTENT_TYPE], "text/event-stream");
@@ -128,7 +128,7 @@ async fn events_start_with_the_current_state_then_follow_changes() {
 
 #[tokio::test]
 async fn a_fault_can_be_injected_and_cleared() {
-    let (app, engine, sim) = setup(None);
+    let (app, engine, sim) = setup(Ui::Missing);
     let (s, _, body) = call(&app, "POST", "/api/v1/sim/faults",
         Some(r#"{"fault":{"region":"eu-west-1","kind":"outage","duration_secs":30},"reason":"training"}"#)).await;
     assert_eq!(s, StatusCode::CREATED, "{body}");
@@ -155,7 +155,7 @@ async fn a_fault_can_be_injected_and_cleared() {
 
 #[tokio::test]
 async fn bad_requests_get_a_4xx_that_names_the_problem_and_change_nothing() {
-    let (app, _, sim) = setup(None);
+    let (app, _, sim) = setup(Ui::Missing);
     let cases = [
         (
             r#"{"fault":{"region":"eu-west-1","kind":"outage"},"reason":"x","extra":1}"#,
@@ -198,7 +198,7 @@ async fn bad_requests_get_a_4xx_that_names_the_problem_and_change_nothing() {
 
 #[tokio::test]
 async fn every_route_is_documented_and_answers() {
-    let (app, _, _) = setup(None);
+    let (app, _, _) = setup(Ui::Missing);
     let doc = openapi_document();
     for (method, path) in ROUTES {
         assert!(
@@ -252,7 +252,7 @@ async fn the_ui_is_served_from_root_with_the_index_as_fallback() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("index.html"), "<html>switchyard ui</html>").unwrap();
     std::fs::write(dir.path().join("ui_bg.wasm"), b"\0asm").unwrap();
-    let (app, _, _) = setup(Some(dir.path().to_path_buf()));
+    let (app, _, _) = setup(Ui::Dir(dir.path().to_path_buf()));
     let (s, ct, body) = call(&app, "GET", "/", None).await;
     assert_eq!(
         (s, body.as_str()),
@@ -268,9 +268,105 @@ async fn the_ui_is_served_from_root_with_the_index_as_fallback() {
     );
 }
 
+static FAKE_UI: &[UiFile] = &[
+    UiFile {
+        name: "index.html",
+        bytes: b"<html>embedded ui</html>",
+        etag: "\"1\"",
+    },
+    UiFile {
+        name: "ui_bg.wasm",
+        bytes: b"\0asm",
+        etag: "\"2\"",
+    },
+];
+
+#[tokio::test]
+async fn the_embedded_ui_is_served_with_types_links_and_revalidation() {
+    let (app, _, _) = setup(Ui::Embedded(FAKE_UI));
+    let (s, ct, body) = call(&app, "GET", "/", None).await;
+    assert_eq!(
+        (s, ct.as_str(), body.as_str()),
+        (
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            "<html>embedded ui</html>"
+        )
+    );
+    let (s, ct, bytes) = call_raw(&app, "GET", "/ui_bg.wasm", None).await;
+    assert_eq!(
+        (s, ct.as_str(), bytes.as_slice()),
+        (StatusCode::OK, "application/wasm", &b"\0asm"[..])
+    );
+    // The UI's own links get the page; a missing file is a 404, not the page.
+    let (s, _, body) = call(&app, "GET", "/devices/some-deep-link", None).await;
+    assert_eq!(
+        (s, body.as_str()),
+        (StatusCode::OK, "<html>embedded ui</html>")
+    );
+    let (s, _, _) = call(&app, "GET", "/missing.js", None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // The API keeps its own 404s.
+    let (s, ct, _) = call(&app, "GET", "/api/v1/nothing-here", None).await;
+    assert_eq!(
+        (s, ct.as_str()),
+        (StatusCode::NOT_FOUND, "application/json")
+    );
+    // A browser holding the current copy gets 304 and no body; a stale one gets the file.
+    let revalidate = |etag: &'static str| {
+        Request::get("/ui_bg.wasm")
+            .header(header::IF_NONE_MATCH, etag)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let r = app.clone().oneshot(revalidate("\"2\"")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(r.headers()[header::ETAG], "\"2\"");
+    assert!(r.into_body().collect().await.unwrap().to_bytes().is_empty());
+    let r = app.clone().oneshot(revalidate("\"1\"")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()[header::CACHE_CONTROL], "no-cache");
+}
+
+#[test]
+fn the_binary_carries_the_built_ui_byte_for_byte() {
+    let dist = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist");
+    if !dist.join("index.html").is_file() {
+        // Nothing was built, so nothing is embedded; the server then says how to build it.
+        assert!(EMBEDDED.is_empty());
+        return;
+    }
+    let mut names: Vec<_> = std::fs::read_dir(&dist)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    let embedded: Vec<_> = EMBEDDED.iter().map(|f| f.name.to_string()).collect();
+    assert_eq!(embedded, names);
+    for f in EMBEDDED {
+        assert_eq!(
+            f.bytes,
+            std::fs::read(dist.join(f.name)).unwrap(),
+            "{}",
+            f.name
+        );
+    }
+    for wanted in [
+        "index.html",
+        "switchyard_ui_bg.wasm",
+        "switchyard_ui.js",
+        "boot.js",
+    ] {
+        assert!(
+            EMBEDDED.iter().any(|f| f.name == wanted),
+            "{wanted} is built in"
+        );
+    }
+}
+
 #[tokio::test]
 async fn without_a_built_ui_root_says_how_to_build_it() {
-    let (app, _, _) = setup(None);
+    let (app, _, _) = setup(Ui::Missing);
     let (s, _, body) = call(&app, "GET", "/", None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(body.contains("cargo xtask build"));
@@ -278,7 +374,7 @@ async fn without_a_built_ui_root_says_how_to_build_it() {
 
 #[tokio::test]
 async fn devices_are_filtered_paged_and_checked() {
-    let (app, _, _) = setup(None);
+    let (app, _, _) = setup(Ui::Missing);
     let (s, _, body) = call(
         &app,
         "GET",
@@ -319,7 +415,7 @@ async fn devices_are_filtered_paged_and_checked() {
 
 #[tokio::test]
 async fn one_device_or_a_404_that_names_it() {
-    let (app, _, _) = setup(None);
+    let (app, _, _) = setup(Ui::Missing);
     let (s, _, body) = call(&app, "GET", "/api/v1/devices/dev-0000007", None).await;
     assert_eq!(s, StatusCode::OK);
     let d: switchyard_core::Device = serde_json::from_str(&body).unwrap();
@@ -334,7 +430,7 @@ async fn one_device_or_a_404_that_names_it() {
 
 #[tokio::test]
 async fn gateways_and_alerts_answer_with_their_limits() {
-    let (app, engine, sim) = setup(None);
+    let (app, engine, sim) = setup(Ui::Missing);
     sim.with(|f| f.inject("us-east-1:outage".parse().unwrap()).unwrap());
     engine.poll_gateways_once().await.unwrap();
     sim.with(|f| (0..30).for_each(|_| f.step()));
@@ -365,7 +461,7 @@ async fn gateways_and_alerts_answer_with_their_limits() {
 
 #[tokio::test]
 async fn region_history_comes_from_the_stored_samples() {
-    let (app, engine, sim) = setup(None);
+    let (app, engine, sim) = setup(Ui::Missing);
     for _ in 0..3 {
         sim.with(|f| f.step());
         engine.poll_once("us-east-1").await;
@@ -461,7 +557,7 @@ const DRILL: &str = r#"{"scenario": {"name": "us-east-1 outage", "seed": 7, "dev
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_simulated_drill_is_run_reported_charted_compared_and_annotated() {
-    let (app, engine, _) = setup(None);
+    let (app, engine, _) = setup(Ui::Missing);
     engine.poll_once("us-east-1").await;
     let (_, _, text) = call(&app, "GET", "/api/v1/drills", None).await;
     let list: switchyard_core::drills::DrillsResponse = serde_json::from_str(&text).unwrap();
@@ -622,7 +718,7 @@ async fn a_simulated_drill_is_run_reported_charted_compared_and_annotated() {
 
 #[tokio::test]
 async fn bad_drill_requests_get_a_4xx_naming_what_is_wrong_and_start_nothing() {
-    let (app, _, _) = setup(None);
+    let (app, _, _) = setup(Ui::Missing);
     let cases = [
         (
             r#"{"scenario": {"name": "x", "duration_secs": 60, "failover": {"by": "script"}, "colour": 1}}"#,

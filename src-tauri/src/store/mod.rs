@@ -359,7 +359,11 @@ impl Store {
             "INSERT INTO audit (at, actor, action, reason, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![at as i64, actor, action, reason, detail],
         )?;
-        Ok(conn.last_insert_rowid())
+        let id = conn.last_insert_rowid();
+        // The operations log (journald under systemd) says who did what; the detail, which may
+        // carry a command's payload, stays in the database.
+        tracing::info!("audit #{id}: {actor}: {action} ({reason})");
+        Ok(id)
     }
 
     pub fn audit_finish(&self, id: i64, at: UnixMs, result: &str) -> Result<(), StoreError> {
@@ -368,6 +372,7 @@ impl Store {
             params![id, result, at as i64],
         )?;
         if n == 1 {
+            tracing::info!("audit #{id}: {result}");
             Ok(())
         } else {
             Err(StoreError(format!(
