@@ -224,6 +224,9 @@ fn Console() -> impl IntoView {
                         }).collect_view()
                     }}
                 </nav>
+                // The fleet's state and the account: one group at the right end, which moves to
+                // a second row as a whole (still at the right) when the window is too narrow.
+                <div class="topbar-status">
                 <span class="totals" data-testid="totals">
                     {move || regions.get().map(|r| {
                         // Only current figures add up; a region whose figures are stale is named instead.
@@ -242,7 +245,6 @@ fn Console() -> impl IntoView {
                         }
                     })}
                 </span>
-                <span class="spacer"></span>
                 <span class="link" data-testid="link" data-transport=transport class:link-live=move || link.get() == Link::Live
                     data-version=move || regions.get().map(|r| r.version.to_string()).unwrap_or_default()
                     title=move || regions.get().map(|r| format!("fleet state version {}", r.version)).unwrap_or_default()>
@@ -254,12 +256,13 @@ fn Console() -> impl IntoView {
                 </span>
 
                 <auth::WhoAmI />
-                <button class="btn btn-icon" data-testid="wallboard" on:click=toggle_wallboard
+                <button class="btn btn-icon btn-glyph" data-testid="wallboard" on:click=toggle_wallboard
                     title=move || if wallboard.get() { "Leave the wallboard" } else { "Wallboard: full screen, larger type" }
                     aria-label=move || if wallboard.get() { "exit wallboard" } else { "wallboard" }>
                     // An icon, so the bar keeps to one row at 1,280 px with an account shown.
                     {move || if wallboard.get() { "⤡" } else { "⤢" }}
                 </button>
+                </div>
             </header>
             {move || error.get().map(|e| view! { <div class="banner banner-error" role="alert">{e}</div> })}
             <alerts::AlertBanner />
