@@ -1,22 +1,38 @@
 //! The desktop app's Debian package (`cargo xtask package`): what is in it, what it depends on,
 //! and that what it installs runs.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use switchyard_e2e::workspace;
 
-fn deb() -> PathBuf {
-    match std::env::var_os("SWITCHYARD_DEB") {
-        Some(p) => PathBuf::from(p),
-        None => {
-            let dir = workspace().join("target/debian");
-            std::fs::read_dir(&dir)
-                .unwrap_or_else(|e| panic!("{}: {e}; run `cargo xtask package`", dir.display()))
-                .map(|e| e.unwrap().path())
-                .find(|p| p.extension().is_some_and(|x| x == "deb"))
-                .expect("a .deb in target/debian: run `cargo xtask package`")
-        }
-    }
+/// target/debian/NAME_VERSION_ARCH.deb, which `cargo xtask package` (and `test`) makes.
+fn deb(name: &str) -> PathBuf {
+    let dir = workspace().join("target/debian");
+    let prefix = format!("{name}_{}_", env!("CARGO_PKG_VERSION"));
+    std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}; run `cargo xtask package`", dir.display()))
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            let f = p.file_name().unwrap().to_string_lossy();
+            f.starts_with(&prefix) && f.ends_with(".deb")
+        })
+        .unwrap_or_else(|| panic!("{prefix}*.deb in target/debian: run `cargo xtask package`"))
+}
+
+/// The package's control field `name`.
+fn field(deb: &Path, name: &str) -> String {
+    out(Command::new("dpkg-deb").arg("-f").arg(deb).arg(name))
+        .trim()
+        .to_string()
+}
+
+/// The line of `dpkg-deb -c` for `path`.
+fn entry(listing: &str, path: &str) -> String {
+    listing
+        .lines()
+        .find(|l| l.ends_with(path))
+        .unwrap_or_else(|| panic!("{path} is in the package:\n{listing}"))
+        .to_string()
 }
 
 fn out(cmd: &mut Command) -> String {
@@ -33,25 +49,18 @@ fn out(cmd: &mut Command) -> String {
 #[test]
 #[ignore = "needs the .deb: run `cargo xtask test` (or `cargo xtask package`)"]
 fn the_deb_holds_the_app_its_desktop_entry_and_icons_and_what_it_installs_runs() {
-    let deb = deb();
+    let deb = deb("switchyard-desktop");
     let version = env!("CARGO_PKG_VERSION");
-    let field = |name: &str| out(Command::new("dpkg-deb").arg("-f").arg(&deb).arg(name));
-    assert_eq!(field("Package").trim(), "switchyard-desktop");
-    assert_eq!(field("Version").trim(), version);
-    let depends = field("Depends");
+    assert_eq!(field(&deb, "Package"), "switchyard-desktop");
+    assert_eq!(field(&deb, "Version"), version);
+    let depends = field(&deb, "Depends");
     for lib in ["libwebkit2gtk-4.1-0", "libgtk-3-0", "libc6"] {
         assert!(depends.contains(lib), "depends on {lib}: {depends}");
     }
 
     // The files, owned by root, the program executable.
     let listing = out(Command::new("dpkg-deb").arg("-c").arg(&deb));
-    let entry = |path: &str| {
-        listing
-            .lines()
-            .find(|l| l.ends_with(path))
-            .unwrap_or_else(|| panic!("{path} is in the package:\n{listing}"))
-            .to_string()
-    };
+    let entry = |path: &str| entry(&listing, path);
     let bin = entry("./usr/bin/switchyard-desktop");
     assert!(bin.starts_with("-rwxr-xr-x root/root"), "{bin}");
     entry("./usr/share/applications/switchyard-desktop.desktop");
@@ -101,4 +110,128 @@ fn the_deb_holds_the_app_its_desktop_entry_and_icons_and_what_it_installs_runs()
     assert!(!refused.status.success());
     let err = String::from_utf8_lossy(&refused.stderr);
     assert!(err.contains("in clear"), "{err}");
+}
+
+#[test]
+#[ignore = "needs the .deb: run `cargo xtask test` (or `cargo xtask package`)"]
+fn the_server_deb_holds_one_binary_with_the_ui_its_unit_and_its_configuration() {
+    let deb = deb("switchyard");
+    assert_eq!(field(&deb, "Package"), "switchyard");
+    let depends = field(&deb, "Depends");
+    assert!(
+        depends.contains("libc6") && depends.contains("adduser"),
+        "{depends}"
+    );
+    assert!(
+        !depends.contains("webkit") && !depends.contains("gtk"),
+        "the server needs no desktop libraries: {depends}"
+    );
+    let listing = out(Command::new("dpkg-deb").arg("-c").arg(&deb));
+    assert!(entry(&listing, "./usr/bin/switchyard").starts_with("-rwxr-xr-x root/root"));
+    entry(&listing, "./lib/systemd/system/switchyard.service");
+    assert!(
+        entry(&listing, "./etc/switchyard/switchyard.toml").starts_with("-rw-r----- root/root"),
+        "the configuration is not world-readable"
+    );
+    assert!(
+        !listing.contains("index.html") && !listing.contains(".wasm"),
+        "no UI files beside the binary: it carries them"
+    );
+
+    // The control files: the configuration is a conffile; the scripts are valid shell.
+    let control = tempfile::tempdir().unwrap();
+    out(Command::new("dpkg-deb")
+        .arg("-e")
+        .arg(&deb)
+        .arg(control.path()));
+    assert_eq!(
+        std::fs::read_to_string(control.path().join("conffiles")).unwrap(),
+        "/etc/switchyard/switchyard.toml\n"
+    );
+    for script in ["postinst", "prerm", "postrm"] {
+        out(Command::new("sh")
+            .arg("-n")
+            .arg(control.path().join(script)));
+    }
+    let postinst = std::fs::read_to_string(control.path().join("postinst")).unwrap();
+    assert!(postinst.contains("adduser --system --group"), "{postinst}");
+    assert!(
+        !postinst.contains("enable"),
+        "installing starts nothing before it is configured"
+    );
+
+    // Unpacked: the unit runs the packaged binary, and that binary alone serves the web UI.
+    let root = tempfile::tempdir().unwrap();
+    out(Command::new("dpkg-deb")
+        .arg("-x")
+        .arg(&deb)
+        .arg(root.path()));
+    let unit =
+        std::fs::read_to_string(root.path().join("lib/systemd/system/switchyard.service")).unwrap();
+    assert!(
+        unit.lines()
+            .any(|l| l.starts_with("ExecStart=/usr/bin/switchyard serve --listen 127.0.0.1:8740")),
+        "{unit}"
+    );
+    assert!(
+        !unit.contains("--ui-dir") && !unit.contains("/usr/local"),
+        "{unit}"
+    );
+    let program = root.path().join("usr/bin/switchyard");
+    assert_eq!(
+        out(Command::new(&program).arg("--version")).trim(),
+        format!("switchyard {}", env!("CARGO_PKG_VERSION"))
+    );
+    let data = tempfile::tempdir().unwrap();
+    let mut server = Command::new(&program)
+        .args([
+            "serve",
+            "--no-auth",
+            "--listen",
+            "127.0.0.1:0",
+            "--devices",
+            "10",
+        ])
+        .arg("--data-dir")
+        .arg(data.path())
+        .current_dir(root.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(server.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let addr = line
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("http://"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .trim_end_matches('/')
+        .to_string();
+    let get = |path: &str| {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut r = Vec::new();
+        s.read_to_end(&mut r).unwrap();
+        String::from_utf8_lossy(&r).to_string()
+    };
+    let page = get("/");
+    let wasm = get("/switchyard_ui_bg.wasm");
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(page.contains("src=\"boot.js\""), "the UI's page: {page}");
+    assert!(
+        wasm.starts_with("HTTP/1.1 200") && wasm.contains("content-type: application/wasm"),
+        "{}",
+        &wasm[..wasm.len().min(400)]
+    );
 }

@@ -7,9 +7,11 @@
 //!   cargo xtask test         setup + build, then the whole suite: fmt, clippy, unit, API,
 //!                            benchmark smoke, E2E
 //!   cargo xtask bench        the full benchmarks (docs/PERFORMANCE.md)
-//!   cargo xtask package      setup + build, then the desktop app as a .deb in target/debian/
+//!   cargo xtask package      setup + build, then the .debs (desktop app, server) in target/debian/
 //!
 //! `--release` after the command builds optimised binaries.
+
+mod deb;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -445,11 +447,7 @@ fn test() -> Result {
             })
         })
         .and_then(|()| step("build", &mut |_| build(false)))
-        .and_then(|()| {
-            step("desktop package (.deb)", &mut |_| {
-                package(false).map(|_| ())
-            })
-        })
+        .and_then(|()| step("Debian packages", &mut |_| package(false).map(|_| ())))
         .and_then(|()| {
             step("clippy", &mut |_| {
                 run(Command::new(cargo())
@@ -542,7 +540,6 @@ fn test() -> Result {
                             profile_dir(false).join("switchyard-desktop"),
                         )
                         .env("SWITCHYARD_TAURI_DRIVER", tauri_driver_path())
-                        .env("SWITCHYARD_DEB", deb_path()?)
                         .env("SWITCHYARD_MOTO_SERVER", moto_server())
                         .current_dir(&root),
                     t,
@@ -729,154 +726,120 @@ fn basemap(input: &Path, output: &Path) -> Result {
     Ok(())
 }
 
-/// The desktop app as a Debian package, from the binary `build` made: what `cargo tauri build
-/// --bundles deb` makes (the binary, its desktop entry and icons, the library dependencies), with
-/// Debian's own tools and no extra build. Returns the path of the `.deb` in target/debian/.
-fn package(release: bool) -> Result<PathBuf> {
+/// The Debian packages, from the binaries `build` made: the desktop app (binary, desktop entry,
+/// icons) and the server (binary with the UI in it, systemd unit, configuration, its system
+/// user). Returns the paths of the `.deb`s in target/debian/.
+fn package(release: bool) -> Result<Vec<PathBuf>> {
     let root = root();
-    let version = env!("CARGO_PKG_VERSION");
-    let deb = deb_path()?;
-    let arch = output("dpkg", &["--print-architecture"]).trim().to_string();
-    let out = deb.parent().unwrap().to_path_buf();
-    let stage = deb.with_extension("");
-    if stage.exists() {
-        fs::remove_dir_all(&stage).map_err(|e| format!("cannot clear {}: {e}", stage.display()))?;
-    }
-    let put = |from: &Path, to: &str| -> Result {
-        let dest = stage.join(to);
-        fs::create_dir_all(dest.parent().unwrap())
-            .map_err(|e| format!("cannot create {}: {e}", dest.display()))?;
-        fs::copy(from, &dest)
-            .map(|_| ())
-            .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), dest.display()))
-    };
-    // The binary, stripped as Debian ships binaries.
-    let bin = stage.join("usr/bin").join(NAME);
-    fs::create_dir_all(bin.parent().unwrap()).map_err(|e| e.to_string())?;
-    run(Command::new("strip")
-        .args(["--strip-unneeded", "-o"])
-        .arg(&bin)
-        .arg(profile_dir(release).join(NAME)))?;
-    put(
-        &root.join("assets/desktop/switchyard-desktop.desktop"),
-        "usr/share/applications/switchyard-desktop.desktop",
-    )?;
+    let read = |p: &str| fs::read(root.join(p)).map_err(|e| format!("{p}: {e}"));
+    let mut desktop_files = vec![(
+        read("assets/desktop/switchyard-desktop.desktop")?,
+        "usr/share/applications/switchyard-desktop.desktop".to_string(),
+        0o644,
+    )];
     for (icon, size) in [
         ("32x32.png", "32x32"),
         ("128x128.png", "128x128"),
         ("128x128@2x.png", "256x256"),
         ("icon.png", "512x512"),
     ] {
-        put(
-            &root.join("assets/icons").join(icon),
-            &format!("usr/share/icons/hicolor/{size}/apps/{NAME}.png"),
-        )?;
-    }
-    let doc = stage.join("usr/share/doc").join(NAME);
-    fs::create_dir_all(&doc).map_err(|e| e.to_string())?;
-    let font_licence = fs::read_to_string(root.join("assets/fonts/DejaVuSans.LICENSE"))
-        .map_err(|e| format!("cannot read the font's licence: {e}"))?;
-    fs::write(
-        doc.join("copyright"),
-        format!(
-            "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\
-             Upstream-Name: Switchyard\n\n\
-             Files: *\nLicense: Apache-2.0\n \
-             On Debian systems the licence is in /usr/share/common-licenses/Apache-2.0.\n\n\
-             Files: usr/bin/switchyard-desktop (the embedded DejaVu Sans font)\n\
-             License: Bitstream-Vera\n{}\n",
-            font_licence
-                .lines()
-                .map(|l| if l.trim().is_empty() {
-                    " .".to_string()
-                } else {
-                    format!(" {l}")
-                })
-                .collect::<Vec<_>>()
-                .join("\n")
-        ),
-    )
-    .map_err(|e| e.to_string())?;
-    // The libraries the binary links, as Debian package dependencies, from the binary itself.
-    let shlib_dir = out.join("shlibdeps");
-    fs::create_dir_all(shlib_dir.join("debian")).map_err(|e| e.to_string())?;
-    fs::write(
-        shlib_dir.join("debian/control"),
-        format!("Source: {NAME}\n\nPackage: {NAME}\nArchitecture: any\n"),
-    )
-    .map_err(|e| e.to_string())?;
-    let deps = Command::new("dpkg-shlibdeps")
-        .args(["-O", "-e"])
-        .arg(&bin)
-        .current_dir(&shlib_dir)
-        .output()
-        .map_err(|e| format!("cannot run dpkg-shlibdeps (dpkg-dev): {e}"))?;
-    if !deps.status.success() {
-        return Err(format!(
-            "dpkg-shlibdeps failed: {}",
-            String::from_utf8_lossy(&deps.stderr).trim()
+        desktop_files.push((
+            read(&format!("assets/icons/{icon}"))?,
+            format!("usr/share/icons/hicolor/{size}/apps/switchyard-desktop.png"),
+            0o644,
         ));
     }
-    let deps = String::from_utf8_lossy(&deps.stdout);
-    let depends = deps
-        .lines()
-        .find_map(|l| l.strip_prefix("shlibs:Depends="))
-        .ok_or_else(|| format!("dpkg-shlibdeps gave no dependencies: {deps}"))?;
-    let size_kb = dir_size(&stage) / 1024;
-    fs::create_dir_all(stage.join("DEBIAN")).map_err(|e| e.to_string())?;
-    fs::write(
-        stage.join("DEBIAN/control"),
-        format!(
-            "Package: {NAME}\n\
-             Version: {version}\n\
-             Architecture: {arch}\n\
-             Maintainer: Switchyard NOC tooling <noc-tooling@switchyard.invalid>\n\
-             Installed-Size: {size_kb}\n\
-             Depends: {depends}\n\
-             Section: net\n\
-             Priority: optional\n\
-             Description: Switchyard desktop: keep an IoT fleet on AWS alive through a regional disaster\n \
-             The console a network operations centre uses in a regional outage: region health,\n \
-             standby readiness, manual failover through Route 53, commands to online devices,\n \
-             edge backlogs and disaster-recovery drills. Standalone (its own engine, the\n \
-             user's AWS credentials) or connected to a team server (switchyard-desktop\n \
-             --server https://...).\n"
-        ),
-    )
-    .map_err(|e| e.to_string())?;
-    // A debug build is packaged only to test the packaging: compress it fast.
-    let level = if release { "-z9" } else { "-z1" };
-    run(Command::new("dpkg-deb")
-        .args(["--build", "--root-owner-group", "-Zxz", level])
-        .arg(&stage)
-        .arg(&deb))?;
-    Ok(deb)
-}
-
-const NAME: &str = "switchyard-desktop";
-
-/// target/debian/switchyard-desktop_VERSION_ARCH.deb
-fn deb_path() -> Result<PathBuf> {
-    let arch = output("dpkg", &["--print-architecture"]).trim().to_string();
-    if arch.is_empty() {
-        return Err("dpkg --print-architecture said nothing: not a Debian system?".into());
-    }
-    Ok(root()
-        .join("target/debian")
-        .join(format!("{NAME}_{}_{arch}.deb", env!("CARGO_PKG_VERSION"))))
-}
-
-fn dir_size(dir: &Path) -> u64 {
-    fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| match e.metadata() {
-            Ok(m) if m.is_dir() => dir_size(&e.path()),
-            Ok(m) => m.len(),
-            Err(_) => 0,
-        })
-        .sum()
+    let desktop = deb::Package {
+        name: "switchyard-desktop",
+        summary: "Switchyard desktop: keep an IoT fleet on AWS alive through a regional disaster",
+        description: "The console a network operations centre uses in a regional outage: \
+            region health, standby readiness, manual failover through Route 53, commands to \
+            online devices, edge backlogs and disaster-recovery drills. Standalone (its own \
+            engine, the user's AWS credentials) or connected to a team server \
+            (switchyard-desktop --server https://...).",
+        depends: &[],
+        files: desktop_files,
+        conffiles: &[],
+        scripts: vec![],
+    };
+    // The packaged unit runs the packaged binary; its header says where things are.
+    let unit = String::from_utf8(read("assets/deploy/switchyard.service")?)
+        .map_err(|e| format!("switchyard.service: {e}"))?;
+    let body = unit
+        .split_once("\n[Unit]")
+        .map(|(_, b)| format!("[Unit]{b}"))
+        .ok_or("switchyard.service has no [Unit] section")?
+        .replace("/usr/local/bin/switchyard", "/usr/bin/switchyard");
+    let unit = format!(
+        "# Installed by the switchyard package. Edit /etc/switchyard/switchyard.toml, add the first\n\
+         # admin, then start it:\n\
+         #   echo \"$PASSWORD\" | sudo -u switchyard switchyard user add alice --role admin \\\n\
+         #        --config /etc/switchyard/switchyard.toml --data-dir /var/lib/switchyard\n\
+         #   systemctl enable --now switchyard\n\
+         # It listens on loopback: put the company's TLS-terminating proxy in front, or set [tls].\n\n{body}"
+    );
+    let server = deb::Package {
+        name: "switchyard",
+        summary: "Switchyard server: the IoT fleet disaster-recovery console for a NOC",
+        description: "The console a network operations centre uses to keep an IoT fleet on \
+            AWS alive through a regional disaster, served inside the company: the HTTP API, \
+            the web UI (built into the binary), accounts with roles, the audit log. Installs \
+            a hardened systemd unit (not started until enabled) and its configuration in \
+            /etc/switchyard; data in /var/lib/switchyard, kept on purge.",
+        depends: &["adduser"],
+        files: vec![
+            (
+                unit.into_bytes(),
+                "lib/systemd/system/switchyard.service".into(),
+                0o644,
+            ),
+            (
+                read("assets/deploy/switchyard.toml")?,
+                "etc/switchyard/switchyard.toml".into(),
+                0o640,
+            ),
+        ],
+        conffiles: &["/etc/switchyard/switchyard.toml"],
+        scripts: vec![
+            (
+                "postinst",
+                "#!/bin/sh\nset -e\n\
+                 if [ \"$1\" = configure ]; then\n\
+                 \tinstall -d -m 0750 /var/lib/switchyard\n\
+                 \tif ! getent passwd switchyard >/dev/null; then\n\
+                 \t\tadduser --system --group --home /var/lib/switchyard --no-create-home \\\n\
+                 \t\t\t--gecos 'Switchyard console' switchyard\n\
+                 \tfi\n\
+                 \tchown switchyard:switchyard /var/lib/switchyard\n\
+                 \tchgrp switchyard /etc/switchyard/switchyard.toml\n\
+                 \tchmod 0640 /etc/switchyard/switchyard.toml\n\
+                 \tif [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi\n\
+                 fi\n"
+                    .into(),
+            ),
+            (
+                "prerm",
+                "#!/bin/sh\nset -e\n\
+                 if [ \"$1\" = remove ] && [ -d /run/systemd/system ]; then\n\
+                 \tsystemctl disable --now switchyard.service || true\n\
+                 fi\n"
+                    .into(),
+            ),
+            (
+                "postrm",
+                "#!/bin/sh\nset -e\n\
+                 # The database (accounts, audit log, drill reports) stays in /var/lib/switchyard,\n\
+                 # even on purge: an audit trail is not the package's to delete.\n\
+                 if [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi\n"
+                    .into(),
+            ),
+        ],
+    };
+    let dir = profile_dir(release);
+    Ok(vec![
+        deb::build(&desktop, &dir.join("switchyard-desktop"), release)?,
+        deb::build(&server, &dir.join("switchyard"), release)?,
+    ])
 }
 
 fn tauri_driver_path() -> PathBuf {
@@ -930,7 +893,11 @@ fn main() -> ExitCode {
         Some("package") => setup()
             .and_then(|()| build(release))
             .and_then(|()| package(release))
-            .map(|deb| eprintln!("xtask package: {}", deb.display())),
+            .map(|debs| {
+                for deb in debs {
+                    eprintln!("xtask package: {}", deb.display());
+                }
+            }),
         Some("bench") => bench(),
         Some("basemap") => match args.get(1) {
             Some(input) => basemap(Path::new(input), &root().join("assets/world-110m.svg")),
