@@ -243,10 +243,18 @@ pub fn readiness(f: &ReadinessFacts, p: &ReadinessPolicy) -> Readiness {
             Verdict::Fail,
             vec!["the devices' DNS record was not found".into()],
         ),
+        // The devices already go to this standby, yet the console has another region active:
+        // the record was moved outside Switchyard (or the console's memory of its last failover
+        // is gone). Worth a look before anything else is done.
         Some(to) if *to == f.target_endpoint => check(
             "DNS record",
-            Verdict::Pass,
-            vec![format!("already points to {to} ({})", f.target)],
+            Verdict::Warn,
+            vec![format!(
+                "already points to {to}: the devices are sent to {target}, not to the active \
+                 region. The record was changed outside Switchyard; failing over to {target} \
+                 makes the console agree (its switch then changes nothing)",
+                target = f.target
+            )],
         ),
         Some(to) => check(
             "DNS record",
@@ -629,6 +637,29 @@ mod tests {
 
     fn verdict(r: &Readiness, name: &str) -> Verdict {
         r.checks.iter().find(|c| c.name == name).unwrap().verdict
+    }
+
+    #[test]
+    fn a_record_already_pointing_at_the_standby_is_a_warning() {
+        let r = readiness(
+            &ReadinessFacts {
+                dns_points_to: Some("a1-ats.iot.eu-west-1.example".into()),
+                ..facts()
+            },
+            &ReadinessPolicy::default(),
+        );
+        assert_eq!(verdict(&r, "DNS record"), Verdict::Warn);
+        assert_eq!(r.overall, Verdict::Warn);
+        let why = &r
+            .checks
+            .iter()
+            .find(|c| c.name == "DNS record")
+            .unwrap()
+            .reasons[0];
+        assert!(
+            why.contains("the devices are sent to eu-west-1, not to the active region"),
+            "{why}"
+        );
     }
 
     #[test]
