@@ -110,6 +110,17 @@ fn the_deb_holds_the_app_its_desktop_entry_and_icons_and_what_it_installs_runs()
     assert!(!refused.status.success());
     let err = String::from_utf8_lossy(&refused.stderr);
     assert!(err.contains("in clear"), "{err}");
+    // The same from the environment, which the error then names.
+    let refused = Command::new(&program)
+        .env("SWITCHYARD_SERVER", "http://switchyard.noc.example")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("SWITCHYARD_SERVER http://switchyard.noc.example: plain http"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -62,7 +62,12 @@ enum Mode {
 /// Checks a team server's address: http(s), a host, nothing else; plain http only to a
 /// loopback address (a password must not cross the network in clear).
 fn server_url(given: &str) -> Result<tauri::Url, String> {
-    let bad = |why: &str| format!("--server {given}: {why}");
+    server_url_from("--server", given)
+}
+
+/// As [`server_url`], errors naming `source` (the flag or the environment variable).
+fn server_url_from(source: &str, given: &str) -> Result<tauri::Url, String> {
+    let bad = |why: &str| format!("{source} {given}: {why}");
     let url = tauri::Url::parse(given.trim()).map_err(|e| {
         bad(&format!(
             "not a URL ({e}); for example https://switchyard.noc.example"
@@ -117,14 +122,12 @@ fn reachable(url: &tauri::Url) -> Result<(), String> {
 
 impl DesktopCli {
     fn mode(&self) -> Result<Mode, String> {
-        let given = self.server.clone().or_else(|| {
-            std::env::var("SWITCHYARD_SERVER")
-                .ok()
-                .filter(|s| !s.is_empty())
-        });
-        match given {
-            Some(s) => server_url(&s).map(Mode::Connected),
-            None => Ok(Mode::Standalone),
+        if let Some(s) = &self.server {
+            return server_url(s).map(Mode::Connected);
+        }
+        match std::env::var("SWITCHYARD_SERVER") {
+            Ok(s) if !s.is_empty() => server_url_from("SWITCHYARD_SERVER", &s).map(Mode::Connected),
+            _ => Ok(Mode::Standalone),
         }
     }
 }
