@@ -614,28 +614,18 @@ mod tests {
         assert!(check_thing_name("dev-1").is_ok());
     }
 
-    /// A small deterministic generator, so the property tests need no extra crate.
-    struct Gen(u64);
-    impl Gen {
-        fn next(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        }
-    }
+    use crate::rng::Rng;
 
-    fn fleet(g: &mut Gen, n: usize) -> Vec<Device> {
+    fn fleet(g: &mut Rng, n: usize) -> Vec<Device> {
         (0..n)
             .map(|i| Device {
                 id: format!("d{i}"),
                 region: "us-east-1".into(),
                 thing_groups: vec![],
-                connectivity: if g.next() % 3 == 0 {
+                connectivity: if g.next_u64() % 3 == 0 {
                     Connectivity::Offline {
-                        since: g.next() % 1_000_000,
-                        reason: DisconnectReason::ALL[(g.next() % 7) as usize],
+                        since: g.next_u64() % 1_000_000,
+                        reason: DisconnectReason::ALL[(g.next_u64() % 7) as usize],
                     }
                 } else {
                     Connectivity::Online { since: 1 }
@@ -646,16 +636,16 @@ mod tests {
 
     #[test]
     fn property_every_device_is_planned_once_and_offline_devices_never_get_a_publish() {
-        let mut g = Gen(42);
+        let mut g = Rng::new(42);
         for case in 0..500 {
-            let n = (g.next() % 200) as usize;
+            let n = (g.next_u64() % 200) as usize;
             let devices = fleet(&mut g, n);
-            let policy = if g.next() % 2 == 0 {
+            let policy = if g.next_u64() % 2 == 0 {
                 OfflinePolicy::Skip
             } else {
                 OfflinePolicy::Shadow
             };
-            let persistable = g.next() % 2 == 0;
+            let persistable = g.next_u64() % 2 == 0;
             let p = plan(&devices, policy, persistable);
             assert_eq!(
                 p.publish.len() + p.shadow.len() + p.skip.len(),
@@ -701,16 +691,16 @@ mod tests {
 
     #[test]
     fn property_rendered_topics_of_valid_names_are_valid() {
-        let mut g = Gen(7);
+        let mut g = Rng::new(7);
         let d = def(json!({"type": "object"}));
         let alphabet: Vec<char> = ('a'..='z')
             .chain('0'..='9')
             .chain([':', '_', '-'])
             .collect();
         for _ in 0..1_000 {
-            let len = 1 + (g.next() % 128) as usize;
+            let len = 1 + (g.next_u64() % 128) as usize;
             let name: String = (0..len)
-                .map(|_| alphabet[(g.next() % alphabet.len() as u64) as usize])
+                .map(|_| alphabet[(g.next_u64() % alphabet.len() as u64) as usize])
                 .collect();
             assert!(check_thing_name(&name).is_ok());
             assert!(check_topic(&render_topic(&d, &name)).is_ok(), "{name}");

@@ -17,5 +17,6 @@ pub mod fault;
 pub mod freshness;
 pub mod health;
 pub mod regions;
+pub mod rng;
 
 pub use domain::*;

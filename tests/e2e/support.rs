@@ -426,3 +426,19 @@ pub async fn post_from_page(c: &Client, path: &str, body: &str) -> u64 {
         .unwrap();
     status.as_u64().unwrap()
 }
+
+/// On the map page of a viewer's session: the failover button to eu-west-1 is shown but off
+/// (`why` says where), and the API refuses the failover when the page asks anyway.
+pub async fn viewer_cannot_fail_over(c: &Client, why: &str) {
+    let disabled = wait_until(Duration::from_secs(30), "the failover buttons", || async {
+        let b = c
+            .find(Locator::Css("[data-testid=open-failover-eu-west-1]"))
+            .await
+            .ok()?;
+        Some(b.attr("disabled").await.ok()?.is_some())
+    })
+    .await;
+    assert!(disabled, "{why}");
+    let body = r#"{"target":"eu-west-1","confirm":"eu-west-1","reason":"viewer tries","override_warnings":true}"#;
+    assert_eq!(post_from_page(c, "/api/v1/failovers", body).await, 403);
+}

@@ -6,12 +6,10 @@
 use super::*;
 use crate::auth::{AuthConfig, AuthMode};
 use crate::engine::EngineConfig;
-use crate::sim::{SimConfig, SimFleet, SimSource};
 use crate::store::Store;
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Request};
 use http_body_util::BodyExt;
-use std::sync::Arc;
 use switchyard_core::auth::{is_state_changing, required_access, Access, NewUser, Role};
 use tower::ServiceExt;
 
@@ -22,24 +20,8 @@ async fn secured(mode: AuthMode) -> (Router, Auth, Engine) {
 }
 
 async fn secured_with(mode: AuthMode, cfg: EngineConfig) -> (Router, Auth, Engine) {
-    let sim = SimSource::new(SimFleet::new(
-        SimConfig {
-            devices: 200,
-            gateways: 2,
-            ..SimConfig::default()
-        },
-        5_000,
-    ))
-    .fail_fast();
     let store = Store::in_memory();
-    let engine = Engine::new(
-        cfg,
-        Arc::new(sim.clone()),
-        Some(Arc::new(sim.clone())),
-        store.clone(),
-    )
-    .with_switch(Arc::new(sim.clone()))
-    .with_channel(Arc::new(sim));
+    let (engine, _) = super::tests::sim_engine(200, 2, cfg, store.clone());
     let auth = Auth::new(
         AuthConfig {
             mode,
@@ -320,13 +302,7 @@ async fn sign_ins_are_rate_limited_audited_and_sessions_end_at_sign_out() {
 #[tokio::test]
 async fn the_first_admin_is_made_once_with_the_printed_link() {
     let store = Store::in_memory();
-    let sim = SimSource::new(SimFleet::new(SimConfig::default(), 5_000)).fail_fast();
-    let engine = Engine::new(
-        EngineConfig::default(),
-        Arc::new(sim.clone()),
-        None,
-        store.clone(),
-    );
+    let (engine, _) = super::tests::sim_engine(200, 2, EngineConfig::default(), store.clone());
     let auth = Auth::new(AuthConfig::default(), store);
     let app = secured_router(engine, Ui::Missing, auth.clone());
     let (_, _, text) = send(&app, "GET", "/api/v1/setup", None, &[]).await;

@@ -5,32 +5,12 @@
 
 use super::*;
 use crate::engine::EngineConfig;
-use crate::sim::{SimConfig, SimFleet, SimSource};
 use crate::store::Store;
 use axum::body::Body;
 use axum::http::{header, Request};
 use http_body_util::BodyExt;
-use std::sync::Arc;
+use switchyard_core::rng::Rng;
 use tower::ServiceExt;
-
-/// SplitMix64: small, seeded, good enough to pick mutations.
-struct Gen(u64);
-
-impl Gen {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[self.below(xs.len())]
-    }
-}
 
 /// Bodies the routes accept, to be broken.
 const VALID: &[&str] = &[
@@ -66,7 +46,7 @@ const ODD: &[&str] = &[
     "{\"x\":1}{\"y\":2}",
 ];
 
-fn mutate(g: &mut Gen, body: &str) -> String {
+fn mutate(g: &mut Rng, body: &str) -> String {
     match g.below(10) {
         // Truncated anywhere (on a char boundary).
         0 => {
@@ -130,7 +110,7 @@ fn mutate(g: &mut Gen, body: &str) -> String {
     }
 }
 
-fn odd_segment(g: &mut Gen) -> String {
+fn odd_segment(g: &mut Rng) -> String {
     g.pick(&[
         "x",
         "%00",
@@ -150,7 +130,7 @@ fn odd_segment(g: &mut Gen) -> String {
         + &"z".repeat(g.below(3) * g.below(300))
 }
 
-fn odd_query(g: &mut Gen) -> String {
+fn odd_query(g: &mut Rng) -> String {
     let k = *g.pick(&[
         "limit",
         "offset",
@@ -182,34 +162,19 @@ fn odd_query(g: &mut Gen) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_input_makes_the_api_answer_5xx() {
-    let sim = SimSource::new(SimFleet::new(
-        SimConfig {
-            devices: 300,
-            gateways: 3,
-            ..SimConfig::default()
+    let cfg = EngineConfig {
+        commands: crate::engine::CommandConfig {
+            catalogue: crate::settings::default_catalogue(),
+            ..Default::default()
         },
-        5_000,
-    ))
-    .fail_fast();
-    let engine = Engine::new(
-        EngineConfig {
-            commands: crate::engine::CommandConfig {
-                catalogue: crate::settings::default_catalogue(),
-                ..Default::default()
-            },
-            ..EngineConfig::default()
-        },
-        Arc::new(sim.clone()),
-        Some(Arc::new(sim.clone())),
-        Store::in_memory(),
-    )
-    .with_switch(Arc::new(sim.clone()))
-    .with_channel(Arc::new(sim));
+        ..EngineConfig::default()
+    };
+    let (engine, _) = super::tests::sim_engine(300, 3, cfg, Store::in_memory());
     for r in ["us-east-1", "eu-west-1", "ap-southeast-2"] {
         engine.poll_once(r).await;
     }
     let app = router(engine, Ui::Missing);
-    let mut g = Gen(0x5EED_F022);
+    let mut g = Rng::new(0x5EED_F022);
     let (mut sent, mut client_errors) = (0, 0);
     for _ in 0..4_000 {
         let (method, path) = *g.pick(ROUTES);

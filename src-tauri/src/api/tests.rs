@@ -9,23 +9,36 @@ use std::sync::Arc;
 use switchyard_core::api::RegionsResponse;
 use tower::ServiceExt;
 
-fn setup(ui: Ui) -> (Router, Engine, SimSource) {
+/// The engine the API tests run on: a simulated fleet of `devices` and `gateways` that answers
+/// at once (`fail_fast`), able to inject faults, switch traffic and reach devices.
+pub(super) fn sim_engine(
+    devices: usize,
+    gateways: usize,
+    cfg: EngineConfig,
+    store: Store,
+) -> (Engine, SimSource) {
     let sim = SimSource::new(SimFleet::new(
         SimConfig {
-            devices: 500,
-            gateways: 4,
+            devices,
+            gateways,
             ..SimConfig::default()
         },
         5_000,
     ))
     .fail_fast();
     let engine = Engine::new(
-        EngineConfig::default(),
+        cfg,
         Arc::new(sim.clone()),
         Some(Arc::new(sim.clone())),
-        Store::in_memory(),
+        store,
     )
-    .with_switch(Arc::new(sim.clone()));
+    .with_switch(Arc::new(sim.clone()))
+    .with_channel(Arc::new(sim.clone()));
+    (engine, sim)
+}
+
+fn setup(ui: Ui) -> (Router, Engine, SimSource) {
+    let (engine, sim) = sim_engine(500, 4, EngineConfig::default(), Store::in_memory());
     (router(engine.clone(), ui), engine, sim)
 }
 

@@ -15,16 +15,15 @@
 
 mod buffer;
 pub mod drill;
-mod rng;
 
 use crate::ports::{
     BoxFuture, DeviceListing, EdgeObservation, FaultInjector, FleetSource, SourceError,
     TrafficSwitch,
 };
 use buffer::Buffer;
-use rng::Rng;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use switchyard_core::rng::Rng;
 use switchyard_core::{
     devices::{DeviceDetail, DeviceQuery},
     failover::{ReadinessFacts, TopicRule},

@@ -1,5 +1,6 @@
-//! A small seeded generator (SplitMix64). Written here rather than taken from a crate so that a
-//! seed replays the same fleet whatever version of a dependency is resolved.
+//! A small seeded generator (SplitMix64) for the simulated fleet and the property and fuzz tests.
+//! Written here rather than taken from a crate so that a seed replays the same fleet (and the
+//! same test inputs) whatever version of a dependency is resolved.
 
 #[derive(Debug, Clone)]
 pub struct Rng(u64);
@@ -24,6 +25,16 @@ impl Rng {
 
     pub fn chance(&mut self, p: f64) -> bool {
         self.unit() < p
+    }
+
+    /// Uniform in [0, n); 0 when n is 0.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
+    }
+
+    /// One of `xs` (which must not be empty).
+    pub fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[self.below(xs.len())]
     }
 
     /// Uniform in [lo, hi).
