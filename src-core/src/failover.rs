@@ -531,6 +531,27 @@ pub struct Step {
     pub detail: String,
 }
 
+/// What a failover request came to when it was not refused: a failover started (or waiting
+/// for approval), or nothing to do because the target is active already. Over IPC it reads
+/// `{"started": …}` or `{"nothing_to_do": "…"}`; the HTTP API answers 202 with the failover or
+/// 200 with `{"nothing_to_do": "…"}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Requested {
+    Started(Box<Failover>),
+    NothingToDo(String),
+}
+
+impl Requested {
+    /// The failover started, if one did.
+    pub fn started(self) -> Option<Failover> {
+        match self {
+            Requested::Started(f) => Some(*f),
+            Requested::NothingToDo(_) => None,
+        }
+    }
+}
+
 /// A failover (or failback) as the API and the UI show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Failover {

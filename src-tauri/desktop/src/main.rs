@@ -7,7 +7,7 @@
 use clap::Parser;
 use switchyard::app::Running;
 use switchyard::cli::FleetArgs;
-use switchyard::engine::QueryError;
+use switchyard::engine::Error;
 use switchyard_core::alerts::AlertsResponse;
 use switchyard_core::alerts::{Alert, Severity};
 use switchyard_core::api::{FleetEvent, RegionHistory, RegionsResponse};
@@ -139,10 +139,9 @@ fn regions(running: tauri::State<'_, Running>) -> RegionsResponse {
     running.engine.regions_response()
 }
 
-fn query_error(e: QueryError) -> String {
-    match e {
-        QueryError::Invalid(m) | QueryError::Unavailable(m) => m,
-    }
+/// The engine's error as the UI reads it over IPC: its message.
+fn query_error(e: Error) -> String {
+    e.message
 }
 
 #[tauri::command]
@@ -191,39 +190,22 @@ async fn failover_overview(
         .map_err(query_error)
 }
 
-/// What a failover request came to (the shape the UI's `Requested` reads).
-#[derive(serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-enum Requested {
-    Started(Box<switchyard_core::failover::Failover>),
-    NothingToDo(String),
-}
-
 #[tauri::command]
 async fn request_failover(
     running: tauri::State<'_, Running>,
     request: switchyard_core::failover::FailoverRequest,
-) -> Result<Requested, String> {
-    use switchyard::engine::FailoverError;
+) -> Result<switchyard_core::failover::Requested, String> {
     // The desktop app's operator is the logged-in user of the machine.
     let operator = desktop_operator();
-    match running.engine.request_failover(request, &operator).await {
-        Ok(f) => Ok(Requested::Started(Box::new(f))),
-        Err(FailoverError::NothingToDo(m)) => Ok(Requested::NothingToDo(m)),
-        Err(
-            FailoverError::Rejected(m)
-            | FailoverError::Conflict(m)
-            | FailoverError::NotFound(m)
-            | FailoverError::Failed(m),
-        ) => Err(m),
-    }
+    running
+        .engine
+        .request_failover(request, &operator)
+        .await
+        .map_err(query_error)
 }
 
-fn command_error(e: switchyard::engine::CommandError) -> String {
-    use switchyard::engine::CommandError;
-    match e {
-        CommandError::Invalid(m) | CommandError::NotFound(m) | CommandError::Unavailable(m) => m,
-    }
+fn command_error(e: Error) -> String {
+    e.message
 }
 
 fn desktop_operator() -> String {
@@ -287,8 +269,12 @@ async fn command_run(
 }
 
 #[tauri::command]
-fn cancel_command(running: tauri::State<'_, Running>, id: String) -> Result<(), String> {
-    running.engine.cancel_command(&id).map_err(command_error)
+async fn cancel_command(running: tauri::State<'_, Running>, id: String) -> Result<(), String> {
+    running
+        .engine
+        .cancel_command(&id, &desktop_operator())
+        .await
+        .map_err(command_error)
 }
 
 fn drill_error(e: switchyard::engine::drills::DrillError) -> String {

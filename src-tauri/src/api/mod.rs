@@ -8,7 +8,7 @@ mod ui;
 
 use crate::auth::Auth;
 use crate::engine::drills::DrillError;
-use crate::engine::{ActionError, CommandError, Engine, FailoverError, QueryError};
+use crate::engine::{Engine, Error, ErrorKind, Requested};
 use axum::{
     extract::{
         rejection::{JsonRejection, QueryRejection},
@@ -162,32 +162,17 @@ fn error(status: StatusCode, msg: impl Into<String>) -> Response {
     (status, Json(ApiError { error: msg.into() })).into_response()
 }
 
-fn action_error(e: ActionError) -> Response {
-    match e {
-        ActionError::Rejected(m) => error(StatusCode::UNPROCESSABLE_ENTITY, m),
-        ActionError::Failed(m) => error(StatusCode::INTERNAL_SERVER_ERROR, m),
-    }
-}
-
-fn query_error(e: QueryError) -> Response {
-    match e {
-        QueryError::Invalid(m) => error(StatusCode::BAD_REQUEST, m),
-        QueryError::Unavailable(m) => error(StatusCode::SERVICE_UNAVAILABLE, m),
-    }
-}
-
-fn failover_error(e: FailoverError) -> Response {
-    match e {
-        FailoverError::Rejected(m) => error(StatusCode::UNPROCESSABLE_ENTITY, m),
-        FailoverError::Conflict(m) => error(StatusCode::CONFLICT, m),
-        FailoverError::NotFound(m) => error(StatusCode::NOT_FOUND, m),
-        FailoverError::Failed(m) => error(StatusCode::INTERNAL_SERVER_ERROR, m),
-        FailoverError::NothingToDo(m) => (
-            StatusCode::OK,
-            Json(serde_json::json!({ "nothing_to_do": m })),
-        )
-            .into_response(),
-    }
+/// The engine's one error as an answer: the status from its kind alone.
+fn engine_error(e: Error) -> Response {
+    let status = match e.kind {
+        ErrorKind::Malformed => StatusCode::BAD_REQUEST,
+        ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    error(status, e.message)
 }
 
 /// The operator an action is audited under: the `X-Switchyard-Operator` header until logins
@@ -227,7 +212,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Operator {
 async fn failover_overview(State(engine): State<Engine>) -> Response {
     match engine.failover_overview().await {
         Ok(o) => Json(o).into_response(),
-        Err(e) => query_error(e),
+        Err(e) => engine_error(e),
     }
 }
 
@@ -243,7 +228,7 @@ async fn readiness(
 ) -> Response {
     match engine.readiness(&q.target).await {
         Ok(r) => Json(r).into_response(),
-        Err(e) => query_error(e),
+        Err(e) => engine_error(e),
     }
 }
 
@@ -253,8 +238,13 @@ async fn request_failover(
     ApiJson(req): ApiJson<switchyard_core::failover::FailoverRequest>,
 ) -> Response {
     match engine.request_failover(req, &op).await {
-        Ok(f) => (StatusCode::ACCEPTED, Json(f)).into_response(),
-        Err(e) => failover_error(e),
+        Ok(Requested::Started(f)) => (StatusCode::ACCEPTED, Json(f)).into_response(),
+        Ok(Requested::NothingToDo(m)) => (
+            StatusCode::OK,
+            Json(serde_json::json!({ "nothing_to_do": m })),
+        )
+            .into_response(),
+        Err(e) => engine_error(e),
     }
 }
 
@@ -262,7 +252,7 @@ async fn failover(State(engine): State<Engine>, ApiPath(id): ApiPath<String>) ->
     match engine.failover(&id).await {
         Ok(Some(f)) => Json(f).into_response(),
         Ok(None) => error(StatusCode::NOT_FOUND, format!("no failover {id}")),
-        Err(e) => query_error(e),
+        Err(e) => engine_error(e),
     }
 }
 
@@ -273,7 +263,7 @@ async fn approve_failover(
 ) -> Response {
     match engine.approve_failover(&id, &op).await {
         Ok(f) => Json(f).into_response(),
-        Err(e) => failover_error(e),
+        Err(e) => engine_error(e),
     }
 }
 
@@ -284,7 +274,7 @@ async fn cancel_failover(
 ) -> Response {
     match engine.cancel_failover(&id, &op).await {
         Ok(f) => Json(f).into_response(),
-        Err(e) => failover_error(e),
+        Err(e) => engine_error(e),
     }
 }
 
@@ -308,14 +298,6 @@ async fn audit(State(engine): State<Engine>, ApiQuery(q): ApiQuery<AuditQuery>) 
     }
 }
 
-fn command_error(e: CommandError) -> Response {
-    match e {
-        CommandError::Invalid(m) => error(StatusCode::UNPROCESSABLE_ENTITY, m),
-        CommandError::NotFound(m) => error(StatusCode::NOT_FOUND, m),
-        CommandError::Unavailable(m) => error(StatusCode::SERVICE_UNAVAILABLE, m),
-    }
-}
-
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct LimitQuery {
@@ -336,7 +318,7 @@ async fn commands(State(engine): State<Engine>, ApiQuery(q): ApiQuery<LimitQuery
             "runs": runs,
         }))
         .into_response(),
-        Err(e) => command_error(e),
+        Err(e) => engine_error(e),
     }
 }
 
@@ -346,7 +328,7 @@ async fn preview_command(
 ) -> Response {
     match engine.preview_command(&req).await {
         Ok(p) => Json(p).into_response(),
-        Err(e) => command_error(e),
+        Err(e) => engine_error(e),
     }
 }
 
@@ -357,7 +339,7 @@ async fn run_command(
 ) -> Response {
     match engine.run_command(req, &op).await {
         Ok(run) => (StatusCode::ACCEPTED, Json(run)).into_response(),
-        Err(e) => command_error(e),
+        Err(e) => engine_error(e),
     }
 }
 
@@ -385,14 +367,18 @@ async fn command_run(
             Json(serde_json::json!({ "run": run, "results": results })).into_response()
         }
         Ok(None) => error(StatusCode::NOT_FOUND, format!("no command run {id}")),
-        Err(e) => command_error(e),
+        Err(e) => engine_error(e),
     }
 }
 
-async fn cancel_command(State(engine): State<Engine>, ApiPath(id): ApiPath<String>) -> Response {
-    match engine.cancel_command(&id) {
+async fn cancel_command(
+    State(engine): State<Engine>,
+    operator: Operator,
+    ApiPath(id): ApiPath<String>,
+) -> Response {
+    match engine.cancel_command(&id, &operator.0).await {
         Ok(()) => Json(serde_json::json!({ "cancelling": id })).into_response(),
-        Err(e) => command_error(e),
+        Err(e) => engine_error(e),
     }
 }
 
@@ -617,7 +603,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 async fn devices(State(engine): State<Engine>, ApiQuery(q): ApiQuery<DeviceQuery>) -> Response {
     match engine.devices(&q).await {
         Ok(page) => Json(page).into_response(),
-        Err(e) => query_error(e),
+        Err(e) => engine_error(e),
     }
 }
 
@@ -634,10 +620,7 @@ async fn history(
 ) -> Response {
     match engine.history(&id, q.minutes.unwrap_or(60)).await {
         Ok(h) => Json(h).into_response(),
-        Err(QueryError::Invalid(m)) if m.ends_with("is not configured") => {
-            error(StatusCode::NOT_FOUND, m)
-        }
-        Err(e) => query_error(e),
+        Err(e) => engine_error(e),
     }
 }
 
@@ -645,7 +628,7 @@ async fn device(State(engine): State<Engine>, ApiPath(id): ApiPath<String>) -> R
     match engine.device(&id).await {
         Ok(Some(d)) => Json(d).into_response(),
         Ok(None) => error(StatusCode::NOT_FOUND, format!("no device named '{id}'")),
-        Err(e) => query_error(e),
+        Err(e) => engine_error(e),
     }
 }
 
@@ -658,7 +641,7 @@ struct GatewaysQuery {
 async fn gateways(State(engine): State<Engine>, ApiQuery(q): ApiQuery<GatewaysQuery>) -> Response {
     match engine.gateways(q.limit.unwrap_or(100)) {
         Ok(g) => Json(g).into_response(),
-        Err(e) => query_error(e),
+        Err(e) => engine_error(e),
     }
 }
 
@@ -676,7 +659,7 @@ async fn alerts(State(engine): State<Engine>, ApiQuery(q): ApiQuery<AlertsQuery>
         .await
     {
         Ok(a) => Json(a).into_response(),
-        Err(e) => query_error(e),
+        Err(e) => engine_error(e),
     }
 }
 
@@ -742,7 +725,7 @@ async fn inject_fault(
             }),
         )
             .into_response(),
-        Err(e) => action_error(e),
+        Err(e) => engine_error(e),
     }
 }
 
@@ -763,7 +746,7 @@ async fn clear_faults(
             message: format!("{n} fault(s) ended"),
         })
         .into_response(),
-        Err(e) => action_error(e),
+        Err(e) => engine_error(e),
     }
 }
 

@@ -5,7 +5,6 @@ use crate::store::Store;
 use axum::body::Body;
 use axum::http::{header, Request};
 use http_body_util::BodyExt;
-use std::sync::Arc;
 use switchyard_core::api::RegionsResponse;
 use tower::ServiceExt;
 
@@ -26,14 +25,10 @@ pub(super) fn sim_engine(
         5_000,
     ))
     .fail_fast();
-    let engine = Engine::new(
-        cfg,
-        Arc::new(sim.clone()),
-        Some(Arc::new(sim.clone())),
-        store,
-    )
-    .with_switch(Arc::new(sim.clone()))
-    .with_channel(Arc::new(sim.clone()));
+    let engine = crate::engine::kit::EngineKit::sim(&sim)
+        .config(cfg)
+        .store(store)
+        .build();
     (engine, sim)
 }
 

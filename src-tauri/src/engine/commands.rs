@@ -9,13 +9,13 @@
 //!   topics are all checked before the run starts;
 //! - the run is audited before and after, and its results are written in batches as they come.
 
-use super::{Engine, QueryError};
-use crate::clock::now_ms;
+use super::audit;
+use super::{Engine, Error};
 use crate::ports::{DeliveryError, DeviceChannel};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use switchyard_core::api::FleetEvent;
 use switchyard_core::commands::{
     check_payload, check_thing_name, check_topic, plan, render_topic, shadow_document, CommandDef,
@@ -23,6 +23,7 @@ use switchyard_core::commands::{
 };
 use switchyard_core::devices::DeviceQuery;
 use switchyard_core::{Connectivity, Device};
+use tokio::time::Instant;
 
 /// How commands are sent.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,26 +54,6 @@ impl Default for CommandConfig {
     }
 }
 
-/// Why a command request was refused or could not be served.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CommandError {
-    /// The request is wrong; nothing was sent. The message names what is wrong.
-    Invalid(String),
-    NotFound(String),
-    /// The source or the store failed.
-    Unavailable(String),
-}
-
-impl CommandError {
-    pub fn message(&self) -> &str {
-        match self {
-            CommandError::Invalid(m) | CommandError::NotFound(m) | CommandError::Unavailable(m) => {
-                m
-            }
-        }
-    }
-}
-
 /// What a preview shows before anything is sent.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CommandPreview {
@@ -99,10 +80,11 @@ const RESULT_BATCH: usize = 500;
 const LIST_PAGE: u32 = switchyard_core::devices::MAX_LIMIT;
 
 impl Engine {
-    fn channel(&self) -> Result<Arc<dyn DeviceChannel>, CommandError> {
-        self.inner.channel.get().cloned().ok_or_else(|| {
-            CommandError::Invalid("this fleet source cannot send commands to devices".into())
-        })
+    fn channel(&self) -> Result<Arc<dyn DeviceChannel>, Error> {
+        self.inner
+            .channel
+            .clone()
+            .ok_or_else(|| Error::invalid("this fleet source cannot send commands to devices"))
     }
 
     /// The command catalogue.
@@ -110,13 +92,13 @@ impl Engine {
         &self.inner.cfg.commands.catalogue
     }
 
-    fn command_def(&self, name: &str) -> Result<CommandDef, CommandError> {
+    fn command_def(&self, name: &str) -> Result<CommandDef, Error> {
         self.commands()
             .iter()
             .find(|c| c.name == name)
             .cloned()
             .ok_or_else(|| {
-                CommandError::Invalid(format!(
+                Error::invalid(format!(
                     "command: '{name}' is not in the catalogue ({})",
                     self.commands()
                         .iter()
@@ -128,27 +110,27 @@ impl Engine {
     }
 
     /// The devices a target names, with their connectivity now.
-    async fn resolve(&self, target: &Target) -> Result<Vec<Device>, CommandError> {
-        let unavailable = |e: QueryError| match e {
-            QueryError::Invalid(m) => CommandError::Invalid(format!("target: {m}")),
-            QueryError::Unavailable(m) => CommandError::Unavailable(m),
+    async fn resolve(&self, target: &Target) -> Result<Vec<Device>, Error> {
+        // A listing the source refuses is this request's target being wrong.
+        let unavailable = |e: Error| match e.kind {
+            crate::error::ErrorKind::Malformed => Error::invalid(format!("target: {}", e.message)),
+            _ => e,
         };
         let max = self.inner.cfg.commands.max_targets;
         match target {
             Target::Devices { ids } => {
                 if ids.is_empty() || ids.len() > 10_000 {
-                    return Err(CommandError::Invalid(
-                        "target.ids: between 1 and 10000 thing names".into(),
+                    return Err(Error::invalid(
+                        "target.ids: between 1 and 10000 thing names",
                     ));
                 }
                 let mut out = Vec::with_capacity(ids.len());
                 for id in ids {
-                    check_thing_name(id)
-                        .map_err(|e| CommandError::Invalid(format!("target.ids: {e}")))?;
+                    check_thing_name(id).map_err(|e| Error::invalid(format!("target.ids: {e}")))?;
                     match self.device(id).await.map_err(unavailable)? {
                         Some(d) => out.push(d.device),
                         None => {
-                            return Err(CommandError::Invalid(format!(
+                            return Err(Error::invalid(format!(
                                 "target.ids: no device named '{id}'"
                             )))
                         }
@@ -157,8 +139,7 @@ impl Engine {
                 Ok(out)
             }
             Target::ThingGroup { name } => {
-                check_thing_name(name)
-                    .map_err(|e| CommandError::Invalid(format!("target.name: {e}")))?;
+                check_thing_name(name).map_err(|e| Error::invalid(format!("target.name: {e}")))?;
                 self.list_all(
                     DeviceQuery {
                         thing_group: Some(name.clone()),
@@ -181,20 +162,20 @@ impl Engine {
                 .map_err(unavailable),
             Target::Query { query } => {
                 let q = switchyard_core::commands::index_query(query)
-                    .map_err(|e| CommandError::Invalid(format!("target.{e}")))?;
+                    .map_err(|e| Error::invalid(format!("target.{e}")))?;
                 self.list_all(q, max).await.map_err(unavailable)
             }
         }
     }
 
     /// Every device matching `q`, page by page, up to `max`.
-    async fn list_all(&self, mut q: DeviceQuery, max: u64) -> Result<Vec<Device>, QueryError> {
+    async fn list_all(&self, mut q: DeviceQuery, max: u64) -> Result<Vec<Device>, Error> {
         q.limit = Some(LIST_PAGE);
         let mut out = Vec::new();
         loop {
             let page = self.devices(&q).await?;
             if page.total > max {
-                return Err(QueryError::Invalid(format!(
+                return Err(Error::malformed(format!(
                     "{} devices match; one run may target at most {max}",
                     page.total
                 )));
@@ -219,35 +200,32 @@ impl Engine {
             Vec<Device>,
             switchyard_core::commands::Plan,
         ),
-        CommandError,
+        Error,
     > {
         self.channel()?;
         let def = self.command_def(&req.command)?;
-        let payload = check_payload(&def, &req.payload).map_err(CommandError::Invalid)?;
+        let payload = check_payload(&def, &req.payload).map_err(Error::invalid)?;
         if req.offline == switchyard_core::commands::OfflinePolicy::Shadow && !def.persist_as_shadow
         {
-            return Err(CommandError::Invalid(format!(
+            return Err(Error::invalid(format!(
                 "offline: command {} may not be written as shadow state; choose skip",
                 def.name
             )));
         }
         let devices = self.resolve(&req.target).await?;
         if devices.is_empty() {
-            return Err(CommandError::Invalid("target: no device matches".into()));
+            return Err(Error::invalid("target: no device matches"));
         }
         let p = plan(&devices, req.offline, def.persist_as_shadow);
         for id in &p.publish {
             check_topic(&render_topic(&def, id))
-                .map_err(|e| CommandError::Invalid(format!("topic for {id}: {e}")))?;
+                .map_err(|e| Error::invalid(format!("topic for {id}: {e}")))?;
         }
         Ok((def, payload, devices, p))
     }
 
     /// How many devices would receive the command, and who would be skipped.
-    pub async fn preview_command(
-        &self,
-        req: &CommandRequest,
-    ) -> Result<CommandPreview, CommandError> {
+    pub async fn preview_command(&self, req: &CommandRequest) -> Result<CommandPreview, Error> {
         let (def, _, devices, p) = self.prepare(req).await?;
         Ok(CommandPreview {
             example_topic: p.publish.first().map(|id| render_topic(&def, id)),
@@ -265,12 +243,12 @@ impl Engine {
         &self,
         req: CommandRequest,
         operator: &str,
-    ) -> Result<CommandRun, CommandError> {
+    ) -> Result<CommandRun, Error> {
         if req.reason.trim().is_empty() {
-            return Err(CommandError::Invalid("reason: required".into()));
+            return Err(Error::invalid("reason: required"));
         }
         let (def, payload, devices, p) = self.prepare(&req).await?;
-        let now = now_ms();
+        let now = self.now();
         let run = CommandRun {
             id: format!("cmd-{now}-{}", devices.len()),
             command: def.name.clone(),
@@ -294,17 +272,17 @@ impl Engine {
             "publish": p.publish.len(), "shadow": p.shadow.len(), "skip": p.skip.len(),
         })
         .to_string();
-        let (row, op, why) = (run.clone(), operator.to_string(), run.reason.clone());
+        let act = audit::Act::new(operator, "command.run", run.reason.clone(), detail);
         let audit = self
-            .inner
-            .store
-            .run(move |s| {
-                let a = s.audit_begin(now, &op, "command.run", &why, &detail)?;
-                s.command_insert(&row)?;
-                Ok(a)
-            })
+            .audit_open(act)
             .await
-            .map_err(|e| CommandError::Unavailable(e.0))?;
+            .map_err(|e| Error::unavailable(e.message))?;
+        let row = run.clone();
+        if let Err(e) = self.inner.store.run(move |s| s.command_insert(&row)).await {
+            let why = format!("failed: could not store the run: {e}");
+            let _ = audit.finish(why).await;
+            return Err(Error::unavailable(e.to_string()));
+        }
         let cancel = Arc::new(AtomicBool::new(false));
         self.inner
             .runs
@@ -326,24 +304,38 @@ impl Engine {
         Ok(first)
     }
 
-    /// Cancels a run: devices not yet sent to are marked cancelled.
-    pub fn cancel_command(&self, id: &str) -> Result<(), CommandError> {
-        match self
-            .inner
-            .runs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .cancel
-            .get(id)
-        {
-            Some(flag) => {
-                flag.store(true, Ordering::SeqCst);
-                Ok(())
-            }
-            None => Err(CommandError::NotFound(format!(
-                "no running command {id} (finished runs cannot be cancelled)"
-            ))),
-        }
+    /// Cancels a run: devices not yet sent to are marked cancelled. Audited with the operator
+    /// who asked; a run that is not running is refused (and that refusal audited too).
+    pub async fn cancel_command(&self, id: &str, operator: &str) -> Result<(), Error> {
+        let detail = serde_json::json!({ "run": id }).to_string();
+        let act = audit::Act::new(operator, "command.cancel", "cancel requested", detail);
+        let engine = self.clone();
+        let id = id.to_string();
+        let (_, outcome) = self
+            .audited(act, |_| async move {
+                let flag = engine
+                    .inner
+                    .runs
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .cancel
+                    .get(&id)
+                    .cloned();
+                Ok(match flag {
+                    Some(flag) => {
+                        flag.store(true, Ordering::SeqCst);
+                        audit::Done::new(Ok(()), "ok")
+                    }
+                    None => {
+                        let why =
+                            format!("no running command {id} (finished runs cannot be cancelled)");
+                        audit::Done::new(Err(why.clone()), format!("refused: {why}"))
+                    }
+                })
+            })
+            .await
+            .map_err(|e| Error::unavailable(e.message))?;
+        outcome.map_err(Error::not_found)
     }
 
     pub async fn command_run(
@@ -351,7 +343,7 @@ impl Engine {
         id: &str,
         offset: u64,
         limit: u32,
-    ) -> Result<Option<(CommandRun, Vec<DeviceResult>)>, CommandError> {
+    ) -> Result<Option<(CommandRun, Vec<DeviceResult>)>, Error> {
         let id = id.to_string();
         self.inner
             .store
@@ -362,15 +354,15 @@ impl Engine {
                 })
             })
             .await
-            .map_err(|e| CommandError::Unavailable(e.0))
+            .map_err(|e| Error::unavailable(e.to_string()))
     }
 
-    pub async fn command_runs(&self, limit: u32) -> Result<Vec<CommandRun>, CommandError> {
+    pub async fn command_runs(&self, limit: u32) -> Result<Vec<CommandRun>, Error> {
         self.inner
             .store
             .run(move |s| s.command_runs_recent(limit))
             .await
-            .map_err(|e| CommandError::Unavailable(e.0))
+            .map_err(|e| Error::unavailable(e.to_string()))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -382,7 +374,7 @@ impl Engine {
         p: switchyard_core::commands::Plan,
         region_of: HashMap<String, String>,
         cancel: Arc<AtomicBool>,
-        audit: i64,
+        audit: audit::OpenAudit,
     ) {
         let cfg = self.inner.cfg.commands.clone();
         let channel = match self.channel() {
@@ -400,7 +392,7 @@ impl Engine {
                         since: s.since,
                         reason: s.reason,
                     },
-                    at: now_ms(),
+                    at: self.now(),
                     attempts: 0,
                 })
                 .await;
@@ -428,7 +420,7 @@ impl Engine {
                             .send(DeviceResult {
                                 device: id,
                                 outcome: Outcome::Cancelled,
-                                at: now_ms(),
+                                at: engine.now(),
                                 attempts: 0,
                             })
                             .await;
@@ -489,7 +481,7 @@ impl Engine {
         } else {
             RunStatus::Completed
         };
-        run.ended_at = Some(now_ms());
+        run.ended_at = Some(self.now());
         // The end is audited before it is stored and published, so whoever sees the run ended
         // finds the audit entry too.
         let result = format!(
@@ -501,12 +493,7 @@ impl Engine {
             run.failed,
             run.cancelled
         );
-        if let Err(e) = self
-            .inner
-            .store
-            .run(move |s| s.audit_finish(audit, now_ms(), &result))
-            .await
-        {
+        if let Err(e) = audit.finish(result).await {
             tracing::error!("could not finish the audit of a command run: {e}");
         }
         self.inner
@@ -551,7 +538,7 @@ impl Engine {
         let result = |outcome, attempts| DeviceResult {
             device: id.to_string(),
             outcome,
-            at: now_ms(),
+            at: self.now(),
             attempts,
         };
         let mut region = region.to_string();

@@ -13,7 +13,7 @@
 //! time (the store's lock); a drill left running by a stopped process is marked aborted at the
 //! next start; the verdict is computed by core from the record, nowhere else.
 
-use super::{CommandError, Engine, QueryError};
+use super::{Engine, Error, ErrorKind};
 use crate::clock::now_ms;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -725,10 +725,11 @@ impl Engine {
             reason: reason.to_string(),
             override_warnings: false,
         };
-        self.request_failover(req, operator)
-            .await
-            .map(|f| f.id)
-            .map_err(|e| format!("{e:?}"))
+        match self.request_failover(req, operator).await {
+            Ok(switchyard_core::failover::Requested::Started(f)) => Ok(f.id),
+            Ok(switchyard_core::failover::Requested::NothingToDo(m)) => Err(m),
+            Err(e) => Err(e.to_string()),
+        }
     }
 
     /// The first failover requested since `since` away from `from`.
@@ -796,12 +797,15 @@ impl Engine {
                     reached += p.publish;
                 }
                 // A region with no device in it has nothing to reach.
-                Err(CommandError::Invalid(m)) if m.contains("no device matches") => {}
+                Err(Error {
+                    kind: ErrorKind::Invalid,
+                    message: m,
+                }) if m.contains("no device matches") => {}
                 Err(e) => {
                     rec.event(
                         t,
                         EventKind::CommandProbe,
-                        format!("no probe: {}", e.message()),
+                        format!("no probe: {}", e.message),
                     );
                     return;
                 }
@@ -820,11 +824,13 @@ impl Engine {
     }
 }
 
-impl From<QueryError> for DrillError {
-    fn from(e: QueryError) -> Self {
-        match e {
-            QueryError::Invalid(m) => DrillError::Invalid(m),
-            QueryError::Unavailable(m) => DrillError::Failed(m),
+impl From<Error> for DrillError {
+    fn from(e: Error) -> Self {
+        match e.kind {
+            ErrorKind::Malformed | ErrorKind::Invalid => DrillError::Invalid(e.message),
+            ErrorKind::NotFound => DrillError::NotFound(e.message),
+            ErrorKind::Conflict => DrillError::Conflict(e.message),
+            ErrorKind::Unavailable | ErrorKind::Internal => DrillError::Failed(e.message),
         }
     }
 }

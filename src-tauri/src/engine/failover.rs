@@ -8,8 +8,8 @@
 //!   the journal (a step left unfinished is said so, and repeated only if it is idempotent);
 //! - no step needs the region being left: it may be dead.
 
-use super::{Engine, QueryError};
-use crate::clock::now_ms;
+use super::audit;
+use super::{Engine, Error};
 use crate::ports::TrafficSwitch;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -68,29 +68,17 @@ pub(super) struct FailoverState {
     running: Option<String>,
 }
 
-/// Why a failover request or action was not carried out.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FailoverError {
-    /// The request is wrong or the preflight forbids it; nothing was done.
-    Rejected(String),
-    /// Another failover is under way; nothing was done.
-    Conflict(String),
-    /// The target is already active: nothing to do, nothing done.
-    NothingToDo(String),
-    NotFound(String),
-    /// Storage or the source failed.
-    Failed(String),
-}
+/// What a failover request came to when it was not refused.
+pub use switchyard_core::failover::Requested;
 
 const RECENT: u32 = 10;
 
 impl Engine {
-    pub(super) fn switch(&self) -> Result<Arc<dyn TrafficSwitch>, FailoverError> {
+    pub(super) fn switch(&self) -> Result<Arc<dyn TrafficSwitch>, Error> {
         self.inner
             .switch
-            .get()
-            .cloned()
-            .ok_or_else(|| FailoverError::Rejected("this fleet source cannot move traffic".into()))
+            .clone()
+            .ok_or_else(|| Error::invalid("this fleet source cannot move traffic"))
     }
 
     fn failover_state(&self) -> std::sync::MutexGuard<'_, FailoverState> {
@@ -106,31 +94,31 @@ impl Engine {
     }
 
     /// The preflight of a failover from the active region to `target`.
-    pub async fn readiness(&self, target: &str) -> Result<Readiness, QueryError> {
+    pub async fn readiness(&self, target: &str) -> Result<Readiness, Error> {
         let snap = self.snapshot();
         let Some(region) = snap.regions.iter().find(|r| r.id == target) else {
-            return Err(QueryError::Invalid(format!(
+            return Err(Error::malformed(format!(
                 "target: {target} is not a configured region"
             )));
         };
         let active = snap
             .active_region()
             .map(|r| r.id.clone())
-            .ok_or_else(|| QueryError::Unavailable("no region is active".into()))?;
+            .ok_or_else(|| Error::unavailable("no region is active"))?;
         if active == target {
-            return Err(QueryError::Invalid(format!(
+            return Err(Error::malformed(format!(
                 "target: {target} is the active region already"
             )));
         }
         let switch = self
             .switch()
-            .map_err(|_| QueryError::Unavailable("this fleet source cannot move traffic".into()))?;
+            .map_err(|_| Error::unavailable("this fleet source cannot move traffic"))?;
         let current = self
             .inner
             .store
             .run(|s| s.failover_current())
             .await
-            .map_err(|e| QueryError::Unavailable(e.0))?;
+            .map_err(|e| Error::unavailable(e.to_string()))?;
         let timeout = self.inner.cfg.poll_timeout * 2;
         let facts =
             match tokio::time::timeout(timeout, switch.readiness_facts(&active, target)).await {
@@ -138,14 +126,14 @@ impl Engine {
                 Ok(Err(e)) => {
                     self.failover_state()
                         .readiness
-                        .insert(target.to_string(), (now_ms(), Err(e.0.clone())));
+                        .insert(target.to_string(), (self.now(), Err(e.0.clone())));
                     return Ok(unanswered(target, &e.0));
                 }
                 Err(_) => {
                     let why = format!("no answer within {} ms", timeout.as_millis());
                     self.failover_state()
                         .readiness
-                        .insert(target.to_string(), (now_ms(), Err(why.clone())));
+                        .insert(target.to_string(), (self.now(), Err(why.clone())));
                     return Ok(unanswered(target, &why));
                 }
             };
@@ -157,7 +145,7 @@ impl Engine {
         let r = readiness(&facts, &self.inner.cfg.failover.policy);
         self.failover_state()
             .readiness
-            .insert(target.to_string(), (now_ms(), Ok(facts)));
+            .insert(target.to_string(), (self.now(), Ok(facts)));
         Ok(r)
     }
 
@@ -173,7 +161,7 @@ impl Engine {
         let st = self.failover_state();
         let (at, facts) = st.readiness.get(target)?;
         let facts = facts.as_ref().ok()?;
-        if now_ms().saturating_sub(*at) > max_age {
+        if self.now().saturating_sub(*at) > max_age {
             return None;
         }
         let f = ReadinessFacts {
@@ -208,15 +196,15 @@ impl Engine {
 
     /// What the failover panel shows: the standbys' preflights, the recommendation if any, the
     /// failover under way and the recent ones.
-    pub async fn failover_overview(&self) -> Result<FailoverOverview, QueryError> {
+    pub async fn failover_overview(&self) -> Result<FailoverOverview, Error> {
         let (current, recent) = self
             .inner
             .store
             .run(|s| Ok((s.failover_current()?, s.failovers_recent(RECENT)?)))
             .await
-            .map_err(|e| QueryError::Unavailable(e.0))?;
+            .map_err(|e| Error::unavailable(e.to_string()))?;
         let snap = self.snapshot();
-        let now = now_ms();
+        let now = self.now();
         let active = snap.active_region().cloned();
         let (readiness, since) = {
             let st = self.failover_state();
@@ -268,13 +256,13 @@ impl Engine {
     }
 
     /// One failover by id.
-    pub async fn failover(&self, id: &str) -> Result<Option<Failover>, QueryError> {
+    pub async fn failover(&self, id: &str) -> Result<Option<Failover>, Error> {
         let id = id.to_string();
         self.inner
             .store
             .run(move |s| s.failover(&id))
             .await
-            .map_err(|e| QueryError::Unavailable(e.0))
+            .map_err(|e| Error::unavailable(e.to_string()))
     }
 
     /// Requests a failover (or failback) to `req.target`. Checks the confirmation against a
@@ -284,11 +272,11 @@ impl Engine {
         &self,
         req: FailoverRequest,
         operator: &str,
-    ) -> Result<Failover, FailoverError> {
+    ) -> Result<Requested, Error> {
         self.switch()?;
         let snap = self.snapshot();
         if !snap.regions.iter().any(|r| r.id == req.target) {
-            return Err(FailoverError::Rejected(format!(
+            return Err(Error::invalid(format!(
                 "target: {} is not a configured region",
                 req.target
             )));
@@ -296,9 +284,9 @@ impl Engine {
         let active = snap
             .active_region()
             .cloned()
-            .ok_or_else(|| FailoverError::Failed("no region is active".into()))?;
+            .ok_or_else(|| Error::internal("no region is active"))?;
         if active.id == req.target {
-            return Err(FailoverError::NothingToDo(format!(
+            return Ok(Requested::NothingToDo(format!(
                 "{} is already the active region: there is nothing to do",
                 req.target
             )));
@@ -310,7 +298,7 @@ impl Engine {
             None => self
                 .readiness(&req.target)
                 .await
-                .map_err(|e| FailoverError::Failed(format!("{e:?}")))?,
+                .map_err(|e| Error::internal(e.to_string()))?,
         };
         // Lost a race with another request: say so as the conflict it is.
         if let Some(c) = pre
@@ -318,13 +306,13 @@ impl Engine {
             .iter()
             .find(|c| c.name == "no other failover" && c.verdict == Verdict::Fail)
         {
-            return Err(FailoverError::Conflict(format!(
+            return Err(Error::conflict(format!(
                 "{}: one at a time",
                 c.reasons.join("; ")
             )));
         }
-        confirm(&req, &active.id, &pre).map_err(FailoverError::Rejected)?;
-        let now = now_ms();
+        confirm(&req, &active.id, &pre).map_err(Error::invalid)?;
+        let now = self.now();
         let cfg = &self.inner.cfg.failover;
         let f = Failover {
             id: format!("fo-{now}"),
@@ -356,24 +344,26 @@ impl Engine {
             "override_warnings": req.override_warnings,
         })
         .to_string();
-        let (row, op, why) = (f.clone(), operator.to_string(), f.reason.clone());
+        let row = f.clone();
+        let act = audit::Act::new(operator, "failover.request", f.reason.clone(), detail);
+        let clock = self.clock();
         let inserted = self
             .inner
             .store
             .run(move |s| {
-                let audit = s.audit_begin(now, &op, "failover.request", &why, &detail)?;
-                let r = s.failover_insert(&row)?;
-                let result = match &r {
-                    Ok(()) => format!("ok: {}", row.id),
-                    Err(other) => format!("refused: failover {other} is in progress"),
-                };
-                s.audit_finish(audit, now_ms(), &result)?;
-                Ok(r)
+                audit::within(s, &*clock, &act, |s, _| {
+                    let r = s.failover_insert(&row)?;
+                    let result = match &r {
+                        Ok(()) => format!("ok: {}", row.id),
+                        Err(other) => format!("refused: failover {other} is in progress"),
+                    };
+                    Ok(audit::Done::new(r, result))
+                })
             })
             .await
-            .map_err(|e| FailoverError::Failed(e.0))?;
+            .map_err(|e| Error::internal(e.to_string()))?;
         if let Err(other) = inserted {
-            return Err(FailoverError::Conflict(format!(
+            return Err(Error::conflict(format!(
                 "failover {other} is in progress: one at a time"
             )));
         }
@@ -381,29 +371,24 @@ impl Engine {
         if f.phase != Phase::AwaitingApproval {
             self.spawn_run(f.clone());
         }
-        Ok(f)
+        Ok(Requested::Started(Box::new(f)))
     }
 
     /// A second operator approves a failover waiting under the two-person rule.
-    pub async fn approve_failover(
-        &self,
-        id: &str,
-        operator: &str,
-    ) -> Result<Failover, FailoverError> {
+    pub async fn approve_failover(&self, id: &str, operator: &str) -> Result<Failover, Error> {
         let mut f = self.load(id).await?;
         if f.phase != Phase::AwaitingApproval {
-            return Err(FailoverError::Rejected(format!(
+            return Err(Error::invalid(format!(
                 "failover {id} is not waiting for approval ({})",
                 f.phase.as_str()
             )));
         }
         if f.requested_by == operator {
-            return Err(FailoverError::Rejected(format!(
+            return Err(Error::invalid(format!(
                 "the two-person rule: {operator} requested failover {id}; another operator must approve it"
             )));
         }
-        f.phase =
-            next(f.phase, &Event::Approved, f.complete_share).map_err(FailoverError::Rejected)?;
+        f.phase = next(f.phase, &Event::Approved, f.complete_share).map_err(Error::invalid)?;
         f.approved_by = Some(operator.to_string());
         self.audited_update(&f, operator, "failover.approve", "approved")
             .await?;
@@ -412,29 +397,24 @@ impl Engine {
     }
 
     /// Cancels a failover that is still waiting for approval.
-    pub async fn cancel_failover(
-        &self,
-        id: &str,
-        operator: &str,
-    ) -> Result<Failover, FailoverError> {
+    pub async fn cancel_failover(&self, id: &str, operator: &str) -> Result<Failover, Error> {
         let mut f = self.load(id).await?;
-        f.phase =
-            next(f.phase, &Event::Cancel, f.complete_share).map_err(FailoverError::Rejected)?;
-        f.ended_at = Some(now_ms());
+        f.phase = next(f.phase, &Event::Cancel, f.complete_share).map_err(Error::invalid)?;
+        f.ended_at = Some(self.now());
         f.outcome = Some(format!("cancelled by {operator}"));
         self.audited_update(&f, operator, "failover.cancel", "cancelled")
             .await?;
         Ok(f)
     }
 
-    async fn load(&self, id: &str) -> Result<Failover, FailoverError> {
+    async fn load(&self, id: &str) -> Result<Failover, Error> {
         let key = id.to_string();
         self.inner
             .store
             .run(move |s| s.failover(&key))
             .await
-            .map_err(|e| FailoverError::Failed(e.0))?
-            .ok_or_else(|| FailoverError::NotFound(format!("no failover {id}")))
+            .map_err(|e| Error::internal(e.to_string()))?
+            .ok_or_else(|| Error::not_found(format!("no failover {id}")))
     }
 
     async fn audited_update(
@@ -443,21 +423,24 @@ impl Engine {
         operator: &str,
         action: &str,
         result: &str,
-    ) -> Result<(), FailoverError> {
+    ) -> Result<(), Error> {
         let mut row = f.clone();
-        row.updated_at = now_ms();
-        let (op, action, result) = (operator.to_string(), action.to_string(), result.to_string());
+        row.updated_at = self.now();
+        let result = result.to_string();
         let detail = serde_json::json!({ "failover": f.id }).to_string();
+        let act = audit::Act::new(operator, action, row.reason.clone(), detail);
         let saved = row.clone();
+        let clock = self.clock();
         self.inner
             .store
             .run(move |s| {
-                let a = s.audit_begin(now_ms(), &op, &action, &row.reason, &detail)?;
-                s.failover_update(&row)?;
-                s.audit_finish(a, now_ms(), &result)
+                audit::within(s, &*clock, &act, |s, _| {
+                    s.failover_update(&row)?;
+                    Ok(audit::Done::new((), result))
+                })
             })
             .await
-            .map_err(|e| FailoverError::Failed(e.0))?;
+            .map_err(|e| Error::internal(e.to_string()))?;
         self.publish_failover(&saved);
         Ok(())
     }
@@ -512,28 +495,29 @@ impl Engine {
         id: &str,
         name: &str,
         work: impl std::future::Future<Output = Result<(T, String), (String, String)>>,
-    ) -> Result<Result<T, String>, FailoverError> {
-        let (fid, n) = (id.to_string(), name.to_string());
+    ) -> Result<Result<T, String>, Error> {
+        let (fid, n, at) = (id.to_string(), name.to_string(), self.now());
         let step = self
             .inner
             .store
-            .run(move |s| s.step_begin(&fid, &n, now_ms()))
+            .run(move |s| s.step_begin(&fid, &n, at))
             .await
-            .map_err(|e| FailoverError::Failed(e.0))?;
+            .map_err(|e| Error::internal(e.to_string()))?;
         let (result, outcome, detail) = match work.await {
             Ok((v, detail)) => (Ok(v), "ok".to_string(), detail),
             Err((outcome, detail)) => (Err(detail.clone()), outcome, detail),
         };
+        let at = self.now();
         self.inner
             .store
-            .run(move |s| s.step_finish(step, now_ms(), &outcome, &detail))
+            .run(move |s| s.step_finish(step, at, &outcome, &detail))
             .await
-            .map_err(|e| FailoverError::Failed(e.0))?;
+            .map_err(|e| Error::internal(e.to_string()))?;
         Ok(result)
     }
 
-    async fn save(&self, f: &mut Failover) -> Result<(), FailoverError> {
-        f.updated_at = now_ms();
+    async fn save(&self, f: &mut Failover) -> Result<(), Error> {
+        f.updated_at = self.now();
         if f.phase.is_final() && f.ended_at.is_none() {
             f.ended_at = Some(f.updated_at);
         }
@@ -542,7 +526,7 @@ impl Engine {
             .store
             .run(move |s| s.failover_update(&row))
             .await
-            .map_err(|e| FailoverError::Failed(e.0))?;
+            .map_err(|e| Error::internal(e.to_string()))?;
         let fresh = self.load(&f.id).await?;
         self.publish_failover(&fresh);
         *f = fresh;
@@ -550,24 +534,24 @@ impl Engine {
     }
 
     /// Moves a failover through its phases until it ends.
-    async fn run_failover(&self, mut f: Failover) -> Result<(), FailoverError> {
+    async fn run_failover(&self, mut f: Failover) -> Result<(), Error> {
         let switch = self.switch()?;
         let id = f.id.clone();
         let id = id.as_str();
         // A step the previous process left unfinished is closed and said so.
         if f.steps.iter().any(|s| s.finished_at.is_none()) {
-            let fid = f.id.clone();
+            let (fid, at) = (f.id.clone(), self.now());
             self.inner
                 .store
                 .run(move |st| {
                     st.close_open_steps(
                         &fid,
-                        now_ms(),
+                        at,
                         "the process stopped during this step; the failover resumed from here",
                     )
                 })
                 .await
-                .map_err(|e| FailoverError::Failed(e.0))?;
+                .map_err(|e| Error::internal(e.to_string()))?;
             tracing::warn!(id, "closed a step interrupted by a restart");
             f = self.load(id).await?;
         }
@@ -586,7 +570,7 @@ impl Engine {
                         .step(&f.id, &format!("switch traffic to {target}"), async move {
                             // Idempotent, so retried: a lost answer is not a lost switch.
                             let mut last = String::new();
-                            let started = std::time::Instant::now();
+                            let started = tokio::time::Instant::now();
                             for attempt in 1..=3u32 {
                                 let left = timeout.saturating_sub(started.elapsed());
                                 match tokio::time::timeout(left, sw.switch_to(&target)).await {
@@ -607,7 +591,7 @@ impl Engine {
                         Ok(()) => {
                             self.set_active(&f.target);
                             f.phase = next(f.phase, &Event::TrafficSwitched, f.complete_share)
-                                .map_err(FailoverError::Failed)?;
+                                .map_err(Error::internal)?;
                         }
                         Err(why) => {
                             f.phase = Phase::Failed;
@@ -646,14 +630,14 @@ impl Engine {
                         )
                         .await?;
                     f.phase = next(f.phase, &Event::DevicesToldToReconnect, f.complete_share)
-                        .map_err(FailoverError::Failed)?;
+                        .map_err(Error::internal)?;
                 }
                 Phase::Verifying => {
                     let started = f
                         .steps
                         .iter()
                         .find(|s| s.step.starts_with("verify"))
-                        .map_or_else(now_ms, |s| s.started_at);
+                        .map_or_else(|| self.now(), |s| s.started_at);
                     let deadline = started + cfg.verify_timeout.as_millis() as u64;
                     let (of, share) = (f.online_before, f.complete_share);
                     let me = self.clone();
@@ -682,7 +666,7 @@ impl Engine {
                                     if done {
                                         return Ok((back, format!("{back} of {of} devices back")));
                                     }
-                                    if now_ms() >= deadline {
+                                    if me.now() >= deadline {
                                         return Err((
                                             "timed out".into(),
                                             format!("{back} of {of} devices back"),
@@ -704,7 +688,7 @@ impl Engine {
                     if let Ok(back) = r {
                         f.back = back;
                     }
-                    f.phase = next(f.phase, &ev, share).map_err(FailoverError::Failed)?;
+                    f.phase = next(f.phase, &ev, share).map_err(Error::internal)?;
                     if f.phase == Phase::CompletedWithExceptions {
                         f.outcome = Some(format!(
                             "{} of {} devices back in {} after {} s",
@@ -731,25 +715,23 @@ impl Engine {
         }
     }
 
-    async fn audit_end(&self, f: &Failover) -> Result<(), FailoverError> {
+    async fn audit_end(&self, f: &Failover) -> Result<(), Error> {
         let detail = serde_json::json!({
             "failover": f.id, "from": f.source, "to": f.target,
             "back": f.back, "of": f.online_before,
         })
         .to_string();
-        let reason = f.reason.clone();
         let outcome = match &f.outcome {
             Some(o) => format!("{}: {o}", f.phase.as_str()),
             None => f.phase.as_str().to_string(),
         };
+        let act = audit::Act::new("switchyard", "failover.end", f.reason.clone(), detail);
+        let clock = self.clock();
         self.inner
             .store
-            .run(move |s| {
-                let a = s.audit_begin(now_ms(), "switchyard", "failover.end", &reason, &detail)?;
-                s.audit_finish(a, now_ms(), &outcome)
-            })
+            .run(move |s| audit::within(s, &*clock, &act, |_, _| Ok(audit::Done::new((), outcome))))
             .await
-            .map_err(|e| FailoverError::Failed(e.0))
+            .map_err(|e| Error::internal(e.to_string()))
     }
 
     /// Makes `region` the active region and every other a standby, in the state and the store.
@@ -766,7 +748,7 @@ impl Engine {
             state.version += 1;
             FleetEvent::Regions(switchyard_core::api::RegionsResponse::from_snapshot(
                 &state,
-                now_ms(),
+                self.now(),
             ))
         };
         {

@@ -9,15 +9,19 @@
 //! - every state-changing operator action is audited before and after.
 
 mod alerts;
+pub mod audit;
 mod commands;
 pub mod drills;
 mod edge;
 mod failover;
+pub mod kit;
 
-pub use commands::{CommandConfig, CommandError, CommandPreview};
-pub use failover::{FailoverConfig, FailoverError};
+pub use crate::error::{Error, ErrorKind};
+pub use crate::ports::Adapters;
+pub use commands::{CommandConfig, CommandPreview};
+pub use failover::{FailoverConfig, Requested};
 
-use crate::clock::now_ms;
+use crate::clock::{SharedClock, SystemClock};
 use crate::ports::{
     BoxFuture, DeviceChannel, FaultInjector, FleetSource, SourceError, TrafficSwitch,
 };
@@ -69,6 +73,7 @@ impl Default for EngineConfig {
 
 struct Inner {
     cfg: EngineConfig,
+    clock: SharedClock,
     source: Arc<dyn FleetSource>,
     injector: Option<Arc<dyn FaultInjector>>,
     store: Store,
@@ -80,10 +85,10 @@ struct Inner {
     /// Open alerts by (kind, subject). Never held across an await.
     open_alerts: Mutex<BTreeMap<(AlertKind, String), Alert>>,
     /// What moves traffic between regions, when the source can.
-    switch: std::sync::OnceLock<Arc<dyn TrafficSwitch>>,
+    switch: Option<Arc<dyn TrafficSwitch>>,
     failover: Mutex<failover::FailoverState>,
     /// What delivers commands to devices, when the source can.
-    channel: std::sync::OnceLock<Arc<dyn DeviceChannel>>,
+    channel: Option<Arc<dyn DeviceChannel>>,
     runs: Mutex<commands::Runs>,
     drills: Mutex<drills::Drills>,
 }
@@ -92,23 +97,14 @@ struct Inner {
 pub const MAX_LIMIT: u32 = 10_000;
 
 /// Checks a list's `limit`: one rule for every face.
-fn check_limit(limit: u32) -> Result<u32, QueryError> {
+fn check_limit(limit: u32) -> Result<u32, Error> {
     if (1..=MAX_LIMIT).contains(&limit) {
         Ok(limit)
     } else {
-        Err(QueryError::Invalid(format!(
+        Err(Error::malformed(format!(
             "limit: must be between 1 and {MAX_LIMIT}, not {limit}"
         )))
     }
-}
-
-/// A read that could not be answered.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum QueryError {
-    /// The request itself is wrong; the message names what.
-    Invalid(String),
-    /// The source did not answer in time or failed.
-    Unavailable(String),
 }
 
 /// A cheap handle on the running engine; clone it freely.
@@ -117,22 +113,26 @@ pub struct Engine {
     inner: Arc<Inner>,
 }
 
-/// An operator action that failed, with a message for the operator.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ActionError {
-    /// The request cannot be carried out as asked (bad region, nothing to inject into, ...).
-    Rejected(String),
-    /// Something broke on the way (storage).
-    Failed(String),
-}
-
 impl Engine {
-    pub fn new(
+    /// An engine on the system clock.
+    pub fn new(cfg: EngineConfig, adapters: Adapters, store: Store) -> Engine {
+        Engine::with_clock(cfg, adapters, store, Arc::new(SystemClock))
+    }
+
+    /// An engine that asks `clock` for the time: tests pass a clock that follows tokio's paused
+    /// time.
+    pub fn with_clock(
         cfg: EngineConfig,
-        source: Arc<dyn FleetSource>,
-        injector: Option<Arc<dyn FaultInjector>>,
+        adapters: Adapters,
         store: Store,
+        clock: SharedClock,
     ) -> Engine {
+        let Adapters {
+            source,
+            switch,
+            channel,
+            injector,
+        } = adapters;
         let interval_ms = cfg.poll_interval.as_millis() as u64;
         // The region a completed failover made active stays active across restarts.
         let stored_active = store.state_get("active_region").ok().flatten();
@@ -182,6 +182,7 @@ impl Engine {
         Engine {
             inner: Arc::new(Inner {
                 cfg,
+                clock,
                 source,
                 injector,
                 store,
@@ -190,25 +191,23 @@ impl Engine {
                 closing,
                 edge: RwLock::new(edge::EdgeState::default()),
                 open_alerts: Mutex::new(open_alerts),
-                switch: std::sync::OnceLock::new(),
+                switch,
                 failover: Mutex::new(failover::FailoverState::default()),
-                channel: std::sync::OnceLock::new(),
+                channel,
                 runs: Mutex::new(commands::Runs::default()),
                 drills: Mutex::new(drills::Drills::default()),
             }),
         }
     }
 
-    /// Gives the engine what delivers commands to devices.
-    pub fn with_channel(self, channel: Arc<dyn DeviceChannel>) -> Engine {
-        let _ = self.inner.channel.set(channel);
-        self
+    /// Now, by the engine's clock.
+    pub fn now(&self) -> switchyard_core::UnixMs {
+        self.inner.clock.now_ms()
     }
 
-    /// Gives the engine what moves traffic between regions (before [`Engine::start`]).
-    pub fn with_switch(self, switch: Arc<dyn TrafficSwitch>) -> Engine {
-        let _ = self.inner.switch.set(switch);
-        self
+    /// The engine's clock, for what it hands work to.
+    pub fn clock(&self) -> SharedClock {
+        self.inner.clock.clone()
     }
 
     pub fn config(&self) -> &EngineConfig {
@@ -232,7 +231,7 @@ impl Engine {
     }
 
     pub fn regions_response(&self) -> RegionsResponse {
-        RegionsResponse::from_snapshot(&self.snapshot(), now_ms())
+        RegionsResponse::from_snapshot(&self.snapshot(), self.now())
     }
 
     /// Every state change from now on. A subscriber that falls behind gets
@@ -269,7 +268,7 @@ impl Engine {
                 tracing::warn!("edge gateways: {err:?}");
             }
         });
-        if self.inner.switch.get().is_some() {
+        if self.inner.switch.is_some() {
             let every = self.inner.cfg.failover.readiness_every;
             self.every(every, |e| async move { e.refresh_readiness().await });
             let e = self.clone();
@@ -278,7 +277,9 @@ impl Engine {
         let e = self.clone();
         tokio::spawn(async move { e.close_interrupted_drills().await });
         self.every(Duration::from_secs(3_600), |e| async move {
-            let before = now_ms().saturating_sub(e.inner.cfg.retention.as_millis() as u64);
+            let before = e
+                .now()
+                .saturating_sub(e.inner.cfg.retention.as_millis() as u64);
             match e.inner.store.run(move |s| s.prune(before)).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!("pruned {n} rows older than the retention period"),
@@ -306,7 +307,7 @@ impl Engine {
 
     /// Polls one region once and folds the result into the state.
     pub async fn poll_once(&self, region: &str) {
-        let attempt_at = now_ms();
+        let attempt_at = self.now();
         let timeout = self.inner.cfg.poll_timeout;
         let result = match tokio::time::timeout(timeout, self.inner.source.observe(region)).await {
             Ok(r) => r,
@@ -342,12 +343,12 @@ impl Engine {
     }
 
     /// Calls a source with the poll timeout.
-    async fn call<T>(&self, f: BoxFuture<'_, Result<T, SourceError>>) -> Result<T, QueryError> {
+    async fn call<T>(&self, f: BoxFuture<'_, Result<T, SourceError>>) -> Result<T, Error> {
         let timeout = self.inner.cfg.poll_timeout;
         match tokio::time::timeout(timeout, f).await {
             Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(QueryError::Unavailable(e.0)),
-            Err(_) => Err(QueryError::Unavailable(format!(
+            Ok(Err(e)) => Err(Error::unavailable(e.to_string())),
+            Err(_) => Err(Error::unavailable(format!(
                 "the fleet source did not answer within {} ms",
                 timeout.as_millis()
             ))),
@@ -355,11 +356,11 @@ impl Engine {
     }
 
     /// One page of devices matching `q`.
-    pub async fn devices(&self, q: &DeviceQuery) -> Result<DevicePage, QueryError> {
-        q.validate().map_err(QueryError::Invalid)?;
+    pub async fn devices(&self, q: &DeviceQuery) -> Result<DevicePage, Error> {
+        q.validate().map_err(Error::malformed)?;
         let listing = self.call(self.inner.source.devices(q)).await?;
         Ok(DevicePage {
-            server_time: now_ms(),
+            server_time: self.now(),
             observed_at: listing.observed_at,
             total: listing.total,
             offset: q.offset,
@@ -369,18 +370,18 @@ impl Engine {
     }
 
     /// The stored samples of `region` over the last `minutes`, oldest first.
-    pub async fn history(&self, region: &str, minutes: u32) -> Result<RegionHistory, QueryError> {
+    pub async fn history(&self, region: &str, minutes: u32) -> Result<RegionHistory, Error> {
         if !self.snapshot().regions.iter().any(|r| r.id == region) {
-            return Err(QueryError::Invalid(format!(
+            return Err(Error::not_found(format!(
                 "region {region} is not configured"
             )));
         }
         if !(1..=7 * 24 * 60).contains(&minutes) {
-            return Err(QueryError::Invalid(format!(
+            return Err(Error::malformed(format!(
                 "minutes: must be between 1 and 10080, not {minutes}"
             )));
         }
-        let now = now_ms();
+        let now = self.now();
         let since = now.saturating_sub(minutes as u64 * 60_000);
         let r = region.to_string();
         let samples = self
@@ -388,7 +389,7 @@ impl Engine {
             .store
             .run(move |s| s.samples(&r, since))
             .await
-            .map_err(|e| QueryError::Unavailable(e.0))?
+            .map_err(|e| Error::unavailable(e.to_string()))?
             .into_iter()
             .map(|s| RegionSample {
                 observed_at: s.observed_at,
@@ -409,11 +410,9 @@ impl Engine {
     }
 
     /// One device; `Ok(None)` when there is no such thing.
-    pub async fn device(&self, id: &str) -> Result<Option<DeviceDetail>, QueryError> {
+    pub async fn device(&self, id: &str) -> Result<Option<DeviceDetail>, Error> {
         if id.is_empty() || id.len() > 128 {
-            return Err(QueryError::Invalid(
-                "a thing name has 1 to 128 characters".into(),
-            ));
+            return Err(Error::malformed("a thing name has 1 to 128 characters"));
         }
         self.call(self.inner.source.device(id)).await
     }
@@ -443,7 +442,7 @@ impl Engine {
             let summary = summary.clone();
             state.version += 1;
             (
-                FleetEvent::Regions(RegionsResponse::from_snapshot(&state, now_ms())),
+                FleetEvent::Regions(RegionsResponse::from_snapshot(&state, self.now())),
                 summary,
             )
         };
@@ -458,64 +457,46 @@ impl Engine {
         actor: &str,
         reason: &str,
         fault: FaultSpec,
-    ) -> Result<i64, ActionError> {
+    ) -> Result<i64, Error> {
         let injector = self.inner.injector.clone().ok_or_else(|| {
-            ActionError::Rejected("faults can only be injected into the simulated fleet".into())
+            Error::invalid("faults can only be injected into the simulated fleet")
         })?;
         if reason.trim().is_empty() {
-            return Err(ActionError::Rejected("a reason is required".into()));
+            return Err(Error::invalid("a reason is required"));
         }
-        fault.validate().map_err(ActionError::Rejected)?;
+        fault.validate().map_err(Error::invalid)?;
         let detail = serde_json::to_string(&fault).expect("a fault serialises");
-        let (actor, reason_owned) = (actor.to_string(), reason.to_string());
-        let id = self
-            .inner
-            .store
-            .run(move |s| {
-                s.audit_begin(now_ms(), &actor, "sim.inject_fault", &reason_owned, &detail)
+        let act = audit::Act::new(actor, "sim.inject_fault", reason, detail);
+        let (id, outcome) = self
+            .audited(act, |_| async move {
+                let outcome = injector.inject(fault);
+                let result = match &outcome {
+                    Ok(()) => "ok".to_string(),
+                    Err(e) => format!("rejected: {e}"),
+                };
+                Ok(audit::Done::new(outcome, result))
             })
             .await
-            .map_err(|e| ActionError::Failed(e.0))?;
-        let outcome = injector.inject(fault);
-        let result = match &outcome {
-            Ok(()) => "ok".to_string(),
-            Err(e) => format!("rejected: {e}"),
-        };
-        self.inner
-            .store
-            .run(move |s| s.audit_finish(id, now_ms(), &result))
-            .await
-            .map_err(|e| ActionError::Failed(e.0))?;
-        outcome.map(|()| id).map_err(ActionError::Rejected)
+            .map_err(|e| Error::internal(e.message))?;
+        outcome.map(|()| id).map_err(Error::invalid)
     }
 
     /// Ends every injected fault, audited before and after. Returns the audit id and how many
     /// faults were ended.
-    pub async fn clear_faults(
-        &self,
-        actor: &str,
-        reason: &str,
-    ) -> Result<(i64, usize), ActionError> {
+    pub async fn clear_faults(&self, actor: &str, reason: &str) -> Result<(i64, usize), Error> {
         let injector = self.inner.injector.clone().ok_or_else(|| {
-            ActionError::Rejected("faults can only be injected into the simulated fleet".into())
+            Error::invalid("faults can only be injected into the simulated fleet")
         })?;
         if reason.trim().is_empty() {
-            return Err(ActionError::Rejected("a reason is required".into()));
+            return Err(Error::invalid("a reason is required"));
         }
-        let (actor, reason) = (actor.to_string(), reason.to_string());
-        let id = self
-            .inner
-            .store
-            .run(move |s| s.audit_begin(now_ms(), &actor, "sim.clear_faults", &reason, "{}"))
-            .await
-            .map_err(|e| ActionError::Failed(e.0))?;
-        let n = injector.clear();
-        self.inner
-            .store
-            .run(move |s| s.audit_finish(id, now_ms(), &format!("ok: {n} fault(s) ended")))
-            .await
-            .map_err(|e| ActionError::Failed(e.0))?;
-        Ok((id, n))
+        let act = audit::Act::new(actor, "sim.clear_faults", reason, "{}");
+        self.audited(act, |_| async move {
+            let n = injector.clear();
+            Ok(audit::Done::new(n, format!("ok: {n} fault(s) ended")))
+        })
+        .await
+        .map_err(|e| Error::internal(e.message))
     }
 }
 

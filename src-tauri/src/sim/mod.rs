@@ -749,6 +749,17 @@ pub struct SimSource {
 }
 
 impl SimSource {
+    /// The simulated fleet as the engine's adapters: it is observed, switched, commanded and
+    /// faulted through the same handle.
+    pub fn adapters(&self) -> crate::ports::Adapters {
+        crate::ports::Adapters {
+            source: Arc::new(self.clone()),
+            switch: Some(Arc::new(self.clone())),
+            channel: Some(Arc::new(self.clone())),
+            injector: Some(Arc::new(self.clone())),
+        }
+    }
+
     pub fn new(fleet: SimFleet) -> Self {
         SimSource {
             fleet: Arc::new(Mutex::new(fleet)),
