@@ -44,12 +44,7 @@ async fn preview_then_send_to_online_devices_only() {
     let payload = c.find(Locator::Css("[data-testid=payload]")).await.unwrap();
     payload.clear().await.unwrap();
     payload.send_keys(r#"{"seconds": 1}"#).await.unwrap();
-    c.find(Locator::Css("[data-testid=preview]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=preview]").await;
     let err = wait_until(Duration::from_secs(10), "the payload error", || async {
         text(&c, "[data-testid=command-error]").await
     })
@@ -61,12 +56,7 @@ async fn preview_then_send_to_online_devices_only() {
 
     payload.clear().await.unwrap();
     payload.send_keys(r#"{"seconds": 60}"#).await.unwrap();
-    c.find(Locator::Css("[data-testid=preview]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=preview]").await;
     let (publish, skip) = wait_until(Duration::from_secs(10), "the preview", || async {
         let p = number(&text(&c, "[data-testid=preview-publish]").await?)?;
         let s = number(&text(&c, "[data-testid=preview-skip]").await?)?;

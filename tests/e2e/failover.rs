@@ -36,12 +36,7 @@ async fn recommendation_to_confirmed_failover_in_three_interactions() {
     let t0 = Instant::now();
 
     // 1: the recommendation's button opens the confirmation with the target preselected.
-    c.find(Locator::Css("[data-testid=recommended-failover]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=recommended-failover]").await;
     let form = "[data-testid=confirm-failover]";
     assert_eq!(
         attr(&c, form, "data-target").await.as_deref(),

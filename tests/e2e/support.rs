@@ -368,14 +368,27 @@ pub async fn fill(c: &Client, css: &str, value: &str) {
     input.send_keys(value).await.unwrap();
 }
 
-/// Clicks the element at `css`.
+/// Clicks the element at `css`. Live views re-render their elements (the map's markers at
+/// every poll), so an element found a moment ago may be gone by the click: it is found again
+/// and clicked, for up to 10 s.
 pub async fn click(c: &Client, css: &str) {
-    c.find(fantoccini::Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no {css}: {e}"))
-        .click()
-        .await
-        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let found = c
+            .find(fantoccini::Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"));
+        match found.click().await {
+            Ok(_) => return,
+            Err(fantoccini::error::CmdError::Standard(e))
+                if e.error == fantoccini::error::ErrorStatus::StaleElementReference
+                    && std::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("clicking {css}: {e}"),
+        }
+    }
 }
 
 /// The password of every account the tests make.

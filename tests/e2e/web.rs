@@ -164,12 +164,7 @@ async fn map_alerts_devices_and_edge_views_follow_an_outage() {
     .unwrap();
 
     // Clicking a region opens its detail with charts of the last hour.
-    c.find(Locator::Css(marker))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, marker).await;
     wait_until(Duration::from_secs(15), "the region's charts", || async {
         let n: u32 = attr(&c, "[data-testid=region-charts]", "data-samples")
             .await?
@@ -223,12 +218,7 @@ async fn map_alerts_devices_and_edge_views_follow_an_outage() {
         c.screenshot().await.unwrap(),
     )
     .unwrap();
-    c.find(Locator::Css("[data-testid=nav-alerts]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=nav-alerts]").await;
     wait_until(Duration::from_secs(5), "the alert in the list", || async {
         let row = text(&c, "[data-testid=alerts] tr[data-alert=region_unreachable]").await?;
         row.contains("us-east-1").then_some(())
@@ -236,12 +226,7 @@ async fn map_alerts_devices_and_edge_views_follow_an_outage() {
     .await;
 
     // The device filter narrows the list.
-    c.find(Locator::Css("[data-testid=nav-devices]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=nav-devices]").await;
     let count = |c: &fantoccini::Client| {
         let c = c.clone();
         // "20 000 devices · data age 3 s": the count is what comes before " devices".
@@ -271,12 +256,7 @@ async fn map_alerts_devices_and_edge_views_follow_an_outage() {
         .send_keys("cameras\n")
         .await
         .unwrap();
-    c.find(Locator::Css("[data-testid=filter-q]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap(); // blur fires change
+    click(&c, "[data-testid=filter-q]").await; // blur fires change
     wait_until(Duration::from_secs(10), "the cameras only", || async {
         (count(&c).await? == 5_000).then_some(())
     })
@@ -309,12 +289,7 @@ async fn map_alerts_devices_and_edge_views_follow_an_outage() {
     .unwrap();
 
     // A gateway's time to overflow appears once its buffer grows.
-    c.find(Locator::Css("[data-testid=nav-edge]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=nav-edge]").await;
     let eta = wait_until(Duration::from_secs(15), "a time to overflow", || async {
         let t = text(
             &c,
