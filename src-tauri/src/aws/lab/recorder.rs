@@ -1,0 +1,100 @@
+//! Moto's request recorder: turning it on for one server, and reading back the requests that
+//! reached "AWS" (so that a test can see what a switch or a delivery really sent).
+//!
+//! [`start_recording_over_raw_http`] writes one HTTP/1.1 request to moto's `/moto-api/` by
+//! hand; it is the lab's only hand-written HTTP client.
+
+use super::Lab;
+
+impl Lab {
+    /// Starts recording every request `name`'s server receives (moto's recorder), so that a
+    /// test can read back what reached "AWS".
+    pub async fn record(&self, name: &str) -> Result<(), String> {
+        start_recording_over_raw_http(self.server(name).port).await
+    }
+
+    /// The requests `name`'s server recorded: (method, URL, body).
+    pub fn recorded(&self, name: &str) -> Vec<(String, String, Vec<u8>)> {
+        use base64_lite::decode;
+        let path = self.dir.join(format!("logs/recording-{name}.jsonl"));
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .map(|v| {
+                let body = v["body"].as_str().unwrap_or_default();
+                let body = if v["body_encoded"] == true {
+                    decode(body)
+                } else {
+                    body.as_bytes().to_vec()
+                };
+                (
+                    v["method"].as_str().unwrap_or_default().to_string(),
+                    v["url"].as_str().unwrap_or_default().to_string(),
+                    body,
+                )
+            })
+            .collect()
+    }
+}
+
+/// `POST /moto-api/recorder/start-recording` to the moto server on `port`, written by hand
+/// over a `TcpStream`.
+async fn start_recording_over_raw_http(port: u16) -> Result<(), String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .map_err(|e| e.to_string())?;
+    s.write_all(
+        format!(
+            "POST /moto-api/recorder/start-recording HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        .as_bytes(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let mut answer = String::new();
+    s.read_to_string(&mut answer)
+        .await
+        .map_err(|e| e.to_string())?;
+    if answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200") {
+        Ok(())
+    } else {
+        Err(format!("moto did not start recording: {answer}"))
+    }
+}
+
+/// Standard base64, decoding only (moto's recorder writes bodies that way).
+mod base64_lite {
+    pub fn decode(s: &str) -> Vec<u8> {
+        let val = |c: u8| -> Option<u32> {
+            Some(match c {
+                b'A'..=b'Z' => c - b'A',
+                b'a'..=b'z' => c - b'a' + 26,
+                b'0'..=b'9' => c - b'0' + 52,
+                b'+' => 62,
+                b'/' => 63,
+                _ => return None,
+            } as u32)
+        };
+        let mut out = Vec::with_capacity(s.len() * 3 / 4);
+        let (mut acc, mut bits) = (0u32, 0u32);
+        for c in s.bytes() {
+            let Some(v) = val(c) else { continue };
+            acc = (acc << 6) | v;
+            bits += 6;
+            if bits >= 8 {
+                bits -= 8;
+                out.push((acc >> bits) as u8);
+                acc &= (1 << bits) - 1;
+            }
+        }
+        out
+    }
+
+    #[cfg(test)]
+    #[test]
+    fn standard_base64_decodes_a_recorded_body() {
+        assert_eq!(decode("eyJub25jZSI6ImEifQ=="), br#"{"nonce":"a"}"#.to_vec());
+    }
+}
