@@ -297,7 +297,7 @@ impl DrillObserver {
                 Some(_) => self.recommended.as_ref().map(|(at, _)| at + self.decide_ms),
                 None => Some(self.decide_ms),
             };
-            if !due.is_some_and(|d| t_ms >= d) {
+            if due.is_none_or(|d| t_ms < d) {
                 return None;
             }
             let to = self
