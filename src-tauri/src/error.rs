@@ -82,16 +82,3 @@ impl From<crate::store::StoreError> for Error {
         Error::internal(e.to_string())
     }
 }
-
-/// The drill runner's own error maps onto the one kind each variant stands for.
-impl From<crate::engine::drills::DrillError> for Error {
-    fn from(e: crate::engine::drills::DrillError) -> Error {
-        use crate::engine::drills::DrillError as D;
-        match e {
-            D::Invalid(m) => Error::invalid(m),
-            D::Conflict(m) => Error::conflict(m),
-            D::NotFound(m) => Error::not_found(m),
-            D::Failed(m) => Error::internal(m),
-        }
-    }
-}

@@ -615,7 +615,7 @@ async fn commands_reach_the_lab_as_publishes_and_shadow_writes() {
 #[tokio::test]
 #[ignore = "needs moto_server (cargo xtask setup): run `cargo xtask test`"]
 async fn a_practice_drill_fails_over_and_back_through_route53_marked_as_a_drill() {
-    use switchyard::engine::drills::DrillError;
+    use switchyard::engine::{Error, ErrorKind};
     use switchyard_core::drills::{DrillStatus, EventKind, Scenario};
     let (lab, dir) = start(LabPlan::default()).await;
     let engine = engine_on(&lab, dir.path()).await;
@@ -627,7 +627,7 @@ async fn a_practice_drill_fails_over_and_back_through_route53_marked_as_a_drill(
     .unwrap();
     let refused = engine.start_drill(outage, "lab-test").await.unwrap_err();
     assert!(
-        matches!(&refused, DrillError::Invalid(m) if m.starts_with("outage: a live drill cannot break a real region")),
+        matches!(&refused, Error { kind: ErrorKind::Invalid, message: m } if m.starts_with("outage: a live drill cannot break a real region")),
         "{refused:?}"
     );
     let practice: Scenario = serde_json::from_value(serde_json::json!({

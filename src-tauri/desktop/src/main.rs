@@ -277,14 +277,8 @@ async fn cancel_command(running: tauri::State<'_, Running>, id: String) -> Resul
         .map_err(command_error)
 }
 
-fn drill_error(e: switchyard::engine::drills::DrillError) -> String {
-    use switchyard::engine::drills::DrillError;
-    match e {
-        DrillError::Invalid(m)
-        | DrillError::Conflict(m)
-        | DrillError::NotFound(m)
-        | DrillError::Failed(m) => m,
-    }
+fn drill_error(e: Error) -> String {
+    e.message
 }
 
 async fn find_drill(running: &Running, id: &str) -> Result<switchyard_core::drills::Drill, String> {

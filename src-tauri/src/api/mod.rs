@@ -7,7 +7,6 @@ pub mod tls;
 mod ui;
 
 use crate::auth::Auth;
-use crate::engine::drills::DrillError;
 use crate::engine::{Engine, Error, ErrorKind, Requested};
 use axum::{
     extract::{
@@ -382,19 +381,11 @@ async fn cancel_command(
     }
 }
 
-fn drill_error(e: DrillError) -> Response {
-    match e {
-        DrillError::Invalid(m) => error(StatusCode::UNPROCESSABLE_ENTITY, m),
-        DrillError::Conflict(m) => error(StatusCode::CONFLICT, m),
-        DrillError::NotFound(m) => error(StatusCode::NOT_FOUND, m),
-        DrillError::Failed(m) => error(StatusCode::INTERNAL_SERVER_ERROR, m),
-    }
-}
 
 async fn drills(State(engine): State<Engine>) -> Response {
     match engine.drills().await {
         Ok(d) => Json(d).into_response(),
-        Err(e) => drill_error(e),
+        Err(e) => engine_error(e),
     }
 }
 
@@ -405,7 +396,7 @@ async fn start_drill(
 ) -> Response {
     match engine.start_drill(req.scenario, &op).await {
         Ok(d) => (StatusCode::ACCEPTED, Json(d)).into_response(),
-        Err(e) => drill_error(e),
+        Err(e) => engine_error(e),
     }
 }
 
@@ -414,7 +405,7 @@ async fn find_drill(engine: &Engine, id: &str) -> Result<switchyard_core::drills
     match engine.drill(id).await {
         Ok(Some(d)) => Ok(d),
         Ok(None) => Err(error(StatusCode::NOT_FOUND, format!("no drill {id}"))),
-        Err(e) => Err(drill_error(e)),
+        Err(e) => Err(engine_error(e)),
     }
 }
 
@@ -508,7 +499,7 @@ async fn drill_notes(
             Ok(d) => Json(d).into_response(),
             Err(r) => r,
         },
-        Err(e) => drill_error(e),
+        Err(e) => engine_error(e),
     }
 }
 
@@ -520,7 +511,7 @@ async fn abort_drill(
     match engine.abort_drill(&id, &op).await {
         Ok(()) => Json(serde_json::json!({ "message": format!("drill {id} is stopping") }))
             .into_response(),
-        Err(e) => drill_error(e),
+        Err(e) => engine_error(e),
     }
 }
 

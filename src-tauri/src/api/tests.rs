@@ -581,7 +581,8 @@ async fn a_simulated_drill_is_run_reported_charted_compared_and_annotated() {
         .iter()
         .map(|r| r.id.clone())
         .collect();
-    let direct = crate::sim::drill::run(&slow.scenario, &regions, engine.config()).unwrap();
+    let direct =
+        crate::sim::drill::run(&slow.scenario, &regions, &engine.config().sim_drill()).unwrap();
     assert_eq!(slow.recording, direct);
     assert_eq!(
         m,

@@ -385,7 +385,7 @@ async fn a_live_drill_injects_the_outage_fails_over_through_the_guards_and_is_re
     assert_eq!(d.status, DrillStatus::Running);
     let second = e.start_drill(sc, "bob").await.unwrap_err();
     assert!(
-        matches!(&second, drills::DrillError::Conflict(m) if m.contains(&d.id)),
+        matches!(&second, Error { kind: ErrorKind::Conflict, message: m } if m.contains(&d.id)),
         "{second:?}"
     );
     let done = until("the drill's end", 30, async || {
