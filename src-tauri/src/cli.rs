@@ -281,7 +281,7 @@ impl FleetArgs {
             regions: self.regions.clone(),
             faults: self.faults.clone(),
         };
-        Settings::resolve(file, name.as_deref(), overrides)
+        Settings::resolve(file, name.as_deref(), overrides).map_err(String::from)
     }
 }
 
