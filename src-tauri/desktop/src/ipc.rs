@@ -18,7 +18,6 @@ use switchyard_core::edge::GatewaysResponse;
 use tauri::Emitter;
 use tokio::sync::broadcast::error::RecvError;
 
-
 #[tauri::command]
 fn regions(running: tauri::State<'_, Running>) -> RegionsResponse {
     running.engine.regions_response()
@@ -323,7 +322,6 @@ ipc_commands![
     drill_notes,
     abort_drill,
 ];
-
 
 /// Forwards the engine's events to the window as `fleet` events (and raised alerts to the
 /// desktop's notifications), for as long as the engine publishes.
