@@ -167,8 +167,7 @@ impl Engine {
                 if scenario.failover.by != DecidedBy::Script {
                     return Err(Error::invalid(
                         "failover.by: a simulated drill runs faster than anyone can press a \
-                         button; use \"script\", or mode = \"live\" to fail over yourself"
-                            .into(),
+                         button; use \"script\", or mode = \"live\" to fail over yourself",
                     ));
                 }
             }
@@ -178,8 +177,7 @@ impl Engine {
                 {
                     return Err(Error::invalid(
                         "outage: a live drill cannot break a real region; on AWS it is a \
-                         practice failover and failback: leave out outage and degradation"
-                            .into(),
+                         practice failover and failback: leave out outage and degradation",
                     ));
                 }
                 self.switch()
