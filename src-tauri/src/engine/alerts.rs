@@ -97,7 +97,7 @@ impl Engine {
             .store
             .run(move |s| s.alerts(open_only, limit))
             .await
-            .map_err(|e| QueryError::Unavailable(e.0))?;
+            .map_err(|e| QueryError::Unavailable(e.to_string()))?;
         Ok(AlertsResponse {
             server_time: now_ms(),
             alerts,

@@ -304,7 +304,7 @@ impl Engine {
                 Ok(a)
             })
             .await
-            .map_err(|e| CommandError::Unavailable(e.0))?;
+            .map_err(|e| CommandError::Unavailable(e.to_string()))?;
         let cancel = Arc::new(AtomicBool::new(false));
         self.inner
             .runs
@@ -362,7 +362,7 @@ impl Engine {
                 })
             })
             .await
-            .map_err(|e| CommandError::Unavailable(e.0))
+            .map_err(|e| CommandError::Unavailable(e.to_string()))
     }
 
     pub async fn command_runs(&self, limit: u32) -> Result<Vec<CommandRun>, CommandError> {
@@ -370,7 +370,7 @@ impl Engine {
             .store
             .run(move |s| s.command_runs_recent(limit))
             .await
-            .map_err(|e| CommandError::Unavailable(e.0))
+            .map_err(|e| CommandError::Unavailable(e.to_string()))
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -15,6 +15,7 @@
 
 use super::{CommandError, Engine, QueryError};
 use crate::clock::now_ms;
+use crate::store::StoreError;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -62,9 +63,9 @@ pub enum DrillError {
     Failed(String),
 }
 
-impl From<crate::store::StoreError> for DrillError {
-    fn from(e: crate::store::StoreError) -> Self {
-        DrillError::Failed(e.0)
+impl From<StoreError> for DrillError {
+    fn from(e: StoreError) -> Self {
+        DrillError::Failed(e.to_string())
     }
 }
 
@@ -222,9 +223,9 @@ impl Engine {
             .run(move |s| s.audit_begin(now, &actor, "drill.start", &reason, &detail))
             .await?;
         let row = drill.clone();
-        match self.inner.store.run(move |s| s.drill_insert(&row)).await? {
+        match self.inner.store.run(move |s| s.drill_insert(&row)).await {
             Ok(()) => {}
-            Err(other) => {
+            Err(StoreError::DrillLocked { holder: other }) => {
                 let why = format!("another live drill is running: {other}");
                 let result = format!("refused: {why}");
                 self.inner
@@ -233,6 +234,7 @@ impl Engine {
                     .await?;
                 return Err(DrillError::Conflict(why));
             }
+            Err(e) => return Err(e.into()),
         }
         let stop = Arc::new(AtomicBool::new(false));
         self.drills_state()

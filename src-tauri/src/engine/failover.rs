@@ -11,6 +11,7 @@
 use super::{Engine, QueryError};
 use crate::clock::now_ms;
 use crate::ports::TrafficSwitch;
+use crate::store::StoreError;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -130,7 +131,7 @@ impl Engine {
             .store
             .run(|s| s.failover_current())
             .await
-            .map_err(|e| QueryError::Unavailable(e.0))?;
+            .map_err(|e| QueryError::Unavailable(e.to_string()))?;
         let timeout = self.inner.cfg.poll_timeout * 2;
         let facts =
             match tokio::time::timeout(timeout, switch.readiness_facts(&active, target)).await {
@@ -214,7 +215,7 @@ impl Engine {
             .store
             .run(|s| Ok((s.failover_current()?, s.failovers_recent(RECENT)?)))
             .await
-            .map_err(|e| QueryError::Unavailable(e.0))?;
+            .map_err(|e| QueryError::Unavailable(e.to_string()))?;
         let snap = self.snapshot();
         let now = now_ms();
         let active = snap.active_region().cloned();
@@ -274,7 +275,7 @@ impl Engine {
             .store
             .run(move |s| s.failover(&id))
             .await
-            .map_err(|e| QueryError::Unavailable(e.0))
+            .map_err(|e| QueryError::Unavailable(e.to_string()))
     }
 
     /// Requests a failover (or failback) to `req.target`. Checks the confirmation against a
@@ -362,7 +363,11 @@ impl Engine {
             .store
             .run(move |s| {
                 let audit = s.audit_begin(now, &op, "failover.request", &why, &detail)?;
-                let r = s.failover_insert(&row)?;
+                let r = match s.failover_insert(&row) {
+                    Ok(()) => Ok(()),
+                    Err(StoreError::FailoverLocked { holder }) => Err(holder),
+                    Err(e) => return Err(e),
+                };
                 let result = match &r {
                     Ok(()) => format!("ok: {}", row.id),
                     Err(other) => format!("refused: failover {other} is in progress"),
@@ -371,7 +376,7 @@ impl Engine {
                 Ok(r)
             })
             .await
-            .map_err(|e| FailoverError::Failed(e.0))?;
+            .map_err(|e| FailoverError::Failed(e.to_string()))?;
         if let Err(other) = inserted {
             return Err(FailoverError::Conflict(format!(
                 "failover {other} is in progress: one at a time"
@@ -433,7 +438,7 @@ impl Engine {
             .store
             .run(move |s| s.failover(&key))
             .await
-            .map_err(|e| FailoverError::Failed(e.0))?
+            .map_err(|e| FailoverError::Failed(e.to_string()))?
             .ok_or_else(|| FailoverError::NotFound(format!("no failover {id}")))
     }
 
@@ -457,7 +462,7 @@ impl Engine {
                 s.audit_finish(a, now_ms(), &result)
             })
             .await
-            .map_err(|e| FailoverError::Failed(e.0))?;
+            .map_err(|e| FailoverError::Failed(e.to_string()))?;
         self.publish_failover(&saved);
         Ok(())
     }
@@ -519,7 +524,7 @@ impl Engine {
             .store
             .run(move |s| s.step_begin(&fid, &n, now_ms()))
             .await
-            .map_err(|e| FailoverError::Failed(e.0))?;
+            .map_err(|e| FailoverError::Failed(e.to_string()))?;
         let (result, outcome, detail) = match work.await {
             Ok((v, detail)) => (Ok(v), "ok".to_string(), detail),
             Err((outcome, detail)) => (Err(detail.clone()), outcome, detail),
@@ -528,7 +533,7 @@ impl Engine {
             .store
             .run(move |s| s.step_finish(step, now_ms(), &outcome, &detail))
             .await
-            .map_err(|e| FailoverError::Failed(e.0))?;
+            .map_err(|e| FailoverError::Failed(e.to_string()))?;
         Ok(result)
     }
 
@@ -542,7 +547,7 @@ impl Engine {
             .store
             .run(move |s| s.failover_update(&row))
             .await
-            .map_err(|e| FailoverError::Failed(e.0))?;
+            .map_err(|e| FailoverError::Failed(e.to_string()))?;
         let fresh = self.load(&f.id).await?;
         self.publish_failover(&fresh);
         *f = fresh;
@@ -567,7 +572,7 @@ impl Engine {
                     )
                 })
                 .await
-                .map_err(|e| FailoverError::Failed(e.0))?;
+                .map_err(|e| FailoverError::Failed(e.to_string()))?;
             tracing::warn!(id, "closed a step interrupted by a restart");
             f = self.load(id).await?;
         }
@@ -749,7 +754,7 @@ impl Engine {
                 s.audit_finish(a, now_ms(), &outcome)
             })
             .await
-            .map_err(|e| FailoverError::Failed(e.0))
+            .map_err(|e| FailoverError::Failed(e.to_string()))
     }
 
     /// Makes `region` the active region and every other a standby, in the state and the store.

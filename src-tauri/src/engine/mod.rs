@@ -388,7 +388,7 @@ impl Engine {
             .store
             .run(move |s| s.samples(&r, since))
             .await
-            .map_err(|e| QueryError::Unavailable(e.0))?
+            .map_err(|e| QueryError::Unavailable(e.to_string()))?
             .into_iter()
             .map(|s| RegionSample {
                 observed_at: s.observed_at,
@@ -475,7 +475,7 @@ impl Engine {
                 s.audit_begin(now_ms(), &actor, "sim.inject_fault", &reason_owned, &detail)
             })
             .await
-            .map_err(|e| ActionError::Failed(e.0))?;
+            .map_err(|e| ActionError::Failed(e.to_string()))?;
         let outcome = injector.inject(fault);
         let result = match &outcome {
             Ok(()) => "ok".to_string(),
@@ -485,7 +485,7 @@ impl Engine {
             .store
             .run(move |s| s.audit_finish(id, now_ms(), &result))
             .await
-            .map_err(|e| ActionError::Failed(e.0))?;
+            .map_err(|e| ActionError::Failed(e.to_string()))?;
         outcome.map(|()| id).map_err(ActionError::Rejected)
     }
 
@@ -508,13 +508,13 @@ impl Engine {
             .store
             .run(move |s| s.audit_begin(now_ms(), &actor, "sim.clear_faults", &reason, "{}"))
             .await
-            .map_err(|e| ActionError::Failed(e.0))?;
+            .map_err(|e| ActionError::Failed(e.to_string()))?;
         let n = injector.clear();
         self.inner
             .store
             .run(move |s| s.audit_finish(id, now_ms(), &format!("ok: {n} fault(s) ended")))
             .await
-            .map_err(|e| ActionError::Failed(e.0))?;
+            .map_err(|e| ActionError::Failed(e.to_string()))?;
         Ok((id, n))
     }
 }
