@@ -22,7 +22,7 @@ pub struct Running {
 /// so, else the simulated fleet. Must run inside a tokio runtime. Fails, writing nothing, when
 /// the data directory is unusable.
 pub async fn start(settings: &Settings) -> Result<Running, String> {
-    let store = Store::open(&settings.data_dir).map_err(|e| e.0)?;
+    let store = Store::open(&settings.data_dir).map_err(|e| e.to_string())?;
     if let Some(aws) = &settings.aws {
         let source = AwsSource::connect(aws.clone(), settings.engine.poll_timeout).await;
         let adapters = Adapters {

@@ -94,7 +94,7 @@ pub enum AuthError {
 
 impl From<crate::store::StoreError> for AuthError {
     fn from(e: crate::store::StoreError) -> Self {
-        AuthError::Failed(e.0)
+        AuthError::Failed(e.to_string())
     }
 }
 

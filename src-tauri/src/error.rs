@@ -79,6 +79,11 @@ impl std::error::Error for Error {}
 /// Storage failures are the console's own trouble unless the store says what they are.
 impl From<crate::store::StoreError> for Error {
     fn from(e: crate::store::StoreError) -> Error {
-        Error::internal(e.to_string())
+        use crate::store::StoreError as S;
+        match e {
+            S::FailoverLocked { .. } | S::DrillLocked { .. } => Error::conflict(e.to_string()),
+            S::Unusable { .. } => Error::unavailable(e.to_string()),
+            _ => Error::internal(e.to_string()),
+        }
     }
 }

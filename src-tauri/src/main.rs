@@ -166,7 +166,7 @@ fn user_add(a: cli::UserAddArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
     let password = password.trim_end_matches(['\n', '\r']).to_string();
     switchyard_core::auth::check_password(&password)?;
-    let store = switchyard::store::Store::open(&settings.data_dir).map_err(|e| e.0)?;
+    let store = switchyard::store::Store::open(&settings.data_dir).map_err(|e| e.to_string())?;
     let auth = switchyard::auth::Auth::new(settings.auth.clone(), store.clone());
     let by = format!("cli:{}", runbook_operator(None));
     let rt = runtime()?;
@@ -196,8 +196,8 @@ fn user_add(a: cli::UserAddArgs) -> Result<(), String> {
 
 fn user_list(a: cli::UserListArgs) -> Result<(), String> {
     let settings = a.fleet.settings()?;
-    let store = switchyard::store::Store::open(&settings.data_dir).map_err(|e| e.0)?;
-    for u in store.users().map_err(|e| e.0)? {
+    let store = switchyard::store::Store::open(&settings.data_dir).map_err(|e| e.to_string())?;
+    for u in store.users().map_err(|e| e.to_string())? {
         println!(
             "{:<24} {:<9} added by {}",
             u.username,

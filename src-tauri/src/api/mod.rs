@@ -293,7 +293,7 @@ async fn audit(State(engine): State<Engine>, ApiQuery(q): ApiQuery<AuditQuery>) 
     }
     match engine.store().run(move |s| s.audit_recent(limit)).await {
         Ok(entries) => Json(serde_json::json!({ "entries": entries })).into_response(),
-        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.0),
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
     }
 }
 

@@ -221,7 +221,8 @@ impl Engine {
         let audit = self.audit_open(act).await?;
         let row = drill.clone();
         let inserted = match self.inner.store.run(move |s| s.drill_insert(&row)).await {
-            Ok(inserted) => inserted,
+            Ok(()) => Ok(()),
+            Err(crate::store::StoreError::DrillLocked { holder }) => Err(holder),
             Err(e) => {
                 let _ = audit.finish(format!("failed: {e}")).await;
                 return Err(e.into());

@@ -9,6 +9,7 @@
 //! - no step needs the region being left: it may be dead.
 
 use super::audit;
+use crate::store::StoreError;
 use super::{Engine, Error};
 use crate::ports::TrafficSwitch;
 use std::collections::BTreeMap;
@@ -352,7 +353,11 @@ impl Engine {
             .store
             .run(move |s| {
                 audit::within(s, &*clock, &act, |s, _| {
-                    let r = s.failover_insert(&row)?;
+                    let r = match s.failover_insert(&row) {
+                        Ok(()) => Ok(()),
+                        Err(StoreError::FailoverLocked { holder }) => Err(holder),
+                        Err(e) => return Err(e),
+                    };
                     let result = match &r {
                         Ok(()) => format!("ok: {}", row.id),
                         Err(other) => format!("refused: failover {other} is in progress"),
