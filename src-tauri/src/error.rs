@@ -90,6 +90,7 @@ impl From<crate::engine::QueryError> for Error {
         use crate::engine::QueryError as Q;
         match e {
             Q::Invalid(m) => Error::malformed(m),
+            Q::NotFound(m) => Error::not_found(m),
             Q::Unavailable(m) => Error::unavailable(m),
         }
     }
@@ -112,6 +113,21 @@ impl From<crate::engine::CommandError> for Error {
             C::Invalid(m) => Error::invalid(m),
             C::NotFound(m) => Error::not_found(m),
             C::Unavailable(m) => Error::unavailable(m),
+        }
+    }
+}
+
+impl From<crate::engine::FailoverError> for Error {
+    /// `NothingToDo` is a result, not an error: a face answers it as one before converting
+    /// (the API's `POST /failovers` does). Converted anyway, it reads as a request that cannot
+    /// be carried out as asked, which is what it is to a caller that wanted a change.
+    fn from(e: crate::engine::FailoverError) -> Error {
+        use crate::engine::FailoverError as F;
+        match e {
+            F::Rejected(m) | F::NothingToDo(m) => Error::invalid(m),
+            F::Conflict(m) => Error::conflict(m),
+            F::NotFound(m) => Error::not_found(m),
+            F::Failed(m) => Error::internal(m),
         }
     }
 }

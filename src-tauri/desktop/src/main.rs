@@ -141,7 +141,7 @@ fn regions(running: tauri::State<'_, Running>) -> RegionsResponse {
 
 fn query_error(e: QueryError) -> String {
     match e {
-        QueryError::Invalid(m) | QueryError::Unavailable(m) => m,
+        QueryError::Invalid(m) | QueryError::NotFound(m) | QueryError::Unavailable(m) => m,
     }
 }
 

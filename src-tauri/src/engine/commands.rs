@@ -130,7 +130,9 @@ impl Engine {
     /// The devices a target names, with their connectivity now.
     async fn resolve(&self, target: &Target) -> Result<Vec<Device>, CommandError> {
         let unavailable = |e: QueryError| match e {
-            QueryError::Invalid(m) => CommandError::Invalid(format!("target: {m}")),
+            QueryError::Invalid(m) | QueryError::NotFound(m) => {
+                CommandError::Invalid(format!("target: {m}"))
+            }
             QueryError::Unavailable(m) => CommandError::Unavailable(m),
         };
         let max = self.inner.cfg.commands.max_targets;

@@ -824,6 +824,7 @@ impl From<QueryError> for DrillError {
     fn from(e: QueryError) -> Self {
         match e {
             QueryError::Invalid(m) => DrillError::Invalid(m),
+            QueryError::NotFound(m) => DrillError::NotFound(m),
             QueryError::Unavailable(m) => DrillError::Failed(m),
         }
     }

@@ -107,6 +107,8 @@ fn check_limit(limit: u32) -> Result<u32, QueryError> {
 pub enum QueryError {
     /// The request itself is wrong; the message names what.
     Invalid(String),
+    /// What the request names (a region) does not exist.
+    NotFound(String),
     /// The source did not answer in time or failed.
     Unavailable(String),
 }
@@ -371,7 +373,7 @@ impl Engine {
     /// The stored samples of `region` over the last `minutes`, oldest first.
     pub async fn history(&self, region: &str, minutes: u32) -> Result<RegionHistory, QueryError> {
         if !self.snapshot().regions.iter().any(|r| r.id == region) {
-            return Err(QueryError::Invalid(format!(
+            return Err(QueryError::NotFound(format!(
                 "region {region} is not configured"
             )));
         }
