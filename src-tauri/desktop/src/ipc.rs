@@ -158,7 +158,6 @@ async fn cancel_command(running: tauri::State<'_, Running>, id: String) -> Resul
         .map_err(engine_error)
 }
 
-
 async fn find_drill(running: &Running, id: &str) -> Result<switchyard_core::drills::Drill, String> {
     running
         .engine

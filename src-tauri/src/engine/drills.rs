@@ -67,8 +67,6 @@ impl EngineConfig {
     }
 }
 
-
-
 mod live;
 
 /// Drills running in this process, with the flag that stops each.
@@ -361,11 +359,13 @@ impl Engine {
             Err(e) => format!("failed: the drill's record could not be saved: {e}"),
         };
         if let Err(e) = audit.finish(result).await {
-            tracing::error!("could not finish the audit of drill {}: {e}", drill.summary.id);
+            tracing::error!(
+                "could not finish the audit of drill {}: {e}",
+                drill.summary.id
+            );
         }
     }
 }
-
 
 #[cfg(test)]
 mod tests {

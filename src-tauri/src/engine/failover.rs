@@ -9,9 +9,9 @@
 //! - no step needs the region being left: it may be dead.
 
 use super::audit;
-use crate::store::StoreError;
 use super::{Engine, Error};
 use crate::ports::TrafficSwitch;
+use crate::store::StoreError;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;

@@ -11,7 +11,6 @@
 use crate::engine::{Engine, Error, ErrorKind};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use tokio::time::Instant;
 use switchyard_core::commands::{CommandRequest, OfflinePolicy, Target};
 use switchyard_core::drills::{
     DecidedBy, Decision, Drill, DrillObserver, DrillSample, EventKind, ObserverSettings, Probe,
@@ -20,6 +19,7 @@ use switchyard_core::drills::{
 use switchyard_core::failover::{FailoverRequest, Phase};
 use switchyard_core::fault::FaultSpec;
 use switchyard_core::{RegionId, UnixMs};
+use tokio::time::Instant;
 
 /// A live drill saves its record this often while it runs, so the page can follow it.
 const SAVE_EVERY: Duration = Duration::from_secs(3);

@@ -1,0 +1,48 @@
+//! The audit log, newest first.
+
+use super::extract::{limit, ApiQuery};
+use super::AppState;
+use crate::engine::Engine;
+use crate::error::Error;
+use axum::{extract::State, routing::get, Json, Router};
+use switchyard_core::api::{AuditEntry, AuditLog};
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new().route("/audit", get(audit))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    limit: Option<u32>,
+}
+
+async fn audit(
+    State(engine): State<Engine>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> Result<Json<AuditLog>, Error> {
+    let limit = limit(q.limit.unwrap_or(100), 10_000)?;
+    let entries = engine
+        .store()
+        .run(move |s| s.audit_recent(limit))
+        .await
+        // The log could not be read now; reading it again may work (503, as it always was).
+        .map_err(|e| Error::unavailable(e.to_string()))?;
+    Ok(Json(AuditLog {
+        entries: entries.into_iter().map(entry).collect(),
+    }))
+}
+
+/// The store's entry as the API shows it: the same fields.
+fn entry(e: crate::store::AuditEntry) -> AuditEntry {
+    AuditEntry {
+        id: e.id,
+        at: e.at,
+        actor: e.actor,
+        action: e.action,
+        reason: e.reason,
+        detail: e.detail,
+        result: e.result,
+        finished_at: e.finished_at,
+    }
+}
