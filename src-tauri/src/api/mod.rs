@@ -2,6 +2,7 @@
 //! built UI from `/`. The only module that knows HTTP.
 
 mod auth;
+pub mod client;
 mod openapi;
 pub mod tls;
 mod ui;
