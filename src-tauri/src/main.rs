@@ -59,14 +59,14 @@ fn main() -> ExitCode {
         Command::User(cli::UserCommand::List(a)) => user_list(a),
         Command::Failover(a) => {
             let operator = runbook_operator(a.operator.as_deref());
-            let caller = match switchyard::runbook::sign_in(&a.console, &operator, a.user.as_deref())
-            {
-                Ok(c) => c,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
+            let caller =
+                match switchyard::runbook::sign_in(&a.console, &operator, a.user.as_deref()) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                };
             match switchyard::runbook::failover(
                 &caller,
                 &a.to,

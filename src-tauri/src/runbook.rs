@@ -79,7 +79,11 @@ fn explain(e: ClientError, ca_file: bool) -> String {
 
 /// Signs in to the console as `user` with the password in `SWITCHYARD_PASSWORD` (never on the
 /// command line); without a user, acts under `operator` (a console started with --no-auth).
-pub fn sign_in(console: &ConsoleArgs, operator: &str, user: Option<&str>) -> Result<Caller, String> {
+pub fn sign_in(
+    console: &ConsoleArgs,
+    operator: &str,
+    user: Option<&str>,
+) -> Result<Caller, String> {
     let options = ClientOptions {
         ca_file: console.ca_file.clone(),
         ..ClientOptions::default()
@@ -108,8 +112,8 @@ pub fn sign_in(console: &ConsoleArgs, operator: &str, user: Option<&str>) -> Res
     let cookie = resp
         .set_cookie()
         .ok_or_else(|| format!("signing in as {user}: the console set no session cookie"))?;
-    let info: switchyard_core::auth::SessionInfo = serde_json::from_slice(&resp.body)
-        .map_err(|e| format!("signing in as {user}: {e}"))?;
+    let info: switchyard_core::auth::SessionInfo =
+        serde_json::from_slice(&resp.body).map_err(|e| format!("signing in as {user}: {e}"))?;
     caller.operator = info.username;
     caller.cookie = Some(cookie);
     caller.csrf = Some(info.csrf);

@@ -629,7 +629,8 @@ fn tls_config(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
 }
 
 #[test]
-fn a_runbook_reaches_a_console_served_over_https_with_its_ca_file_and_names_the_tls_error_without() {
+fn a_runbook_reaches_a_console_served_over_https_with_its_ca_file_and_names_the_tls_error_without()
+{
     let tmp = tempfile::tempdir().unwrap();
     let (cert, _, config) = tls_config(tmp.path());
     let (mut child, _, url, _data) = serve(&[
@@ -685,7 +686,10 @@ fn a_runbook_reaches_a_console_served_over_https_with_its_ca_file_and_names_the_
     ]));
     assert_eq!(code, 1);
     assert!(
-        err.contains(&format!("--ca-file CA file {}: no certificate in it", config.display())),
+        err.contains(&format!(
+            "--ca-file CA file {}: no certificate in it",
+            config.display()
+        )),
         "{err}"
     );
     // With it, and the console from SWITCHYARD_SERVER, the failover runs to completion.

@@ -8,10 +8,10 @@
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
-use switchyard::api::client::{BlockingClient, Request};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use switchyard::api::client::{BlockingClient, Request};
 
 /// A binary the tests need, from the environment variable `var` set by `cargo xtask test`, or
 /// the workspace's debug build.
