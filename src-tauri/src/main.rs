@@ -41,8 +41,9 @@ fn main() -> ExitCode {
                 })
             });
             match req.and_then(|r| {
-                let caller = switchyard::runbook::sign_in(&a.server, &operator, a.user.as_deref())?;
-                switchyard::runbook::command(&a.server, &caller, &r, a.preview)
+                let caller =
+                    switchyard::runbook::sign_in(&a.console, &operator, a.user.as_deref())?;
+                switchyard::runbook::command(&caller, &r, a.preview)
             }) {
                 Ok(0) => Ok(()),
                 Ok(code) => return ExitCode::from(code),
@@ -58,16 +59,15 @@ fn main() -> ExitCode {
         Command::User(cli::UserCommand::List(a)) => user_list(a),
         Command::Failover(a) => {
             let operator = runbook_operator(a.operator.as_deref());
-            let caller = match switchyard::runbook::sign_in(&a.server, &operator, a.user.as_deref())
-            {
-                Ok(c) => c,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
+            let caller =
+                match switchyard::runbook::sign_in(&a.console, &operator, a.user.as_deref()) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                };
             match switchyard::runbook::failover(
-                &a.server,
                 &caller,
                 &a.to,
                 &a.reason,

@@ -11,6 +11,7 @@
 
 mod audit;
 mod auth;
+pub mod client;
 mod commands;
 mod devices;
 mod drills;
