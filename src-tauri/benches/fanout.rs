@@ -3,7 +3,6 @@
 //! Throughput is bounded by the configured rate; here the rate limit is lifted to measure the
 //! engine itself (concurrency 64).
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use switchyard::engine::kit::EngineKit;
 use switchyard::engine::{CommandConfig, EngineConfig};
