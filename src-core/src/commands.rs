@@ -480,6 +480,22 @@ impl RunStatus {
     }
 }
 
+/// What a preview shows before anything is sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommandPreview {
+    pub command: CommandDef,
+    pub total: u64,
+    /// Online: will receive the publish.
+    pub publish: u64,
+    /// Offline, written to their desired shadow state instead (when asked and allowed).
+    pub shadow: u64,
+    /// Offline and skipped; the first 100 listed with when and why they went offline.
+    pub skip: u64,
+    pub skipped: Vec<Skipped>,
+    /// The topic of the first device, as an example.
+    pub example_topic: Option<String>,
+}
+
 /// A command run: what was asked, by whom, and the tallies so far.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CommandRun {

@@ -99,13 +99,16 @@ fn desktop_operator() -> String {
 #[tauri::command]
 async fn commands_overview(
     running: tauri::State<'_, Running>,
-) -> Result<serde_json::Value, String> {
+) -> Result<switchyard_core::api::CommandsOverview, String> {
     let runs = running
         .engine
         .command_runs(10)
         .await
         .map_err(engine_error)?;
-    Ok(serde_json::json!({ "catalogue": running.engine.commands(), "runs": runs }))
+    Ok(switchyard_core::api::CommandsOverview {
+        catalogue: running.engine.commands().to_vec(),
+        runs,
+    })
 }
 
 #[tauri::command]
@@ -137,14 +140,14 @@ async fn command_run(
     running: tauri::State<'_, Running>,
     id: String,
     limit: u32,
-) -> Result<serde_json::Value, String> {
+) -> Result<switchyard_core::api::CommandRunDetail, String> {
     match running
         .engine
         .command_run(&id, 0, limit.clamp(1, 10_000))
         .await
         .map_err(engine_error)?
     {
-        Some((run, results)) => Ok(serde_json::json!({ "run": run, "results": results })),
+        Some((run, results)) => Ok(switchyard_core::api::CommandRunDetail { run, results }),
         None => Err(format!("no command run {id}")),
     }
 }

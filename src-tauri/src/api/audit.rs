@@ -5,7 +5,7 @@ use super::AppState;
 use crate::engine::Engine;
 use crate::error::Error;
 use axum::{extract::State, routing::get, Json, Router};
-use switchyard_core::api::{AuditEntry, AuditLog};
+use switchyard_core::api::AuditLog;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/audit", get(audit))
@@ -28,21 +28,5 @@ async fn audit(
         .await
         // The log could not be read now; reading it again may work (503, as it always was).
         .map_err(|e| Error::unavailable(e.to_string()))?;
-    Ok(Json(AuditLog {
-        entries: entries.into_iter().map(entry).collect(),
-    }))
-}
-
-/// The store's entry as the API shows it: the same fields.
-fn entry(e: crate::store::AuditEntry) -> AuditEntry {
-    AuditEntry {
-        id: e.id,
-        at: e.at,
-        actor: e.actor,
-        action: e.action,
-        reason: e.reason,
-        detail: e.detail,
-        result: e.result,
-        finished_at: e.finished_at,
-    }
+    Ok(Json(AuditLog { entries }))
 }

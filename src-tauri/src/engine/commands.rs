@@ -19,7 +19,7 @@ use std::time::Duration;
 use switchyard_core::api::FleetEvent;
 use switchyard_core::commands::{
     check_payload, check_thing_name, check_topic, plan, render_topic, shadow_document, CommandDef,
-    CommandRequest, CommandRun, DeviceResult, Outcome, RunStatus, Skipped, Target,
+    CommandRequest, CommandRun, DeviceResult, Outcome, RunStatus, Target,
 };
 use switchyard_core::devices::DeviceQuery;
 use switchyard_core::{Connectivity, Device};
@@ -54,21 +54,7 @@ impl Default for CommandConfig {
     }
 }
 
-/// What a preview shows before anything is sent.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct CommandPreview {
-    pub command: CommandDef,
-    pub total: u64,
-    /// Online: will receive the publish.
-    pub publish: u64,
-    /// Offline, written to their desired shadow state instead (when asked and allowed).
-    pub shadow: u64,
-    /// Offline and skipped; the first 100 listed with when and why they went offline.
-    pub skip: u64,
-    pub skipped: Vec<Skipped>,
-    /// The topic of the first device, as an example.
-    pub example_topic: Option<String>,
-}
+pub use switchyard_core::commands::CommandPreview;
 
 /// Cancel flags of the runs alive in this process.
 #[derive(Default)]

@@ -14,46 +14,15 @@ use serde::de::DeserializeOwned;
 use switchyard_core::alerts::AlertsResponse;
 use switchyard_core::api::{RegionHistory, RegionsResponse, API_PREFIX};
 use switchyard_core::auth::{SessionInfo, UserInfo};
-use switchyard_core::commands::{CommandDef, CommandRun, DeviceResult};
+use switchyard_core::commands::CommandRun;
 use switchyard_core::devices::{DeviceDetail, DevicePage};
 use switchyard_core::drills::{Comparison, Drill, DrillSummary, DrillsResponse};
 use switchyard_core::edge::GatewaysResponse;
-use switchyard_core::failover::{Failover, FailoverOverview};
+use switchyard_core::failover::FailoverOverview;
 
-/// `GET /api/v1/commands`.
-#[derive(Debug, Clone, serde::Deserialize)]
-pub struct CommandsOverview {
-    pub catalogue: Vec<CommandDef>,
-    pub runs: Vec<CommandRun>,
-}
-
-/// `GET /api/v1/commands/{id}`.
-#[derive(Debug, Clone, serde::Deserialize)]
-pub struct RunDetail {
-    pub run: CommandRun,
-    pub results: Vec<DeviceResult>,
-}
-
-/// The preview as the server sends it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-pub struct CommandPreview {
-    pub command: CommandDef,
-    pub total: u64,
-    pub publish: u64,
-    pub shadow: u64,
-    pub skip: u64,
-    pub skipped: Vec<switchyard_core::commands::Skipped>,
-    pub example_topic: Option<String>,
-}
-
-/// What a failover request came to.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Requested {
-    Started(Box<Failover>),
-    /// The target is already active.
-    NothingToDo(String),
-}
+pub use switchyard_core::api::{CommandRunDetail as RunDetail, CommandsOverview};
+pub use switchyard_core::commands::CommandPreview;
+pub use switchyard_core::failover::Requested;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
@@ -195,15 +164,9 @@ fn requested(a: &Answer) -> Result<Requested, String> {
         202 => serde_json::from_str(a.text)
             .map(|f| Requested::Started(Box::new(f)))
             .map_err(|e| format!("{}: unexpected answer: {e}", a.url)),
-        200 => {
-            let v: serde_json::Value = serde_json::from_str(a.text).unwrap_or_default();
-            Ok(Requested::NothingToDo(
-                v["nothing_to_do"]
-                    .as_str()
-                    .unwrap_or("nothing to do")
-                    .to_string(),
-            ))
-        }
+        200 => serde_json::from_str::<switchyard_core::api::NothingToDo>(a.text)
+            .map(|n| Requested::NothingToDo(n.nothing_to_do))
+            .map_err(|e| format!("{}: unexpected answer: {e}", a.url)),
         _ => Err(a.message()),
     }
 }
