@@ -1,8 +1,7 @@
 //! Moto's request recorder: turning it on for one server, and reading back the requests that
 //! reached "AWS" (so that a test can see what a switch or a delivery really sent).
 //!
-//! [`start_recording_over_raw_http`] writes one HTTP/1.1 request to moto's `/moto-api/` by
-//! hand; it is the lab's only hand-written HTTP client.
+//! Moto's `/moto-api/` is reached through the one HTTP client in `api/client`.
 
 use super::Lab;
 
@@ -10,7 +9,7 @@ impl Lab {
     /// Starts recording every request `name`'s server receives (moto's recorder), so that a
     /// test can read back what reached "AWS".
     pub async fn record(&self, name: &str) -> Result<(), String> {
-        start_recording_over_raw_http(self.server(name).port).await
+        start_recording(self.server(name).port).await
     }
 
     /// The requests `name`'s server recorded: (method, URL, body).
@@ -38,30 +37,16 @@ impl Lab {
     }
 }
 
-/// `POST /moto-api/recorder/start-recording` to the moto server on `port`, written by hand
-/// over a `TcpStream`.
-async fn start_recording_over_raw_http(port: u16) -> Result<(), String> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+/// `POST /moto-api/recorder/start-recording` to the moto server on `port`, through the one
+/// HTTP client (with its deadlines).
+async fn start_recording(port: u16) -> Result<(), String> {
+    use crate::api::client::{Client, Request};
+    let client = Client::new(&format!("http://127.0.0.1:{port}")).map_err(|e| e.to_string())?;
+    client
+        .send(Request::post("/moto-api/recorder/start-recording"))
         .await
-        .map_err(|e| e.to_string())?;
-    s.write_all(
-        format!(
-            "POST /moto-api/recorder/start-recording HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-        )
-        .as_bytes(),
-    )
-    .await
-    .map_err(|e| e.to_string())?;
-    let mut answer = String::new();
-    s.read_to_string(&mut answer)
-        .await
-        .map_err(|e| e.to_string())?;
-    if answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200") {
-        Ok(())
-    } else {
-        Err(format!("moto did not start recording: {answer}"))
-    }
+        .and_then(|r| r.ok().map(|_| ()))
+        .map_err(|e| format!("moto did not start recording: {e}"))
 }
 
 /// Standard base64, decoding only (moto's recorder writes bodies that way).
