@@ -312,8 +312,8 @@ async fn invalid_requests_send_nothing_and_say_what_is_wrong() {
     assert!(e.command_runs(10).await.unwrap().is_empty());
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_run_can_be_cancelled() {
+/// A ping to a region at 100 a second: slow enough to cancel on the way.
+async fn a_slow_run() -> (SimSource, Engine, switchyard_core::commands::CommandRun) {
     let sim = sim(9);
     let e = engine(
         &sim,
@@ -326,6 +326,12 @@ async fn a_run_can_be_cancelled() {
         .run_command(req("ping", json!({}), region_target()), "dan")
         .await
         .unwrap();
+    (sim, e, run)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_run_can_be_cancelled() {
+    let (_sim, e, run) = a_slow_run().await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     e.cancel_command(&run.id, "erin").await.unwrap();
     let (run, _) = finished(&e, &run.id).await;
@@ -339,18 +345,7 @@ async fn a_run_can_be_cancelled() {
 
 #[tokio::test(start_paused = true)]
 async fn cancelling_a_run_is_audited_with_its_operator_and_so_is_a_refused_cancel() {
-    let sim = sim(9);
-    let e = engine(
-        &sim,
-        CommandConfig {
-            rate_per_sec: 100,
-            ..CommandConfig::default()
-        },
-    );
-    let run = e
-        .run_command(req("ping", json!({}), region_target()), "dan")
-        .await
-        .unwrap();
+    let (_sim, e, run) = a_slow_run().await;
     e.cancel_command(&run.id, "erin").await.unwrap();
     finished(&e, &run.id).await;
     e.cancel_command(&run.id, "frank").await.unwrap_err();

@@ -4,7 +4,12 @@
 use super::kit::EngineKit;
 use super::*;
 use crate::sim::{SimConfig, SimFleet, SimSource};
-use switchyard_core::{alerts::AlertKind, fault::FaultKind, RegionRole};
+use switchyard_core::{
+    alerts::AlertKind,
+    devices::DeviceQuery,
+    fault::{FaultKind, FaultSpec},
+    HealthStatus, RegionRole,
+};
 
 fn engine_on(sim: &SimSource, timeout_ms: u64) -> Engine {
     let cfg = EngineConfig {

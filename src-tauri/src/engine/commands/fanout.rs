@@ -1,16 +1,20 @@
-//! Commands to devices: preview, then fan-out to online devices only, with bounded concurrency,
-//! a rate limit, retries after throttling, a re-check of connectivity at send time for long
-//! runs, cancel, and every result kept.
+//! A command run: started (checked, audited, stored), fanned out in the background at a
+//! bounded rate and concurrency, cancelled on request, its results kept in batches.
 //!
 //! Rules kept here:
-//! - an offline device never gets a publish; its shadow gets the payload only when the operator
-//!   chose that and the command allows it (`switchyard_core::commands::plan`);
-//! - nothing is sent when the request is invalid: the command, the target, the payload and the
-//!   topics are all checked before the run starts;
-//! - the run is audited before and after, and its results are written in batches as they come.
+//! - online only: a device planned for a publish gets one only while online; past
+//!   `recheck_after` into a run its connectivity is checked again at send time, and one gone
+//!   offline is skipped;
+//! - at most `rate_per_sec` sends started a second and `concurrency` in flight;
+//! - a send is retried only after throttling, up to `max_attempts`, with a growing pause;
+//! - every device gets a result (skipped, sent, shadowed, failed or cancelled), written in
+//!   batches of `RESULT_BATCH` or every half second, and published as the run's progress;
+//! - the run is audited before it starts and after it ends, the end before it is stored and
+//!   published; a cancel is audited with its operator, a refused one too;
+//! - no lock is held across an await.
 
-use super::audit;
-use super::{Engine, Error};
+use crate::engine::audit;
+use crate::engine::{Engine, Error};
 use crate::ports::{DeliveryError, DeviceChannel};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,212 +22,15 @@ use std::sync::Arc;
 use std::time::Duration;
 use switchyard_core::api::FleetEvent;
 use switchyard_core::commands::{
-    check_payload, check_thing_name, check_topic, plan, render_topic, shadow_document, CommandDef,
-    CommandRequest, CommandRun, DeviceResult, Outcome, RunStatus, Target,
+    render_topic, shadow_document, CommandDef, CommandRequest, CommandRun, DeviceResult, Outcome,
+    RunStatus,
 };
-use switchyard_core::devices::DeviceQuery;
-use switchyard_core::{Connectivity, Device};
+use switchyard_core::Connectivity;
 use tokio::time::Instant;
 
-/// How commands are sent.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CommandConfig {
-    pub catalogue: Vec<CommandDef>,
-    /// Publishes in flight at once.
-    pub concurrency: usize,
-    /// Publishes started per second, at most (well under AWS IoT's limits by default).
-    pub rate_per_sec: u32,
-    /// Attempts per device when the service throttles.
-    pub max_attempts: u32,
-    /// Past this time into a run, each device's connectivity is checked again before sending.
-    pub recheck_after: Duration,
-    /// The most devices one run may target.
-    pub max_targets: u64,
-}
-
-impl Default for CommandConfig {
-    fn default() -> Self {
-        CommandConfig {
-            catalogue: Vec::new(),
-            concurrency: 16,
-            rate_per_sec: 200,
-            max_attempts: 4,
-            recheck_after: Duration::from_secs(30),
-            max_targets: 1_000_000,
-        }
-    }
-}
-
-pub use switchyard_core::commands::CommandPreview;
-
-/// Cancel flags of the runs alive in this process.
-#[derive(Default)]
-pub(super) struct Runs {
-    cancel: HashMap<String, Arc<AtomicBool>>,
-}
-
 const RESULT_BATCH: usize = 500;
-const LIST_PAGE: u32 = switchyard_core::devices::MAX_LIMIT;
 
 impl Engine {
-    fn channel(&self) -> Result<Arc<dyn DeviceChannel>, Error> {
-        self.inner
-            .channel
-            .clone()
-            .ok_or_else(|| Error::invalid("this fleet source cannot send commands to devices"))
-    }
-
-    /// The command catalogue.
-    pub fn commands(&self) -> &[CommandDef] {
-        &self.inner.cfg.commands.catalogue
-    }
-
-    fn command_def(&self, name: &str) -> Result<CommandDef, Error> {
-        self.commands()
-            .iter()
-            .find(|c| c.name == name)
-            .cloned()
-            .ok_or_else(|| {
-                Error::invalid(format!(
-                    "command: '{name}' is not in the catalogue ({})",
-                    self.commands()
-                        .iter()
-                        .map(|c| c.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-            })
-    }
-
-    /// The devices a target names, with their connectivity now.
-    async fn resolve(&self, target: &Target) -> Result<Vec<Device>, Error> {
-        // A listing the source refuses is this request's target being wrong.
-        let unavailable = |e: Error| match e.kind {
-            crate::error::ErrorKind::Malformed => Error::invalid(format!("target: {}", e.message)),
-            _ => e,
-        };
-        let max = self.inner.cfg.commands.max_targets;
-        match target {
-            Target::Devices { ids } => {
-                if ids.is_empty() || ids.len() > 10_000 {
-                    return Err(Error::invalid(
-                        "target.ids: between 1 and 10000 thing names",
-                    ));
-                }
-                let mut out = Vec::with_capacity(ids.len());
-                for id in ids {
-                    check_thing_name(id).map_err(|e| Error::invalid(format!("target.ids: {e}")))?;
-                    match self.device(id).await.map_err(unavailable)? {
-                        Some(d) => out.push(d.device),
-                        None => {
-                            return Err(Error::invalid(format!(
-                                "target.ids: no device named '{id}'"
-                            )))
-                        }
-                    }
-                }
-                Ok(out)
-            }
-            Target::ThingGroup { name } => {
-                check_thing_name(name).map_err(|e| Error::invalid(format!("target.name: {e}")))?;
-                self.list_all(
-                    DeviceQuery {
-                        thing_group: Some(name.clone()),
-                        ..DeviceQuery::default()
-                    },
-                    max,
-                )
-                .await
-                .map_err(unavailable)
-            }
-            Target::Region { code } => self
-                .list_all(
-                    DeviceQuery {
-                        region: Some(code.clone()),
-                        ..DeviceQuery::default()
-                    },
-                    max,
-                )
-                .await
-                .map_err(unavailable),
-            Target::Query { query } => {
-                let q = switchyard_core::commands::index_query(query)
-                    .map_err(|e| Error::invalid(format!("target.{e}")))?;
-                self.list_all(q, max).await.map_err(unavailable)
-            }
-        }
-    }
-
-    /// Every device matching `q`, page by page, up to `max`.
-    async fn list_all(&self, mut q: DeviceQuery, max: u64) -> Result<Vec<Device>, Error> {
-        q.limit = Some(LIST_PAGE);
-        let mut out = Vec::new();
-        loop {
-            let page = self.devices(&q).await?;
-            if page.total > max {
-                return Err(Error::malformed(format!(
-                    "{} devices match; one run may target at most {max}",
-                    page.total
-                )));
-            }
-            let n = page.items.len() as u64;
-            out.extend(page.items);
-            q.offset += n;
-            if n == 0 || q.offset >= page.total {
-                return Ok(out);
-            }
-        }
-    }
-
-    /// Checks a request and works out who would get what; sends nothing.
-    async fn prepare(
-        &self,
-        req: &CommandRequest,
-    ) -> Result<
-        (
-            CommandDef,
-            Vec<u8>,
-            Vec<Device>,
-            switchyard_core::commands::Plan,
-        ),
-        Error,
-    > {
-        self.channel()?;
-        let def = self.command_def(&req.command)?;
-        let payload = check_payload(&def, &req.payload).map_err(Error::invalid)?;
-        if req.offline == switchyard_core::commands::OfflinePolicy::Shadow && !def.persist_as_shadow
-        {
-            return Err(Error::invalid(format!(
-                "offline: command {} may not be written as shadow state; choose skip",
-                def.name
-            )));
-        }
-        let devices = self.resolve(&req.target).await?;
-        if devices.is_empty() {
-            return Err(Error::invalid("target: no device matches"));
-        }
-        let p = plan(&devices, req.offline, def.persist_as_shadow);
-        for id in &p.publish {
-            check_topic(&render_topic(&def, id))
-                .map_err(|e| Error::invalid(format!("topic for {id}: {e}")))?;
-        }
-        Ok((def, payload, devices, p))
-    }
-
-    /// How many devices would receive the command, and who would be skipped.
-    pub async fn preview_command(&self, req: &CommandRequest) -> Result<CommandPreview, Error> {
-        let (def, _, devices, p) = self.prepare(req).await?;
-        Ok(CommandPreview {
-            example_topic: p.publish.first().map(|id| render_topic(&def, id)),
-            command: def,
-            total: devices.len() as u64,
-            publish: p.publish.len() as u64,
-            shadow: p.shadow.len() as u64,
-            skip: p.skip.len() as u64,
-            skipped: p.skip.into_iter().take(100).collect(),
-        })
-    }
-
     /// Starts a run: checked, audited, stored, then fanned out in the background.
     pub async fn run_command(
         &self,
@@ -322,33 +129,6 @@ impl Engine {
             .await
             .map_err(|e| Error::unavailable(e.message))?;
         outcome.map_err(Error::not_found)
-    }
-
-    pub async fn command_run(
-        &self,
-        id: &str,
-        offset: u64,
-        limit: u32,
-    ) -> Result<Option<(CommandRun, Vec<DeviceResult>)>, Error> {
-        let id = id.to_string();
-        self.inner
-            .store
-            .run(move |s| {
-                Ok(match s.command_run(&id)? {
-                    Some(r) => Some((r, s.command_results(&id, offset, limit)?)),
-                    None => None,
-                })
-            })
-            .await
-            .map_err(|e| Error::unavailable(e.to_string()))
-    }
-
-    pub async fn command_runs(&self, limit: u32) -> Result<Vec<CommandRun>, Error> {
-        self.inner
-            .store
-            .run(move |s| s.command_runs_recent(limit))
-            .await
-            .map_err(|e| Error::unavailable(e.to_string()))
     }
 
     #[allow(clippy::too_many_arguments)]
