@@ -533,6 +533,7 @@ async fn commands_reach_the_lab_as_publishes_and_shadow_writes() {
     let (lab, dir) = start(LabPlan::default()).await;
     let s = settings(&lab, dir.path());
     let aws = AwsSource::connect(s.aws.clone().unwrap(), s.engine.poll_timeout).await;
+    let warm = aws.clone();
     let mut cfg = s.engine.clone();
     cfg.commands.catalogue = switchyard::settings::default_catalogue();
     let adapters = Adapters {
@@ -540,6 +541,11 @@ async fn commands_reach_the_lab_as_publishes_and_shadow_writes() {
         ..Adapters::observe_only(std::sync::Arc::new(aws))
     };
     let engine = Engine::new(cfg, adapters, Store::open(dir.path()).unwrap());
+    // moto loads a service on its first call, slowly; 24 first publishes at once then outlive
+    // the SDK's attempt timeout and are sent again. One publish first, before the recording.
+    warm.publish("us-east-1", "lab/warm-up", b"{}".to_vec())
+        .await
+        .unwrap();
     lab.record("us-east-1").await.unwrap();
     let run = engine
         .run_command(
