@@ -1,4 +1,6 @@
 //! `cargo xtask`: the project's build orchestration, in Rust so it runs wherever cargo does.
+//! (Past 500 lines: every command of the build in one file, so the order of the suite's steps
+//! reads top to bottom; `deb.rs` holds the packaging.)
 //!
 //!   cargo xtask setup        install what is missing (system packages, tauri-driver), saying what
 //!   cargo xtask build        the wasm UI into dist/, then `switchyard` and `switchyard-desktop`
