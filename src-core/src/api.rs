@@ -99,6 +99,66 @@ pub struct AuditedResponse {
     pub message: String,
 }
 
+/// `POST /api/v1/failovers` when the target is already active: a success (200) that did
+/// nothing, saying why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NothingToDo {
+    pub nothing_to_do: String,
+}
+
+/// One entry of the audit log: who did what, why, and how it ended (`result` and
+/// `finished_at` stay empty while the action runs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: UnixMs,
+    pub actor: String,
+    pub action: String,
+    pub reason: String,
+    pub detail: String,
+    pub result: Option<String>,
+    pub finished_at: Option<UnixMs>,
+}
+
+/// `GET /api/v1/audit?limit=N`: the newest entries first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditLog {
+    pub entries: Vec<AuditEntry>,
+}
+
+/// `GET /api/v1/commands?limit=N`: the catalogue and the recent runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommandsOverview {
+    pub catalogue: Vec<crate::commands::CommandDef>,
+    pub runs: Vec<crate::commands::CommandRun>,
+}
+
+/// `GET /api/v1/commands/{id}?offset=N&limit=N`: a run and one page of its devices' results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommandRunDetail {
+    pub run: crate::commands::CommandRun,
+    pub results: Vec<crate::commands::DeviceResult>,
+}
+
+/// `POST /api/v1/commands/{id}/cancel`: the run asked to stop.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cancelling {
+    pub cancelling: String,
+}
+
+/// An answer that is only a sentence (`POST /api/v1/drills/{id}/abort`,
+/// `DELETE /api/v1/session`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageResponse {
+    pub message: String,
+}
+
+/// `GET /api/v1/setup`: whether the first admin is still to be made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetupStatus {
+    pub needed: bool,
+}
+
 /// Every error the API returns has this shape.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiError {
@@ -136,6 +196,61 @@ mod tests {
         assert_eq!(json["regions"][0]["health"]["status"], "unknown");
         let back: FleetEvent = serde_json::from_value(json).unwrap();
         assert_eq!(back, ev);
+    }
+
+    #[test]
+    fn the_small_answers_keep_the_field_names_clients_read() {
+        let cases = [
+            (
+                serde_json::to_value(NothingToDo {
+                    nothing_to_do: "eu-west-1 is already active".into(),
+                }),
+                serde_json::json!({ "nothing_to_do": "eu-west-1 is already active" }),
+            ),
+            (
+                serde_json::to_value(Cancelling {
+                    cancelling: "cmd-1".into(),
+                }),
+                serde_json::json!({ "cancelling": "cmd-1" }),
+            ),
+            (
+                serde_json::to_value(MessageResponse {
+                    message: "signed out".into(),
+                }),
+                serde_json::json!({ "message": "signed out" }),
+            ),
+            (
+                serde_json::to_value(SetupStatus { needed: true }),
+                serde_json::json!({ "needed": true }),
+            ),
+            (
+                serde_json::to_value(AuditLog {
+                    entries: vec![AuditEntry {
+                        id: 1,
+                        at: 2,
+                        actor: "ada".into(),
+                        action: "failover.request".into(),
+                        reason: "drill".into(),
+                        detail: "{}".into(),
+                        result: None,
+                        finished_at: None,
+                    }],
+                }),
+                serde_json::json!({ "entries": [{ "id": 1, "at": 2, "actor": "ada",
+                    "action": "failover.request", "reason": "drill", "detail": "{}",
+                    "result": null, "finished_at": null }] }),
+            ),
+            (
+                serde_json::to_value(CommandsOverview {
+                    catalogue: vec![],
+                    runs: vec![],
+                }),
+                serde_json::json!({ "catalogue": [], "runs": [] }),
+            ),
+        ];
+        for (got, want) in cases {
+            assert_eq!(got.unwrap(), want);
+        }
     }
 
     #[test]

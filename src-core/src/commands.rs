@@ -2,6 +2,8 @@
 //! online; state meant for offline devices goes to their shadow, and only when the operator
 //! asks for that. The rules here are pure: what may be sent, to whom, and what is wrong with a
 //! request. The engine fans out; the adapters deliver.
+//! (Past 500 lines: the catalogue, the payload's schema subset, topics and the online-only plan
+//! are the rules of one request; about 530 lines of code, the rest property tests.)
 
 use crate::{Connectivity, Device, DisconnectReason, UnixMs};
 use serde::{Deserialize, Serialize};
@@ -478,6 +480,22 @@ impl RunStatus {
         .into_iter()
         .find(|r| r.as_str() == s)
     }
+}
+
+/// What a preview shows before anything is sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommandPreview {
+    pub command: CommandDef,
+    pub total: u64,
+    /// Online: will receive the publish.
+    pub publish: u64,
+    /// Offline, written to their desired shadow state instead (when asked and allowed).
+    pub shadow: u64,
+    /// Offline and skipped; the first 100 listed with when and why they went offline.
+    pub skip: u64,
+    pub skipped: Vec<Skipped>,
+    /// The topic of the first device, as an example.
+    pub example_topic: Option<String>,
 }
 
 /// A command run: what was asked, by whom, and the tallies so far.

@@ -1,6 +1,8 @@
 //! Failover decisions, pure: is the target region ready (the preflight), should the console
 //! recommend a failover, may this confirmation start one, and how a failover moves from step
 //! to step. The adapters gather the facts; the engine runs the steps; the rules live here.
+//! (Past 500 lines: the preflight, the recommendation, the confirmation and the phase machine
+//! are one chain of decisions over the same facts; about 600 lines of code, the rest tests.)
 //!
 //! Nothing here starts a failover: the console recommends, an operator decides (BP 3.2.8.2).
 
@@ -529,6 +531,27 @@ pub struct Step {
     /// "ok", "skipped", "failed"; `None` while under way.
     pub outcome: Option<String>,
     pub detail: String,
+}
+
+/// What a failover request came to when it was not refused: a failover started (or waiting
+/// for approval), or nothing to do because the target is active already. Over IPC it reads
+/// `{"started": …}` or `{"nothing_to_do": "…"}`; the HTTP API answers 202 with the failover or
+/// 200 with `{"nothing_to_do": "…"}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Requested {
+    Started(Box<Failover>),
+    NothingToDo(String),
+}
+
+impl Requested {
+    /// The failover started, if one did.
+    pub fn started(self) -> Option<Failover> {
+        match self {
+            Requested::Started(f) => Some(*f),
+            Requested::NothingToDo(_) => None,
+        }
+    }
 }
 
 /// A failover (or failback) as the API and the UI show it.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use switchyard::aws::lab::{self, Lab, LabPlan};
 use switchyard::aws::AwsSource;
-use switchyard::engine::{CommandConfig, Engine};
+use switchyard::engine::{Adapters, CommandConfig, Engine};
 use switchyard::store::Store;
 use switchyard_core::commands::{CommandRequest, OfflinePolicy, RunStatus, Target};
 
@@ -51,8 +51,11 @@ fn main() {
             rate_per_sec: 100_000,
             ..CommandConfig::default()
         };
-        let engine = Engine::new(cfg, Arc::new(aws.clone()), None, Store::open(&dir.path().join("db")).unwrap())
-            .with_channel(Arc::new(aws));
+        let adapters = Adapters {
+            channel: Some(Arc::new(aws.clone())),
+            ..Adapters::observe_only(Arc::new(aws))
+        };
+        let engine = Engine::new(cfg, adapters, Store::open(&dir.path().join("db")).unwrap());
         let names: Vec<String> = (0..devices).map(|i| format!("lab-sensor-{i:03}")).collect();
         let data = Arc::new(lab.dataplane("us-east-1").await);
         let (mut bare, mut console) = (Vec::new(), Vec::new());

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use switchyard::aws::lab::{self, Lab, LabPlan};
 use switchyard::aws::AwsSource;
-use switchyard::engine::{Engine, EngineConfig, FailoverConfig};
+use switchyard::engine::{Adapters, Engine, EngineConfig, FailoverConfig};
 use switchyard::ports::{BoxFuture, SourceError, TrafficSwitch};
 use switchyard::store::Store;
 use switchyard_core::api::FleetEvent;
@@ -80,16 +80,14 @@ fn main() {
             ..EngineConfig::default()
         };
         let submitted = Arc::new(std::sync::Mutex::new(None));
-        let engine = Engine::new(
-            cfg,
-            Arc::new(aws.clone()),
-            None,
-            Store::open(&dir.path().join("db")).unwrap(),
-        )
-        .with_switch(Arc::new(Timed {
-            aws,
-            submitted: submitted.clone(),
-        }));
+        let adapters = Adapters {
+            switch: Some(Arc::new(Timed {
+                aws: aws.clone(),
+                submitted: submitted.clone(),
+            })),
+            ..Adapters::observe_only(Arc::new(aws))
+        };
+        let engine = Engine::new(cfg, adapters, Store::open(&dir.path().join("db")).unwrap());
         engine.start();
         while !engine
             .snapshot()
@@ -163,7 +161,9 @@ fn main() {
                     "bench",
                 )
                 .await
-                .unwrap_or_else(|e| panic!("{e:?}"));
+                .unwrap_or_else(|e| panic!("{e:?}"))
+                .started()
+                .expect("a failover started");
             let accepted = t0.elapsed();
             loop {
                 match events.recv().await {

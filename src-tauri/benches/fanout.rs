@@ -3,9 +3,9 @@
 //! Throughput is bounded by the configured rate; here the rate limit is lifted to measure the
 //! engine itself (concurrency 64).
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use switchyard::engine::{CommandConfig, Engine, EngineConfig};
+use switchyard::engine::kit::EngineKit;
+use switchyard::engine::{CommandConfig, EngineConfig};
 use switchyard::sim::{SimConfig, SimFleet, SimSource};
 use switchyard::store::Store;
 use switchyard_core::commands::{CommandRequest, OfflinePolicy, RunStatus, Target};
@@ -51,13 +51,12 @@ fn main() {
             },
             ..EngineConfig::default()
         };
-        let engine = Engine::new(
-            cfg,
-            Arc::new(sim.clone()),
-            None,
-            Store::open(dir.path()).unwrap(),
-        )
-        .with_channel(Arc::new(sim.clone()));
+        let engine = EngineKit::sim(&sim)
+            .config(cfg)
+            .store(Store::open(dir.path()).unwrap())
+            .without_switch()
+            .without_injector()
+            .build();
         let before = peak_kib();
         let t0 = Instant::now();
         let run = engine

@@ -3,7 +3,7 @@
 
 use crate::aws::AwsSource;
 use crate::clock::now_ms;
-use crate::engine::Engine;
+use crate::engine::{Adapters, Engine};
 use crate::settings::Settings;
 use crate::sim::{SimFleet, SimSource};
 use crate::store::Store;
@@ -22,17 +22,16 @@ pub struct Running {
 /// so, else the simulated fleet. Must run inside a tokio runtime. Fails, writing nothing, when
 /// the data directory is unusable.
 pub async fn start(settings: &Settings) -> Result<Running, String> {
-    let store = Store::open(&settings.data_dir).map_err(|e| e.0)?;
+    let store = Store::open(&settings.data_dir).map_err(|e| e.to_string())?;
     if let Some(aws) = &settings.aws {
         let source = AwsSource::connect(aws.clone(), settings.engine.poll_timeout).await;
-        let engine = Engine::new(
-            settings.engine.clone(),
-            Arc::new(source.clone()),
-            None,
-            store,
-        )
-        .with_switch(Arc::new(source.clone()))
-        .with_channel(Arc::new(source.clone()));
+        let adapters = Adapters {
+            source: Arc::new(source.clone()),
+            switch: Some(Arc::new(source.clone())),
+            channel: Some(Arc::new(source.clone())),
+            injector: None,
+        };
+        let engine = Engine::new(settings.engine.clone(), adapters, store);
         if let Some(active) = engine.active_region() {
             source.set_active(&active);
         }
@@ -45,14 +44,7 @@ pub async fn start(settings: &Settings) -> Result<Running, String> {
     }
     let sim = SimSource::new(SimFleet::new(settings.sim.clone(), now_ms()));
     tokio::spawn(sim.clone().run_clock(Duration::from_secs(1)));
-    let engine = Engine::new(
-        settings.engine.clone(),
-        Arc::new(sim.clone()),
-        Some(Arc::new(sim.clone())),
-        store,
-    )
-    .with_switch(Arc::new(sim.clone()))
-    .with_channel(Arc::new(sim.clone()));
+    let engine = Engine::new(settings.engine.clone(), sim.adapters(), store);
     // A restarted simulation resumes with its devices' domain where a failover left it.
     if let Some(active) = engine.active_region() {
         let _ = sim.with(|f| f.set_active(&active));

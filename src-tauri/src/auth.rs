@@ -12,7 +12,8 @@
 //! Authorization is `switchyard_core::auth::required_access` for every route, checked in one
 //! middleware; handlers read the caller from the request's `Identity`.
 
-use crate::clock::now_ms;
+use crate::clock::{now_ms, SystemClock};
+use crate::engine::audit::{self, Act, Done};
 use crate::store::Store;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -93,7 +94,7 @@ pub enum AuthError {
 
 impl From<crate::store::StoreError> for AuthError {
     fn from(e: crate::store::StoreError) -> Self {
-        AuthError::Failed(e.0)
+        AuthError::Failed(e.to_string())
     }
 }
 
@@ -262,18 +263,16 @@ impl Auth {
                     row.username,
                     row.role.as_str()
                 );
-                let audit = s.audit_begin(now_ms(), &by, "user.add", "account created", &detail)?;
-                let added = s.user_insert(&row, &hash)?;
-                s.audit_finish(
-                    audit,
-                    now_ms(),
-                    if added {
+                let act = Act::new(by, "user.add", "account created", detail);
+                audit::within(s, &SystemClock, &act, |s, _| {
+                    let added = s.user_insert(&row, &hash)?;
+                    let result = if added {
                         "ok"
                     } else {
                         "refused: the name is taken"
-                    },
-                )?;
-                Ok(added)
+                    };
+                    Ok(Done::new(added, result))
+                })
             })
             .await?;
         if added {
@@ -349,8 +348,10 @@ impl Auth {
             self.inner
                 .store
                 .run(move |s| {
-                    let a = s.audit_begin(now, &actor, "session.login", "sign in", &detail)?;
-                    s.audit_finish(a, now_ms(), "refused: wrong name or password")
+                    let act = Act::new(actor, "session.login", "sign in", detail);
+                    audit::within(s, &SystemClock, &act, |_, _| {
+                        Ok(Done::new((), "refused: wrong name or password"))
+                    })
                 })
                 .await?;
             return Err(AuthError::BadCredentials);
@@ -369,9 +370,11 @@ impl Auth {
         self.inner
             .store
             .run(move |s| {
-                let a = s.audit_begin(now, &user, "session.login", "sign in", &detail)?;
-                s.session_insert(&th, &user, &c, now, expires_at)?;
-                s.audit_finish(a, now_ms(), "ok")
+                let act = Act::new(user.clone(), "session.login", "sign in", detail);
+                audit::within(s, &SystemClock, &act, |s, _| {
+                    s.session_insert(&th, &user, &c, now, expires_at)?;
+                    Ok(Done::new((), "ok"))
+                })
             })
             .await?;
         Ok((
@@ -407,8 +410,8 @@ impl Auth {
             .store
             .run(move |s| {
                 if let Some(user) = s.session_delete(&th)? {
-                    let a = s.audit_begin(now_ms(), &user, "session.logout", "sign out", "")?;
-                    s.audit_finish(a, now_ms(), "ok")?;
+                    let act = Act::new(user, "session.logout", "sign out", "");
+                    audit::within(s, &SystemClock, &act, |_, _| Ok(Done::new((), "ok")))?;
                 }
                 Ok(())
             })

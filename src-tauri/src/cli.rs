@@ -122,8 +122,8 @@ pub struct CommandArgs {
     /// Only say who would get it.
     #[arg(long)]
     pub preview: bool,
-    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8740")]
-    pub server: String,
+    #[command(flatten)]
+    pub console: ConsoleArgs,
     /// Who runs it, for the audit log [default: $USER]
     #[arg(long, value_name = "NAME")]
     pub operator: Option<String>,
@@ -131,6 +131,23 @@ pub struct CommandArgs {
     /// SWITCHYARD_PASSWORD environment variable.
     #[arg(long, value_name = "NAME")]
     pub user: Option<String>,
+}
+
+/// Which running console a runbook command talks to, and whom it trusts for https.
+#[derive(Debug, Clone, Args)]
+pub struct ConsoleArgs {
+    /// The console's address, http:// or https://.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "SWITCHYARD_SERVER",
+        default_value = "http://127.0.0.1:8740"
+    )]
+    pub server: String,
+    /// For an https console whose certificate a private CA signed: trust the CA certificates in
+    /// this PEM file instead of the system's.
+    #[arg(long, value_name = "PATH")]
+    pub ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -141,9 +158,8 @@ pub struct FailoverArgs {
     /// Why (incident, ticket); kept in the audit log.
     #[arg(long, value_name = "TEXT")]
     pub reason: String,
-    /// The console's address.
-    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8740")]
-    pub server: String,
+    #[command(flatten)]
+    pub console: ConsoleArgs,
     /// Who runs it, for the audit log [default: $USER]
     #[arg(long, value_name = "NAME")]
     pub operator: Option<String>,
@@ -281,7 +297,7 @@ impl FleetArgs {
             regions: self.regions.clone(),
             faults: self.faults.clone(),
         };
-        Settings::resolve(file, name.as_deref(), overrides)
+        Settings::resolve(file, name.as_deref(), overrides).map_err(String::from)
     }
 }
 

@@ -79,51 +79,11 @@ impl std::error::Error for Error {}
 /// Storage failures are the console's own trouble unless the store says what they are.
 impl From<crate::store::StoreError> for Error {
     fn from(e: crate::store::StoreError) -> Error {
-        Error::internal(e.to_string())
-    }
-}
-
-/// The engine's older per-operation error enums map onto the one kind each stands for, so that
-/// the faces need only [`Error`].
-impl From<crate::engine::QueryError> for Error {
-    fn from(e: crate::engine::QueryError) -> Error {
-        use crate::engine::QueryError as Q;
+        use crate::store::StoreError as S;
         match e {
-            Q::Invalid(m) => Error::malformed(m),
-            Q::Unavailable(m) => Error::unavailable(m),
-        }
-    }
-}
-
-impl From<crate::engine::ActionError> for Error {
-    fn from(e: crate::engine::ActionError) -> Error {
-        use crate::engine::ActionError as A;
-        match e {
-            A::Rejected(m) => Error::invalid(m),
-            A::Failed(m) => Error::internal(m),
-        }
-    }
-}
-
-impl From<crate::engine::CommandError> for Error {
-    fn from(e: crate::engine::CommandError) -> Error {
-        use crate::engine::CommandError as C;
-        match e {
-            C::Invalid(m) => Error::invalid(m),
-            C::NotFound(m) => Error::not_found(m),
-            C::Unavailable(m) => Error::unavailable(m),
-        }
-    }
-}
-
-impl From<crate::engine::drills::DrillError> for Error {
-    fn from(e: crate::engine::drills::DrillError) -> Error {
-        use crate::engine::drills::DrillError as D;
-        match e {
-            D::Invalid(m) => Error::invalid(m),
-            D::Conflict(m) => Error::conflict(m),
-            D::NotFound(m) => Error::not_found(m),
-            D::Failed(m) => Error::internal(m),
+            S::FailoverLocked { .. } | S::DrillLocked { .. } => Error::conflict(e.to_string()),
+            S::Unusable { .. } => Error::unavailable(e.to_string()),
+            _ => Error::internal(e.to_string()),
         }
     }
 }

@@ -41,8 +41,9 @@ fn main() -> ExitCode {
                 })
             });
             match req.and_then(|r| {
-                let caller = switchyard::runbook::sign_in(&a.server, &operator, a.user.as_deref())?;
-                switchyard::runbook::command(&a.server, &caller, &r, a.preview)
+                let caller =
+                    switchyard::runbook::sign_in(&a.console, &operator, a.user.as_deref())?;
+                switchyard::runbook::command(&caller, &r, a.preview)
             }) {
                 Ok(0) => Ok(()),
                 Ok(code) => return ExitCode::from(code),
@@ -58,16 +59,15 @@ fn main() -> ExitCode {
         Command::User(cli::UserCommand::List(a)) => user_list(a),
         Command::Failover(a) => {
             let operator = runbook_operator(a.operator.as_deref());
-            let caller = match switchyard::runbook::sign_in(&a.server, &operator, a.user.as_deref())
-            {
-                Ok(c) => c,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
+            let caller =
+                match switchyard::runbook::sign_in(&a.console, &operator, a.user.as_deref()) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                };
             match switchyard::runbook::failover(
-                &a.server,
                 &caller,
                 &a.to,
                 &a.reason,
@@ -166,7 +166,7 @@ fn user_add(a: cli::UserAddArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
     let password = password.trim_end_matches(['\n', '\r']).to_string();
     switchyard_core::auth::check_password(&password)?;
-    let store = switchyard::store::Store::open(&settings.data_dir).map_err(|e| e.0)?;
+    let store = switchyard::store::Store::open(&settings.data_dir).map_err(|e| e.to_string())?;
     let auth = switchyard::auth::Auth::new(settings.auth.clone(), store.clone());
     let by = format!("cli:{}", runbook_operator(None));
     let rt = runtime()?;
@@ -196,8 +196,8 @@ fn user_add(a: cli::UserAddArgs) -> Result<(), String> {
 
 fn user_list(a: cli::UserListArgs) -> Result<(), String> {
     let settings = a.fleet.settings()?;
-    let store = switchyard::store::Store::open(&settings.data_dir).map_err(|e| e.0)?;
-    for u in store.users().map_err(|e| e.0)? {
+    let store = switchyard::store::Store::open(&settings.data_dir).map_err(|e| e.to_string())?;
+    for u in store.users().map_err(|e| e.to_string())? {
         println!(
             "{:<24} {:<9} added by {}",
             u.username,

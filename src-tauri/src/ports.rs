@@ -1,7 +1,7 @@
 //! The engine's ports: everything remote is reached through one of these traits. The simulated
 //! fleet and the AWS adapters implement the same ones, and the engine cannot tell them apart.
 
-use std::{future::Future, pin::Pin};
+use std::{future::Future, pin::Pin, sync::Arc};
 use switchyard_core::{
     devices::{DeviceDetail, DeviceQuery},
     failover::ReadinessFacts,
@@ -114,4 +114,29 @@ pub trait FaultInjector: Send + Sync + 'static {
     fn inject(&self, fault: FaultSpec) -> Result<(), String>;
     /// Ends every injected fault; returns how many were in force or pending.
     fn clear(&self) -> usize;
+}
+
+/// Everything remote a fleet provides, passed to the engine whole at construction: the source
+/// it observes, and what of switching, delivering and fault injection that fleet can do.
+#[derive(Clone)]
+pub struct Adapters {
+    pub source: Arc<dyn FleetSource>,
+    /// What moves traffic between regions, when the fleet can.
+    pub switch: Option<Arc<dyn TrafficSwitch>>,
+    /// What delivers commands to devices, when the fleet can.
+    pub channel: Option<Arc<dyn DeviceChannel>>,
+    /// What injects faults (the simulated fleet only).
+    pub injector: Option<Arc<dyn FaultInjector>>,
+}
+
+impl Adapters {
+    /// A fleet that can only be observed.
+    pub fn observe_only(source: Arc<dyn FleetSource>) -> Adapters {
+        Adapters {
+            source,
+            switch: None,
+            channel: None,
+            injector: None,
+        }
+    }
 }

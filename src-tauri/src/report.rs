@@ -1,5 +1,7 @@
 //! A drill's report: charts drawn with plotters (SVG for the page, PNG for export) and a
 //! self-contained HTML page. Everything here is a function of the stored drill.
+//! (Past 500 lines: three charts and the page they sit on share one set of scales, colours
+//! and labels; splitting them would spread one report over four files.)
 
 use plotters::coord::Shift;
 use plotters::prelude::*;

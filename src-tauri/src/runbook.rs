@@ -1,29 +1,25 @@
-//! `switchyard failover`: the runbook's way to fail over. It talks to a running console's
-//! HTTP API (the engine that runs the failover lives there), prints every change of phase and
-//! step, and exits with a status a script can test: 0 completed or nothing to do, 3 completed
-//! with exceptions, 1 refused or failed.
+//! `switchyard failover` and `switchyard command`: the runbook's way to fail over and to send
+//! commands. They talk to a running console's HTTP API (the engine lives there) through the
+//! API's one client (`api::client`, http or https), print every change of phase and step, and
+//! exit with a status a script can test: 0 completed or nothing to do, 3 completed with
+//! exceptions, 1 refused or failed.
+//!
+//! Rules kept here:
+//! - The console is `--server`, else `SWITCHYARD_SERVER`; an https console is verified against
+//!   `--ca-file` when given, else the system's roots.
+//! - A password is read from `SWITCHYARD_PASSWORD` only, and never printed.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use crate::api::client::{BlockingClient, Client, ClientError, ClientOptions, Request, Response};
+use crate::cli::ConsoleArgs;
 use std::time::{Duration, Instant};
 use switchyard_core::failover::{Failover, FailoverRequest, Phase};
 
-/// One HTTP/1.1 exchange with a JSON body; returns (status, body). Every read and write has a
-/// timeout.
-fn exchange(
-    server: &str,
-    method: &str,
-    path: &str,
-    caller: &Caller,
-    body: Option<&str>,
-) -> Result<(u16, String), String> {
-    exchange_full(server, method, path, caller, body).map(|(status, _, body)| (status, body))
-}
-
-/// Who the runbook acts as: the operator name (for a console without logins), or a session
-/// made by signing in.
-#[derive(Debug, Clone, Default)]
+/// Who the runbook acts as, and the console it talks to: the operator name (for a console
+/// without logins), or a session made by signing in.
 pub struct Caller {
+    client: BlockingClient,
+    /// Whether `--ca-file` was given (a TLS error then does not suggest it).
+    ca_file: bool,
     pub operator: String,
     /// `sy_session=…`, once signed in.
     pub cookie: Option<String>,
@@ -31,122 +27,101 @@ pub struct Caller {
 }
 
 impl Caller {
-    fn headers(&self) -> String {
-        let mut h = format!("X-Switchyard-Operator: {}\r\n", self.operator);
+    /// `req` as this caller: the operator, and the session's cookie and CSRF token.
+    fn request(&self, req: Request) -> Request {
+        let mut req = req.operator(&self.operator);
         if let Some(c) = &self.cookie {
-            h.push_str(&format!("Cookie: {c}\r\n"));
+            req = req.cookie(c);
         }
         if let Some(t) = &self.csrf {
-            h.push_str(&format!("X-CSRF-Token: {t}\r\n"));
+            req = req.csrf(t);
         }
-        h
+        req
+    }
+
+    /// One exchange with the console; any status is an answer.
+    fn send(&self, req: Request) -> Result<Response, String> {
+        self.client
+            .send(self.request(req))
+            .map_err(|e| self.explain(e))
+    }
+
+    fn get(&self, path: &str) -> Result<Response, String> {
+        self.send(Request::get(path))
+    }
+
+    fn post<T: serde::Serialize + ?Sized>(&self, path: &str, body: &T) -> Result<Response, String> {
+        let req = Request::post(path).json(body).map_err(|e| e.to_string())?;
+        self.send(req)
+    }
+
+    fn server(&self) -> &str {
+        self.client.server()
+    }
+
+    /// The client's error as the runbook says it: a bad address names `--server`; an
+    /// untrusted certificate points at `--ca-file`.
+    fn explain(&self, e: ClientError) -> String {
+        explain(e, self.ca_file)
+    }
+}
+
+fn explain(e: ClientError, ca_file: bool) -> String {
+    match e {
+        ClientError::BadUrl { .. } => format!("--server {e}"),
+        ClientError::CaFile { .. } => format!("--ca-file {e}"),
+        ClientError::Tls { .. } if !ca_file => format!(
+            "{e} (a console with a certificate of a private CA: give that CA's certificate with --ca-file)"
+        ),
+        e => e.to_string(),
     }
 }
 
 /// Signs in to the console as `user` with the password in `SWITCHYARD_PASSWORD` (never on the
 /// command line); without a user, acts under `operator` (a console started with --no-auth).
-pub fn sign_in(server: &str, operator: &str, user: Option<&str>) -> Result<Caller, String> {
+pub fn sign_in(
+    console: &ConsoleArgs,
+    operator: &str,
+    user: Option<&str>,
+) -> Result<Caller, String> {
+    let options = ClientOptions {
+        ca_file: console.ca_file.clone(),
+        ..ClientOptions::default()
+    };
+    let ca_file = console.ca_file.is_some();
+    let client = Client::with_options(&console.server, options)
+        .and_then(BlockingClient::new)
+        .map_err(|e| explain(e, ca_file))?;
     let mut caller = Caller {
+        client,
+        ca_file,
         operator: operator.to_string(),
-        ..Caller::default()
+        cookie: None,
+        csrf: None,
     };
     let Some(user) = user else {
         return Ok(caller);
     };
     let password = std::env::var("SWITCHYARD_PASSWORD")
         .map_err(|_| format!("--user {user}: put the password in SWITCHYARD_PASSWORD"))?;
-    let body = serde_json::json!({ "username": user, "password": password }).to_string();
-    let (status, head, text) =
-        exchange_full(server, "POST", "/api/v1/session", &caller, Some(&body))?;
-    if status != 200 {
-        return Err(format!("signing in as {user}: {}", api_error(&text)));
+    let body = serde_json::json!({ "username": user, "password": password });
+    let resp = caller.post("/api/v1/session", &body)?;
+    if resp.status != 200 {
+        return Err(format!("signing in as {user}: {}", resp.error_message()));
     }
-    let cookie = head
-        .lines()
-        .filter_map(|l| l.split_once(':'))
-        .find(|(k, _)| k.trim().eq_ignore_ascii_case("set-cookie"))
-        .and_then(|(_, v)| v.trim().split(';').next().map(str::to_string))
+    let cookie = resp
+        .set_cookie()
         .ok_or_else(|| format!("signing in as {user}: the console set no session cookie"))?;
     let info: switchyard_core::auth::SessionInfo =
-        serde_json::from_str(&text).map_err(|e| format!("signing in as {user}: {e}"))?;
+        serde_json::from_slice(&resp.body).map_err(|e| format!("signing in as {user}: {e}"))?;
     caller.operator = info.username;
     caller.cookie = Some(cookie);
     caller.csrf = Some(info.csrf);
     Ok(caller)
 }
 
-/// [`exchange`], with the answer's head too.
-fn exchange_full(
-    server: &str,
-    method: &str,
-    path: &str,
-    caller: &Caller,
-    body: Option<&str>,
-) -> Result<(u16, String, String), String> {
-    let addr = server
-        .strip_prefix("http://")
-        .ok_or_else(|| format!("--server {server}: must start with http://"))?
-        .trim_end_matches('/');
-    let sock: std::net::SocketAddr = std::net::ToSocketAddrs::to_socket_addrs(addr)
-        .map_err(|e| format!("--server {server}: {e}"))?
-        .next()
-        .ok_or_else(|| format!("--server {server}: no address"))?;
-    let mut s = TcpStream::connect_timeout(&sock, Duration::from_secs(3))
-        .map_err(|e| format!("cannot reach the console at {server}: {e}"))?;
-    s.set_read_timeout(Some(Duration::from_secs(30)))
-        .and_then(|()| s.set_write_timeout(Some(Duration::from_secs(10))))
-        .map_err(|e| e.to_string())?;
-    let body = body.unwrap_or("");
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n{}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        caller.headers(),
-        body.len()
-    )
-    .map_err(|e| format!("{server}: {e}"))?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw)
-        .map_err(|e| format!("{server}: {e}"))?;
-    let text = String::from_utf8_lossy(&raw);
-    let (head, rest) = text
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| format!("{server}: not an HTTP answer"))?;
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| format!("{server}: not an HTTP answer"))?;
-    // The server answers with a length or chunks; de-chunk when needed.
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        let mut out = String::new();
-        let mut rest = rest;
-        while let Some((size, after)) = rest.split_once("\r\n") {
-            let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-            if n == 0 || after.len() < n {
-                break;
-            }
-            out.push_str(&after[..n]);
-            rest = after[n..].trim_start_matches("\r\n");
-        }
-        out
-    } else {
-        rest.to_string()
-    };
-    Ok((status, head.to_string(), body))
-}
-
-fn api_error(body: &str) -> String {
-    serde_json::from_str::<switchyard_core::api::ApiError>(body)
-        .map(|e| e.error)
-        .unwrap_or_else(|_| body.to_string())
-}
-
-/// Runs a failover to `target` through the console at `server`; returns the exit code.
+/// Runs a failover to `target` through the caller's console; returns the exit code.
 pub fn failover(
-    server: &str,
     operator: &Caller,
     target: &str,
     reason: &str,
@@ -159,15 +134,14 @@ pub fn failover(
         reason: reason.to_string(),
         override_warnings,
     };
-    let body = serde_json::to_string(&req).map_err(|e| e.to_string())?;
-    let (status, text) = exchange(server, "POST", "/api/v1/failovers", operator, Some(&body))?;
-    let f: Failover = match status {
-        202 => serde_json::from_str(&text).map_err(|e| format!("unexpected answer: {e}"))?,
+    let resp = operator.post("/api/v1/failovers", &req)?;
+    let f: Failover = match resp.status {
+        202 => resp.json().map_err(|e| e.to_string())?,
         200 => {
-            println!("{}", api_nothing(&text));
+            println!("{}", api_nothing(&resp));
             return Ok(0);
         }
-        _ => return Err(format!("refused ({status}): {}", api_error(&text))),
+        status => return Err(format!("refused ({status}): {}", resp.error_message())),
     };
     println!(
         "failover {} requested: {} → {} (preflight {:?}); {} devices online in {} before",
@@ -176,21 +150,15 @@ pub fn failover(
     let started = Instant::now();
     let (mut phase, mut steps_seen, mut back) = (None, 0usize, u64::MAX);
     loop {
-        let (status, text) = exchange(
-            server,
-            "GET",
-            &format!("/api/v1/failovers/{}", f.id),
-            operator,
-            None,
-        )?;
-        if status != 200 {
+        let resp = operator.get(&format!("/api/v1/failovers/{}", f.id))?;
+        if resp.status != 200 {
             return Err(format!(
-                "lost the failover ({status}): {}",
-                api_error(&text)
+                "lost the failover ({}): {}",
+                resp.status,
+                resp.error_message()
             ));
         }
-        let cur: Failover =
-            serde_json::from_str(&text).map_err(|e| format!("unexpected answer: {e}"))?;
+        let cur: Failover = resp.json().map_err(|e| e.to_string())?;
         for s in cur.steps.iter().skip(steps_seen) {
             if let Some(outcome) = &s.outcome {
                 println!(
@@ -252,9 +220,10 @@ pub fn failover(
         }
         if started.elapsed() > wait {
             println!(
-                "still {} after {} s; follow it at {server}/api/v1/failovers/{}",
+                "still {} after {} s; follow it at {}/api/v1/failovers/{}",
                 cur.phase.as_str(),
                 wait.as_secs(),
+                operator.server(),
                 cur.id
             );
             return Ok(3);
@@ -263,8 +232,8 @@ pub fn failover(
     }
 }
 
-fn api_nothing(body: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(body)
+fn api_nothing(resp: &Response) -> String {
+    resp.json::<serde_json::Value>()
         .ok()
         .and_then(|v| v["nothing_to_do"].as_str().map(str::to_string))
         .unwrap_or_else(|| "nothing to do".into())
@@ -299,23 +268,19 @@ pub fn parse_target(s: &str) -> Result<switchyard_core::commands::Target, String
 /// Previews a command and, unless `preview_only`, runs it and follows it; returns the exit
 /// code (0 all sent, 3 some failed or were cancelled, 1 refused).
 pub fn command(
-    server: &str,
     operator: &Caller,
     req: &switchyard_core::commands::CommandRequest,
     preview_only: bool,
 ) -> Result<u8, String> {
-    let body = serde_json::to_string(req).map_err(|e| e.to_string())?;
-    let (status, text) = exchange(
-        server,
-        "POST",
-        "/api/v1/commands/preview",
-        operator,
-        Some(&body),
-    )?;
-    if status != 200 {
-        return Err(format!("refused ({status}): {}", api_error(&text)));
+    let resp = operator.post("/api/v1/commands/preview", req)?;
+    if resp.status != 200 {
+        return Err(format!(
+            "refused ({}): {}",
+            resp.status,
+            resp.error_message()
+        ));
     }
-    let p: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    let p: serde_json::Value = resp.json().map_err(|e| e.to_string())?;
     println!(
         "{} devices: {} online will receive it, {} offline to their shadow, {} offline skipped",
         p["total"], p["publish"], p["shadow"], p["skip"]
@@ -329,26 +294,28 @@ pub fn command(
     if preview_only {
         return Ok(0);
     }
-    let (status, text) = exchange(server, "POST", "/api/v1/commands", operator, Some(&body))?;
-    if status != 202 {
-        return Err(format!("refused ({status}): {}", api_error(&text)));
+    let resp = operator.post("/api/v1/commands", req)?;
+    if resp.status != 202 {
+        return Err(format!(
+            "refused ({}): {}",
+            resp.status,
+            resp.error_message()
+        ));
     }
-    let run: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    let run: serde_json::Value = resp.json().map_err(|e| e.to_string())?;
     let id = run["id"].as_str().unwrap_or_default().to_string();
     println!("run {id} started");
     let mut last = String::new();
     loop {
-        let (status, text) = exchange(
-            server,
-            "GET",
-            &format!("/api/v1/commands/{id}?limit=1"),
-            operator,
-            None,
-        )?;
-        if status != 200 {
-            return Err(format!("lost the run ({status}): {}", api_error(&text)));
+        let resp = operator.get(&format!("/api/v1/commands/{id}?limit=1"))?;
+        if resp.status != 200 {
+            return Err(format!(
+                "lost the run ({}): {}",
+                resp.status,
+                resp.error_message()
+            ));
         }
-        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        let v: serde_json::Value = resp.json().map_err(|e| e.to_string())?;
         let r = &v["run"];
         let line = format!(
             "{}: {} sent, {} shadowed, {} skipped offline, {} failed, {} cancelled of {}",

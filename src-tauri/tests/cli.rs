@@ -1,10 +1,11 @@
 //! The `switchyard` binary as an operator runs it: bad input gives one line naming the problem,
 //! a non-zero exit, and nothing written; good input serves the API and stops cleanly.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::Path;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use switchyard::api::client::{BlockingClient, Client, Request};
 
 const BIN: &str = env!("CARGO_BIN_EXE_switchyard");
 
@@ -159,27 +160,20 @@ fn spawn_serve_logging(
 
 #[test]
 fn serves_the_api_then_stops_on_sigterm_even_with_a_console_open() {
-    let (mut child, line, _, tmp) = serve(&["--devices", "100", "--poll-interval", "1"]);
+    let (mut child, line, url, tmp) = serve(&["--devices", "100", "--poll-interval", "1"]);
     assert!(
         line.starts_with("Switchyard listening on http://127.0.0.1:"),
         "{line}"
     );
     assert!(line.contains("100 devices"), "{line}");
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap()
-        .to_string();
 
     // An open event stream, as a console tab holds one.
-    let mut sse = std::net::TcpStream::connect(&addr).unwrap();
-    write!(sse, "GET /api/v1/events HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
-    let mut buf = [0u8; 512];
-    let n = sse.read(&mut buf).unwrap();
-    assert!(String::from_utf8_lossy(&buf[..n]).contains("text/event-stream"));
+    let client = BlockingClient::new(Client::new(&url).unwrap()).unwrap();
+    let sse = client.events(Request::get("/api/v1/events")).unwrap();
+    assert!(sse
+        .header("content-type")
+        .unwrap_or_default()
+        .contains("text/event-stream"));
     assert!(Path::new(&tmp.path().join("switchyard.db")).exists());
 
     Command::new("kill")
@@ -198,6 +192,7 @@ fn serves_the_api_then_stops_on_sigterm_even_with_a_console_open() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "{status}");
+    drop(sse); // held open until the server had stopped
 }
 
 #[test]
@@ -498,37 +493,7 @@ fn logins_are_on_by_default_and_a_runbook_signs_in() {
 fn with_a_certificate_the_server_speaks_https_and_its_cookies_are_secure() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let ok = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-keyout",
-        ])
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(ok.success(), "openssl made a test certificate");
-    let config = dir.join("sy.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[tls]\ncert = \"{}\"\nkey = \"{}\"\n",
-            cert.display(),
-            key.display()
-        ),
-    )
-    .unwrap();
+    let (cert, key, config) = tls_config(dir);
     let data = dir.join("data");
     std::fs::create_dir(&data).unwrap();
     let data_s = data.to_str().unwrap();
@@ -618,4 +583,147 @@ fn with_a_certificate_the_server_speaks_https_and_its_cookies_are_secure() {
     assert!(!ok);
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// A self-signed certificate for 127.0.0.1 (made with openssl, valid for a day) and a
+/// configuration file serving it (`[tls]`); returns (cert, key, config).
+fn tls_config(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let ok = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            // What a verifying client (rustls) needs besides the name: the address as a
+            // subject alternative name, and a leaf, not a CA.
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(ok.success(), "openssl made a test certificate");
+    let config = dir.join("sy.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[tls]\ncert = \"{}\"\nkey = \"{}\"\n",
+            cert.display(),
+            key.display()
+        ),
+    )
+    .unwrap();
+    (cert, key, config)
+}
+
+#[test]
+fn a_runbook_reaches_a_console_served_over_https_with_its_ca_file_and_names_the_tls_error_without()
+{
+    let tmp = tempfile::tempdir().unwrap();
+    let (cert, _, config) = tls_config(tmp.path());
+    let (mut child, _, url, _data) = serve(&[
+        "--devices",
+        "300",
+        "--poll-interval",
+        "1",
+        "--fault",
+        "us-east-1:outage@2s",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
+    std::thread::sleep(Duration::from_secs(3));
+    let run = |cmd: &mut Command| {
+        let out = cmd.output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    // Without the CA file the console's certificate is not trusted: a TLS error, exit 1, that
+    // says where the CA certificate goes.
+    let (code, out, err) = run(Command::new(BIN).args([
+        "failover",
+        "--server",
+        &url,
+        "--operator",
+        "runbook-test",
+        "--to",
+        "eu-west-1",
+        "--reason",
+        "x",
+    ]));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains(&format!("TLS with the console at {url} failed")) && err.contains("--ca-file"),
+        "{err}"
+    );
+    assert!(!out.contains("requested"), "nothing was asked: {out}");
+    // A CA file that holds no certificate is named.
+    let (code, _, err) = run(Command::new(BIN).args([
+        "failover",
+        "--server",
+        &url,
+        "--ca-file",
+        config.to_str().unwrap(),
+        "--to",
+        "eu-west-1",
+        "--reason",
+        "x",
+    ]));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(&format!(
+            "--ca-file CA file {}: no certificate in it",
+            config.display()
+        )),
+        "{err}"
+    );
+    // With it, and the console from SWITCHYARD_SERVER, the failover runs to completion.
+    let (code, out, err) = run(Command::new(BIN)
+        .env("SWITCHYARD_SERVER", &url)
+        .args(["failover", "--ca-file"])
+        .arg(&cert)
+        .args([
+            "--operator",
+            "runbook-test",
+            "--to",
+            "eu-west-1",
+            "--reason",
+            "INC-7 us-east-1 down",
+        ]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("step: switch traffic to eu-west-1 — ok") && out.contains("completed in"),
+        "{out}"
+    );
+    // `command` goes the same way.
+    let (code, out, err) = run(Command::new(BIN)
+        .args(["command", "--server", &url, "--ca-file"])
+        .arg(&cert)
+        .args([
+            "--operator",
+            "runbook-test",
+            "--name",
+            "ping",
+            "--target",
+            "devices:dev-0000001",
+            "--preview",
+        ]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with("1 devices: "), "{out}");
+    stop(&mut child);
 }

@@ -1,6 +1,8 @@
 //! The drills page: run a drill, see every drill with its result and the trend of recovery
 //! time and data loss, open one drill's report (objectives, measures, charts, timeline, notes
 //! and action items, downloads), and compare two side by side.
+//! (Past 500 lines: the drills page's five parts — run form, list, trend, report, comparison —
+//! share one page state; a split by part is the next change here.)
 
 use crate::api::Api;
 use crate::fmt::thousands;

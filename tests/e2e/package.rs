@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use switchyard::api::client::{BlockingClient, Client, Request};
 use switchyard_e2e::workspace;
 
 /// target/debian/NAME_VERSION_ARCH.deb, which `cargo xtask package` (and `test`) makes.
@@ -216,33 +217,32 @@ fn the_server_deb_holds_one_binary_with_the_ui_its_unit_and_its_configuration() 
         &mut line,
     )
     .unwrap();
-    let addr = line
+    let url = line
         .split_whitespace()
-        .find_map(|w| w.strip_prefix("http://"))
+        .find(|w| w.starts_with("http://"))
         .unwrap_or_else(|| panic!("no address in {line:?}"))
         .trim_end_matches('/')
         .to_string();
+    let client = BlockingClient::new(Client::new(&url).unwrap()).unwrap();
     let get = |path: &str| {
-        use std::io::{Read, Write};
-        let mut s = std::net::TcpStream::connect(&addr).unwrap();
-        write!(
-            s,
-            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut r = Vec::new();
-        s.read_to_end(&mut r).unwrap();
-        String::from_utf8_lossy(&r).to_string()
+        client
+            .send(Request::get(path))
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
     };
     let page = get("/");
     let wasm = get("/switchyard_ui_bg.wasm");
     let _ = server.kill();
     let _ = server.wait();
-    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
-    assert!(page.contains("src=\"boot.js\""), "the UI's page: {page}");
+    assert_eq!(page.status, 200, "{}", page.text());
     assert!(
-        wasm.starts_with("HTTP/1.1 200") && wasm.contains("content-type: application/wasm"),
-        "{}",
-        &wasm[..wasm.len().min(400)]
+        page.text().contains("src=\"boot.js\""),
+        "the UI's page: {}",
+        page.text()
+    );
+    assert!(
+        wasm.status == 200 && wasm.header("content-type") == Some("application/wasm"),
+        "{} {:?}",
+        wasm.status,
+        wasm.headers
     );
 }

@@ -6,11 +6,12 @@
 //! `--ignored`. Nothing here reaches beyond loopback.
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use switchyard::api::client::{BlockingClient, Request};
 
 /// A binary the tests need, from the environment variable `var` set by `cargo xtask test`, or
 /// the workspace's debug build.
@@ -104,6 +105,7 @@ impl Drop for Process {
 pub struct Server {
     pub url: String,
     pub data_dir: tempfile::TempDir,
+    client: BlockingClient,
     _process: Process,
 }
 
@@ -166,9 +168,13 @@ impl Server {
                 break url.trim_end_matches('/').to_string();
             }
         };
+        let client = switchyard::api::client::Client::new(&url)
+            .and_then(BlockingClient::new)
+            .unwrap_or_else(|e| panic!("a client of {name}: {e}"));
         Server {
             url,
             data_dir,
+            client,
             _process: process,
         }
     }
@@ -178,30 +184,22 @@ impl Server {
         self._process.child.id()
     }
 
-    /// A plain HTTP request to the server; returns (status, body).
+    /// The console's client, for what [`Server::request`] does not cover.
+    pub fn client(&self) -> &BlockingClient {
+        &self.client
+    }
+
+    /// A request to the server (a JSON body, if any); returns (status, body).
     pub fn request(&self, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
-        let addr = self.url.trim_start_matches("http://");
-        let mut s = TcpStream::connect(addr).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let body = body.unwrap_or("");
-        write!(
-            s,
-            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut resp = String::new();
-        s.read_to_string(&mut resp).unwrap();
-        let status = resp
-            .split_whitespace()
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
-        let body = resp
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_string())
-            .unwrap_or_default();
-        (status, body)
+        let mut req = Request::method(method, path).unwrap();
+        if let Some(b) = body {
+            req = req.json_text(b);
+        }
+        let resp = self
+            .client
+            .send(req)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        (resp.status, resp.text())
     }
 }
 

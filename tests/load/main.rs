@@ -13,9 +13,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use switchyard::api::client::{Client, ClientOptions, Request};
 use switchyard_e2e::Server;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 struct Opts {
     devices: u64,
@@ -72,42 +71,27 @@ fn rss_of(pid: u32) -> u64 {
         .map_or(0, |kb: u64| kb * 1024)
 }
 
-/// One event-stream client: reads until `stop`, counting events. Returns an error if the stream
-/// ends or fails before then.
-async fn sse_client(addr: String, events: Arc<AtomicU64>, stop: Instant) -> Result<(), String> {
-    let mut s = TcpStream::connect(&addr)
+/// One event-stream client: reads until `stop`, counting `regions` events. Returns an error if
+/// the stream ends or fails before then.
+async fn sse_client(client: Client, events: Arc<AtomicU64>, stop: Instant) -> Result<(), String> {
+    let mut s = client
+        .events(Request::get("/api/v1/events"))
         .await
         .map_err(|e| format!("connect: {e}"))?;
-    s.write_all(
-        format!("GET /api/v1/events HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n")
-            .as_bytes(),
-    )
-    .await
-    .map_err(|e| format!("send: {e}"))?;
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut carry = String::new();
+    if s.status != 200 {
+        return Err(format!("answer: {}", s.status));
+    }
     loop {
         let left = stop.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return Ok(());
         }
-        match tokio::time::timeout(left, s.read(&mut buf)).await {
+        match tokio::time::timeout(left, s.next_event()).await {
             Err(_) => return Ok(()),
-            Ok(Ok(0)) => return Err("event stream closed by the server".into()),
-            Ok(Ok(n)) => {
-                carry.push_str(&String::from_utf8_lossy(&buf[..n]));
-                let found = carry.matches("event: regions").count() as u64;
-                events.fetch_add(found, Ordering::Relaxed);
-                // Keep only a tail long enough to hold a split marker.
-                if let Some(cut) = carry.rfind("event: regions") {
-                    carry.drain(..cut + "event: regions".len());
-                }
-                if carry.len() > 64 {
-                    let keep = carry.len() - 32;
-                    let boundary = (keep..carry.len())
-                        .find(|i| carry.is_char_boundary(*i))
-                        .unwrap_or(carry.len());
-                    carry.drain(..boundary);
+            Ok(Ok(None)) => return Err("event stream closed by the server".into()),
+            Ok(Ok(Some(ev))) => {
+                if ev.event == "regions" {
+                    events.fetch_add(1, Ordering::Relaxed);
                 }
             }
             Ok(Err(e)) => return Err(format!("read: {e}")),
@@ -115,26 +99,15 @@ async fn sse_client(addr: String, events: Arc<AtomicU64>, stop: Instant) -> Resu
     }
 }
 
-/// One API request on a fresh connection; returns its latency.
-async fn request(addr: &str) -> Result<Duration, String> {
+/// One API request on a fresh connection (the client keeps none open); returns its latency.
+async fn request(client: &Client) -> Result<Duration, String> {
     let t = Instant::now();
-    let mut s = TcpStream::connect(addr)
+    let resp = client
+        .send(Request::get("/api/v1/regions"))
         .await
-        .map_err(|e| format!("connect: {e}"))?;
-    s.write_all(
-        format!("GET /api/v1/regions HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")
-            .as_bytes(),
-    )
-    .await
-    .map_err(|e| format!("send: {e}"))?;
-    let mut resp = Vec::with_capacity(4096);
-    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut resp))
-        .await
-        .map_err(|_| "no answer within 10 s".to_string())?
-        .map_err(|e| format!("read: {e}"))?;
-    let head = String::from_utf8_lossy(&resp[..resp.len().min(64)]).to_string();
-    if !head.starts_with("HTTP/1.1 200") {
-        return Err(format!("answer: {}", head.lines().next().unwrap_or("")));
+        .map_err(|e| e.to_string())?;
+    if resp.status != 200 {
+        return Err(format!("answer: {}", resp.status));
     }
     Ok(t.elapsed())
 }
@@ -167,7 +140,15 @@ async fn main() -> std::process::ExitCode {
         "--regions",
         "us-east-1,eu-west-1,ap-southeast-2,us-west-2,eu-central-1",
     ]);
-    let addr = server.url.trim_start_matches("http://").to_string();
+    // Every request answered within 10 s, or it counts as an error.
+    let client = Client::with_options(
+        &server.url,
+        ClientOptions {
+            request_timeout: Duration::from_secs(10),
+            ..ClientOptions::default()
+        },
+    )
+    .expect("a client of the server");
     let pid = server.pid();
     // Warm up: the first polls, the allocator settling.
     tokio::time::sleep(Duration::from_secs(if o.smoke { 1 } else { 5 })).await;
@@ -181,7 +162,7 @@ async fn main() -> std::process::ExitCode {
 
     let events = Arc::new(AtomicU64::new(0));
     let clients: Vec<_> = (0..o.clients)
-        .map(|_| tokio::spawn(sse_client(addr.clone(), events.clone(), stop)))
+        .map(|_| tokio::spawn(sse_client(client.clone(), events.clone(), stop)))
         .collect();
 
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / o.rps as f64));
@@ -191,8 +172,8 @@ async fn main() -> std::process::ExitCode {
     let mut last_sample = Instant::now();
     while Instant::now() < stop {
         tick.tick().await;
-        let a = addr.clone();
-        requests.push(tokio::spawn(async move { request(&a).await }));
+        let c = client.clone();
+        requests.push(tokio::spawn(async move { request(&c).await }));
         if last_sample.elapsed() >= Duration::from_secs(1) {
             let now = rss_of(pid);
             rss_max = rss_max.max(now);

@@ -1,4 +1,6 @@
 //! `cargo xtask`: the project's build orchestration, in Rust so it runs wherever cargo does.
+//! (Past 500 lines: every command of the build in one file, so the order of the suite's steps
+//! reads top to bottom; `deb.rs` holds the packaging.)
 //!
 //!   cargo xtask setup        install what is missing (system packages, tauri-driver), saying what
 //!   cargo xtask build        the wasm UI into dist/, then `switchyard` and `switchyard-desktop`
@@ -141,6 +143,42 @@ fn run_tests(cmd: &mut Command, totals: &mut Totals) -> Result {
     } else {
         Err(format!("{} failed ({status})", describe(cmd)))
     }
+}
+
+/// `cargo test` over the whole workspace but the UI, with `extra` after it. Every test step
+/// selects the same packages, so cargo resolves one feature set and builds the dependencies
+/// (the AWS SDK above all) once; a step's own targets are chosen with `--test` or `--benches`,
+/// which do not change the features. (`-p switchyard` alone, or `-p switchyard-e2e`, would
+/// resolve other features and rebuild most of the tree.)
+fn workspace_tests(extra: &[&str]) -> Command {
+    let mut c = Command::new(cargo());
+    c.args(["test", "--workspace", "--exclude", "switchyard-ui"])
+        .args(extra);
+    c
+}
+
+/// The end-to-end test targets, as `tests/Cargo.toml` names them.
+fn e2e_tests() -> Result<Vec<String>> {
+    let path = root().join("tests/Cargo.toml");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut names = Vec::new();
+    let mut in_test = false;
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_test = line == "[[test]]";
+        } else if let Some(v) = line.strip_prefix("name").map(str::trim) {
+            if in_test {
+                if let Some(v) = v.strip_prefix('=') {
+                    names.push(v.trim().trim_matches('"').to_string());
+                }
+            }
+        }
+    }
+    if names.is_empty() {
+        return Err(format!("{} names no [[test]] target", path.display()));
+    }
+    Ok(names)
 }
 
 fn describe(cmd: &Command) -> String {
@@ -467,12 +505,7 @@ fn test() -> Result {
                 // The UI's native tests build alone: built with the server, plotters would get
                 // the server's `ab_glyph` text feature, which the wasm UI never has (the
                 // browser measures its text) and which needs a registered font.
-                run_tests(
-                    Command::new(cargo())
-                        .args(["test", "--workspace", "--exclude", "switchyard-ui"])
-                        .current_dir(&root),
-                    t,
-                )?;
+                run_tests(workspace_tests(&[]).current_dir(&root), t)?;
                 run_tests(
                     Command::new(cargo())
                         .args(["test", "-p", "switchyard-ui"])
@@ -484,17 +517,7 @@ fn test() -> Result {
         .and_then(|()| {
             step("AWS adapters against the moto lab", &mut |t| {
                 run_tests(
-                    Command::new(cargo())
-                        .args([
-                            "test",
-                            "-p",
-                            "switchyard",
-                            "--test",
-                            "aws_lab",
-                            "--",
-                            "--ignored",
-                            "--test-threads=2",
-                        ])
+                    workspace_tests(&["--test", "aws_lab", "--", "--ignored", "--test-threads=2"])
                         .env("SWITCHYARD_MOTO_SERVER", moto_server())
                         .current_dir(&root),
                     t,
@@ -503,37 +526,27 @@ fn test() -> Result {
         })
         .and_then(|()| {
             step("benchmark smoke (benchmarks run once, small)", &mut |_| {
-                run(Command::new(cargo())
-                    .args(["test", "-p", "switchyard", "--benches"])
+                run(workspace_tests(&["--benches"])
                     .env("SWITCHYARD_MOTO_SERVER", moto_server())
                     .current_dir(&root))?;
-                run(Command::new(cargo())
-                    .args([
-                        "run",
-                        "-q",
-                        "-p",
-                        "switchyard-e2e",
-                        "--bin",
-                        "switchyard-load",
-                        "--",
-                        "--smoke",
-                    ])
+                // The load tool as the workspace's test build built it (`cargo run -p` would
+                // resolve features anew and rebuild the AWS SDK).
+                run(Command::new(profile_dir(false).join("switchyard-load"))
+                    .arg("--smoke")
                     .env("SWITCHYARD_BIN", profile_dir(false).join("switchyard"))
                     .current_dir(&root))
             })
         })
         .and_then(|()| {
             step("end-to-end tests (Chromium, desktop window)", &mut |t| {
+                let mut args: Vec<String> = Vec::new();
+                for name in e2e_tests()? {
+                    args.extend(["--test".to_string(), name]);
+                }
+                args.extend(["--", "--ignored", "--test-threads=1"].map(String::from));
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
                 run_tests(
-                    Command::new(cargo())
-                        .args([
-                            "test",
-                            "-p",
-                            "switchyard-e2e",
-                            "--",
-                            "--ignored",
-                            "--test-threads=1",
-                        ])
+                    workspace_tests(&args)
                         .env("SWITCHYARD_BIN", profile_dir(false).join("switchyard"))
                         .env(
                             "SWITCHYARD_DESKTOP_BIN",

@@ -5,10 +5,10 @@
 #![allow(dead_code)]
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use switchyard::engine::{Engine, EngineConfig};
+use switchyard::engine::kit::EngineKit;
+use switchyard::engine::{Adapters, Engine};
 use switchyard::ports::{BoxFuture, DeviceListing, EdgeObservation, FleetSource, SourceError};
 use switchyard::sim::{SimConfig, SimFleet, SimSource};
-use switchyard::store::Store;
 use switchyard_core::{
     devices::{DeviceDetail, DeviceQuery},
     RegionId, RegionObservation, RegionRole, SourceKind,
@@ -89,12 +89,7 @@ pub fn fleet(devices: usize, gateways: usize) -> Bench {
         inner: sim.clone(),
         calls: REGIONS.iter().map(|_| AtomicU64::new(0)).collect(),
     });
-    let engine = Engine::new(
-        EngineConfig::default(),
-        source.clone(),
-        None,
-        Store::in_memory(),
-    );
+    let engine = EngineKit::new(Adapters::observe_only(source.clone())).build();
     Bench {
         sim,
         source,

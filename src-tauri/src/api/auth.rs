@@ -1,16 +1,32 @@
 //! Sign-in, the first admin's setup, accounts, and the guard every API route passes.
+//!
+//! Rules kept here:
+//! - every API route passes [`guard`]: the route's access rule, the caller's role, and the
+//!   CSRF token on state-changing requests;
+//! - a signed-in caller's `Identity` is on the request for the routes after the guard.
 
-use super::{error, ApiJson, AppState};
+use super::error::error;
+use super::extract::{ApiJson, Operator};
+use super::AppState;
 use crate::auth::{Auth, AuthError, AuthMode, Identity, COOKIE, CSRF_HEADER};
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::routing::get;
+use axum::{Json, Router};
 use std::net::{IpAddr, SocketAddr};
+use switchyard_core::api::{MessageResponse, SetupStatus};
 use switchyard_core::auth::{
     is_state_changing, required_access, Access, LoginRequest, NewUser, Role, SessionInfo,
 };
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/session", get(session).post(login).delete(logout))
+        .route("/setup", get(setup_status).post(setup))
+        .route("/users", get(users).post(add_user))
+}
 
 fn cookie_token(headers: &HeaderMap) -> Option<String> {
     headers
@@ -152,7 +168,7 @@ fn session_cookie(auth: &Auth, token: &str, max_age_secs: u64) -> String {
     )
 }
 
-pub(super) async fn login(
+async fn login(
     State(state): State<AppState>,
     req_ext: axum::http::Extensions,
     ApiJson(req): ApiJson<LoginRequest>,
@@ -176,7 +192,7 @@ fn signed_in(auth: &Auth, token: &str, info: SessionInfo) -> Response {
     r
 }
 
-pub(super) async fn session(
+async fn session(
     State(state): State<AppState>,
     headers: HeaderMap,
     req_ext: axum::http::Extensions,
@@ -196,14 +212,17 @@ pub(super) async fn session(
     }
 }
 
-pub(super) async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let auth = &state.auth;
     if let Some(token) = cookie_token(&headers) {
         if let Err(e) = auth.logout(&token).await {
             return auth_error(e);
         }
     }
-    let mut r = Json(serde_json::json!({ "message": "signed out" })).into_response();
+    let mut r = Json(MessageResponse {
+        message: "signed out".into(),
+    })
+    .into_response();
     if let Ok(v) = session_cookie(auth, "", 0).parse() {
         r.headers_mut().insert(header::SET_COOKIE, v);
     }
@@ -212,23 +231,20 @@ pub(super) async fn logout(State(state): State<AppState>, headers: HeaderMap) ->
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct SetupRequest {
+struct SetupRequest {
     token: String,
     username: String,
     password: String,
 }
 
-pub(super) async fn setup_status(State(state): State<AppState>) -> Response {
+async fn setup_status(State(state): State<AppState>) -> Response {
     match state.auth.setup_needed().await {
-        Ok(needed) => Json(serde_json::json!({ "needed": needed })).into_response(),
+        Ok(needed) => Json(SetupStatus { needed }).into_response(),
         Err(e) => auth_error(e),
     }
 }
 
-pub(super) async fn setup(
-    State(state): State<AppState>,
-    ApiJson(req): ApiJson<SetupRequest>,
-) -> Response {
+async fn setup(State(state): State<AppState>, ApiJson(req): ApiJson<SetupRequest>) -> Response {
     let auth = &state.auth;
     let new = NewUser {
         username: req.username,
@@ -241,16 +257,16 @@ pub(super) async fn setup(
     }
 }
 
-pub(super) async fn users(State(state): State<AppState>) -> Response {
+async fn users(State(state): State<AppState>) -> Response {
     match state.auth.users().await {
         Ok(u) => Json(u).into_response(),
         Err(e) => auth_error(e),
     }
 }
 
-pub(super) async fn add_user(
+async fn add_user(
     State(state): State<AppState>,
-    super::Operator(op): super::Operator,
+    Operator(op): Operator,
     ApiJson(new): ApiJson<NewUser>,
 ) -> Response {
     match state.auth.add_user(new, &op).await {

@@ -1,7 +1,9 @@
 //! The AWS IoT data plane (aws-sdk-iotdataplane): publishing to device topics and writing
 //! device shadows. Which devices may be sent to is decided elsewhere; this only delivers.
+//! Its failures keep their kind ([`AwsError`]), so that the channel can tell a throttled
+//! delivery from a failed one.
 
-use super::describe;
+use super::errors::AwsError;
 use aws_config::SdkConfig;
 use aws_sdk_iotdataplane::primitives::Blob;
 use aws_sdk_iotdataplane::Client;
@@ -16,7 +18,7 @@ impl DataPlane {
     pub fn new(
         conf: &SdkConfig,
         url: Option<&str>,
-        interceptors: &super::Interceptors,
+        interceptors: &super::config::Interceptors,
     ) -> DataPlane {
         let mut b = aws_sdk_iotdataplane::config::Builder::from(conf);
         for i in interceptors {
@@ -30,8 +32,13 @@ impl DataPlane {
         }
     }
 
+    /// A data plane on a ready-made client (tests use mocked ones).
+    pub fn from_client(client: Client) -> DataPlane {
+        DataPlane { client }
+    }
+
     /// Publishes `payload` to `topic` with QoS 1.
-    pub async fn publish(&self, topic: &str, payload: Vec<u8>) -> Result<(), String> {
+    pub async fn publish(&self, topic: &str, payload: Vec<u8>) -> Result<(), AwsError> {
         self.client
             .publish()
             .topic(topic)
@@ -39,7 +46,7 @@ impl DataPlane {
             .payload(Blob::new(payload))
             .send()
             .await
-            .map_err(|e| describe("Publish", &e))?;
+            .map_err(|e| AwsError::from_sdk("Publish", &e))?;
         Ok(())
     }
 
@@ -49,7 +56,7 @@ impl DataPlane {
         thing: &str,
         shadow: Option<&str>,
         document: Vec<u8>,
-    ) -> Result<Vec<u8>, String> {
+    ) -> Result<Vec<u8>, AwsError> {
         let out = self
             .client
             .update_thing_shadow()
@@ -58,7 +65,7 @@ impl DataPlane {
             .payload(Blob::new(document))
             .send()
             .await
-            .map_err(|e| describe("UpdateThingShadow", &e))?;
+            .map_err(|e| AwsError::from_sdk("UpdateThingShadow", &e))?;
         Ok(out
             .payload()
             .map(|b| b.as_ref().to_vec())
@@ -66,7 +73,7 @@ impl DataPlane {
     }
 
     /// Reads the thing's shadow document.
-    pub async fn get_shadow(&self, thing: &str, shadow: Option<&str>) -> Result<Vec<u8>, String> {
+    pub async fn get_shadow(&self, thing: &str, shadow: Option<&str>) -> Result<Vec<u8>, AwsError> {
         let out = self
             .client
             .get_thing_shadow()
@@ -74,7 +81,7 @@ impl DataPlane {
             .set_shadow_name(shadow.map(str::to_string))
             .send()
             .await
-            .map_err(|e| describe("GetThingShadow", &e))?;
+            .map_err(|e| AwsError::from_sdk("GetThingShadow", &e))?;
         Ok(out
             .payload()
             .map(|b| b.as_ref().to_vec())

@@ -1,8 +1,7 @@
 //! Alert bookkeeping: the rules in `switchyard_core::alerts` say which conditions hold; this
 //! keeps the open alerts, stores every raise and clear, and tells subscribers.
 
-use super::{Engine, QueryError};
-use crate::clock::now_ms;
+use super::{Engine, Error};
 use switchyard_core::alerts::{diff, Alert, AlertKind, AlertsResponse, Condition};
 use switchyard_core::api::FleetEvent;
 
@@ -24,7 +23,7 @@ impl Engine {
             diff(keys.iter().map(|(k, id)| (k, id)), conditions, in_scope)
         };
         for c in raise {
-            let at = now_ms();
+            let at = self.now();
             let stored = c.clone();
             match self
                 .inner
@@ -59,7 +58,7 @@ impl Engine {
             }
         }
         for id in clear {
-            let at = now_ms();
+            let at = self.now();
             match self.inner.store.run(move |s| s.alert_clear(id, at)).await {
                 Ok(()) => {
                     let cleared = {
@@ -90,16 +89,16 @@ impl Engine {
     }
 
     /// The newest alerts from the store, open only or all.
-    pub async fn alerts(&self, open_only: bool, limit: u32) -> Result<AlertsResponse, QueryError> {
+    pub async fn alerts(&self, open_only: bool, limit: u32) -> Result<AlertsResponse, Error> {
         let limit = super::check_limit(limit)?;
         let alerts = self
             .inner
             .store
             .run(move |s| s.alerts(open_only, limit))
             .await
-            .map_err(|e| QueryError::Unavailable(e.0))?;
+            .map_err(|e| Error::unavailable(e.to_string()))?;
         Ok(AlertsResponse {
-            server_time: now_ms(),
+            server_time: self.now(),
             alerts,
         })
     }

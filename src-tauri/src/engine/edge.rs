@@ -1,8 +1,7 @@
 //! The edge view: every gateway's buffer, polled on the same interval as the regions, each
 //! compared with its previous observation to tell growth from drain.
 
-use super::{Engine, QueryError};
-use crate::clock::now_ms;
+use super::{Engine, Error};
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 use switchyard_core::alerts::{gateway_conditions, AlertKind};
@@ -25,7 +24,7 @@ const HISTORY: Duration = Duration::from_secs(3_600);
 
 impl Engine {
     /// Polls the gateways once, folds them into the edge view and raises or clears their alerts.
-    pub async fn poll_gateways_once(&self) -> Result<(), QueryError> {
+    pub async fn poll_gateways_once(&self) -> Result<(), Error> {
         let obs = self.call(self.inner.source.gateways()).await?;
         let views = {
             let mut edge = self.inner.edge.write().unwrap_or_else(|p| p.into_inner());
@@ -72,11 +71,11 @@ impl Engine {
     }
 
     /// The riskiest `limit` gateways and the fleet's totals.
-    pub fn gateways(&self, limit: u32) -> Result<GatewaysResponse, QueryError> {
+    pub fn gateways(&self, limit: u32) -> Result<GatewaysResponse, Error> {
         let limit = super::check_limit(limit)? as usize;
         let edge = self.inner.edge.read().unwrap_or_else(|p| p.into_inner());
         Ok(GatewaysResponse {
-            server_time: now_ms(),
+            server_time: self.now(),
             observed_at: edge.observed_at,
             poll_interval_ms: self.inner.cfg.poll_interval.as_millis() as u64,
             totals: edge.totals,

@@ -1,39 +1,44 @@
 //! The engine: one poller per region folds observations into a versioned fleet state, pushes
 //! every change to subscribers, and keeps the history in the store.
 //!
+//! This file is the handle: the configuration, the construction, the clock, the snapshot and the
+//! subscriptions, and the background jobs (`start`, `every`). The rooms: `poll` (polling and the
+//! fleet reads), `alerts`, `edge`, `failover/`, `commands/`, `drills`, `faults`, `audit` (the
+//! one audited path) and `kit` (engines for tests).
+//!
 //! Rules kept here:
-//! - every call to a source is bounded by `poll_timeout`; a region that does not answer turns
-//!   unreachable within one poll, and its old figures keep their old `observed_at` so that
-//!   every face shows them as stale rather than current;
+//! - every call to a source is bounded by `poll_timeout` (`poll`);
 //! - the state lock is never held across an await;
-//! - every state-changing operator action is audited before and after.
+//! - every state-changing operator action is audited before and after (through `audit`);
+//! - the adapters are given once, at construction.
 
 mod alerts;
+pub mod audit;
 mod commands;
 pub mod drills;
 mod edge;
 mod failover;
+mod faults;
+pub mod kit;
+mod poll;
 
-pub use commands::{CommandConfig, CommandError, CommandPreview};
-pub use failover::{FailoverConfig, FailoverError};
+pub use crate::error::{Error, ErrorKind};
+pub use crate::ports::Adapters;
+pub use commands::{CommandConfig, CommandPreview};
+pub use failover::{FailoverConfig, Requested};
 
-use crate::clock::now_ms;
-use crate::ports::{
-    BoxFuture, DeviceChannel, FaultInjector, FleetSource, SourceError, TrafficSwitch,
-};
+use crate::clock::{SharedClock, SystemClock};
+use crate::ports::{DeviceChannel, FaultInjector, FleetSource, TrafficSwitch};
 use crate::store::Store;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use switchyard_core::{
-    alerts::{region_conditions, Alert, AlertKind, AlertRules},
-    api::{FleetEvent, RegionHistory, RegionSample, RegionsResponse},
-    devices::{DeviceDetail, DevicePage, DeviceQuery},
-    fault::FaultSpec,
-    health::{assess, Thresholds},
+    alerts::{Alert, AlertKind, AlertRules},
+    api::{FleetEvent, RegionsResponse},
+    health::Thresholds,
     regions::display_name,
-    BacklogTotals, FleetSnapshot, Health, HealthStatus, RegionObservation, RegionSummary,
-    SourceKind,
+    BacklogTotals, FleetSnapshot, Health, RegionSummary, SourceKind,
 };
 use tokio::sync::broadcast;
 
@@ -69,6 +74,7 @@ impl Default for EngineConfig {
 
 struct Inner {
     cfg: EngineConfig,
+    clock: SharedClock,
     source: Arc<dyn FleetSource>,
     injector: Option<Arc<dyn FaultInjector>>,
     store: Store,
@@ -80,10 +86,10 @@ struct Inner {
     /// Open alerts by (kind, subject). Never held across an await.
     open_alerts: Mutex<BTreeMap<(AlertKind, String), Alert>>,
     /// What moves traffic between regions, when the source can.
-    switch: std::sync::OnceLock<Arc<dyn TrafficSwitch>>,
+    switch: Option<Arc<dyn TrafficSwitch>>,
     failover: Mutex<failover::FailoverState>,
     /// What delivers commands to devices, when the source can.
-    channel: std::sync::OnceLock<Arc<dyn DeviceChannel>>,
+    channel: Option<Arc<dyn DeviceChannel>>,
     runs: Mutex<commands::Runs>,
     drills: Mutex<drills::Drills>,
 }
@@ -92,23 +98,14 @@ struct Inner {
 pub const MAX_LIMIT: u32 = 10_000;
 
 /// Checks a list's `limit`: one rule for every face.
-fn check_limit(limit: u32) -> Result<u32, QueryError> {
+fn check_limit(limit: u32) -> Result<u32, Error> {
     if (1..=MAX_LIMIT).contains(&limit) {
         Ok(limit)
     } else {
-        Err(QueryError::Invalid(format!(
+        Err(Error::malformed(format!(
             "limit: must be between 1 and {MAX_LIMIT}, not {limit}"
         )))
     }
-}
-
-/// A read that could not be answered.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum QueryError {
-    /// The request itself is wrong; the message names what.
-    Invalid(String),
-    /// The source did not answer in time or failed.
-    Unavailable(String),
 }
 
 /// A cheap handle on the running engine; clone it freely.
@@ -117,22 +114,26 @@ pub struct Engine {
     inner: Arc<Inner>,
 }
 
-/// An operator action that failed, with a message for the operator.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ActionError {
-    /// The request cannot be carried out as asked (bad region, nothing to inject into, ...).
-    Rejected(String),
-    /// Something broke on the way (storage).
-    Failed(String),
-}
-
 impl Engine {
-    pub fn new(
+    /// An engine on the system clock.
+    pub fn new(cfg: EngineConfig, adapters: Adapters, store: Store) -> Engine {
+        Engine::with_clock(cfg, adapters, store, Arc::new(SystemClock))
+    }
+
+    /// An engine that asks `clock` for the time: tests pass a clock that follows tokio's paused
+    /// time.
+    pub fn with_clock(
         cfg: EngineConfig,
-        source: Arc<dyn FleetSource>,
-        injector: Option<Arc<dyn FaultInjector>>,
+        adapters: Adapters,
         store: Store,
+        clock: SharedClock,
     ) -> Engine {
+        let Adapters {
+            source,
+            switch,
+            channel,
+            injector,
+        } = adapters;
         let interval_ms = cfg.poll_interval.as_millis() as u64;
         // The region a completed failover made active stays active across restarts.
         let stored_active = store.state_get("active_region").ok().flatten();
@@ -182,6 +183,7 @@ impl Engine {
         Engine {
             inner: Arc::new(Inner {
                 cfg,
+                clock,
                 source,
                 injector,
                 store,
@@ -190,25 +192,23 @@ impl Engine {
                 closing,
                 edge: RwLock::new(edge::EdgeState::default()),
                 open_alerts: Mutex::new(open_alerts),
-                switch: std::sync::OnceLock::new(),
+                switch,
                 failover: Mutex::new(failover::FailoverState::default()),
-                channel: std::sync::OnceLock::new(),
+                channel,
                 runs: Mutex::new(commands::Runs::default()),
                 drills: Mutex::new(drills::Drills::default()),
             }),
         }
     }
 
-    /// Gives the engine what delivers commands to devices.
-    pub fn with_channel(self, channel: Arc<dyn DeviceChannel>) -> Engine {
-        let _ = self.inner.channel.set(channel);
-        self
+    /// Now, by the engine's clock.
+    pub fn now(&self) -> switchyard_core::UnixMs {
+        self.inner.clock.now_ms()
     }
 
-    /// Gives the engine what moves traffic between regions (before [`Engine::start`]).
-    pub fn with_switch(self, switch: Arc<dyn TrafficSwitch>) -> Engine {
-        let _ = self.inner.switch.set(switch);
-        self
+    /// The engine's clock, for what it hands work to.
+    pub fn clock(&self) -> SharedClock {
+        self.inner.clock.clone()
     }
 
     pub fn config(&self) -> &EngineConfig {
@@ -232,7 +232,7 @@ impl Engine {
     }
 
     pub fn regions_response(&self) -> RegionsResponse {
-        RegionsResponse::from_snapshot(&self.snapshot(), now_ms())
+        RegionsResponse::from_snapshot(&self.snapshot(), self.now())
     }
 
     /// Every state change from now on. A subscriber that falls behind gets
@@ -269,7 +269,7 @@ impl Engine {
                 tracing::warn!("edge gateways: {err:?}");
             }
         });
-        if self.inner.switch.get().is_some() {
+        if self.inner.switch.is_some() {
             let every = self.inner.cfg.failover.readiness_every;
             self.every(every, |e| async move { e.refresh_readiness().await });
             let e = self.clone();
@@ -278,7 +278,9 @@ impl Engine {
         let e = self.clone();
         tokio::spawn(async move { e.close_interrupted_drills().await });
         self.every(Duration::from_secs(3_600), |e| async move {
-            let before = now_ms().saturating_sub(e.inner.cfg.retention.as_millis() as u64);
+            let before = e
+                .now()
+                .saturating_sub(e.inner.cfg.retention.as_millis() as u64);
             match e.inner.store.run(move |s| s.prune(before)).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!("pruned {n} rows older than the retention period"),
@@ -302,220 +304,6 @@ impl Engine {
                 job(engine.clone()).await;
             }
         });
-    }
-
-    /// Polls one region once and folds the result into the state.
-    pub async fn poll_once(&self, region: &str) {
-        let attempt_at = now_ms();
-        let timeout = self.inner.cfg.poll_timeout;
-        let result = match tokio::time::timeout(timeout, self.inner.source.observe(region)).await {
-            Ok(r) => r,
-            Err(_) => Err(SourceError(format!(
-                "no answer within {} ms",
-                timeout.as_millis()
-            ))),
-        };
-        let health = assess(
-            result.as_ref().map_err(|e| e.0.as_str()),
-            &self.inner.cfg.thresholds,
-        );
-        if let Ok(obs) = &result {
-            let obs = obs.clone();
-            let status = health.status.as_str();
-            if let Err(e) = self
-                .inner
-                .store
-                .run(move |s| s.record_sample(&obs, status))
-                .await
-            {
-                tracing::warn!(region, "could not store a sample: {e}");
-            }
-        }
-        if let Some(summary) = self.fold(region, attempt_at, result.ok(), health) {
-            let conditions = region_conditions(&summary);
-            self.update_alerts(&conditions, |k, subject| {
-                subject == region
-                    && matches!(k, AlertKind::RegionDegraded | AlertKind::RegionUnreachable)
-            })
-            .await;
-        }
-    }
-
-    /// Calls a source with the poll timeout.
-    async fn call<T>(&self, f: BoxFuture<'_, Result<T, SourceError>>) -> Result<T, QueryError> {
-        let timeout = self.inner.cfg.poll_timeout;
-        match tokio::time::timeout(timeout, f).await {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(QueryError::Unavailable(e.0)),
-            Err(_) => Err(QueryError::Unavailable(format!(
-                "the fleet source did not answer within {} ms",
-                timeout.as_millis()
-            ))),
-        }
-    }
-
-    /// One page of devices matching `q`.
-    pub async fn devices(&self, q: &DeviceQuery) -> Result<DevicePage, QueryError> {
-        q.validate().map_err(QueryError::Invalid)?;
-        let listing = self.call(self.inner.source.devices(q)).await?;
-        Ok(DevicePage {
-            server_time: now_ms(),
-            observed_at: listing.observed_at,
-            total: listing.total,
-            offset: q.offset,
-            limit: q.limit(),
-            items: listing.items,
-        })
-    }
-
-    /// The stored samples of `region` over the last `minutes`, oldest first.
-    pub async fn history(&self, region: &str, minutes: u32) -> Result<RegionHistory, QueryError> {
-        if !self.snapshot().regions.iter().any(|r| r.id == region) {
-            return Err(QueryError::Invalid(format!(
-                "region {region} is not configured"
-            )));
-        }
-        if !(1..=7 * 24 * 60).contains(&minutes) {
-            return Err(QueryError::Invalid(format!(
-                "minutes: must be between 1 and 10080, not {minutes}"
-            )));
-        }
-        let now = now_ms();
-        let since = now.saturating_sub(minutes as u64 * 60_000);
-        let r = region.to_string();
-        let samples = self
-            .inner
-            .store
-            .run(move |s| s.samples(&r, since))
-            .await
-            .map_err(|e| QueryError::Unavailable(e.0))?
-            .into_iter()
-            .map(|s| RegionSample {
-                observed_at: s.observed_at,
-                health: HealthStatus::parse(&s.health).unwrap_or(HealthStatus::Unknown),
-                online: s.online,
-                offline: s.offline,
-                connect_attempts: s.connect_attempts,
-                connect_errors: s.connect_errors,
-                backlog_messages: s.backlog_messages,
-            })
-            .collect();
-        Ok(RegionHistory {
-            region: region.to_string(),
-            server_time: now,
-            since,
-            samples,
-        })
-    }
-
-    /// One device; `Ok(None)` when there is no such thing.
-    pub async fn device(&self, id: &str) -> Result<Option<DeviceDetail>, QueryError> {
-        if id.is_empty() || id.len() > 128 {
-            return Err(QueryError::Invalid(
-                "a thing name has 1 to 128 characters".into(),
-            ));
-        }
-        self.call(self.inner.source.device(id)).await
-    }
-
-    /// Folds one poll's result into the state; returns the region's new summary.
-    fn fold(
-        &self,
-        region: &str,
-        attempt_at: u64,
-        obs: Option<RegionObservation>,
-        health: Health,
-    ) -> Option<RegionSummary> {
-        let (event, summary) = {
-            let mut state = self.inner.state.write().unwrap_or_else(|p| p.into_inner());
-            let summary = state.regions.iter_mut().find(|r| r.id == region)?;
-            summary.last_attempt_at = Some(attempt_at);
-            summary.health = health;
-            if summary.role == switchyard_core::RegionRole::Active {
-                self.note_active_health(summary.health.status, attempt_at);
-            }
-            if let Some(obs) = obs {
-                summary.online = obs.online;
-                summary.offline = obs.offline;
-                summary.backlog = obs.backlog;
-                summary.observed_at = Some(obs.observed_at);
-            }
-            let summary = summary.clone();
-            state.version += 1;
-            (
-                FleetEvent::Regions(RegionsResponse::from_snapshot(&state, now_ms())),
-                summary,
-            )
-        };
-        // No subscribers is fine.
-        let _ = self.inner.events.send(event);
-        Some(summary)
-    }
-
-    /// Injects a fault into the simulated fleet, audited before and after.
-    pub async fn inject_fault(
-        &self,
-        actor: &str,
-        reason: &str,
-        fault: FaultSpec,
-    ) -> Result<i64, ActionError> {
-        let injector = self.inner.injector.clone().ok_or_else(|| {
-            ActionError::Rejected("faults can only be injected into the simulated fleet".into())
-        })?;
-        if reason.trim().is_empty() {
-            return Err(ActionError::Rejected("a reason is required".into()));
-        }
-        fault.validate().map_err(ActionError::Rejected)?;
-        let detail = serde_json::to_string(&fault).expect("a fault serialises");
-        let (actor, reason_owned) = (actor.to_string(), reason.to_string());
-        let id = self
-            .inner
-            .store
-            .run(move |s| {
-                s.audit_begin(now_ms(), &actor, "sim.inject_fault", &reason_owned, &detail)
-            })
-            .await
-            .map_err(|e| ActionError::Failed(e.0))?;
-        let outcome = injector.inject(fault);
-        let result = match &outcome {
-            Ok(()) => "ok".to_string(),
-            Err(e) => format!("rejected: {e}"),
-        };
-        self.inner
-            .store
-            .run(move |s| s.audit_finish(id, now_ms(), &result))
-            .await
-            .map_err(|e| ActionError::Failed(e.0))?;
-        outcome.map(|()| id).map_err(ActionError::Rejected)
-    }
-
-    /// Ends every injected fault, audited before and after. Returns the audit id and how many
-    /// faults were ended.
-    pub async fn clear_faults(
-        &self,
-        actor: &str,
-        reason: &str,
-    ) -> Result<(i64, usize), ActionError> {
-        let injector = self.inner.injector.clone().ok_or_else(|| {
-            ActionError::Rejected("faults can only be injected into the simulated fleet".into())
-        })?;
-        if reason.trim().is_empty() {
-            return Err(ActionError::Rejected("a reason is required".into()));
-        }
-        let (actor, reason) = (actor.to_string(), reason.to_string());
-        let id = self
-            .inner
-            .store
-            .run(move |s| s.audit_begin(now_ms(), &actor, "sim.clear_faults", &reason, "{}"))
-            .await
-            .map_err(|e| ActionError::Failed(e.0))?;
-        let n = injector.clear();
-        self.inner
-            .store
-            .run(move |s| s.audit_finish(id, now_ms(), &format!("ok: {n} fault(s) ended")))
-            .await
-            .map_err(|e| ActionError::Failed(e.0))?;
-        Ok((id, n))
     }
 }
 

@@ -1,4 +1,9 @@
-use super::*;
+//! The simulated fleet's model, through its public face: seeded replay, outages and
+//! degradations, backoff, gateways' buffers, device answers and histories.
+
+use super::{SimConfig, SimFleet};
+use switchyard_core::fault::{FaultKind, FaultSpec};
+use switchyard_core::{Connectivity, Device, DisconnectReason};
 
 fn small(seed: u64) -> SimConfig {
     SimConfig {

@@ -1,7 +1,16 @@
 //! The `[aws]` section: which regions to watch and how to reach them, where the edge backlog
 //! metrics are, and the devices' DNS record. Checked here, before any client is built, so a
 //! mistake is named with its file, line and field instead of surfacing as a failed call.
+//!
+//! Rules kept here:
+//! - 1..=32 regions, each a valid code listed once, exactly one of them active.
+//! - Credentials: at most one of profile / assume_role_arn (a role ARN), or the lab's keys, and
+//!   those only with an `endpoint_url`.
+//! - The edge's figures are stale after 60..=86400 s; the record's TTL is 1..=86400 s; the
+//!   defaults are [`EdgeMetrics::default`] and [`DEFAULT_TTL_SECS`].
 
+use super::error::{between, in_file, Origin, Place, SettingsError};
+use super::MAX_REGIONS;
 use serde::Deserialize;
 use std::time::Duration;
 use switchyard_core::{regions::is_valid_code, RegionRole};
@@ -190,52 +199,45 @@ pub struct AwsSettings {
     pub route53: Option<Route53Settings>,
 }
 
-/// Names a place in the file for error messages.
-pub trait Locate {
-    fn at(&self, span: std::ops::Range<usize>, field: &str) -> String;
-}
+/// The devices' record's TTL when the file gives none.
+pub const DEFAULT_TTL_SECS: i64 = 60;
 
 fn endpoint(
     profile: Option<String>,
     role: Option<String>,
     url: Option<String>,
     lab: bool,
-    at: &dyn Fn(&str) -> String,
-) -> Result<EndpointSettings, String> {
+    at: &dyn Fn(&str) -> Place,
+) -> Result<EndpointSettings, SettingsError> {
     if let Some(u) = &url {
         if !(u.starts_with("http://") || u.starts_with("https://")) {
-            return Err(format!(
-                "{}: '{u}' is not an http:// or https:// URL",
-                at("endpoint_url")
-            ));
+            return Err(
+                at("endpoint_url").invalid(format!("'{u}' is not an http:// or https:// URL"))
+            );
         }
     }
     let credentials = match (profile, role, lab) {
         (Some(_), _, true) | (_, Some(_), true) => {
-            return Err(format!(
-                "{}: the lab's fixed keys cannot be combined with profile or assume_role_arn",
-                at("lab_credentials")
+            return Err(at("lab_credentials").invalid(
+                "the lab's fixed keys cannot be combined with profile or assume_role_arn",
             ))
         }
         (None, None, true) if url.is_none() => {
-            return Err(format!(
-                "{}: only with endpoint_url (AWS would refuse the lab's keys)",
-                at("lab_credentials")
-            ))
+            return Err(at("lab_credentials")
+                .invalid("only with endpoint_url (AWS would refuse the lab's keys)"))
         }
         (None, None, true) => CredentialSource::Lab,
         (profile, Some(role_arn), false) => {
             let ok = role_arn.starts_with("arn:aws") && role_arn.contains(":role/");
             if !ok {
-                return Err(format!(
-                    "{}: '{role_arn}' is not an IAM role ARN such as arn:aws:iam::123456789012:role/SwitchyardReadOnly",
-                    at("assume_role_arn")
-                ));
+                return Err(at("assume_role_arn").invalid(format!(
+                    "'{role_arn}' is not an IAM role ARN such as arn:aws:iam::123456789012:role/SwitchyardReadOnly"
+                )));
             }
             CredentialSource::AssumeRole { role_arn, profile }
         }
         (Some(p), None, false) if p.trim().is_empty() => {
-            return Err(format!("{}: must not be empty", at("profile")))
+            return Err(at("profile").invalid("must not be empty"))
         }
         (Some(p), None, false) => CredentialSource::Profile(p),
         (None, None, false) => CredentialSource::DefaultChain,
@@ -261,36 +263,37 @@ fn is_host(s: &str) -> bool {
 }
 
 impl AwsSection {
-    pub fn resolve(self, loc: &dyn Locate) -> Result<AwsSettings, String> {
+    /// The AWS fleet, checked; `origin` names the file's lines in errors.
+    pub fn resolve(self, origin: Option<&Origin>) -> Result<AwsSettings, SettingsError> {
+        let loc = |span: std::ops::Range<usize>, field: &str| in_file(origin, span, field);
         let mut regions: Vec<AwsRegion> = Vec::new();
-        if self.regions.is_empty() || self.regions.len() > 32 {
-            return Err(loc.at(0..0, "aws.regions") + ": list between 1 and 32 [[aws.regions]]");
+        if self.regions.is_empty() || self.regions.len() > MAX_REGIONS {
+            return Err(loc(0..0, "aws.regions")
+                .invalid(format!("list between 1 and {MAX_REGIONS} [[aws.regions]]")));
         }
         for entry in self.regions {
             let span = entry.span();
             let r = entry.into_inner();
-            let at = |f: &str| loc.at(span.clone(), &format!("aws.regions.{f}"));
+            let at = |f: &str| loc(span.clone(), &format!("aws.regions.{f}"));
             if !is_valid_code(&r.code) {
-                return Err(format!(
-                    "{}: '{}' is not an AWS region code such as us-east-1",
-                    at("code"),
+                return Err(at("code").invalid(format!(
+                    "'{}' is not an AWS region code such as us-east-1",
                     r.code
-                ));
+                )));
             }
             if regions.iter().any(|x| x.code == r.code) {
-                return Err(format!("{}: {} is listed twice", at("code"), r.code));
+                return Err(at("code").invalid(format!("{} is listed twice", r.code)));
             }
             if let Some(d) = &r.domain_configuration {
                 if !is_name(d) {
-                    return Err(format!(
-                        "{}: '{d}' is not a domain configuration name (letters, digits, : _ -)",
-                        at("domain_configuration")
-                    ));
+                    return Err(at("domain_configuration").invalid(format!(
+                        "'{d}' is not a domain configuration name (letters, digits, : _ -)"
+                    )));
                 }
             }
             if let Some(h) = &r.data_endpoint {
                 if !is_host(h) {
-                    return Err(format!("{}: '{h}' is not a host name", at("data_endpoint")));
+                    return Err(at("data_endpoint").invalid(format!("'{h}' is not a host name")));
                 }
             }
             if let Some(p) = &r.probe_address {
@@ -298,7 +301,7 @@ impl AwsSection {
                     is_host(h) && port.parse::<u16>().is_ok_and(|p| p > 0)
                 });
                 if !ok {
-                    return Err(format!("{}: '{p}' is not HOST:PORT", at("probe_address")));
+                    return Err(at("probe_address").invalid(format!("'{p}' is not HOST:PORT")));
                 }
             }
             let endpoint = endpoint(
@@ -323,37 +326,32 @@ impl AwsSection {
             .filter(|r| r.role == RegionRole::Active)
             .count();
         if active != 1 {
-            return Err(format!(
-                "{}: exactly one region must have role = \"active\", not {active}",
-                loc.at(0..0, "aws.regions.role")
-            ));
+            return Err(loc(0..0, "aws.regions.role").invalid(format!(
+                "exactly one region must have role = \"active\", not {active}"
+            )));
         }
         let (groups_span, thing_groups) = self
             .thing_groups
             .map_or((0..0, Vec::new()), |g| (g.span(), g.into_inner()));
         if let Some(g) = thing_groups.iter().find(|g| !is_name(g)) {
-            return Err(format!(
-                "{}: '{g}' is not a thing group name (letters, digits, : _ -)",
-                loc.at(groups_span, "aws.thing_groups")
-            ));
+            return Err(loc(groups_span, "aws.thing_groups").invalid(format!(
+                "'{g}' is not a thing group name (letters, digits, : _ -)"
+            )));
         }
         let (edge_span, e) = self.edge.map_or((0..0, EdgeSection::default()), |e| {
             (e.span(), e.into_inner())
         });
         let d = EdgeMetrics::default();
-        let stale = e.stale_after_secs.unwrap_or(d.fresh_for.as_secs());
-        if !(60..=86_400).contains(&stale) {
-            return Err(format!(
-                "{}: must be between 60 and 86400 seconds, not {stale}",
-                loc.at(edge_span.clone(), "aws.edge.stale_after_secs")
-            ));
-        }
+        let stale = between(
+            || loc(edge_span.clone(), "aws.edge.stale_after_secs"),
+            e.stale_after_secs.unwrap_or(d.fresh_for.as_secs()),
+            60,
+            86_400,
+            "seconds",
+        )?;
         let capacity = e.capacity_messages.unwrap_or(d.capacity_messages);
         if capacity == 0 {
-            return Err(format!(
-                "{}: must be at least 1",
-                loc.at(edge_span, "aws.edge.capacity_messages")
-            ));
+            return Err(loc(edge_span, "aws.edge.capacity_messages").bound("must be at least 1"));
         }
         let edge = EdgeMetrics {
             namespace: e.namespace.unwrap_or(d.namespace),
@@ -371,24 +369,21 @@ impl AwsSection {
             Some(s) => {
                 let span = s.span();
                 let r = s.into_inner();
-                let at = |f: &str| loc.at(span.clone(), &format!("aws.route53.{f}"));
+                let at = |f: &str| loc(span.clone(), &format!("aws.route53.{f}"));
                 if r.hosted_zone_id.trim().is_empty() {
-                    return Err(format!("{}: must not be empty", at("hosted_zone_id")));
+                    return Err(at("hosted_zone_id").invalid("must not be empty"));
                 }
                 if !is_host(r.record_name.trim_end_matches('.')) {
-                    return Err(format!(
-                        "{}: '{}' is not a domain name",
-                        at("record_name"),
-                        r.record_name
-                    ));
+                    return Err(at("record_name")
+                        .invalid(format!("'{}' is not a domain name", r.record_name)));
                 }
-                let ttl = r.ttl_secs.unwrap_or(60);
-                if !(1..=86_400).contains(&ttl) {
-                    return Err(format!(
-                        "{}: must be between 1 and 86400 seconds, not {ttl}",
-                        at("ttl_secs")
-                    ));
-                }
+                let ttl = between(
+                    || at("ttl_secs"),
+                    r.ttl_secs.unwrap_or(DEFAULT_TTL_SECS),
+                    1,
+                    86_400,
+                    "seconds",
+                )?;
                 Some(Route53Settings {
                     switch: r.switch,
                     hosted_zone_id: r.hosted_zone_id,
@@ -413,3 +408,6 @@ impl AwsSection {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,180 @@
+//! What the server serves besides the resources: the route table against the OpenAPI
+//! document, and the built UI (from a folder, embedded, or missing).
+
+use super::*;
+
+#[tokio::test]
+async fn every_route_is_documented_and_answers() {
+    let (app, _, _) = setup(Ui::Missing);
+    let doc = openapi_document();
+    for (method, path) in ROUTES {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} is not in the OpenAPI document"
+        );
+        if *method == "get" && *path != "/api/v1/events" {
+            let (path, want) = if path.starts_with("/api/v1/regions/") {
+                (path.replace("{id}", "us-east-1"), StatusCode::OK)
+            } else if path.starts_with("/api/v1/failovers/")
+                || path.starts_with("/api/v1/commands/")
+            {
+                (path.replace("{id}", "fo-1"), StatusCode::NOT_FOUND)
+            } else if path.starts_with("/api/v1/drills/") {
+                let path = if path.ends_with("/compare") {
+                    format!("{path}?a=drill-1&b=drill-2")
+                } else {
+                    path.replace("{id}", "drill-1")
+                        .replace("{file}", "timeline.svg")
+                };
+                (path, StatusCode::NOT_FOUND)
+            } else if *path == "/api/v1/readiness" {
+                (format!("{path}?target=eu-west-1"), StatusCode::OK)
+            } else {
+                (path.replace("{id}", "dev-0000001"), StatusCode::OK)
+            };
+            let (s, _, text) = call(&app, "GET", &path, None).await;
+            assert_eq!(s, want, "GET {path}: {text}");
+        }
+    }
+    let documented: usize = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|p| p.as_object().unwrap().len())
+        .sum();
+    assert_eq!(
+        documented,
+        ROUTES.len(),
+        "the document lists a route the server does not have"
+    );
+    let (_, _, served) = call(&app, "GET", "/api/v1/openapi.json", None).await;
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&served).unwrap(),
+        doc
+    );
+}
+
+#[tokio::test]
+async fn the_ui_is_served_from_root_with_the_index_as_fallback() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("index.html"), "<html>switchyard ui</html>").unwrap();
+    std::fs::write(dir.path().join("ui_bg.wasm"), b"\0asm").unwrap();
+    let (app, _, _) = setup(Ui::Dir(dir.path().to_path_buf()));
+    let (s, ct, body) = call(&app, "GET", "/", None).await;
+    assert_eq!(
+        (s, body.as_str()),
+        (StatusCode::OK, "<html>switchyard ui</html>")
+    );
+    assert!(ct.starts_with("text/html"));
+    let (_, ct, _) = call(&app, "GET", "/ui_bg.wasm", None).await;
+    assert_eq!(ct, "application/wasm");
+    let (s, _, body) = call(&app, "GET", "/devices/some-deep-link", None).await;
+    assert_eq!(
+        (s, body.as_str()),
+        (StatusCode::OK, "<html>switchyard ui</html>")
+    );
+}
+
+static FAKE_UI: &[UiFile] = &[
+    UiFile {
+        name: "index.html",
+        bytes: b"<html>embedded ui</html>",
+        etag: "\"1\"",
+    },
+    UiFile {
+        name: "ui_bg.wasm",
+        bytes: b"\0asm",
+        etag: "\"2\"",
+    },
+];
+
+#[tokio::test]
+async fn the_embedded_ui_is_served_with_types_links_and_revalidation() {
+    let (app, _, _) = setup(Ui::Embedded(FAKE_UI));
+    let (s, ct, body) = call(&app, "GET", "/", None).await;
+    assert_eq!(
+        (s, ct.as_str(), body.as_str()),
+        (
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            "<html>embedded ui</html>"
+        )
+    );
+    let (s, ct, bytes) = call_raw(&app, "GET", "/ui_bg.wasm", None).await;
+    assert_eq!(
+        (s, ct.as_str(), bytes.as_slice()),
+        (StatusCode::OK, "application/wasm", &b"\0asm"[..])
+    );
+    // The UI's own links get the page; a missing file is a 404, not the page.
+    let (s, _, body) = call(&app, "GET", "/devices/some-deep-link", None).await;
+    assert_eq!(
+        (s, body.as_str()),
+        (StatusCode::OK, "<html>embedded ui</html>")
+    );
+    let (s, _, _) = call(&app, "GET", "/missing.js", None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // The API keeps its own 404s.
+    let (s, ct, _) = call(&app, "GET", "/api/v1/nothing-here", None).await;
+    assert_eq!(
+        (s, ct.as_str()),
+        (StatusCode::NOT_FOUND, "application/json")
+    );
+    // A browser holding the current copy gets 304 and no body; a stale one gets the file.
+    let revalidate = |etag: &'static str| {
+        Request::get("/ui_bg.wasm")
+            .header(header::IF_NONE_MATCH, etag)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let r = app.clone().oneshot(revalidate("\"2\"")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(r.headers()[header::ETAG], "\"2\"");
+    assert!(r.into_body().collect().await.unwrap().to_bytes().is_empty());
+    let r = app.clone().oneshot(revalidate("\"1\"")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()[header::CACHE_CONTROL], "no-cache");
+}
+
+#[test]
+fn the_binary_carries_the_built_ui_byte_for_byte() {
+    let dist = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist");
+    if !dist.join("index.html").is_file() {
+        // Nothing was built, so nothing is embedded; the server then says how to build it.
+        assert!(EMBEDDED.is_empty());
+        return;
+    }
+    let mut names: Vec<_> = std::fs::read_dir(&dist)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    let embedded: Vec<_> = EMBEDDED.iter().map(|f| f.name.to_string()).collect();
+    assert_eq!(embedded, names);
+    for f in EMBEDDED {
+        assert_eq!(
+            f.bytes,
+            std::fs::read(dist.join(f.name)).unwrap(),
+            "{}",
+            f.name
+        );
+    }
+    for wanted in [
+        "index.html",
+        "switchyard_ui_bg.wasm",
+        "switchyard_ui.js",
+        "boot.js",
+    ] {
+        assert!(
+            EMBEDDED.iter().any(|f| f.name == wanted),
+            "{wanted} is built in"
+        );
+    }
+}
+
+#[tokio::test]
+async fn without_a_built_ui_root_says_how_to_build_it() {
+    let (app, _, _) = setup(Ui::Missing);
+    let (s, _, body) = call(&app, "GET", "/", None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(body.contains("cargo xtask build"));
+}

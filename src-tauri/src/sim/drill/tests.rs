@@ -1,0 +1,153 @@
+//! The simulated drill, number by number: a seeded scenario gives the same record, and bad
+//! scenarios are refused naming the field.
+
+use super::*;
+use switchyard_core::drills::{metrics, Objectives};
+
+/// us-east-1 down at 20 s for 400 s; the script confirms the failover 300 s after the
+/// recommendation (a slow decision, so the edge overflows), fails back 30 s after the outage.
+fn scenario() -> Scenario {
+    toml::from_str(
+        r#"
+        name = "us-east-1 outage, slow decision"
+        seed = 7
+        devices = 1000
+        gateways = 10
+        duration_secs = 700
+        [outage]
+        at_secs = 20
+        duration_secs = 400
+        [failover]
+        by = "script"
+        decide_secs = 300
+        [failback]
+        after_secs = 30
+        "#,
+    )
+    .unwrap()
+}
+
+fn regions() -> Vec<RegionId> {
+    vec!["us-east-1".into(), "eu-west-1".into()]
+}
+
+fn objectives() -> Objectives {
+    Objectives {
+        rto_secs: 420,
+        rpo_messages: 0,
+        max_backlog: 100_000,
+        recovered_share: 0.95,
+    }
+}
+
+#[test]
+fn a_seeded_drill_is_measured_number_by_number() {
+    let cfg = DrillSettings::default();
+    let rec = run(&scenario(), &regions(), &cfg).unwrap();
+    assert_eq!(
+        rec,
+        run(&scenario(), &regions(), &cfg).unwrap(),
+        "the same scenario gives the same record"
+    );
+    let at = |k: EventKind| rec.first(k).unwrap_or_else(|| panic!("no {k:?}")).t_ms;
+    // What follows from the settings alone.
+    assert_eq!(at(EventKind::FaultInjected), 20_000);
+    // Polled at 20 s (every 5 s); the unanswered poll is known when it times out (2.5 s).
+    assert_eq!(at(EventKind::OutageDetected), 22_500);
+    // Unhealthy since the 20 s poll, recommended after 60 s, confirmed 300 s later.
+    assert_eq!(at(EventKind::RecommendationShown), 80_000);
+    assert_eq!(at(EventKind::FailoverConfirmed), 380_000);
+    assert_eq!(at(EventKind::FaultCleared), 420_000);
+    // The failback: 30 s after the outage ends, once the failover has completed.
+    assert_eq!(at(EventKind::FailbackConfirmed), 458_000);
+    // What the seeded fleet did: devices back 48 s after the switch (reconnect backoff).
+    assert_eq!(at(EventKind::DevicesBack), 428_000);
+    assert_eq!(at(EventKind::FailbackDone), 463_000);
+    assert_eq!(at(EventKind::BacklogDrained), 627_000);
+    assert_eq!(rec.samples.len(), 701, "one sample a simulated second");
+
+    let m = metrics(&rec, &objectives());
+    assert_eq!(m.disruption_at_ms, Some(20_000));
+    assert_eq!(m.time_to_detect_ms, Some(2_500));
+    assert_eq!(m.time_to_decide_ms, Some(357_500));
+    assert_eq!(m.baseline_online, 1_000);
+    assert_eq!(m.needed_back, 950);
+    assert_eq!(m.recovery_ms, Some(408_000));
+    assert_eq!(
+        m.recovery_ms,
+        Some(at(EventKind::DevicesBack) - at(EventKind::FaultInjected))
+    );
+    assert_eq!(m.messages_lost, 4_350);
+    assert_eq!(m.peak_backlog, 92_647);
+    assert_eq!(m.peak_backlog_at_ms, Some(386_000));
+    assert_eq!(m.drain_ms, Some(241_000));
+    assert_eq!(
+        m.peak_backlog_at_ms.zip(m.drain_ms).map(|(a, b)| a + b),
+        Some(at(EventKind::BacklogDrained))
+    );
+    assert_eq!(m.command_reachability, Some(0.985));
+    let verdicts: Vec<(&str, bool)> = m
+        .objectives
+        .iter()
+        .map(|o| (o.actual.as_str(), o.passed))
+        .collect();
+    assert_eq!(
+        verdicts,
+        vec![
+            ("408 s", true),
+            ("4350 messages lost", false),
+            ("92647 messages", true)
+        ]
+    );
+    assert!(!m.passed);
+    // The slow decision is what lost data: deciding 250 s sooner loses nothing.
+    let mut quick = scenario();
+    quick.failover.decide_secs = 50;
+    let q = metrics(&run(&quick, &regions(), &cfg).unwrap(), &objectives());
+    assert_eq!(q.messages_lost, 0);
+    assert!(q.recovery_ms.unwrap() < m.recovery_ms.unwrap());
+    assert!(q.peak_backlog < m.peak_backlog);
+}
+
+#[test]
+fn a_practice_failover_without_an_outage_is_scripted_from_the_start() {
+    let mut sc = scenario();
+    sc.outage = None;
+    sc.failover.decide_secs = 10;
+    sc.duration_secs = 200;
+    let rec = run(&sc, &regions(), &DrillSettings::default()).unwrap();
+    assert_eq!(
+        rec.first(EventKind::FailoverConfirmed).unwrap().t_ms,
+        10_000
+    );
+    assert!(rec.first(EventKind::OutageDetected).is_none());
+    let m = metrics(&rec, &objectives());
+    assert_eq!(m.disruption_at_ms, Some(10_000));
+    assert!(m.recovery_ms.is_some_and(|r| r > 0 && r < 120_000), "{m:?}");
+    assert_eq!(m.messages_lost, 0);
+}
+
+#[test]
+fn bad_scenarios_are_refused_naming_the_field_and_a_stop_stops() {
+    let cfg = DrillSettings::default();
+    let mut sc = scenario();
+    sc.failover.by = DecidedBy::Operator;
+    sc.failback = None;
+    assert!(run(&sc, &regions(), &cfg)
+        .unwrap_err()
+        .starts_with("failover.by"));
+    let mut sc = scenario();
+    sc.outage.as_mut().unwrap().region = Some("ap-south-1".into());
+    let e = run(&sc, &regions(), &cfg).unwrap_err();
+    assert!(
+        e.starts_with("outage.region: ap-south-1 is not one of"),
+        "{e}"
+    );
+    let mut sc = scenario();
+    sc.failover.target = Some("us-east-1".into());
+    assert!(run(&sc, &regions(), &cfg)
+        .unwrap_err()
+        .starts_with("failover.target"));
+    let e = run_until(&scenario(), &regions(), &cfg, &AtomicBool::new(true)).unwrap_err();
+    assert!(e.contains("stopped by an operator at 0 s"), "{e}");
+}

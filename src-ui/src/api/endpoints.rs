@@ -1,0 +1,425 @@
+//! One descriptor per API route the UI calls: its method and path on HTTP, its command on IPC,
+//! the status that means success, and how its HTTP answer is read. [`super::Api`] takes a
+//! descriptor and goes over either transport; nothing else names a route. Pure Rust (no JS), so
+//! it is tested natively.
+//!
+//! Rules kept here:
+//! - Every IPC name is a command the desktop app registers (`src-tauri/desktop/commands.list`),
+//!   and every command there has a descriptor (a test).
+//! - Every (method, path) is a route the server answers (its `ROUTES` table; a test).
+//! - A GET succeeds on any 2xx and its failure names the URL and the status; a change succeeds
+//!   on exactly its status and its failure is the API's own message.
+
+use serde::de::DeserializeOwned;
+use switchyard_core::alerts::AlertsResponse;
+use switchyard_core::api::{RegionHistory, RegionsResponse, API_PREFIX};
+use switchyard_core::auth::{SessionInfo, UserInfo};
+use switchyard_core::commands::CommandRun;
+use switchyard_core::devices::{DeviceDetail, DevicePage};
+use switchyard_core::drills::{Comparison, Drill, DrillSummary, DrillsResponse};
+use switchyard_core::edge::GatewaysResponse;
+use switchyard_core::failover::FailoverOverview;
+
+pub use switchyard_core::api::{CommandRunDetail as RunDetail, CommandsOverview};
+pub use switchyard_core::commands::CommandPreview;
+pub use switchyard_core::failover::Requested;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// A route without its answer's type: what the drift tests compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    pub method: Method,
+    /// The route's template under `/api/v1`, as the server declares it (`/drills/{id}/notes`).
+    pub path: &'static str,
+    /// The status that means success for a change (a GET succeeds on any 2xx).
+    pub ok: u16,
+    /// The desktop app's command for it; `None` where the desktop app has none (sign-in and
+    /// accounts: standalone, the app has no logins).
+    pub ipc: Option<&'static str>,
+}
+
+impl Route {
+    /// The route's address under `base`: each `{…}` of the template filled, in order, with the
+    /// next of `params` (encoded), then the query (values encoded).
+    pub fn url(&self, base: &str, params: &[&str], query: &[(&str, String)]) -> String {
+        let mut url = format!("{base}{API_PREFIX}");
+        let mut params = params.iter();
+        let mut rest = self.path;
+        while let Some(open) = rest.find('{') {
+            url.push_str(&rest[..open]);
+            let close = rest[open..].find('}').map_or(rest.len(), |c| open + c + 1);
+            url.push_str(&enc(params.next().copied().unwrap_or_default()));
+            rest = &rest[close..];
+        }
+        url.push_str(rest);
+        if !query.is_empty() {
+            let pairs: Vec<String> = query
+                .iter()
+                .map(|(k, v)| format!("{k}={}", enc(v)))
+                .collect();
+            url.push('?');
+            url.push_str(&pairs.join("&"));
+        }
+        url
+    }
+}
+
+/// Percent-encodes as JavaScript's `encodeURIComponent` does: everything but letters, digits
+/// and `-_.!~*'()`.
+pub fn enc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// An HTTP answer, for a descriptor's reader.
+pub struct Answer<'a> {
+    pub route: Route,
+    pub url: &'a str,
+    pub status: u16,
+    pub text: &'a str,
+}
+
+impl Answer<'_> {
+    /// The API's message in a failed answer (its `error`), or the body as it came.
+    fn message(&self) -> String {
+        serde_json::from_str::<switchyard_core::api::ApiError>(self.text)
+            .map(|e| e.error)
+            .unwrap_or_else(|_| self.text.to_string())
+    }
+
+    /// Whether the call succeeded; if not, the error an operator reads.
+    fn succeeded(&self) -> Result<(), String> {
+        match self.route.method {
+            Method::Get if (200..300).contains(&self.status) => Ok(()),
+            Method::Get => Err(format!("{}: {} {}", self.url, self.status, self.message())),
+            _ if self.status == self.route.ok => Ok(()),
+            _ => Err(self.message()),
+        }
+    }
+
+    fn parse<T: DeserializeOwned>(&self) -> Result<T, String> {
+        serde_json::from_str(self.text).map_err(|e| match self.route.method {
+            Method::Get => format!("{}: unexpected answer: {e}", self.url),
+            _ => format!("unexpected answer: {e}"),
+        })
+    }
+}
+
+/// A route the UI calls, with the type of its answer.
+pub struct Endpoint<T> {
+    pub route: Route,
+    read: fn(&Answer) -> Result<T, String>,
+}
+
+impl<T> Endpoint<T> {
+    /// Turns the HTTP answer into the route's type, or the error an operator reads.
+    pub fn read(&self, answer: &Answer) -> Result<T, String> {
+        (self.read)(answer)
+    }
+}
+
+/// A JSON answer.
+fn json<T: DeserializeOwned>(a: &Answer) -> Result<T, String> {
+    a.succeeded()?;
+    a.parse()
+}
+
+/// An answer whose body does not matter (it must still be JSON).
+fn nothing(a: &Answer) -> Result<(), String> {
+    json::<serde_json::Value>(a).map(|_| ())
+}
+
+/// An answer that is text (SVG markup).
+fn text(a: &Answer) -> Result<String, String> {
+    a.succeeded()?;
+    Ok(a.text.to_string())
+}
+
+/// `POST /failovers`: 202 and the failover started, or 200 and why nothing was done.
+fn requested(a: &Answer) -> Result<Requested, String> {
+    match a.status {
+        202 => serde_json::from_str(a.text)
+            .map(|f| Requested::Started(Box::new(f)))
+            .map_err(|e| format!("{}: unexpected answer: {e}", a.url)),
+        200 => serde_json::from_str::<switchyard_core::api::NothingToDo>(a.text)
+            .map(|n| Requested::NothingToDo(n.nothing_to_do))
+            .map_err(|e| format!("{}: unexpected answer: {e}", a.url)),
+        _ => Err(a.message()),
+    }
+}
+
+/// `GET /session`: who is signed in, or `None` (401) when nobody is.
+fn session(a: &Answer) -> Result<Option<SessionInfo>, String> {
+    match a.status {
+        200 => serde_json::from_str(a.text)
+            .map(Some)
+            .map_err(|e| format!("unexpected answer: {e}")),
+        401 => Ok(None),
+        _ => Err(a.message()),
+    }
+}
+
+/// Declares the descriptors and the list of them all, from one list.
+macro_rules! endpoints {
+    ($($(#[doc = $doc:literal])* $name:ident: $t:ty = $method:ident $path:literal,
+        $ok:literal, $ipc:expr, $read:ident;)*) => {
+        $(
+            $(#[doc = $doc])*
+            pub const $name: Endpoint<$t> = Endpoint {
+                route: Route { method: Method::$method, path: $path, ok: $ok, ipc: $ipc },
+                read: $read,
+            };
+        )*
+        /// Every route the UI calls (what the drift tests compare).
+        #[cfg(test)]
+        const CALLED: &[Route] = &[$($name.route),*];
+    };
+}
+
+endpoints! {
+    /// Every configured region, at the current state version.
+    REGIONS: RegionsResponse = Get "/regions", 200, Some("regions"), json;
+    /// Devices, filtered and paged.
+    DEVICES: DevicePage = Get "/devices", 200, Some("devices"), json;
+    /// One device and its recent connectivity changes.
+    DEVICE: DeviceDetail = Get "/devices/{id}", 200, Some("device"), json;
+    GATEWAYS: GatewaysResponse = Get "/edge/gateways", 200, Some("gateways"), json;
+    ALERTS: AlertsResponse = Get "/alerts", 200, Some("alerts"), json;
+    /// A region's samples, oldest first.
+    HISTORY: RegionHistory = Get "/regions/{id}/history", 200, Some("history"), json;
+    FAILOVER_OVERVIEW: FailoverOverview = Get "/failover", 200, Some("failover_overview"), json;
+    REQUEST_FAILOVER: Requested = Post "/failovers", 202, Some("request_failover"), requested;
+    /// The command catalogue and the recent runs.
+    COMMANDS: CommandsOverview = Get "/commands", 200, Some("commands_overview"), json;
+    PREVIEW_COMMAND: CommandPreview = Post "/commands/preview", 200, Some("preview_command"), json;
+    RUN_COMMAND: CommandRun = Post "/commands", 202, Some("run_command"), json;
+    /// A run and the first of its results.
+    COMMAND_RUN: RunDetail = Get "/commands/{id}", 200, Some("command_run"), json;
+    CANCEL_COMMAND: () = Post "/commands/{id}/cancel", 200, Some("cancel_command"), nothing;
+    /// Who is signed in (the desktop app standalone has no logins: no command).
+    SESSION: Option<SessionInfo> = Get "/session", 200, None, session;
+    LOGIN: SessionInfo = Post "/session", 200, None, json;
+    LOGOUT: () = Delete "/session", 200, None, nothing;
+    /// The first admin's account, with the setup token.
+    SETUP: SessionInfo = Post "/setup", 200, None, json;
+    USERS: Vec<UserInfo> = Get "/users", 200, None, json;
+    ADD_USER: UserInfo = Post "/users", 201, None, json;
+    DRILLS: DrillsResponse = Get "/drills", 200, Some("drills_overview"), json;
+    START_DRILL: DrillSummary = Post "/drills", 202, Some("start_drill"), json;
+    DRILL: Drill = Get "/drills/{id}", 200, Some("drill"), json;
+    COMPARE_DRILLS: Comparison = Get "/drills/compare", 200, Some("compare_drills"), json;
+    DRILL_NOTES: Drill = Post "/drills/{id}/notes", 200, Some("drill_notes"), json;
+    ABORT_DRILL: () = Post "/drills/{id}/abort", 200, Some("abort_drill"), nothing;
+    /// One chart of a drill's report, as SVG markup (`{file}` is `<chart>.svg`).
+    DRILL_CHART: String = Get "/drills/{id}/charts/{file}", 200, Some("drill_chart"), text;
+}
+
+/// The live event stream (server-sent events); on IPC, the `fleet` event instead.
+pub const EVENTS: Route = Route {
+    method: Method::Get,
+    path: "/events",
+    ok: 200,
+    ipc: None,
+};
+
+/// The desktop app's event that carries what [`EVENTS`] carries.
+pub const IPC_EVENT: &str = "fleet";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The server's route table (`pub const ROUTES: &[(&str, &str)]`), read from its source:
+    /// the UI does not depend on the server's crate.
+    fn server_routes() -> Vec<(String, String)> {
+        fn sources(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+            for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    sources(&p, found);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    found.push(p);
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = Vec::new();
+        for dir in ["src-tauri/src", "src-core/src"] {
+            sources(&root.join(dir), &mut files);
+        }
+        const START: &str = "pub const ROUTES: &[(&str, &str)] = &[";
+        let text = files
+            .iter()
+            .filter_map(|f| std::fs::read_to_string(f).ok())
+            .find(|t| t.contains(START))
+            .expect(
+                "the server's route table (pub const ROUTES) is in src-tauri/src or src-core/src",
+            );
+        let table = &text[text.find(START).unwrap() + START.len()..];
+        let table = &table[..table.find("];").expect("the route table ends")];
+        let quoted: Vec<String> = table
+            .split('"')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect();
+        quoted
+            .chunks(2)
+            .map(|p| (p[0].to_ascii_lowercase(), p[1].clone()))
+            .collect()
+    }
+
+    #[test]
+    fn every_ipc_name_is_a_command_the_desktop_app_registers_and_every_command_has_one() {
+        let mut listed: Vec<&str> = include_str!("../../../src-tauri/desktop/commands.list")
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect();
+        let mut named: Vec<&str> = CALLED.iter().filter_map(|r| r.ipc).collect();
+        listed.sort_unstable();
+        named.sort_unstable();
+        let before = named.len();
+        named.dedup();
+        assert_eq!(before, named.len(), "one descriptor per command");
+        assert_eq!(
+            named, listed,
+            "the descriptors' IPC names are the desktop app's commands"
+        );
+    }
+
+    #[test]
+    fn every_route_the_ui_calls_is_one_the_server_answers() {
+        let routes = server_routes();
+        assert!(routes.len() > 20, "the route table was read: {routes:?}");
+        for r in CALLED.iter().chain([&EVENTS]) {
+            let wanted = (
+                r.method.as_str().to_ascii_lowercase(),
+                format!("{API_PREFIX}{}", r.path),
+            );
+            assert!(routes.contains(&wanted), "{wanted:?} is not a server route");
+        }
+    }
+
+    #[test]
+    fn a_route_fills_its_template_in_order_and_encodes_what_it_fills() {
+        assert_eq!(
+            DRILL_CHART.route.url("", &["d 1", "online.svg"], &[]),
+            "/api/v1/drills/d%201/charts/online.svg"
+        );
+        assert_eq!(
+            HISTORY
+                .route
+                .url("http://h:1", &["eu-west-1"], &[("minutes", "60".into())]),
+            "http://h:1/api/v1/regions/eu-west-1/history?minutes=60"
+        );
+        assert_eq!(
+            COMPARE_DRILLS
+                .route
+                .url("", &[], &[("a", "x&y".into()), ("b", "ü/z".into())]),
+            "/api/v1/drills/compare?a=x%26y&b=%C3%BC%2Fz"
+        );
+        assert_eq!(REGIONS.route.url("", &[], &[]), "/api/v1/regions");
+    }
+
+    #[test]
+    fn encoding_keeps_what_encode_uri_component_keeps() {
+        assert_eq!(enc("AZaz09-_.!~*'()"), "AZaz09-_.!~*'()");
+        assert_eq!(enc("a b/c?d#e"), "a%20b%2Fc%3Fd%23e");
+        assert_eq!(enc("é"), "%C3%A9");
+    }
+
+    fn answer(route: Route, status: u16, text: &str) -> Answer<'_> {
+        Answer {
+            route,
+            url: "/api/v1/x",
+            status,
+            text,
+        }
+    }
+
+    #[test]
+    fn a_failed_read_names_the_url_and_status_and_a_failed_change_gives_the_api_message() {
+        let body = r#"{"error":"no drill d-9"}"#;
+        assert_eq!(
+            DRILL.read(&answer(DRILL.route, 404, body)).unwrap_err(),
+            "/api/v1/x: 404 no drill d-9"
+        );
+        assert_eq!(
+            START_DRILL
+                .read(&answer(
+                    START_DRILL.route,
+                    409,
+                    r#"{"error":"a drill is running"}"#
+                ))
+                .unwrap_err(),
+            "a drill is running"
+        );
+        // A change succeeds on exactly its status.
+        assert_eq!(
+            ADD_USER
+                .read(&answer(ADD_USER.route, 200, "{}"))
+                .unwrap_err(),
+            "{}"
+        );
+        assert!(CANCEL_COMMAND
+            .read(&answer(CANCEL_COMMAND.route, 200, r#"{"cancelled":true}"#))
+            .is_ok());
+        assert_eq!(
+            DRILL_CHART
+                .read(&answer(DRILL_CHART.route, 200, "<svg/>"))
+                .unwrap(),
+            "<svg/>"
+        );
+    }
+
+    #[test]
+    fn a_failover_request_answers_started_or_nothing_to_do_and_a_session_may_be_absent() {
+        let r = REQUEST_FAILOVER.route;
+        let nothing = REQUEST_FAILOVER
+            .read(&answer(
+                r,
+                200,
+                r#"{"nothing_to_do":"eu-west-1 is already active"}"#,
+            ))
+            .unwrap();
+        assert!(
+            matches!(&nothing, Requested::NothingToDo(m) if m == "eu-west-1 is already active"),
+            "{nothing:?}"
+        );
+        assert_eq!(
+            REQUEST_FAILOVER
+                .read(&answer(r, 409, r#"{"error":"a failover is in progress"}"#))
+                .unwrap_err(),
+            "a failover is in progress"
+        );
+        assert!(REQUEST_FAILOVER
+            .read(&answer(r, 202, "{}"))
+            .unwrap_err()
+            .starts_with("/api/v1/x: unexpected answer: "));
+        assert_eq!(SESSION.read(&answer(SESSION.route, 401, "")).unwrap(), None);
+    }
+}

@@ -1,0 +1,407 @@
+//! The one API client, with two transports: HTTP + server-sent events (the web build, or the
+//! desktop app connected to a team server) and Tauri IPC (the desktop app with its engine
+//! in-process). Views never know which one they have.
+//!
+//! Rooms: [`endpoints`] (one descriptor per route: method, path, IPC command, how its answer
+//! is read), [`transport`] (the JavaScript glue of both transports); here, one generic
+//! [`Api::call`] that takes a descriptor, and the typed functions the views call.
+//!
+//! Rules kept here:
+//! - Every call goes through [`Api::call`] with a descriptor: no route is named elsewhere.
+//! - The desktop app standalone has no logins: its user is an admin, and sign-in and accounts
+//!   have no command there.
+
+mod endpoints;
+mod transport;
+
+use endpoints::{Answer, Endpoint, Method, Route};
+use serde::de::DeserializeOwned;
+use switchyard_core::alerts::AlertsResponse;
+use switchyard_core::api::{FleetEvent, RegionHistory, RegionsResponse};
+use switchyard_core::auth::{NewUser, Role, SessionInfo, UserInfo};
+use switchyard_core::commands::{CommandRequest, CommandRun};
+use switchyard_core::devices::{DeviceDetail, DevicePage, DeviceQuery};
+use switchyard_core::drills::{
+    Comparison, Drill, DrillNotes, DrillSummary, DrillsResponse, Scenario,
+};
+use switchyard_core::edge::GatewaysResponse;
+use switchyard_core::failover::{FailoverOverview, FailoverRequest};
+use transport::{set_csrf, tauri_fn};
+
+pub use endpoints::{CommandPreview, CommandsOverview, Requested, RunDetail};
+pub use transport::Link;
+
+#[derive(Debug, Clone)]
+pub enum Api {
+    Http { base: String },
+    Tauri,
+}
+
+/// What one call carries besides its route: the template's parameters in order, the query,
+/// the JSON body (a change without one sends `{}`), and the IPC command's arguments.
+#[derive(Default)]
+struct Call<'a> {
+    path: &'a [&'a str],
+    query: Vec<(&'static str, String)>,
+    body: Option<serde_json::Value>,
+    args: Option<serde_json::Value>,
+}
+
+fn to_json(v: &impl serde::Serialize) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or_default()
+}
+
+impl Api {
+    /// Tauri IPC when the desktop app serves the page itself (standalone), otherwise HTTP to
+    /// the server that served it: a browser, or the desktop app connected to a team server
+    /// (where Tauri's globals may be present but the page's origin is the server's).
+    pub fn detect() -> Api {
+        let own_page = web_sys::window()
+            .and_then(|w| {
+                let l = w.location();
+                Some((l.protocol().ok()?, l.hostname().ok()?))
+            })
+            .is_some_and(|(protocol, host)| protocol == "tauri:" || host == "tauri.localhost");
+        if own_page && tauri_fn("core", "invoke").is_some() {
+            Api::Tauri
+        } else {
+            Api::Http {
+                base: String::new(),
+            }
+        }
+    }
+
+    pub fn transport_name(&self) -> &'static str {
+        match self {
+            Api::Http { .. } => "http",
+            Api::Tauri => "ipc",
+        }
+    }
+
+    /// One call on either transport: over HTTP, the descriptor's method and address, read by
+    /// the descriptor; over IPC, the descriptor's command with `call.args` (none: `{}`).
+    async fn call<T: DeserializeOwned>(
+        &self,
+        endpoint: &Endpoint<T>,
+        call: Call<'_>,
+    ) -> Result<T, String> {
+        let route = endpoint.route;
+        match self {
+            Api::Http { base } => {
+                let url = route.url(base, call.path, &call.query);
+                let body = match route.method {
+                    Method::Get => None,
+                    _ => Some(call.body.map_or("{}".into(), |b| b.to_string())),
+                };
+                let (status, text) =
+                    transport::http_request(&url, route.method.as_str(), body.as_deref()).await?;
+                endpoint.read(&Answer {
+                    route,
+                    url: &url,
+                    status,
+                    text: &text,
+                })
+            }
+            Api::Tauri => {
+                let command = route.ipc.ok_or_else(|| no_command(route))?;
+                let args = call.args.unwrap_or_else(|| serde_json::json!({}));
+                transport::tauri_invoke(command, args).await
+            }
+        }
+    }
+
+    pub async fn regions(&self) -> Result<RegionsResponse, String> {
+        self.call(&endpoints::REGIONS, Call::default()).await
+    }
+
+    pub async fn devices(&self, q: &DeviceQuery) -> Result<DevicePage, String> {
+        let mut query: Vec<(&'static str, String)> = Vec::new();
+        if let Some(r) = &q.region {
+            query.push(("region", r.clone()));
+        }
+        if let Some(g) = &q.thing_group {
+            query.push(("thing_group", g.clone()));
+        }
+        if let Some(c) = q.connected {
+            query.push(("connected", c.to_string()));
+        }
+        if let Some(r) = q.reason {
+            query.push(("reason", r.as_str().to_string()));
+        }
+        if let Some(t) = &q.q {
+            query.push(("q", t.clone()));
+        }
+        query.push(("offset", q.offset.to_string()));
+        query.push(("limit", q.limit().to_string()));
+        let args = serde_json::json!({ "query": q });
+        let call = Call {
+            query,
+            args: Some(args),
+            ..Call::default()
+        };
+        self.call(&endpoints::DEVICES, call).await
+    }
+
+    pub async fn device(&self, id: &str) -> Result<DeviceDetail, String> {
+        let call = Call {
+            path: &[id],
+            args: Some(serde_json::json!({ "id": id })),
+            ..Call::default()
+        };
+        self.call(&endpoints::DEVICE, call).await
+    }
+
+    pub async fn gateways(&self, limit: u32) -> Result<GatewaysResponse, String> {
+        let call = Call {
+            query: vec![("limit", limit.to_string())],
+            args: Some(serde_json::json!({ "limit": limit })),
+            ..Call::default()
+        };
+        self.call(&endpoints::GATEWAYS, call).await
+    }
+
+    pub async fn alerts(&self, open: bool, limit: u32) -> Result<AlertsResponse, String> {
+        let call = Call {
+            query: vec![("open", open.to_string()), ("limit", limit.to_string())],
+            args: Some(serde_json::json!({ "open": open, "limit": limit })),
+            ..Call::default()
+        };
+        self.call(&endpoints::ALERTS, call).await
+    }
+
+    pub async fn history(&self, region: &str, minutes: u32) -> Result<RegionHistory, String> {
+        let call = Call {
+            path: &[region],
+            query: vec![("minutes", minutes.to_string())],
+            args: Some(serde_json::json!({ "region": region, "minutes": minutes })),
+            ..Call::default()
+        };
+        self.call(&endpoints::HISTORY, call).await
+    }
+
+    pub async fn failover_overview(&self) -> Result<FailoverOverview, String> {
+        self.call(&endpoints::FAILOVER_OVERVIEW, Call::default())
+            .await
+    }
+
+    /// Asks for a failover; the answer is the failover started, or why nothing was done.
+    pub async fn request_failover(&self, req: &FailoverRequest) -> Result<Requested, String> {
+        let call = Call {
+            body: Some(to_json(req)),
+            args: Some(serde_json::json!({ "request": req })),
+            ..Call::default()
+        };
+        self.call(&endpoints::REQUEST_FAILOVER, call).await
+    }
+
+    /// The command catalogue and the recent runs.
+    pub async fn commands(&self) -> Result<CommandsOverview, String> {
+        let call = Call {
+            query: vec![("limit", "10".into())],
+            ..Call::default()
+        };
+        self.call(&endpoints::COMMANDS, call).await
+    }
+
+    pub async fn preview_command(&self, req: &CommandRequest) -> Result<CommandPreview, String> {
+        let call = Call {
+            body: Some(to_json(req)),
+            args: Some(serde_json::json!({ "request": req })),
+            ..Call::default()
+        };
+        self.call(&endpoints::PREVIEW_COMMAND, call).await
+    }
+
+    pub async fn run_command(&self, req: &CommandRequest) -> Result<CommandRun, String> {
+        let call = Call {
+            body: Some(to_json(req)),
+            args: Some(serde_json::json!({ "request": req })),
+            ..Call::default()
+        };
+        self.call(&endpoints::RUN_COMMAND, call).await
+    }
+
+    /// A run and the first `limit` of its results.
+    pub async fn command_run(&self, id: &str, limit: u32) -> Result<RunDetail, String> {
+        let call = Call {
+            path: &[id],
+            query: vec![("limit", limit.to_string())],
+            args: Some(serde_json::json!({ "id": id, "limit": limit })),
+            ..Call::default()
+        };
+        self.call(&endpoints::COMMAND_RUN, call).await
+    }
+
+    pub async fn cancel_command(&self, id: &str) -> Result<(), String> {
+        let call = Call {
+            path: &[id],
+            args: Some(serde_json::json!({ "id": id })),
+            ..Call::default()
+        };
+        self.call(&endpoints::CANCEL_COMMAND, call).await
+    }
+
+    /// Who is signed in: `Ok(None)` when nobody is (the server wants a sign-in). The desktop
+    /// app in standalone mode has no logins: its user may do everything.
+    pub async fn session(&self) -> Result<Option<SessionInfo>, String> {
+        match self {
+            Api::Http { .. } => {
+                let s = self.call(&endpoints::SESSION, Call::default()).await?;
+                if let Some(s) = &s {
+                    set_csrf(&s.csrf);
+                }
+                Ok(s)
+            }
+            Api::Tauri => Ok(Some(SessionInfo {
+                username: "desktop".into(),
+                role: Role::Admin,
+                csrf: String::new(),
+                expires_at: 0,
+                mode: "none".into(),
+            })),
+        }
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Result<SessionInfo, String> {
+        let body = serde_json::json!({ "username": username, "password": password });
+        let call = Call {
+            body: Some(body),
+            ..Call::default()
+        };
+        let s = self.call(&endpoints::LOGIN, call).await?;
+        set_csrf(&s.csrf);
+        Ok(s)
+    }
+
+    pub async fn logout(&self) -> Result<(), String> {
+        self.call(&endpoints::LOGOUT, Call::default()).await?;
+        set_csrf("");
+        Ok(())
+    }
+
+    pub async fn setup(
+        &self,
+        token: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<SessionInfo, String> {
+        let body =
+            serde_json::json!({ "token": token, "username": username, "password": password });
+        let call = Call {
+            body: Some(body),
+            ..Call::default()
+        };
+        let s = self.call(&endpoints::SETUP, call).await?;
+        set_csrf(&s.csrf);
+        Ok(s)
+    }
+
+    pub async fn users(&self) -> Result<Vec<UserInfo>, String> {
+        self.call(&endpoints::USERS, Call::default()).await
+    }
+
+    pub async fn add_user(&self, new: &NewUser) -> Result<UserInfo, String> {
+        let call = Call {
+            body: Some(to_json(new)),
+            ..Call::default()
+        };
+        self.call(&endpoints::ADD_USER, call).await
+    }
+
+    pub async fn drills(&self) -> Result<DrillsResponse, String> {
+        self.call(&endpoints::DRILLS, Call::default()).await
+    }
+
+    pub async fn start_drill(&self, scenario: &Scenario) -> Result<DrillSummary, String> {
+        let args = serde_json::json!({ "scenario": scenario });
+        let call = Call {
+            body: Some(args.clone()),
+            args: Some(args),
+            ..Call::default()
+        };
+        self.call(&endpoints::START_DRILL, call).await
+    }
+
+    pub async fn drill(&self, id: &str) -> Result<Drill, String> {
+        let call = Call {
+            path: &[id],
+            args: Some(serde_json::json!({ "id": id })),
+            ..Call::default()
+        };
+        self.call(&endpoints::DRILL, call).await
+    }
+
+    pub async fn compare_drills(&self, a: &str, b: &str) -> Result<Comparison, String> {
+        let call = Call {
+            query: vec![("a", a.to_string()), ("b", b.to_string())],
+            args: Some(serde_json::json!({ "a": a, "b": b })),
+            ..Call::default()
+        };
+        self.call(&endpoints::COMPARE_DRILLS, call).await
+    }
+
+    pub async fn drill_notes(&self, id: &str, notes: &DrillNotes) -> Result<Drill, String> {
+        let call = Call {
+            path: &[id],
+            body: Some(to_json(notes)),
+            args: Some(serde_json::json!({ "id": id, "notes": notes })),
+            ..Call::default()
+        };
+        self.call(&endpoints::DRILL_NOTES, call).await
+    }
+
+    pub async fn abort_drill(&self, id: &str) -> Result<(), String> {
+        let call = Call {
+            path: &[id],
+            args: Some(serde_json::json!({ "id": id })),
+            ..Call::default()
+        };
+        self.call(&endpoints::ABORT_DRILL, call).await
+    }
+
+    /// One chart of a drill's report, as SVG markup.
+    pub async fn drill_chart(&self, id: &str, chart: &str) -> Result<String, String> {
+        let file = format!("{chart}.svg");
+        let call = Call {
+            path: &[id, &file],
+            args: Some(serde_json::json!({ "id": id, "chart": chart })),
+            ..Call::default()
+        };
+        self.call(&endpoints::DRILL_CHART, call).await
+    }
+
+    /// Where the report's downloads are, when the transport has addresses (HTTP): `file`
+    /// under the drill's address (`report.html`, `charts/<name>.png`; empty: the drill itself,
+    /// with a trailing slash).
+    pub fn drill_download(&self, id: &str, file: &str) -> Option<String> {
+        match self {
+            Api::Http { base } => {
+                let drill = endpoints::DRILL.route.url(base, &[id], &[]);
+                Some(format!("{drill}/{file}"))
+            }
+            Api::Tauri => None,
+        }
+    }
+
+    /// Calls `on_event` for every state change and `on_link` when the link changes, for the
+    /// life of the page.
+    pub fn subscribe(
+        &self,
+        on_event: impl Fn(FleetEvent) + 'static,
+        on_link: impl Fn(Link) + 'static,
+    ) {
+        match self {
+            Api::Http { base } => {
+                transport::sse_subscribe(&endpoints::EVENTS.url(base, &[], &[]), on_event, on_link)
+            }
+            Api::Tauri => transport::tauri_listen(endpoints::IPC_EVENT, on_event, on_link),
+        }
+    }
+}
+
+/// The error of a route the desktop app has no command for (sign-in and accounts: the app
+/// standalone has no logins).
+fn no_command(route: Route) -> String {
+    let (method, path) = (route.method.as_str(), route.path);
+    format!("{method} {path}: not in the desktop app (sign-in and accounts are a team server's)")
+}
