@@ -28,11 +28,6 @@ impl Clock for SystemClock {
     }
 }
 
-/// The system clock as a shared clock.
-pub fn system() -> SharedClock {
-    Arc::new(SystemClock)
-}
-
 /// Wall time that advances with tokio's clock: `start` plus the tokio time elapsed since the
 /// clock was made. Under `#[tokio::test(start_paused = true)]` it jumps forward when the runtime
 /// auto-advances past a sleep, so tests of timeouts and intervals run instantly and exactly.

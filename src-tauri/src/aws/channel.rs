@@ -51,10 +51,7 @@ impl DeviceChannel for AwsSource {
         payload: &'a [u8],
     ) -> BoxFuture<'a, Result<(), DeliveryError>> {
         Box::pin(async move {
-            let r = self
-                .region(region)
-                .map_err(|e| DeliveryError::Failed(e.0))?;
-            r.data
+            self.data_plane(region)?
                 .publish(topic, payload.to_vec())
                 .await
                 .map_err(delivery)
@@ -68,15 +65,21 @@ impl DeviceChannel for AwsSource {
         document: &'a [u8],
     ) -> BoxFuture<'a, Result<(), DeliveryError>> {
         Box::pin(async move {
-            let r = self
-                .region(region)
-                .map_err(|e| DeliveryError::Failed(e.0))?;
-            r.data
+            self.data_plane(region)?
                 .update_shadow(thing, None, document.to_vec())
                 .await
                 .map(|_| ())
                 .map_err(delivery)
         })
+    }
+}
+
+impl AwsSource {
+    /// `region`'s data plane; an unknown region is a failed delivery.
+    fn data_plane(&self, region: &str) -> Result<&super::dataplane::DataPlane, DeliveryError> {
+        self.region(region)
+            .map(|r| &r.data)
+            .map_err(|e| DeliveryError::Failed(e.0))
     }
 }
 
