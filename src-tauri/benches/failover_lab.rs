@@ -8,11 +8,12 @@ use std::time::{Duration, Instant};
 use switchyard::aws::lab::{self, Lab, LabPlan};
 use switchyard::aws::AwsSource;
 use switchyard::engine::{Adapters, Engine, EngineConfig, FailoverConfig};
-use switchyard::ports::{BoxFuture, SourceError, TrafficSwitch};
+use switchyard::ports::{BoxFuture, SourceError, SwitchError, TrafficSwitch};
 use switchyard::store::Store;
 use switchyard_core::api::FleetEvent;
 use switchyard_core::failover::ReadinessFacts;
 use switchyard_core::failover::{FailoverRequest, Phase};
+use switchyard_core::switch::Pointed;
 use switchyard_core::HealthStatus;
 
 /// The lab's switch, noting the instant each Route 53 change has been submitted (answered).
@@ -30,12 +31,16 @@ impl TrafficSwitch for Timed {
         TrafficSwitch::readiness_facts(&self.aws, active, target)
     }
 
-    fn switch_to<'a>(&'a self, target: &'a str) -> BoxFuture<'a, Result<String, SourceError>> {
+    fn switch_to<'a>(&'a self, target: &'a str) -> BoxFuture<'a, Result<String, SwitchError>> {
         Box::pin(async move {
             let r = self.aws.switch_to(target).await;
             *self.submitted.lock().unwrap() = Some(Instant::now());
             r
         })
+    }
+
+    fn pointed_at(&self) -> BoxFuture<'_, Result<Pointed, SourceError>> {
+        TrafficSwitch::pointed_at(&self.aws)
     }
 
     fn reconnect<'a>(

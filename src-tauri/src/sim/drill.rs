@@ -303,6 +303,7 @@ fn preflight_facts(fleet: &SimFleet, target: &str, health: HealthStatus) -> Read
         target_endpoint: sim_endpoint(target),
         failover_in_progress: None,
         active_side: Default::default(),
+        switch_path: None,
     }
 }
 

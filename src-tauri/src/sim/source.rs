@@ -16,7 +16,7 @@
 use super::SimFleet;
 use crate::ports::{
     BoxFuture, DeviceListing, EdgeObservation, FaultInjector, FleetSource, SourceError,
-    TrafficSwitch,
+    SwitchError, TrafficSwitch,
 };
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -24,6 +24,7 @@ use switchyard_core::{
     devices::{DeviceDetail, DeviceQuery},
     failover::{ReadinessFacts, TopicRule},
     fault::{FaultKind, FaultSpec},
+    switch::Pointed,
     RegionId, RegionObservation, RegionRole, SourceKind,
 };
 
@@ -132,6 +133,7 @@ impl TrafficSwitch for SimSource {
                     target_endpoint: sim_endpoint(target),
                     failover_in_progress: None,
                     active_side: Default::default(),
+                    switch_path: None,
                 })
             })
             .and_then(|facts| {
@@ -142,13 +144,27 @@ impl TrafficSwitch for SimSource {
         })
     }
 
-    fn switch_to<'a>(&'a self, target: &'a str) -> BoxFuture<'a, Result<String, SourceError>> {
+    fn switch_to<'a>(&'a self, target: &'a str) -> BoxFuture<'a, Result<String, SwitchError>> {
         Box::pin(async move {
-            self.with(|f| f.set_active(target)).map_err(SourceError)?;
+            self.with(|f| f.set_active(target))
+                .map_err(SwitchError::Refused)?;
             Ok(format!(
                 "the devices' domain now points at {} (simulated DNS)",
                 sim_endpoint(target)
             ))
+        })
+    }
+
+    fn pointed_at(&self) -> BoxFuture<'_, Result<Pointed, SourceError>> {
+        Box::pin(async move {
+            let active = self.with(|f| f.active_region().to_string());
+            Ok(Pointed {
+                detail: format!(
+                    "the devices' domain points at {} (simulated DNS)",
+                    sim_endpoint(&active)
+                ),
+                region: Some(active),
+            })
         })
     }
 
