@@ -13,6 +13,8 @@ pub enum AlertKind {
     RegionUnreachable,
     BacklogNearCapacity,
     DropsStarted,
+    /// The traffic switch sends the devices somewhere this console did not send them.
+    TrafficMovedOutside,
 }
 
 impl AlertKind {
@@ -22,6 +24,7 @@ impl AlertKind {
             AlertKind::RegionUnreachable => "region_unreachable",
             AlertKind::BacklogNearCapacity => "backlog_near_capacity",
             AlertKind::DropsStarted => "drops_started",
+            AlertKind::TrafficMovedOutside => "traffic_moved_outside",
         }
     }
 
@@ -31,6 +34,7 @@ impl AlertKind {
             Self::RegionUnreachable,
             Self::BacklogNearCapacity,
             Self::DropsStarted,
+            Self::TrafficMovedOutside,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -39,7 +43,9 @@ impl AlertKind {
     pub fn severity(self) -> Severity {
         match self {
             AlertKind::RegionUnreachable | AlertKind::DropsStarted => Severity::Critical,
-            AlertKind::RegionDegraded | AlertKind::BacklogNearCapacity => Severity::Warning,
+            AlertKind::RegionDegraded
+            | AlertKind::BacklogNearCapacity
+            | AlertKind::TrafficMovedOutside => Severity::Warning,
         }
     }
 }

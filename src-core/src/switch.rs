@@ -104,6 +104,47 @@ pub struct Pointed {
     pub detail: String,
 }
 
+/// What the console makes of a reading of the switch, given the region it believes active.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reading {
+    /// The switch and the console agree.
+    Agrees,
+    /// The switch sends the devices to another region than the console believes: it was
+    /// moved outside this console. The console takes the switch's word.
+    MovedOutside {
+        from: Option<RegionId>,
+        to: RegionId,
+        /// What to tell the operator (the alert, the audit log, the map).
+        message: String,
+    },
+    /// The switch sends the devices to no configured region, or to more than one: nothing to
+    /// follow, but worth saying.
+    Unclear { message: String },
+}
+
+/// Compares the switch's word with the console's belief (core reads no clock: `at` is the
+/// reading's time, for the words).
+pub fn read(believed: Option<&str>, pointed: &Pointed) -> Reading {
+    match &pointed.region {
+        Some(r) if believed == Some(r.as_str()) => Reading::Agrees,
+        Some(r) => Reading::MovedOutside {
+            from: believed.map(str::to_string),
+            to: r.clone(),
+            message: format!(
+                "device traffic was moved to {r} outside this console{}: {}",
+                believed.map_or(String::new(), |b| format!(" (it had {b} active)")),
+                pointed.detail
+            ),
+        },
+        None => Reading::Unclear {
+            message: format!(
+                "the traffic switch sends the devices to no single configured region: {}",
+                pointed.detail
+            ),
+        },
+    }
+}
+
 /// The verdict and reasons of the "switch path" check.
 pub fn path_verdict(p: &SwitchPath) -> (crate::failover::Verdict, Vec<String>) {
     use crate::failover::Verdict;
@@ -280,6 +321,37 @@ mod tests {
         let (v, reasons) = path_verdict(&p);
         assert_eq!(v, Verdict::Fail);
         assert!(reasons.last().unwrap().contains("does not exist"));
+    }
+
+    #[test]
+    fn a_switch_pointing_elsewhere_is_a_move_outside_the_console_in_words() {
+        let p = Pointed {
+            region: Some("eu-west-1".into()),
+            detail: "routing controls: us-east-1 Off, eu-west-1 On".into(),
+        };
+        assert_eq!(read(Some("eu-west-1"), &p), Reading::Agrees);
+        match read(Some("us-east-1"), &p) {
+            Reading::MovedOutside { from, to, message } => {
+                assert_eq!(
+                    (from.as_deref(), to.as_str()),
+                    (Some("us-east-1"), "eu-west-1")
+                );
+                assert_eq!(
+                    message,
+                    "device traffic was moved to eu-west-1 outside this console (it had us-east-1 \
+                     active): routing controls: us-east-1 Off, eu-west-1 On"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let none = Pointed {
+            region: None,
+            detail: "routing controls: us-east-1 On, eu-west-1 On".into(),
+        };
+        assert!(matches!(
+            read(Some("us-east-1"), &none),
+            Reading::Unclear { .. }
+        ));
     }
 
     #[test]

@@ -45,6 +45,8 @@ impl Engine {
                 return;
             }
             st.running = Some(id.clone());
+            // This console moves the traffic now: an earlier move found outside it is history.
+            st.moved_outside = None;
         }
         let engine = self.clone();
         tokio::spawn(async move {
@@ -334,6 +336,7 @@ impl Engine {
             let mut st = self.failover_state();
             st.unhealthy_since = None;
             st.readiness.clear();
+            st.epoch += 1;
         }
         let e = self.clone();
         tokio::spawn(async move { e.refresh_readiness().await });
