@@ -174,7 +174,8 @@ mod tests {
     }
 
     #[test]
-    fn the_simulated_switch_is_read_from_the_simulation_section_and_defaults_to_the_record() {
+    fn the_simulated_switch_is_read_from_the_simulation_section_and_defaults_to_the_routing_controls(
+    ) {
         use switchyard_core::switch::SwitchMethod;
         let sim = |toml: &str| {
             Settings::resolve(
@@ -186,14 +187,14 @@ mod tests {
             .sim
         };
         let d = sim("[simulation]\nseed = 2\n");
-        assert_eq!(d.switch, SwitchMethod::Record);
-        assert!(!d.control_plane_follows_us_east_1);
+        assert_eq!(d.switch, SwitchMethod::RoutingControl);
+        assert!(d.control_plane_follows_us_east_1);
         for m in SwitchMethod::ALL {
             let s = sim(&format!("[simulation]\nswitch = \"{m}\"\n"));
             assert_eq!(s.switch, m);
         }
-        let s = sim("[simulation]\ncontrol_plane_follows_us_east_1 = true\n");
-        assert!(s.control_plane_follows_us_east_1);
+        let s = sim("[simulation]\ncontrol_plane_follows_us_east_1 = false\n");
+        assert!(!s.control_plane_follows_us_east_1);
     }
 
     #[test]

@@ -316,7 +316,10 @@ fn every_field_the_file_accepts_is_shown_in_an_example_file() {
         ("aws.edge.", fields_of::<EdgeSection>()),
         ("aws.route53.", fields_of::<Route53Section>()),
         ("aws.arc.", fields_of::<super::aws::ArcSection>()),
-        ("aws.arc.endpoints.", fields_of::<super::aws::ArcEndpointSection>()),
+        (
+            "aws.arc.endpoints.",
+            fields_of::<super::aws::ArcEndpointSection>(),
+        ),
         ("recovery.", fields_of::<RecoverySection>()),
         ("failover.", fields_of::<FailoverSection>()),
         ("commands.", fields_of::<CommandsSection>()),

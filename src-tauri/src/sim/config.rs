@@ -24,8 +24,8 @@ pub struct SimConfig {
     pub faults: Vec<FaultSpec>,
     /// How a failover moves the devices (what the simulated switch stands for).
     pub switch: SwitchMethod,
-    /// When set, an outage of us-east-1 (a simulated region) also takes Route 53's control
-    /// plane down, as it may in a real one.
+    /// When set (the default), an outage of us-east-1 (a simulated region) also takes Route
+    /// 53's control plane down, as it may in a real one.
     pub control_plane_follows_us_east_1: bool,
 }
 
@@ -41,8 +41,10 @@ impl Default for SimConfig {
             devices: 5_000,
             gateways: 40,
             faults: vec![],
-            switch: SwitchMethod::Record,
-            control_plane_follows_us_east_1: false,
+            // The recommended method: with `record` every failover away from us-east-1 (the
+            // default active region) warns, as Route 53's control plane is served from there.
+            switch: SwitchMethod::RoutingControl,
+            control_plane_follows_us_east_1: true,
         }
     }
 }

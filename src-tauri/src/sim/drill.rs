@@ -152,7 +152,11 @@ pub fn run_until(
                     duration_secs: Some(f.duration_ms / 1_000),
                 })
                 .collect(),
-            switch: sc.switch.unwrap_or_default(),
+            // The simulated fleet's own default (routing controls) unless the scenario says.
+            switch: sc.switch.unwrap_or(SimConfig::default().switch),
+            // A drill is its script: Route 53's control plane fails when the scenario says so
+            // (its `route53_control_plane` fault), not as a side effect of the outage.
+            control_plane_follows_us_east_1: false,
             ..SimConfig::default()
         },
         0,

@@ -40,9 +40,9 @@ async fn traffic_moved_outside_the_console_is_followed_within_one_poll_audited_a
         .unwrap_or_else(|| panic!("{alerts:?}"));
     assert_eq!(moved.subject, "eu-west-1");
     assert!(
-        moved
-            .message
-            .starts_with("device traffic was moved to eu-west-1 outside this console (it had us-east-1 active)"),
+        moved.message.starts_with(
+            "device traffic was moved to eu-west-1 outside this console (it had us-east-1 active)"
+        ),
         "{}",
         moved.message
     );
@@ -78,7 +78,9 @@ async fn traffic_moved_outside_the_console_is_followed_within_one_poll_audited_a
     tokio::time::sleep(crate::engine::MOVED_ALERT_HOLD).await;
     let open = e.alerts(true, 50).await.unwrap().alerts;
     assert!(
-        !open.iter().any(|a| a.kind == AlertKind::TrafficMovedOutside),
+        !open
+            .iter()
+            .any(|a| a.kind == AlertKind::TrafficMovedOutside),
         "{open:?}"
     );
 }
@@ -91,7 +93,11 @@ async fn a_confirmation_against_a_preflight_the_switch_no_longer_agrees_with_is_
     e.poll_once("eu-west-1").await;
     e.poll_once("ap-southeast-2").await;
     let pre = e.readiness("eu-west-1").await.unwrap();
-    assert_ne!(pre.overall, switchyard_core::failover::Verdict::Fail, "{pre:?}");
+    assert_ne!(
+        pre.overall,
+        switchyard_core::failover::Verdict::Fail,
+        "{pre:?}"
+    );
     // Moved to ap-southeast-2 outside this console after the operator's preflight.
     sim.with(|f| f.set_active("ap-southeast-2")).unwrap();
     let err = e
@@ -109,7 +115,10 @@ async fn a_confirmation_against_a_preflight_the_switch_no_longer_agrees_with_is_
     // Nothing was started, and the console now agrees with the switch.
     assert!(e.store().failovers_recent(10).unwrap().is_empty());
     assert_eq!(active(&e).as_deref(), Some("ap-southeast-2"));
-    assert_eq!(sim.with(|f| f.active_region().to_string()), "ap-southeast-2");
+    assert_eq!(
+        sim.with(|f| f.active_region().to_string()),
+        "ap-southeast-2"
+    );
     // A request made now, against the new truth, goes through.
     let f = e
         .request_failover(request("eu-west-1"), "alice")

@@ -145,6 +145,7 @@ fn an_outage_of_us_east_1_takes_route53s_control_plane_down_only_when_configured
                 devices: 100,
                 gateways: 2,
                 control_plane_follows_us_east_1: follows,
+                switch: SwitchMethod::Record,
                 ..SimConfig::default()
             },
             0,
