@@ -607,6 +607,8 @@ fn bench() -> Result {
             "commands_lab",
             "--bench",
             "fanout",
+            "--bench",
+            "arc_lab",
         ])
         .env("SWITCHYARD_MOTO_SERVER", moto_server())
         .current_dir(&root))?;

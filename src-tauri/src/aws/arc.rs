@@ -446,3 +446,6 @@ pub async fn describe_cluster(
     }
     Ok(list)
 }
+
+#[cfg(test)]
+mod tests;
