@@ -278,24 +278,46 @@ impl Cluster {
         ))
     }
 
-    /// Every region's routing control state, read through the rotation.
+    /// Every region's routing control state, read through the rotation: `ListRoutingControls`
+    /// (one call for the whole cluster, paged), so the cost does not grow with the regions. A
+    /// configured control the cluster does not list is an error naming it.
     pub async fn states(&self) -> Result<Vec<(String, bool)>, ArcError> {
-        let reads = self.controls.iter().map(|(region, arn)| async move {
-            let (state, _) = self
-                .rotate("GetRoutingControlState", |c| {
-                    c.get_routing_control_state()
-                        .routing_control_arn(arn)
+        let mut on: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
+        let mut token: Option<String> = None;
+        // A cluster holds at most a few thousand controls: 20 pages of 500 is plenty.
+        for _ in 0..20 {
+            let (page, _) = self
+                .rotate("ListRoutingControls", |c| {
+                    c.list_routing_controls()
+                        .set_next_token(token.clone())
+                        .max_results(500)
                         .send()
                 })
                 .await?;
-            Ok::<_, ArcError>((
-                region.clone(),
-                state.routing_control_state() == &RoutingControlState::On,
-            ))
-        });
-        futures_util::future::join_all(reads)
-            .await
-            .into_iter()
+            for rc in page.routing_controls() {
+                if let Some(arn) = rc.routing_control_arn() {
+                    on.insert(
+                        arn.to_string(),
+                        rc.routing_control_state() == Some(&RoutingControlState::On),
+                    );
+                }
+            }
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                break;
+            }
+        }
+        self.controls
+            .iter()
+            .map(|(region, arn)| match on.get(arn) {
+                Some(state) => Ok((region.clone(), *state)),
+                None => Err(ArcError::Refused {
+                    kind: AwsErrorKind::NotFound,
+                    message: format!(
+                        "ListRoutingControls: the cluster has no routing control {arn} (of {region})"
+                    ),
+                }),
+            })
             .collect()
     }
 
