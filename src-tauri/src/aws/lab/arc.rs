@@ -16,6 +16,9 @@
 //! - errors are the JSON the SDK reads (`{"__type": code, "message": ...}`) with ARC's status;
 //! - a hung request is never carried out, not even after a revive (it is dropped unanswered);
 //! - every endpoint stops listening when the stand-in is dropped.
+//!
+//! (Past 500 lines: one small server and the four operations it answers, which share the
+//! state and the error shapes; the tests are beside it in `arc/tests.rs`.)
 
 use crate::settings::ArcEndpoint;
 use http_body_util::{BodyExt, Full};

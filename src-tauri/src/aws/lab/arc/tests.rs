@@ -355,3 +355,69 @@ async fn the_endpoints_are_the_five_regions_of_a_real_cluster_on_loopback() {
     assert_eq!(urls.len(), 5);
     assert_eq!(s.index_of("eu-west-1"), Some(2));
 }
+
+#[tokio::test]
+#[ignore = "needs moto_server (cargo xtask setup): run `cargo xtask test`"]
+async fn the_lab_writes_routing_controls_that_resolve_and_survive_us_east_1_dying() {
+    use crate::aws::lab::{find_moto_server, Lab, LabPlan};
+    use crate::settings::{ConfigFile, Overrides, Settings, SwitchMethod};
+    let dir = tempfile::tempdir().unwrap();
+    let moto = find_moto_server(None).unwrap();
+    let mut lab = Lab::start(&moto, dir.path(), LabPlan::default())
+        .await
+        .unwrap();
+    let resolve = |text: &str| {
+        let path = dir.path().join("edited.toml");
+        std::fs::write(&path, text).unwrap();
+        let overrides = Overrides {
+            data_dir: Some(dir.path().join("data")),
+            ..Overrides::default()
+        };
+        Settings::resolve(ConfigFile::load(&path).unwrap(), Some("lab"), overrides)
+            .unwrap()
+            .aws
+            .unwrap()
+    };
+    let written = std::fs::read_to_string(&lab.config_path).unwrap();
+    let aws = resolve(&written);
+    assert_eq!(aws.switch_method(), Some(SwitchMethod::Record));
+    let arc = aws.arc.clone().unwrap();
+    assert_eq!(arc.endpoints, lab.arc().endpoints());
+    assert_eq!(arc.endpoint_timeout, Duration::from_millis(500));
+    for r in &aws.regions {
+        assert_eq!(
+            r.routing_control_arn.as_deref(),
+            Some(lab.routing_control(&r.code).as_str())
+        );
+    }
+    assert_eq!(lab.routing_control_on("us-east-1"), Some(true));
+    assert_eq!(lab.routing_control_on("us-west-2"), Some(false));
+    // The written file switches by routing control with the one word changed.
+    let aws = resolve(&written.replace("switch = \"record\"", "switch = \"routing_control\""));
+    assert_eq!(aws.switch_method(), Some(SwitchMethod::RoutingControl));
+
+    let (east, route53) = (lab.url("us-east-1"), lab.url("route53"));
+    lab.kill_us_east_1().await;
+    for url in [east, route53, lab.arc().endpoints()[0].url.clone()] {
+        let addr = url.trim_start_matches("http://").to_string();
+        assert!(
+            tokio::net::TcpStream::connect(&addr).await.is_err(),
+            "{url} still answers"
+        );
+    }
+    let controls = aws
+        .regions
+        .iter()
+        .map(|r| (r.code.clone(), r.routing_control_arn.clone().unwrap()))
+        .collect();
+    let c = Cluster::new(
+        &arc.endpoints,
+        &arc.endpoint,
+        arc.endpoint_timeout,
+        controls,
+    )
+    .await;
+    c.switch_to_from("us-west-2", Some(0)).await.unwrap();
+    assert_eq!(lab.routing_control_on("us-west-2"), Some(true));
+    assert_eq!(lab.routing_control_on("us-east-1"), Some(false));
+}
