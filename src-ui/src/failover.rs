@@ -161,11 +161,14 @@ fn ReadinessView(r: Readiness, #[prop(optional)] children: Option<Children>) -> 
                 {children.map(|c| c())}
             </div>
             <ul class="checks">
-                {r.checks.into_iter().map(|c| view! {
-                    <li data-verdict=verdict_name(c.verdict) data-check=c.name.clone()>
-                        <span class=format!("verdict verdict-{}", verdict_name(c.verdict))>{verdict_name(c.verdict)}</span>
-                        " " <strong>{c.name}</strong> " — " {c.reasons.join("; ")}
-                    </li>
+                {r.checks.into_iter().map(|c| {
+                    let name = c.name.clone();
+                    view! {
+                        <li data-verdict=verdict_name(c.verdict) data-check=name>
+                            <span class=format!("verdict verdict-{}", verdict_name(c.verdict))>{verdict_name(c.verdict)}</span>
+                            " " <strong>{c.name}</strong> " — " {c.reasons.join("; ")}
+                        </li>
+                    }
                 }).collect_view()}
             </ul>
         </div>

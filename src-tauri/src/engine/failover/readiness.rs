@@ -9,6 +9,7 @@
 //! - gathering facts is bounded by a timeout, and facts that cannot be gathered are a failed
 //!   check ("could not gather the facts of …"), not an error;
 //! - the active region's unhealthy streak, not a single poll, is what a recommendation needs;
+//! - the preflights are gathered anew when the active region turns unhealthy;
 //! - the failover state's lock is never held across an await.
 
 use super::RECENT;
@@ -162,13 +163,27 @@ impl Engine {
     }
 
     /// Notes the active region's health after a poll, for the recommendation.
+    /// When the active region turns unhealthy the standbys' preflights are gathered anew at
+    /// once: what the operator reads in the incident is about the incident (the switch path
+    /// above all), not about the minute before it.
     pub(in crate::engine) fn note_active_health(&self, status: HealthStatus, at: UnixMs) {
-        let mut st = self.failover_state();
-        match status {
-            HealthStatus::Unreachable | HealthStatus::Degraded => {
-                st.unhealthy_since.get_or_insert(at);
+        let began = {
+            let mut st = self.failover_state();
+            match status {
+                HealthStatus::Unreachable | HealthStatus::Degraded => {
+                    let began = st.unhealthy_since.is_none();
+                    st.unhealthy_since.get_or_insert(at);
+                    began
+                }
+                _ => {
+                    st.unhealthy_since = None;
+                    false
+                }
             }
-            _ => st.unhealthy_since = None,
+        };
+        if began && self.inner.switch.is_some() {
+            let e = self.clone();
+            tokio::spawn(async move { e.refresh_readiness().await });
         }
     }
 }
