@@ -146,10 +146,7 @@ async fn with_us_east_1_route53_and_four_cluster_endpoints_dead_routing_controls
     let pre = e.readiness("us-west-2").await.unwrap();
     assert_eq!(pre.overall, Verdict::Pass, "{pre:?}");
     let path = check(&pre, "switch path");
-    assert!(
-        path.reasons[1].starts_with("1 answered: ap-southeast-2 http://127.0.0.1:"),
-        "{path:?}"
-    );
+    assert!(path.reasons[1] == "1 answered: ap-southeast-2", "{path:?}");
     assert!(
         !pre.checks.iter().any(|c| c.name == "DNS record"),
         "routing controls leave the record alone: {pre:?}"

@@ -348,26 +348,30 @@ impl Cluster {
                 match r {
                     Err(_) => (
                         Probe {
-                            name: e.name(),
+                            name: e.region.clone(),
                             answered: false,
-                            detail: format!("no answer within {} ms", self.timeout.as_millis()),
+                            detail: format!(
+                                "{}: no answer within {} ms",
+                                e.url,
+                                self.timeout.as_millis()
+                            ),
                         },
                         None,
                     ),
                     Ok(r) => match outcome("GetRoutingControlState", r) {
                         Outcome::Done(_) => (
                             Probe {
-                                name: e.name(),
+                                name: e.region.clone(),
                                 answered: true,
-                                detail: format!("{} ms", t0.elapsed().as_millis()),
+                                detail: format!("{}: {} ms", e.url, t0.elapsed().as_millis()),
                             },
                             None,
                         ),
                         Outcome::Refused(kind, message) => (
                             Probe {
-                                name: e.name(),
+                                name: e.region.clone(),
                                 answered: true,
-                                detail: message.clone(),
+                                detail: format!("{}: {message}", e.url),
                             },
                             Some(if kind == AwsErrorKind::NotFound {
                                 format!("the routing control {arn} of {target} does not exist ({message})")
@@ -377,9 +381,9 @@ impl Cluster {
                         ),
                         Outcome::Next(why) => (
                             Probe {
-                                name: e.name(),
+                                name: e.region.clone(),
                                 answered: false,
-                                detail: why,
+                                detail: format!("{}: {why}", e.url),
                             },
                             None,
                         ),

@@ -123,7 +123,11 @@ pub fn switch_path(method: SwitchMethod, leaving: &str, deps: &Dependencies) -> 
     } else {
         deps.endpoints
             .iter()
-            .map(|(r, down)| probe(format!("{r} {}", arc_endpoint(r)), down))
+            .map(|(r, down)| {
+                let mut p = probe(r.to_string(), down);
+                p.detail = format!("{} {}", arc_endpoint(r), p.detail);
+                p
+            })
             .collect()
     };
     SwitchPath {
