@@ -190,11 +190,12 @@ fn main() {
         let lab = Lab::start(&moto, dir.path(), LabPlan::default()).await.unwrap();
 
         // The record: the bare call UPSERTs the same record with the same SDK, one at a time.
-        let (engine, submitted) = console(&lab, dir.path(), SwitchMethod::Record).await;
+        // (Before the console watches the switch: a move it did not make would be followed.)
         let r53 = lab.route53().await;
         let mut bare = Vec::new();
-        for i in 0..n + 1 {
-            let target = lab::data_endpoint(if i % 2 == 0 { "us-west-2" } else { "us-east-1" });
+        // The last one, untimed, puts the record back on us-east-1, where the lab started.
+        for i in 0..n + 2 {
+            let target = lab::data_endpoint(if i % 2 == 0 && i <= n { "us-west-2" } else { "us-east-1" });
             let change = aws_sdk_route53::types::Change::builder()
                 .action(aws_sdk_route53::types::ChangeAction::Upsert)
                 .resource_record_set(
@@ -225,12 +226,32 @@ fn main() {
                 .send()
                 .await
                 .unwrap();
-            if i > 0 {
+            if i > 0 && i <= n {
                 bare.push(t0.elapsed()); // the first call warms the connection
             }
         }
+        // The read a confirmation makes first (the switch's state, right before switching).
+        let mut reads = Vec::new();
+        for _ in 0..n {
+            let t0 = Instant::now();
+            r53.list_resource_record_sets()
+                .hosted_zone_id(&lab.hosted_zone_id)
+                .max_items(1)
+                .send()
+                .await
+                .unwrap();
+            reads.push(t0.elapsed());
+        }
+        let read = median(reads);
+        let (engine, submitted) = console(&lab, dir.path(), SwitchMethod::Record).await;
         let (console_ms, to_event) = confirmations(&engine, &submitted, n).await;
         let (b, c, s) = (median(bare), median(console_ms), median(to_event));
+        println!(
+            "failover_lab record: bare ListResourceRecordSets (the re-read) median {:.1} ms; console ÷ (bare read + \
+             bare change) {:.2}×",
+            ms(read),
+            c.as_secs_f64() / (b + read).as_secs_f64(),
+        );
         println!(
             "failover_lab record: {n} runs each; bare ChangeResourceRecordSets median {:.1} ms; console confirmation → \
              Route 53 change submitted median {:.1} ms; ratio {:.2}× (target ≤ 1.5×); confirmation → switch journalled \
@@ -295,9 +316,22 @@ fn main() {
                 .await
                 .unwrap();
         }
+        let mut reads = Vec::new();
+        for _ in 0..n {
+            let t0 = Instant::now();
+            arc.list_routing_controls().send().await.unwrap();
+            reads.push(t0.elapsed());
+        }
+        let read = median(reads);
         let (engine, submitted) = console(&lab, dir.path(), SwitchMethod::RoutingControl).await;
         let (console_ms, to_event) = confirmations(&engine, &submitted, n).await;
         let (b, c, s) = (median(bare), median(console_ms), median(to_event));
+        println!(
+            "failover_lab routing_control: bare ListRoutingControls (the re-read) median {:.2} ms; console ÷ (bare \
+             read + bare update) {:.2}×",
+            ms(read),
+            c.as_secs_f64() / (b + read).as_secs_f64(),
+        );
         println!(
             "failover_lab routing_control: {n} runs each; bare UpdateRoutingControlStates median {:.2} ms; console \
              confirmation → routing controls updated median {:.2} ms; ratio {:.2}× (target ≤ 1.3×); difference {:.2} ms; \

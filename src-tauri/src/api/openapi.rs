@@ -341,7 +341,7 @@ fn schemas() -> Value {
                     "at": ms, "messages": { "type": "integer" }, "dropped": { "type": "integer" } } } } } },
         "Alert": { "type": "object", "required": ["id", "kind", "severity", "subject", "message", "raised_at", "cleared_at"], "properties": {
             "id": { "type": "integer" },
-            "kind": { "enum": ["region_degraded", "region_unreachable", "backlog_near_capacity", "drops_started"] },
+            "kind": { "enum": switchyard_core::alerts::AlertKind::ALL.map(switchyard_core::alerts::AlertKind::as_str) },
             "severity": { "enum": ["warning", "critical"] },
             "subject": { "type": "string", "description": "a region code or a gateway id" },
             "message": { "type": "string" }, "raised_at": ms, "cleared_at": { "oneOf": [ms, { "type": "null" }] } } },
@@ -474,7 +474,7 @@ fn drill_schemas() -> Value {
                 "properties": {
                     "region": { "const": ROUTE53_CONTROL_PLANE_REGION, "description": "where Route 53's control plane is served from; may be left out" },
                     "at_secs": { "type": "integer", "minimum": 0 }, "duration_secs": { "type": "integer", "minimum": 1 } } },
-            "switch": { "enum": SwitchMethod::ALL.map(SwitchMethod::as_str), "description": "simulated drills only: how the failover moves the devices; default record" },
+            "switch": { "enum": SwitchMethod::ALL.map(SwitchMethod::as_str), "description": "simulated drills only: how the failover moves the devices; default routing_control" },
             "failover": { "type": "object", "required": ["by"], "additionalProperties": false, "properties": {
                 "by": { "enum": ["script", "operator"] }, "target": { "type": "string" }, "decide_secs": { "type": "integer", "default": 30 } } },
             "failback": { "type": "object", "required": ["after_secs"], "additionalProperties": false, "properties": { "after_secs": { "type": "integer" } } },

@@ -8,8 +8,8 @@
 //! - every request, approval and cancel is audited with its operator, in the same store call as
 //!   its write, and published only once written;
 //! - the operator who requested a failover cannot approve it;
-//! - the switch is read right before a confirmation is accepted: when the devices were moved
-//!   since the preflight the request is a conflict naming where they are now.
+//! - the switch is read right before a confirmation (and an approval) is accepted: when the
+//!   devices were moved since the preflight it is a conflict naming where they are now.
 
 use crate::engine::audit;
 use crate::engine::{Engine, Error};
@@ -150,6 +150,8 @@ impl Engine {
                 "the two-person rule: {operator} requested failover {id}; another operator must approve it"
             )));
         }
+        // The switch may have moved while the failover waited for its second operator.
+        self.confirm_switch_unmoved(&f.source).await?;
         f.phase = next(f.phase, &Event::Approved, f.complete_share).map_err(Error::invalid)?;
         f.approved_by = Some(operator.to_string());
         self.audited_update(&f, operator, "failover.approve", "approved")

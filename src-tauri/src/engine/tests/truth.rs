@@ -129,3 +129,94 @@ async fn a_confirmation_against_a_preflight_the_switch_no_longer_agrees_with_is_
     assert_eq!(f.source, "ap-southeast-2");
     assert_ne!(f.phase, Phase::Failed);
 }
+
+/// The simulated fleet's switch, refusing every switch in an ARC safety rule's words, and
+/// counting the calls.
+struct Refusing {
+    sim: SimSource,
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+const RULE: &str = "UpdateRoutingControlStates: ConflictException: safety rule \
+                    at-least-one-region-on: at least one routing control must be On";
+
+impl crate::ports::TrafficSwitch for Refusing {
+    fn readiness_facts<'a>(
+        &'a self,
+        active: &'a str,
+        target: &'a str,
+    ) -> crate::ports::BoxFuture<
+        'a,
+        Result<switchyard_core::failover::ReadinessFacts, crate::ports::SourceError>,
+    > {
+        self.sim.readiness_facts(active, target)
+    }
+    fn switch_to<'a>(
+        &'a self,
+        _target: &'a str,
+    ) -> crate::ports::BoxFuture<'a, Result<String, crate::ports::SwitchError>> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(async { Err(crate::ports::SwitchError::Refused(RULE.into())) })
+    }
+    fn pointed_at(
+        &self,
+    ) -> crate::ports::BoxFuture<
+        '_,
+        Result<switchyard_core::switch::Pointed, crate::ports::SourceError>,
+    > {
+        self.sim.pointed_at()
+    }
+    fn reconnect<'a>(
+        &'a self,
+        from: &'a str,
+    ) -> crate::ports::BoxFuture<'a, Result<Option<String>, crate::ports::SourceError>> {
+        self.sim.reconnect(from)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_switch_refused_by_a_safety_rule_fails_at_once_in_the_rules_words_without_a_retry() {
+    use crate::ports::TrafficSwitch;
+    let sim = super::sim(3).fail_fast();
+    tokio::spawn(sim.clone().run_clock(Duration::from_millis(100)));
+    let refusing = std::sync::Arc::new(Refusing {
+        sim: sim.clone(),
+        calls: Default::default(),
+    });
+    let mut adapters = sim.adapters();
+    adapters.switch = Some(refusing.clone() as std::sync::Arc<dyn TrafficSwitch>);
+    let cfg = EngineConfig {
+        poll_interval: Duration::from_millis(100),
+        poll_timeout: Duration::from_millis(200),
+        ..EngineConfig::default()
+    };
+    let e = EngineKit::new(adapters)
+        .config(cfg)
+        .tokio_clock(crate::clock::now_ms())
+        .build();
+    e.start();
+    until("health", 10, async || {
+        (region(&e.snapshot(), "eu-west-1").health.status == HealthStatus::Healthy).then_some(())
+    })
+    .await;
+    let f = e
+        .request_failover(request("eu-west-1"), "alice")
+        .await
+        .unwrap()
+        .started()
+        .expect("started");
+    let done = until("the failover to end", 30, async || {
+        e.failover(&f.id)
+            .await
+            .unwrap()
+            .filter(|f| f.phase.is_final())
+    })
+    .await;
+    assert_eq!(done.phase, Phase::Failed, "{done:?}");
+    assert_eq!(
+        done.outcome.as_deref(),
+        Some(format!("the traffic switch failed: refused: {RULE}").as_str())
+    );
+    assert_eq!(refusing.calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(active(&e).as_deref(), Some("us-east-1"));
+}
