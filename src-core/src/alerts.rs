@@ -13,33 +13,40 @@ pub enum AlertKind {
     RegionUnreachable,
     BacklogNearCapacity,
     DropsStarted,
+    /// The traffic switch sends the devices somewhere this console did not send them.
+    TrafficMovedOutside,
 }
 
 impl AlertKind {
+    /// Every kind, in the order the API documents them.
+    pub const ALL: [AlertKind; 5] = [
+        AlertKind::RegionDegraded,
+        AlertKind::RegionUnreachable,
+        AlertKind::BacklogNearCapacity,
+        AlertKind::DropsStarted,
+        AlertKind::TrafficMovedOutside,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             AlertKind::RegionDegraded => "region_degraded",
             AlertKind::RegionUnreachable => "region_unreachable",
             AlertKind::BacklogNearCapacity => "backlog_near_capacity",
             AlertKind::DropsStarted => "drops_started",
+            AlertKind::TrafficMovedOutside => "traffic_moved_outside",
         }
     }
 
     pub fn parse(s: &str) -> Option<AlertKind> {
-        [
-            Self::RegionDegraded,
-            Self::RegionUnreachable,
-            Self::BacklogNearCapacity,
-            Self::DropsStarted,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
     pub fn severity(self) -> Severity {
         match self {
             AlertKind::RegionUnreachable | AlertKind::DropsStarted => Severity::Critical,
-            AlertKind::RegionDegraded | AlertKind::BacklogNearCapacity => Severity::Warning,
+            AlertKind::RegionDegraded
+            | AlertKind::BacklogNearCapacity
+            | AlertKind::TrafficMovedOutside => Severity::Warning,
         }
     }
 }
@@ -185,6 +192,18 @@ mod tests {
             last_attempt_at: None,
             poll_interval_ms: 5_000,
         }
+    }
+
+    #[test]
+    fn every_alert_kind_reads_back_from_its_name_and_serializes_as_it() {
+        for k in AlertKind::ALL {
+            assert_eq!(AlertKind::parse(k.as_str()), Some(k));
+            assert_eq!(
+                serde_json::to_string(&k).unwrap(),
+                format!("\"{}\"", k.as_str())
+            );
+        }
+        assert_eq!(AlertKind::TrafficMovedOutside.severity(), Severity::Warning);
     }
 
     #[test]

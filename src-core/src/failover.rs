@@ -41,6 +41,10 @@ pub struct ReadinessFacts {
     /// from: read now, a copy read earlier because it does not answer now, or nothing.
     #[serde(default)]
     pub active_side: ActiveSide,
+    /// What this failover's switch depends on and how it answered (`None` from a source that
+    /// cannot tell: then there is no "switch path" check).
+    #[serde(default)]
+    pub switch_path: Option<crate::switch::SwitchPath>,
 }
 
 /// The active region's certificates and rules, as compared with the target's.
@@ -239,31 +243,53 @@ pub fn readiness(f: &ReadinessFacts, p: &ReadinessPolicy) -> Readiness {
         ),
     });
 
-    checks.push(match &f.dns_points_to {
-        None => check(
+    if let Some(path) = &f.switch_path {
+        let (verdict, reasons) = crate::switch::path_verdict(path);
+        checks.push(check("switch path", verdict, reasons));
+    }
+
+    // Routing controls leave the record alone (failover records follow the controls' health
+    // checks); the other two methods read or change it through Route 53's control plane.
+    let record_unread = f.switch_path.as_ref().is_some_and(|p| {
+        p.method.needs_route53_control_plane() && p.probes.iter().any(|x| !x.answered)
+    });
+    let uses_record = f
+        .switch_path
+        .as_ref()
+        .is_none_or(|p| p.method != crate::switch::SwitchMethod::RoutingControl);
+    if uses_record && record_unread && f.dns_points_to.is_none() {
+        checks.push(check(
             "DNS record",
             Verdict::Fail,
-            vec!["the devices' DNS record was not found".into()],
-        ),
-        // The devices already go to this standby, yet the console has another region active:
-        // the record was moved outside Switchyard (or the console's memory of its last failover
-        // is gone). Worth a look before anything else is done.
-        Some(to) if *to == f.target_endpoint => check(
-            "DNS record",
-            Verdict::Warn,
-            vec![format!(
-                "already points to {to}: the devices are sent to {target}, not to the active \
+            vec!["not read: Route 53's control plane does not answer".into()],
+        ));
+    } else if uses_record {
+        checks.push(match &f.dns_points_to {
+            None => check(
+                "DNS record",
+                Verdict::Fail,
+                vec!["the devices' DNS record was not found".into()],
+            ),
+            // The devices already go to this standby, yet the console has another region active:
+            // the record was moved outside Switchyard (or the console's memory of its last failover
+            // is gone). Worth a look before anything else is done.
+            Some(to) if *to == f.target_endpoint => check(
+                "DNS record",
+                Verdict::Warn,
+                vec![format!(
+                    "already points to {to}: the devices are sent to {target}, not to the active \
                  region. The record was changed outside Switchyard; failing over to {target} \
                  makes the console agree (its switch then changes nothing)",
-                target = f.target
-            )],
-        ),
-        Some(to) => check(
-            "DNS record",
-            Verdict::Pass,
-            vec![format!("found; points to {to} now")],
-        ),
-    });
+                    target = f.target
+                )],
+            ),
+            Some(to) => check(
+                "DNS record",
+                Verdict::Pass,
+                vec![format!("found; points to {to} now")],
+            ),
+        });
+    }
 
     checks.push(match &f.failover_in_progress {
         None => check(
@@ -623,6 +649,7 @@ mod tests {
             target_endpoint: "a1-ats.iot.eu-west-1.example".into(),
             failover_in_progress: None,
             active_side: ActiveSide::Live,
+            switch_path: None,
         }
     }
 

@@ -18,5 +18,6 @@ pub mod freshness;
 pub mod health;
 pub mod regions;
 pub mod rng;
+pub mod switch;
 
 pub use domain::*;

@@ -24,7 +24,8 @@ pub struct Running {
 pub async fn start(settings: &Settings) -> Result<Running, String> {
     let store = Store::open(&settings.data_dir).map_err(|e| e.to_string())?;
     if let Some(aws) = &settings.aws {
-        let source = AwsSource::connect(aws.clone(), settings.engine.poll_timeout).await;
+        let aws = with_arc_endpoints(aws.clone(), &store, settings.engine.poll_timeout).await?;
+        let source = AwsSource::connect(aws, settings.engine.poll_timeout).await;
         let adapters = Adapters {
             source: Arc::new(source.clone()),
             switch: Some(Arc::new(source.clone())),
@@ -55,6 +56,49 @@ pub async fn start(settings: &Settings) -> Result<Running, String> {
         sim: Some(sim),
         aws: None,
     })
+}
+
+/// The ARC cluster's endpoints filled in when the file gives only the cluster: from the store
+/// (kept by an earlier start), else found now with `DescribeCluster` and kept, so that no
+/// control-plane call is ever needed at failover time.
+pub async fn with_arc_endpoints(
+    mut aws: crate::settings::AwsSettings,
+    store: &Store,
+    timeout: Duration,
+) -> Result<crate::settings::AwsSettings, String> {
+    let Some(arc) = aws.arc.as_mut() else {
+        return Ok(aws);
+    };
+    if !arc.endpoints.is_empty() {
+        return Ok(aws);
+    }
+    let key = format!(
+        "arc_endpoints:{}",
+        arc.cluster_arn.as_deref().unwrap_or_default()
+    );
+    let kept = store.state_get(&key).map_err(|e| e.to_string())?;
+    let found = crate::aws::arc::endpoints(
+        arc,
+        kept,
+        |json| {
+            if let Err(e) = store.state_set(&key, json) {
+                tracing::warn!("could not keep the ARC cluster's endpoints: {e}");
+            }
+        },
+        timeout,
+    )
+    .await
+    .map_err(|e| format!("aws.arc: the cluster's endpoints could not be found: {e}"))?;
+    tracing::info!(
+        "ARC cluster endpoints: {}",
+        found
+            .iter()
+            .map(|e| e.region.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    arc.endpoints = found;
+    Ok(aws)
 }
 
 /// One line saying what the console watches, for the start-up banner.

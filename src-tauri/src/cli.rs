@@ -193,10 +193,10 @@ pub struct LabArgs {
     /// Comma-separated region codes, the first active [default: us-east-1,us-west-2]
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub regions: Option<Vec<String>>,
-    /// Devices to register in every region [default: 24]
+    /// Devices to register in every region
     #[arg(long, value_name = "N", default_value_t = 24, value_parser = clap::value_parser!(u16).range(1..=2000))]
     pub devices: u16,
-    /// Edge gateways [default: 6]
+    /// Edge gateways
     #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u16).range(1..=500))]
     pub gateways: u16,
     /// No logins (loopback only): the lab is a workbench.

@@ -6,6 +6,7 @@ use switchyard_core::{
     devices::{DeviceDetail, DeviceQuery},
     failover::ReadinessFacts,
     fault::FaultSpec,
+    switch::Pointed,
     Device, EdgeGateway, RegionId, RegionObservation, RegionRole, SourceKind, UnixMs,
 };
 
@@ -62,20 +63,47 @@ pub trait FleetSource: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<Option<DeviceDetail>, SourceError>>;
 }
 
-/// Moving the devices' traffic between regions (a failover's switch), and what a preflight
-/// needs to know about a target. Implemented by the simulated fleet and the AWS adapters.
+/// Why a traffic switch did not happen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SwitchError {
+    /// The switch answered and said no (an ARC safety rule, a denied permission, a control
+    /// that does not exist), in its own words: repeating the call changes nothing, so it is
+    /// not retried.
+    Refused(String),
+    /// No answer, or one lost on the way: the switch is idempotent, so this is worth retrying.
+    Unanswered(String),
+}
+
+impl std::fmt::Display for SwitchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SwitchError::Refused(why) => write!(f, "refused: {why}"),
+            SwitchError::Unanswered(why) => f.write_str(why),
+        }
+    }
+}
+
+/// Moving the devices' traffic between regions (a failover's switch), what a preflight needs
+/// to know about a target, and where the switch sends the devices now. Implemented by the
+/// simulated fleet and the AWS adapters.
 ///
 /// Nothing here may need the region being left: a failover runs when that region is dead.
+/// The switch's own state is the truth about the active region: [`TrafficSwitch::pointed_at`]
+/// reads it, and the engine follows what it says.
 pub trait TrafficSwitch: Send + Sync + 'static {
-    /// The facts for failing over from `active` to `target`. `target_health` and
-    /// `failover_in_progress` are the engine's to fill in.
+    /// The facts for failing over from `active` to `target`, the switch path among them.
+    /// `target_health`, `failover_in_progress` and the switch path's
+    /// `control_plane_region` are the engine's to fill in.
     fn readiness_facts<'a>(
         &'a self,
         active: &'a str,
         target: &'a str,
     ) -> BoxFuture<'a, Result<ReadinessFacts, SourceError>>;
-    /// Points the devices at `target`; says what was done. Doing it twice is doing it once.
-    fn switch_to<'a>(&'a self, target: &'a str) -> BoxFuture<'a, Result<String, SourceError>>;
+    /// Points the devices at `target`; says what was done. Doing it twice is doing it once,
+    /// and a switch that fails changes nothing (no half-done batch).
+    fn switch_to<'a>(&'a self, target: &'a str) -> BoxFuture<'a, Result<String, SwitchError>>;
+    /// Where the switch sends the devices now, read from the switch itself.
+    fn pointed_at(&self) -> BoxFuture<'_, Result<Pointed, SourceError>>;
     /// Tells devices still connected to `from` to reconnect (they then reach the new active
     /// region); `Ok(None)` when this source cannot. Best effort.
     fn reconnect<'a>(&'a self, from: &'a str)

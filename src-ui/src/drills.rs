@@ -12,6 +12,7 @@ use switchyard_core::drills::{
     DrillsResponse, ObjectiveOverrides, Scenario, ScenarioFailback, ScenarioFailover,
     ScenarioFault,
 };
+use switchyard_core::switch::SwitchMethod;
 
 fn secs_text(ms: Option<u64>) -> String {
     ms.map_or("—".into(), switchyard_core::drills::format_secs)
@@ -40,6 +41,10 @@ struct Form {
     region: RwSignal<String>,
     outage_at: RwSignal<String>,
     outage_for: RwSignal<String>,
+    /// Route 53's control plane fails with the outage (same start, same length).
+    control_plane: RwSignal<bool>,
+    /// Simulated drills: the switch method's name.
+    switch: RwSignal<String>,
     by: RwSignal<String>,
     decide: RwSignal<String>,
     failback: RwSignal<bool>,
@@ -59,6 +64,8 @@ impl Form {
             region: s(""),
             outage_at: s("30"),
             outage_for: s("600"),
+            control_plane: RwSignal::new(false),
+            switch: s(SwitchMethod::default().as_str()),
             by: s("script"),
             decide: s("60"),
             failback: RwSignal::new(true),
@@ -83,6 +90,11 @@ impl Form {
         };
         let region = self.region.get();
         let rto = self.rto.get();
+        let outage = ScenarioFault {
+            region: (!region.is_empty()).then_some(region),
+            at_secs: number(&self.outage_at.get(), "outage at")?,
+            duration_secs: number(&self.outage_for.get(), "outage for")?,
+        };
         let sc = Scenario {
             name: self.name.get(),
             mode,
@@ -90,12 +102,15 @@ impl Form {
             devices: number(&self.devices.get(), "devices")? as usize,
             gateways: 20,
             duration_secs: number(&self.duration.get(), "duration")?,
-            outage: Some(ScenarioFault {
-                region: (!region.is_empty()).then_some(region),
-                at_secs: number(&self.outage_at.get(), "outage at")?,
-                duration_secs: number(&self.outage_for.get(), "outage for")?,
+            route53_control_plane: self.control_plane.get().then(|| ScenarioFault {
+                region: None,
+                ..outage.clone()
             }),
+            outage: Some(outage),
             degradation: None,
+            switch: (mode == DrillMode::Simulated)
+                .then(|| SwitchMethod::parse(&self.switch.get()))
+                .flatten(),
             failover: ScenarioFailover {
                 by,
                 target: None,
@@ -251,6 +266,19 @@ pub fn DrillsView() -> impl IntoView {
                         </select>
                         " at " <input class="input num" data-testid="drill-outage-at" prop:value=f.outage_at on:input=move |ev| f.outage_at.set(event_target_value(&ev)) /> " s, for "
                         <input class="input num" data-testid="drill-outage-for" prop:value=f.outage_for on:input=move |ev| f.outage_for.set(event_target_value(&ev)) /> " s"
+                    </label>
+                    <label>
+                        <input type="checkbox" data-testid="drill-control-plane" prop:checked=f.control_plane on:change=move |ev| f.control_plane.set(event_target_checked(&ev)) />
+                        " Route 53's control plane (served from us-east-1) fails with it"
+                    </label>
+                    <label>"Switch (simulated drills) "
+                        <select data-testid="drill-switch" on:change=move |ev| f.switch.set(event_target_value(&ev))>
+                            {SwitchMethod::ALL.into_iter().map(|m| view! { <option value=m.as_str()>{match m {
+                                SwitchMethod::Record => "record — UPSERT the devices' record (Route 53 control plane)",
+                                SwitchMethod::HealthCheck => "health_check — invert health checks (Route 53 control plane)",
+                                SwitchMethod::RoutingControl => "routing_control — ARC routing controls (data plane)",
+                            }}</option> }).collect_view()}
+                        </select>
                     </label>
                     <label>"Failover by "
                         <select data-testid="drill-by" on:change=move |ev| f.by.set(event_target_value(&ev))>

@@ -7,6 +7,7 @@
 
 use crate::api::{Api, Requested};
 use leptos::prelude::*;
+use switchyard_core::alerts::AlertKind;
 use switchyard_core::failover::{
     Failover, FailoverOverview, FailoverRequest, Phase, Readiness, Verdict,
 };
@@ -93,6 +94,16 @@ pub fn FailoverPanel() -> impl IntoView {
         <section class="failover" data-testid="failover">
             <h2 class="section-title">"Failover"</h2>
             {move || error.get().map(|e| view! { <p class="form-error">{e}</p> })}
+            // The switch said the devices went elsewhere than this console sent them.
+            {move || live.alerts.with(|list| list.iter()
+                .filter(|a| a.kind == AlertKind::TrafficMovedOutside && a.cleared_at.is_none())
+                .max_by_key(|a| a.raised_at).cloned())
+                .map(|a| view! {
+                    <div class="moved-outside" role="status" data-testid="moved-outside">
+                        <strong>{format!("{} is active: the traffic switch says so", a.subject)}</strong>
+                        <p>{a.message}</p>
+                    </div>
+                })}
             {move || overview.get().and_then(|o| o.recommendation).filter(|_| current.get().is_none()).map(|rec| {
                 let target = rec.target.clone();
                 view! {
@@ -150,11 +161,14 @@ fn ReadinessView(r: Readiness, #[prop(optional)] children: Option<Children>) -> 
                 {children.map(|c| c())}
             </div>
             <ul class="checks">
-                {r.checks.into_iter().map(|c| view! {
-                    <li data-verdict=verdict_name(c.verdict)>
-                        <span class=format!("verdict verdict-{}", verdict_name(c.verdict))>{verdict_name(c.verdict)}</span>
-                        " " <strong>{c.name}</strong> " — " {c.reasons.join("; ")}
-                    </li>
+                {r.checks.into_iter().map(|c| {
+                    let name = c.name.clone();
+                    view! {
+                        <li data-verdict=verdict_name(c.verdict) data-check=name>
+                            <span class=format!("verdict verdict-{}", verdict_name(c.verdict))>{verdict_name(c.verdict)}</span>
+                            " " <strong>{c.name}</strong> " — " {c.reasons.join("; ")}
+                        </li>
+                    }
                 }).collect_view()}
             </ul>
         </div>

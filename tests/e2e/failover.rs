@@ -33,6 +33,25 @@ async fn recommendation_to_confirmed_failover_in_three_interactions() {
         },
     )
     .await;
+    // The preflight says what the switch depends on: the simulated fleet's routing controls
+    // need one of five cluster endpoints, and us-east-1's (dead with it) does not answer.
+    let path = wait_until(
+        Duration::from_secs(10),
+        "the switch path check on the map page",
+        || async {
+            text(
+                &c,
+                &format!("[data-testid=readiness-{target}] li[data-check='switch path']"),
+            )
+            .await
+            .filter(|t| t.contains("not answering"))
+        },
+    )
+    .await;
+    assert!(
+        path.contains("needs one of 5 ARC cluster endpoints") && path.contains("4 answered"),
+        "{path}"
+    );
     let t0 = Instant::now();
 
     // 1: the recommendation's button opens the confirmation with the target preselected.

@@ -517,9 +517,17 @@ fn test() -> Result {
         .and_then(|()| {
             step("AWS adapters against the moto lab", &mut |t| {
                 run_tests(
-                    workspace_tests(&["--test", "aws_lab", "--", "--ignored", "--test-threads=2"])
-                        .env("SWITCHYARD_MOTO_SERVER", moto_server())
-                        .current_dir(&root),
+                    workspace_tests(&[
+                        "--test",
+                        "aws_lab",
+                        "--test",
+                        "lab_switch",
+                        "--",
+                        "--ignored",
+                        "--test-threads=2",
+                    ])
+                    .env("SWITCHYARD_MOTO_SERVER", moto_server())
+                    .current_dir(&root),
                     t,
                 )
             })
@@ -607,6 +615,8 @@ fn bench() -> Result {
             "commands_lab",
             "--bench",
             "fanout",
+            "--bench",
+            "arc_lab",
         ])
         .env("SWITCHYARD_MOTO_SERVER", moto_server())
         .current_dir(&root))?;

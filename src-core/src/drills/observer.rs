@@ -20,12 +20,15 @@
 //!   its level before the disruption, it is back at or under it;
 //! - the command probe goes out [`PROBE_AFTER_BACK_MS`] after the devices are back, or at the
 //!   drill's end;
-//! - at most `max_samples` samples are kept, the last one always.
+//! - at most `max_samples` samples are kept, the last one always;
+//! - a failover whose step failed is recorded once, with why ([`EventKind::FailoverFailed`]);
+//!   it is never done, so no failback follows it.
 
 use super::recording::{DrillSample, EventKind, Probe, Recording};
 use super::scenario::{DecidedBy, Scenario};
 use crate::failover::{Phase, Recommendation};
 use crate::fault::FaultKind;
+use crate::switch::ROUTE53_CONTROL_PLANE_REGION;
 use crate::{HealthStatus, RegionId};
 
 /// The command probe goes out this long after the devices are back.
@@ -102,6 +105,7 @@ pub struct DrillObserver {
     baseline: Option<(u64, u64)>,
     confirmed: bool,
     failover_done: Option<u64>,
+    failover_failed: bool,
     failback_confirmed: bool,
     back_at: Option<u64>,
     peaked: bool,
@@ -122,8 +126,16 @@ impl DrillObserver {
             .iter()
             .map(|o| (FaultKind::Outage, o))
             .chain(sc.degradation.iter().map(|d| (FaultKind::Degraded, d)))
+            .chain(
+                sc.route53_control_plane
+                    .iter()
+                    .map(|c| (FaultKind::Route53ControlPlane, c)),
+            )
             .map(|(kind, f)| PlannedFault {
-                region: f.region.clone().unwrap_or_else(|| home.clone()),
+                region: f.region.clone().unwrap_or_else(|| match kind {
+                    FaultKind::Route53ControlPlane => ROUTE53_CONTROL_PLANE_REGION.into(),
+                    _ => home.clone(),
+                }),
                 kind,
                 at_ms: f.at_secs * 1_000,
                 duration_ms: f.duration_secs * 1_000,
@@ -152,6 +164,7 @@ impl DrillObserver {
             baseline: None,
             confirmed: false,
             failover_done: None,
+            failover_failed: false,
             failback_confirmed: false,
             back_at: None,
             peaked: false,
@@ -361,6 +374,16 @@ impl DrillObserver {
                 format!("{online} devices online in {target}"),
             );
         }
+    }
+
+    /// The failover failed at `t_ms` (a step did not happen: the switch did not answer), and
+    /// why; recorded once. The failover is not done, so no failback is called for.
+    pub fn failover_failed(&mut self, t_ms: u64, why: impl Into<String>) {
+        if self.failover_failed || self.failover_done.is_some() {
+            return;
+        }
+        self.failover_failed = true;
+        self.rec.event(t_ms, EventKind::FailoverFailed, why);
     }
 
     pub fn failback_ended(&mut self, t_ms: u64, detail: impl Into<String>) {
@@ -758,6 +781,62 @@ mod tests {
             all.recording().samples.len(),
             10,
             "no limit keeps every one"
+        );
+    }
+
+    #[test]
+    fn route53s_control_plane_fails_in_us_east_1_whichever_region_is_home() {
+        let mut sc = scenario();
+        sc.route53_control_plane = Some(super::super::scenario::ScenarioFault {
+            region: None,
+            at_secs: 50,
+            duration_secs: 100,
+        });
+        let settings = ObserverSettings {
+            unanswered_after_ms: 0,
+            max_samples: None,
+        };
+        let o = DrillObserver::new(&sc, &regions(), &EU.into(), settings);
+        let planned: Vec<(&str, FaultKind)> = o
+            .faults()
+            .iter()
+            .map(|f| (f.region.as_str(), f.kind))
+            .collect();
+        assert_eq!(
+            planned,
+            vec![
+                (EU, FaultKind::Outage),
+                (US, FaultKind::Route53ControlPlane)
+            ]
+        );
+        assert_eq!(o.faults()[1].end_ms(), 150_000);
+    }
+
+    #[test]
+    fn a_failed_failover_is_recorded_once_with_why_and_calls_for_no_failback() {
+        let mut o = observer(&scenario());
+        step(&mut o, &tick(20, US, Some(HealthStatus::Unreachable), 0));
+        o.recommendation(80_000, Some(&recommendation(EU)));
+        assert_eq!(
+            o.decision(110_000),
+            Some(Decision::FailOver { to: EU.into() })
+        );
+        o.failover_confirmed(110_000, "to eu-west-1 (scripted)");
+        o.failover_failed(110_000, "switch: Route 53's control plane does not answer");
+        o.failover_failed(111_000, "again");
+        step(&mut o, &tick(420, US, Some(HealthStatus::Healthy), 0));
+        assert_eq!(o.decision(700_000), None, "nothing to fail back from");
+        assert!(!o.failover_done() && !o.awaiting_failback());
+        let failed: Vec<&str> = o
+            .recording()
+            .events
+            .iter()
+            .filter(|e| e.kind == EventKind::FailoverFailed)
+            .map(|e| e.detail.as_str())
+            .collect();
+        assert_eq!(
+            failed,
+            vec!["switch: Route 53's control plane does not answer"]
         );
     }
 

@@ -17,6 +17,8 @@ pub enum EventKind {
     FailoverConfirmed,
     /// A failover step ended (switch, reconnect, verify); the detail says which and how.
     Step,
+    /// The failover failed (a step did not happen); the detail says why.
+    FailoverFailed,
     /// The share of devices counted as "back" is online in the active region again.
     DevicesBack,
     /// The edge backlog is back to where it was before the disruption.
@@ -40,6 +42,7 @@ impl EventKind {
             EventKind::RecommendationShown => "recommendation shown",
             EventKind::FailoverConfirmed => "failover confirmed",
             EventKind::Step => "failover step",
+            EventKind::FailoverFailed => "failover failed",
             EventKind::DevicesBack => "devices back",
             EventKind::BacklogDrained => "backlog drained",
             EventKind::FaultCleared => "fault cleared",

@@ -3,8 +3,10 @@
 //!
 //! Rules kept here: every refusal names the field it is about; a scenario stays within
 //! [`MAX_DURATION_SECS`] and the simulated fleet's bounds; failback is scripted only when the
-//! failover is.
+//! failover is; Route 53's control plane fails in us-east-1 only; a switch method is chosen
+//! only for a simulated drill (a live one uses the console's own).
 
+use crate::switch::{SwitchMethod, ROUTE53_CONTROL_PLANE_REGION};
 use crate::RegionId;
 use serde::{Deserialize, Serialize};
 
@@ -33,7 +35,7 @@ pub enum DecidedBy {
     Operator,
 }
 
-/// An outage or degradation the scenario injects.
+/// An outage, a degradation or Route 53's control plane failing, as the scenario injects it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFault {
@@ -101,6 +103,14 @@ pub struct Scenario {
     pub outage: Option<ScenarioFault>,
     #[serde(default)]
     pub degradation: Option<ScenarioFault>,
+    /// Route 53's control plane does not answer (its region, when given, must be us-east-1):
+    /// the record and health-check switches fail, routing controls do not.
+    #[serde(default)]
+    pub route53_control_plane: Option<ScenarioFault>,
+    /// Simulated drills: how the drill's failover moves the devices (by default `record`). A
+    /// live drill fails over with the console's own switch.
+    #[serde(default)]
+    pub switch: Option<SwitchMethod>,
     pub failover: ScenarioFailover,
     #[serde(default)]
     pub failback: Option<ScenarioFailback>,
@@ -153,7 +163,28 @@ impl Scenario {
                 ));
             }
         }
-        for (field, fault) in [("outage", &self.outage), ("degradation", &self.degradation)] {
+        if let Some(r) = self
+            .route53_control_plane
+            .as_ref()
+            .and_then(|f| f.region.as_ref())
+            .filter(|r| *r != ROUTE53_CONTROL_PLANE_REGION)
+        {
+            return Err(format!(
+                "route53_control_plane.region: Route 53's control plane is served from \
+                 {ROUTE53_CONTROL_PLANE_REGION} only, not {r}; leave the region out"
+            ));
+        }
+        if self.switch.is_some() && self.mode == DrillMode::Live {
+            return Err(
+                "switch: a live drill fails over with the console's own switch; leave it out"
+                    .into(),
+            );
+        }
+        for (field, fault) in [
+            ("outage", &self.outage),
+            ("degradation", &self.degradation),
+            ("route53_control_plane", &self.route53_control_plane),
+        ] {
             let Some(f) = fault else { continue };
             if let Some(r) = &f.region {
                 if !crate::regions::is_valid_code(r) {
@@ -232,9 +263,52 @@ mod tests {
         );
         bad(&|s| s.failover.by = DecidedBy::Operator, "failback");
         bad(&|s| s.objectives.rto_secs = Some(0), "objectives.rto_secs");
+        bad(
+            &|s| {
+                s.route53_control_plane = Some(ScenarioFault {
+                    region: Some("eu-west-1".into()),
+                    at_secs: 0,
+                    duration_secs: 60,
+                })
+            },
+            "route53_control_plane.region",
+        );
+        bad(
+            &|s| {
+                s.route53_control_plane = Some(ScenarioFault {
+                    region: None,
+                    at_secs: 0,
+                    duration_secs: 0,
+                })
+            },
+            "route53_control_plane.duration_secs",
+        );
+        bad(
+            &|s| {
+                s.mode = DrillMode::Live;
+                s.switch = Some(SwitchMethod::RoutingControl);
+            },
+            "switch",
+        );
         let unknown = serde_json::from_value::<Scenario>(serde_json::json!({
             "name": "x", "duration_secs": 1, "failover": {"by": "script"}, "colour": 1
         }));
         assert!(unknown.unwrap_err().to_string().contains("colour"));
+    }
+
+    #[test]
+    fn a_scenario_can_fail_route53s_control_plane_and_choose_the_routing_controls() {
+        let sc: Scenario = serde_json::from_value(serde_json::json!({
+            "name": "us-east-1 and its control plane",
+            "duration_secs": 300,
+            "outage": {"at_secs": 10, "duration_secs": 200},
+            "route53_control_plane": {"at_secs": 10, "duration_secs": 200},
+            "switch": "routing_control",
+            "failover": {"by": "script"}
+        }))
+        .unwrap();
+        assert_eq!(sc.check(), Ok(()));
+        assert_eq!(sc.switch, Some(SwitchMethod::RoutingControl));
+        assert_eq!(sc.route53_control_plane.unwrap().duration_secs, 200);
     }
 }

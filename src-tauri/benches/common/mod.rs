@@ -31,6 +31,7 @@ pub fn sim_config(devices: usize, gateways: usize) -> SimConfig {
         devices,
         gateways,
         faults: vec![],
+        ..SimConfig::default()
     }
 }
 

@@ -4,6 +4,8 @@
 //! issue #20 replaces it with one generated from the handlers' types.)
 
 use serde_json::{json, Value};
+use switchyard_core::fault::FaultKind;
+use switchyard_core::switch::{SwitchMethod, ROUTE53_CONTROL_PLANE_REGION};
 
 /// Every route the server answers, as (method, path).
 pub const ROUTES: &[(&str, &str)] = &[
@@ -221,7 +223,7 @@ pub fn openapi_document() -> Value {
             }},
             "/api/v1/sim/faults": {
                 "post": {
-                    "summary": "Inject an outage or a degradation into the simulated fleet (audited)",
+                    "summary": "Inject an outage, a degradation or Route 53's control plane failing into the simulated fleet (audited)",
                     "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/InjectFaultRequest" } } } },
                     "responses": {
                         "201": json_response("Injected; the audit entry's id", "AuditedResponse"),
@@ -299,7 +301,8 @@ fn schemas() -> Value {
             "server_time": ms,
             "regions": { "type": "array", "items": { "$ref": "#/components/schemas/RegionSummary" } } } },
         "FaultSpec": { "type": "object", "required": ["region", "kind"], "properties": {
-            "region": { "type": "string" }, "kind": { "enum": ["outage", "degraded"] },
+            "region": { "type": "string", "description": "route53_control_plane: us-east-1 only, where Route 53's control plane is served from" },
+            "kind": { "enum": FaultKind::ALL.map(FaultKind::as_str) },
             "start_secs": { "type": "integer", "default": 0, "description": "delay from now" },
             "duration_secs": { "type": ["integer", "null"], "description": "null: until cleared" } } },
         "RegionHistory": { "type": "object", "required": ["region", "server_time", "since", "samples"], "properties": {
@@ -338,7 +341,7 @@ fn schemas() -> Value {
                     "at": ms, "messages": { "type": "integer" }, "dropped": { "type": "integer" } } } } } },
         "Alert": { "type": "object", "required": ["id", "kind", "severity", "subject", "message", "raised_at", "cleared_at"], "properties": {
             "id": { "type": "integer" },
-            "kind": { "enum": ["region_degraded", "region_unreachable", "backlog_near_capacity", "drops_started"] },
+            "kind": { "enum": switchyard_core::alerts::AlertKind::ALL.map(switchyard_core::alerts::AlertKind::as_str) },
             "severity": { "enum": ["warning", "critical"] },
             "subject": { "type": "string", "description": "a region code or a gateway id" },
             "message": { "type": "string" }, "raised_at": ms, "cleared_at": { "oneOf": [ms, { "type": "null" }] } } },
@@ -466,6 +469,12 @@ fn drill_schemas() -> Value {
             "gateways": { "type": "integer", "minimum": 0, "maximum": 5000, "default": 20 },
             "duration_secs": { "type": "integer", "minimum": 1, "maximum": 21600 },
             "outage": fault, "degradation": fault,
+            "route53_control_plane": { "type": "object", "required": ["duration_secs"], "additionalProperties": false,
+                "description": "Route 53's control plane does not answer: the record and health-check switches fail, routing controls do not",
+                "properties": {
+                    "region": { "const": ROUTE53_CONTROL_PLANE_REGION, "description": "where Route 53's control plane is served from; may be left out" },
+                    "at_secs": { "type": "integer", "minimum": 0 }, "duration_secs": { "type": "integer", "minimum": 1 } } },
+            "switch": { "enum": SwitchMethod::ALL.map(SwitchMethod::as_str), "description": "simulated drills only: how the failover moves the devices; default routing_control" },
             "failover": { "type": "object", "required": ["by"], "additionalProperties": false, "properties": {
                 "by": { "enum": ["script", "operator"] }, "target": { "type": "string" }, "decide_secs": { "type": "integer", "default": 30 } } },
             "failback": { "type": "object", "required": ["after_secs"], "additionalProperties": false, "properties": { "after_secs": { "type": "integer" } } },
@@ -522,4 +531,53 @@ fn failover_schemas() -> Value {
             "detail": { "type": "string" }, "result": { "type": ["string", "null"], "description": "null while under way, or left by a crash" },
             "finished_at": { "type": ["integer", "null"] } } }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use switchyard_core::drills::{Scenario, ScenarioFault};
+    use switchyard_core::fault::FaultSpec;
+
+    #[test]
+    fn every_fault_kind_and_every_scenario_field_is_documented() {
+        let doc = openapi_document();
+        let schemas = &doc["components"]["schemas"];
+        let kinds = schemas["FaultSpec"]["properties"]["kind"]["enum"].clone();
+        for kind in FaultKind::ALL {
+            let spec = FaultSpec {
+                region: "us-east-1".into(),
+                kind,
+                start_secs: 0,
+                duration_secs: None,
+            };
+            let json = serde_json::to_value(&spec).unwrap();
+            assert!(
+                kinds.as_array().unwrap().contains(&json["kind"]),
+                "{kind} is not documented: {kinds}"
+            );
+        }
+        let fault = ScenarioFault {
+            region: None,
+            at_secs: 0,
+            duration_secs: 1,
+        };
+        let mut sc: Scenario = serde_json::from_value(json!({
+            "name": "all", "duration_secs": 10, "failover": {"by": "script"}
+        }))
+        .unwrap();
+        sc.outage = Some(fault.clone());
+        sc.degradation = Some(fault.clone());
+        sc.route53_control_plane = Some(fault);
+        sc.switch = Some(SwitchMethod::RoutingControl);
+        let documented = &schemas["Scenario"]["properties"];
+        for (field, _) in serde_json::to_value(&sc).unwrap().as_object().unwrap() {
+            assert!(
+                documented[field].is_object(),
+                "Scenario.{field} is not documented"
+            );
+        }
+        let switches = documented["switch"]["enum"].as_array().unwrap();
+        assert_eq!(switches.len(), SwitchMethod::ALL.len());
+    }
 }

@@ -2,7 +2,8 @@
 //!
 //! - [`config`]: the SDK configuration of one endpoint (credentials, timeouts, retries);
 //! - [`errors`]: what went wrong with a call, classified while the SDK's error is at hand;
-//! - the per-service files: [`iot`], [`cloudwatch`], [`route53`], [`dataplane`], the endpoint
+//! - the per-service files: [`iot`], [`cloudwatch`], [`route53`], [`arc`] (routing controls),
+//!   [`dataplane`], the endpoint
 //!   [`probe`], and the call tally [`calls`];
 //! - the engine's ports: [`source`] ([`AwsSource`] as the `FleetSource`), [`switch`] (the
 //!   `TrafficSwitch`: readiness facts and the Route 53 switch), [`channel`] (the
@@ -14,6 +15,7 @@
 //! - errors are turned into one line an operator can act on ([`describe`]), and keep their
 //!   kind ([`AwsErrorKind`]) where a caller decides by it.
 
+pub mod arc;
 pub mod calls;
 pub mod channel;
 pub mod cloudwatch;

@@ -42,6 +42,16 @@ pub(super) struct RegionClient {
     endpoint: Mutex<Option<String>>,
 }
 
+impl RegionClient {
+    /// The data endpoint when it is known without a call (configured, or read earlier).
+    pub(super) fn known_endpoint(&self) -> Option<String> {
+        self.endpoint
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
 /// How often to ask again whether connectivity indexing is on.
 const INDEXING_RECHECK: Duration = Duration::from_secs(60);
 
@@ -55,6 +65,8 @@ pub(super) struct Inner {
     pub(super) settings: AwsSettings,
     pub(super) regions: Vec<RegionClient>,
     pub(super) dns: Option<route53::Dns>,
+    /// The ARC cluster, when the switch is routing controls.
+    pub(super) arc: Option<super::arc::Cluster>,
     /// The region the devices' record points at, as far as this process knows.
     active: Mutex<String>,
     /// The last certificates, rules and device count read from each region while it was
@@ -126,6 +138,22 @@ impl AwsSource {
             }
             None => None,
         };
+        let arc = match &settings.arc {
+            Some(a) if !a.endpoints.is_empty() => Some(
+                super::arc::Cluster::new(
+                    &a.endpoints,
+                    &a.endpoint,
+                    a.endpoint_timeout,
+                    settings
+                        .regions
+                        .iter()
+                        .filter_map(|r| Some((r.code.clone(), r.routing_control_arn.clone()?)))
+                        .collect(),
+                )
+                .await,
+            ),
+            _ => None,
+        };
         let active = settings
             .regions
             .iter()
@@ -138,6 +166,7 @@ impl AwsSource {
                 settings,
                 regions,
                 dns,
+                arc,
                 edge: Mutex::new(EdgeMemory::default()),
             }),
         }

@@ -1,18 +1,27 @@
 //! The AWS side of the engine's [`TrafficSwitch`] port: the facts a failover preflight needs
-//! (certificates, topic rules, the domain configuration, the devices' DNS record) and the
-//! switch itself (the Route 53 record UPSERT, or inverting health checks).
+//! (certificates, topic rules, the domain configuration, the devices' DNS record, the switch
+//! path), the switch itself (the Route 53 record UPSERT, inverting health checks, or ARC
+//! routing controls), and where the switch sends the devices now.
 //!
 //! Rules kept here:
 //! - nothing here needs the region being left: when the active region does not answer, the
 //!   preflight compares with the copy read while it answered, or says there is none;
-//! - switching twice is switching once (an UPSERT, and inversions set rather than toggled).
+//! - a switch that cannot answer is a failed "switch path" check, never a failed preflight:
+//!   with routing controls the record is not read at all (Route 53's control plane may be
+//!   down with us-east-1);
+//! - switching twice is switching once (an UPSERT, inversions and states set, not toggled);
+//! - what the switch says (`pointed_at`) is also what this adapter then takes as active.
 
+use super::arc::ArcError;
 use super::route53;
 use super::source::{ActiveCopy, AwsSource};
 use crate::clock::now_ms;
-use crate::ports::{BoxFuture, SourceError, TrafficSwitch};
+use crate::ports::{BoxFuture, SourceError, SwitchError, TrafficSwitch};
+use crate::settings::SwitchMethod;
+use std::time::Instant;
 use switchyard_core::{
     failover::{ActiveSide, ReadinessFacts},
+    switch::{Pointed, Probe, SwitchPath},
     HealthStatus,
 };
 
@@ -54,13 +63,9 @@ impl AwsSource {
             },
             self.data_endpoint(target),
             t.iot.count_things(&fleet, counts),
-            async {
-                match &self.inner.dns {
-                    Some(d) => d.current_target().await,
-                    None => Ok(None),
-                }
-            },
+            self.switch_path_and_record(active, target),
         );
+        let (switch_path, dns) = dns;
         let t_certs = t_certs.map_err(SourceError)?;
         let t_rules = t_rules.map_err(SourceError)?;
         // The active region may be the one that is down: then compare with the copy read
@@ -129,11 +134,74 @@ impl AwsSource {
             active_rules,
             target_rules: t_rules,
             domain_configuration_enabled: domain.map_err(SourceError)?,
-            dns_points_to: dns.map_err(SourceError)?,
+            dns_points_to: dns,
             target_endpoint: endpoint?,
             failover_in_progress: None,
             active_side: side,
+            switch_path,
         })
+    }
+
+    /// The switch path (what the configured switch depends on, asked now) and the devices'
+    /// record when the switch uses it. The record read is the cheap control-plane read that
+    /// tells whether Route 53's control plane answers; with routing controls it is not made.
+    async fn switch_path_and_record(
+        &self,
+        active: &str,
+        target: &str,
+    ) -> (Option<SwitchPath>, Option<String>) {
+        let Some(dns) = &self.inner.dns else {
+            return (None, None);
+        };
+        let method = dns.method();
+        let path = |probes, problems| SwitchPath {
+            method,
+            leaving: active.to_string(),
+            probes,
+            problems,
+            control_plane_region: None,
+        };
+        if method == SwitchMethod::RoutingControl {
+            let (probes, problems) = match &self.inner.arc {
+                Some(c) => c.probe(target).await,
+                None => (
+                    Vec::new(),
+                    vec!["no [aws.arc] cluster is configured".into()],
+                ),
+            };
+            return (Some(path(probes, problems)), None);
+        }
+        let t0 = Instant::now();
+        let (probe, record) = match dns.current_target().await {
+            Ok(record) => (
+                Probe {
+                    name: "Route 53 control plane".into(),
+                    answered: true,
+                    detail: format!("ListResourceRecordSets in {} ms", t0.elapsed().as_millis()),
+                },
+                record,
+            ),
+            Err(why) => (
+                Probe {
+                    name: "Route 53 control plane".into(),
+                    answered: false,
+                    detail: why,
+                },
+                None,
+            ),
+        };
+        let mut problems = Vec::new();
+        if method == SwitchMethod::HealthCheck {
+            for r in &self.inner.regions {
+                if r.settings.health_check_id.is_none() {
+                    problems.push(format!(
+                        "{} has no health_check_id in the configuration",
+                        r.code
+                    ));
+                }
+            }
+        }
+        (Some(path(vec![probe], problems)), record)
     }
 
     /// Points the devices' DNS record at `target`'s data endpoint (Route 53 UPSERT); returns
@@ -146,27 +214,35 @@ impl AwsSource {
         Ok(id)
     }
 
-    /// The configured switch: the record UPSERT, or inverting every other region's health
-    /// check and restoring the target's.
-    pub async fn switch_traffic(&self, target: &str) -> Result<String, SourceError> {
-        let dns = self.dns()?;
+    /// The configured switch: the record UPSERT, inverting every other region's health check
+    /// and restoring the target's, or the routing controls (the target On, the others Off).
+    pub async fn switch_traffic(&self, target: &str) -> Result<String, SwitchError> {
+        let dns = self.dns().map_err(|e| SwitchError::Refused(e.0))?;
+        self.region(target).map_err(|e| SwitchError::Refused(e.0))?;
         match dns.method() {
-            crate::settings::SwitchMethod::Record => {
-                let id = self.point_devices_at(target).await?;
+            SwitchMethod::Record => {
+                let id = self
+                    .point_devices_at(target)
+                    .await
+                    .map_err(|e| SwitchError::Unanswered(e.0))?;
                 Ok(format!(
                     "Route 53 change {id}: {} → {}",
                     dns.record_name(),
-                    self.data_endpoint(target).await?
+                    self.data_endpoint(target)
+                        .await
+                        .map_err(|e| SwitchError::Unanswered(e.0))?
                 ))
             }
-            crate::settings::SwitchMethod::HealthCheck => {
+            SwitchMethod::HealthCheck => {
                 let mut done = Vec::new();
                 for r in &self.inner.regions {
                     let Some(id) = &r.settings.health_check_id else {
                         continue;
                     };
                     let invert = r.code != target;
-                    dns.set_inverted(id, invert).await.map_err(SourceError)?;
+                    dns.set_inverted(id, invert)
+                        .await
+                        .map_err(SwitchError::Unanswered)?;
                     done.push(format!(
                         "{} health check {}",
                         r.code,
@@ -176,7 +252,100 @@ impl AwsSource {
                 self.set_active(target);
                 Ok(done.join(", "))
             }
+            SwitchMethod::RoutingControl => {
+                let cluster = self.cluster().map_err(|e| SwitchError::Refused(e.0))?;
+                let done = cluster
+                    .switch_to_from(target, None)
+                    .await
+                    .map_err(|e| match e {
+                        ArcError::Refused { message, .. } => SwitchError::Refused(message),
+                        e @ ArcError::Unanswered(_) => SwitchError::Unanswered(e.to_string()),
+                    })?;
+                self.set_active(target);
+                Ok(done)
+            }
         }
+    }
+
+    /// Where the configured switch sends the devices now, read from it: the record's value,
+    /// the one region whose health check is not inverted, or the one routing control On.
+    pub async fn pointed_at(&self) -> Result<Pointed, SourceError> {
+        let dns = self.dns()?;
+        let pointed = match dns.method() {
+            SwitchMethod::Record => {
+                let value = dns.current_target().await.map_err(SourceError)?;
+                let region = match &value {
+                    Some(v) => self.region_of_endpoint(v),
+                    None => None,
+                };
+                Pointed {
+                    region,
+                    detail: match value {
+                        Some(v) => format!("{} points to {v}", dns.record_name()),
+                        None => format!("{} was not found", dns.record_name()),
+                    },
+                }
+            }
+            SwitchMethod::HealthCheck => {
+                let mut restored = Vec::new();
+                let mut words = Vec::new();
+                for r in &self.inner.regions {
+                    let Some(id) = &r.settings.health_check_id else {
+                        continue;
+                    };
+                    let inverted = dns.is_inverted(id).await.map_err(SourceError)?;
+                    if !inverted {
+                        restored.push(r.code.clone());
+                    }
+                    words.push(format!(
+                        "{} {}",
+                        r.code,
+                        if inverted { "inverted" } else { "not inverted" }
+                    ));
+                }
+                Pointed {
+                    region: (restored.len() == 1).then(|| restored[0].clone()),
+                    detail: format!("health checks: {}", words.join(", ")),
+                }
+            }
+            SwitchMethod::RoutingControl => {
+                let states = self
+                    .cluster()?
+                    .states()
+                    .await
+                    .map_err(|e| SourceError(e.to_string()))?;
+                let on: Vec<&String> = states
+                    .iter()
+                    .filter(|(_, on)| *on)
+                    .map(|(r, _)| r)
+                    .collect();
+                Pointed {
+                    region: (on.len() == 1).then(|| on[0].clone()),
+                    detail: format!(
+                        "routing controls: {}",
+                        states
+                            .iter()
+                            .map(|(r, on)| format!("{r} {}", if *on { "On" } else { "Off" }))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                }
+            }
+        };
+        if let Some(r) = &pointed.region {
+            self.set_active(r);
+        }
+        Ok(pointed)
+    }
+
+    /// The configured region whose data endpoint is `endpoint`, among those known without a
+    /// call (configured, or read earlier).
+    fn region_of_endpoint(&self, endpoint: &str) -> Option<String> {
+        self.inner
+            .regions
+            .iter()
+            .find(|r| r.known_endpoint().as_deref() == Some(endpoint))
+            .map(|r| r.code.clone())
     }
 
     /// The alternative switch: inverts (or restores) `region`'s Route 53 health check so that
@@ -207,6 +376,14 @@ impl AwsSource {
             .as_ref()
             .ok_or_else(|| SourceError("no [aws.route53] section in the configuration".to_string()))
     }
+
+    /// The ARC cluster of the routing controls.
+    pub fn cluster(&self) -> Result<&super::arc::Cluster, SourceError> {
+        self.inner
+            .arc
+            .as_ref()
+            .ok_or_else(|| SourceError("no [aws.arc] cluster in the configuration".to_string()))
+    }
 }
 
 impl TrafficSwitch for AwsSource {
@@ -218,8 +395,12 @@ impl TrafficSwitch for AwsSource {
         Box::pin(AwsSource::readiness_facts(self, active, target))
     }
 
-    fn switch_to<'a>(&'a self, target: &'a str) -> BoxFuture<'a, Result<String, SourceError>> {
+    fn switch_to<'a>(&'a self, target: &'a str) -> BoxFuture<'a, Result<String, SwitchError>> {
         Box::pin(self.switch_traffic(target))
+    }
+
+    fn pointed_at(&self) -> BoxFuture<'_, Result<Pointed, SourceError>> {
+        Box::pin(AwsSource::pointed_at(self))
     }
 
     fn reconnect<'a>(

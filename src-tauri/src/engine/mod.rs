@@ -25,7 +25,7 @@ mod poll;
 pub use crate::error::{Error, ErrorKind};
 pub use crate::ports::Adapters;
 pub use commands::{CommandConfig, CommandPreview};
-pub use failover::{FailoverConfig, Requested};
+pub use failover::{FailoverConfig, Requested, MOVED_ALERT_HOLD};
 
 use crate::clock::{SharedClock, SystemClock};
 use crate::ports::{DeviceChannel, FaultInjector, FleetSource, TrafficSwitch};
@@ -272,6 +272,10 @@ impl Engine {
         if self.inner.switch.is_some() {
             let every = self.inner.cfg.failover.readiness_every;
             self.every(every, |e| async move { e.refresh_readiness().await });
+            // The switch says where the devices are: read it every poll.
+            self.every(poll, |e| async move {
+                e.watch_switch().await;
+            });
             let e = self.clone();
             tokio::spawn(async move { e.resume_failover().await });
         }

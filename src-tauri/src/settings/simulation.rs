@@ -2,7 +2,10 @@
 //!
 //! Rules kept here:
 //! - 1..=[`MAX_DEVICES`] devices, at most [`MAX_GATEWAYS`] gateways, 1..=32 regions, each a
-//!   valid region code listed once; every fault is in one of those regions.
+//!   valid region code listed once; every fault is in one of those regions, but Route 53's
+//!   control plane, which fails in us-east-1 whether or not it is simulated.
+//! - `switch` is one of the three methods (`record`, `health_check`, `routing_control`); a bad
+//!   value is refused with the file's line and the field.
 //! - The defaults are the simulation's own ([`SimConfig::default`]).
 //! - The flags of the simulated fleet are named in [`SIM_FLAGS`], as the command line spells
 //!   them (a test holds them to the CLI).
@@ -11,7 +14,7 @@ use super::error::{between, Fields, Place, SettingsError};
 use super::MAX_REGIONS;
 use crate::sim::SimConfig;
 use serde::Deserialize;
-use switchyard_core::{fault::FaultSpec, regions::is_valid_code};
+use switchyard_core::{fault::FaultSpec, regions::is_valid_code, switch::SwitchMethod};
 
 /// Limits that keep a typo from asking for something absurd.
 pub const MAX_DEVICES: usize = 10_000_000;
@@ -27,6 +30,10 @@ pub struct SimulationSection {
     pub regions: Option<Vec<String>>,
     /// Faults on the timeline, as `REGION:KIND[@START][+DURATION]`.
     pub faults: Option<Vec<String>>,
+    /// How the simulated failover moves the devices.
+    pub switch: Option<SwitchMethod>,
+    /// Whether an outage of us-east-1 also takes Route 53's control plane down.
+    pub control_plane_follows_us_east_1: Option<bool>,
 }
 
 /// The command-line flags of the simulated fleet, in the order of [`SimFlags`]'s fields.
@@ -105,7 +112,10 @@ impl SimulationSection {
             );
         }
         faults.extend(flags.faults);
-        if let Some(f) = faults.iter().find(|f| !regions.contains(&f.region)) {
+        if let Some(f) = faults
+            .iter()
+            .find(|f| f.kind.is_regional() && !regions.contains(&f.region))
+        {
             return Err(Place::Nowhere.invalid(format!(
                 "fault in {}: that region is not one of the simulated regions ({})",
                 f.region,
@@ -118,6 +128,10 @@ impl SimulationSection {
             devices,
             gateways,
             faults,
+            switch: self.switch.unwrap_or(d.switch),
+            control_plane_follows_us_east_1: self
+                .control_plane_follows_us_east_1
+                .unwrap_or(d.control_plane_follows_us_east_1),
         })
     }
 }
@@ -157,6 +171,64 @@ mod tests {
         assert!(resolve("[simulation]\nfaults = [\"us-east-1:meteor\"]")
             .unwrap_err()
             .contains("simulation.faults"));
+    }
+
+    #[test]
+    fn the_simulated_switch_is_read_from_the_simulation_section_and_defaults_to_the_routing_controls(
+    ) {
+        use switchyard_core::switch::SwitchMethod;
+        let sim = |toml: &str| {
+            Settings::resolve(
+                ConfigFile::parse(toml, "c").unwrap(),
+                Some("c"),
+                Overrides::default(),
+            )
+            .unwrap()
+            .sim
+        };
+        let d = sim("[simulation]\nseed = 2\n");
+        assert_eq!(d.switch, SwitchMethod::RoutingControl);
+        assert!(d.control_plane_follows_us_east_1);
+        for m in SwitchMethod::ALL {
+            let s = sim(&format!("[simulation]\nswitch = \"{m}\"\n"));
+            assert_eq!(s.switch, m);
+        }
+        let s = sim("[simulation]\ncontrol_plane_follows_us_east_1 = false\n");
+        assert!(!s.control_plane_follows_us_east_1);
+    }
+
+    #[test]
+    fn a_bad_simulated_switch_is_refused_naming_the_line_and_the_field() {
+        let err = ConfigFile::parse("[simulation]\nseed = 2\nswitch = \"dns\"\n", "c")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("config file c, line 3, field switch:"),
+            "{err}"
+        );
+        assert!(err.contains("routing_control"), "{err}");
+    }
+
+    #[test]
+    fn route53s_control_plane_may_fail_when_us_east_1_is_not_simulated() {
+        let resolve = |toml: &str| {
+            Settings::resolve(
+                ConfigFile::parse(toml, "c").unwrap(),
+                Some("c"),
+                Overrides::default(),
+            )
+            .map_err(|e| e.to_string())
+        };
+        let s = resolve(
+            "[simulation]\nregions = [\"eu-west-1\", \"us-west-2\"]\n\
+             faults = [\"us-east-1:route53_control_plane@1m\"]\n",
+        )
+        .unwrap();
+        assert_eq!(s.sim.faults.len(), 1);
+        let err =
+            resolve("[simulation]\nfaults = [\"eu-west-1:route53_control_plane\"]\n").unwrap_err();
+        assert!(err.contains("simulation.faults"), "{err}");
+        assert!(err.contains("served from us-east-1 only"), "{err}");
     }
 
     #[test]

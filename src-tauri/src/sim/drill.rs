@@ -7,7 +7,10 @@
 //! preflight and recommendation through `switchyard_core::failover`, its switch, reconnect and
 //! verify steps through `failover::next`); what is recorded, and when the script acts, is
 //! `switchyard_core::drills::DrillObserver`'s. The simulation takes the console's settings as a
-//! [`DrillSettings`] value and knows nothing of the engine.
+//! [`DrillSettings`] value and knows nothing of the engine. The switch is the fleet's own
+//! (`switch.rs`, the scenario's method, by default the record): the preflight judges its
+//! switch path, and a switch that does not answer fails the failover (recorded with why, the
+//! devices left where they were) without stopping the drill.
 
 use super::{sim_endpoint, SimConfig, SimFleet};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -149,6 +152,11 @@ pub fn run_until(
                     duration_secs: Some(f.duration_ms / 1_000),
                 })
                 .collect(),
+            // The simulated fleet's own default (routing controls) unless the scenario says.
+            switch: sc.switch.unwrap_or(SimConfig::default().switch),
+            // A drill is its script: Route 53's control plane fails when the scenario says so
+            // (its `route53_control_plane` fault), not as a side effect of the outage.
+            control_plane_follows_us_east_1: false,
         },
         0,
     );
@@ -205,7 +213,10 @@ pub fn run_until(
                 .iter()
                 .zip(&health)
                 .filter(|(r, _)| **r != active)
-                .map(|(r, h)| readiness(&preflight_facts(&fleet, r, *h), &cfg.policy))
+                .map(|(r, h)| {
+                    let facts = preflight_facts(&fleet, &active, r, *h);
+                    readiness(&facts, &cfg.policy)
+                })
                 .collect();
             let r = recommend(
                 &active,
@@ -224,14 +235,21 @@ pub fn run_until(
                 Some(Decision::FailOver { to }) => {
                     obs.failover_confirmed(now, format!("to {to} (scripted)"));
                     let of = obs.baseline_online();
-                    moving = Some(start_move(&mut fleet, &mut obs, t, &active, to, of, share)?);
+                    match start_move(&mut fleet, &mut obs, t, &active, to, of, share)? {
+                        Ok(m) => moving = Some(m),
+                        Err(why) => obs.failover_failed(now, why),
+                    }
                 }
                 Some(Decision::FailBack { to }) => {
                     obs.failback_confirmed(now, format!("back to {to} (scripted)"));
                     let of = fleet.online_total() as u64;
-                    let mut m = start_move(&mut fleet, &mut obs, t, &active, to, of, share)?;
-                    m.failback = true;
-                    moving = Some(m);
+                    match start_move(&mut fleet, &mut obs, t, &active, to, of, share)? {
+                        Ok(mut m) => {
+                            m.failback = true;
+                            moving = Some(m);
+                        }
+                        Err(why) => obs.failback_ended(now, format!("failback failed: {why}")),
+                    }
                 }
                 None => {}
             }
@@ -287,8 +305,14 @@ pub fn run_until(
 
 /// The preflight facts of `target` on the drill's fleet: every certificate and rule is
 /// everywhere (one configuration for all regions), the endpoint is enabled, and the devices'
-/// record points at the active region; only the target's health varies.
-fn preflight_facts(fleet: &SimFleet, target: &str, health: HealthStatus) -> ReadinessFacts {
+/// record points at the active region (when it can be read); the target's health and the
+/// switch path vary.
+fn preflight_facts(
+    fleet: &SimFleet,
+    active: &str,
+    target: &str,
+    health: HealthStatus,
+) -> ReadinessFacts {
     let devices = fleet.config().devices as u64;
     ReadinessFacts {
         target: target.to_string(),
@@ -299,15 +323,19 @@ fn preflight_facts(fleet: &SimFleet, target: &str, health: HealthStatus) -> Read
         active_rules: vec![],
         target_rules: vec![],
         domain_configuration_enabled: Some(true),
-        dns_points_to: Some(sim_endpoint(fleet.active_region())),
+        dns_points_to: fleet
+            .record_readable()
+            .then(|| sim_endpoint(fleet.active_region())),
         target_endpoint: sim_endpoint(target),
         failover_in_progress: None,
         active_side: Default::default(),
+        switch_path: Some(fleet.switch_path(active)),
     }
 }
 
 /// Switches traffic and tells the devices on the old region to reconnect: the console's
-/// switch and reconnect steps, on the drill's own fleet, through the console's phases.
+/// switch and reconnect steps, on the drill's own fleet, through the console's phases. A switch
+/// that does not answer fails the failover: `Ok(Err(why))`, the step recorded, nothing moved.
 fn start_move(
     fleet: &mut SimFleet,
     obs: &mut DrillObserver,
@@ -316,26 +344,35 @@ fn start_move(
     to: RegionId,
     of: u64,
     share: f64,
-) -> Result<Move, String> {
-    fleet.set_active(&to)?;
+) -> Result<Result<Move, String>, String> {
+    let did = match fleet.switch_traffic(&to) {
+        Ok(did) => did,
+        Err(e) => {
+            let why = format!("switch traffic to {to}: {e}");
+            next(
+                Phase::SwitchingTraffic,
+                &Event::StepFailed { why: why.clone() },
+                share,
+            )?;
+            obs.step(t * 1_000, format!("switch: failed — {e}"));
+            return Ok(Err(why));
+        }
+    };
     let phase = next(Phase::SwitchingTraffic, &Event::TrafficSwitched, share)?;
-    obs.step(
-        t * 1_000,
-        format!("switch: the devices' domain now points at {to}"),
-    );
+    obs.step(t * 1_000, format!("switch: {did}"));
     let told = fleet.tell_reconnect(from)?;
     let phase = next(phase, &Event::DevicesToldToReconnect, share)?;
     obs.step(
         t * 1_000,
         format!("reconnect: told {told} devices still on {from} to reconnect"),
     );
-    Ok(Move {
+    Ok(Ok(Move {
         to,
         of,
         confirmed_s: t,
         failback: false,
         phase,
-    })
+    }))
 }
 
 /// Sends a ping to every online device of the fleet (never to an offline one) and counts what

@@ -15,7 +15,10 @@
 //! - a region that is not part of the fleet is refused by name ("... is not part of the
 //!   simulated fleet");
 //! - an injected fault counts from now; where faults overlap, an outage wins over a
-//!   degradation.
+//!   degradation;
+//! - a `route53_control_plane` fault is not a region's fault ([`SimFleet::fault_in`] never
+//!   names it): it stops the simulated switch's control plane (`switch.rs`) and nothing else,
+//!   and may be injected whether or not us-east-1 is a simulated region.
 
 use super::buffer::Buffer;
 use super::SimConfig;
@@ -238,7 +241,7 @@ impl SimFleet {
     /// Schedules a fault whose start counts from now.
     pub fn inject(&mut self, mut fault: FaultSpec) -> Result<(), String> {
         fault.validate()?;
-        if self.region_index(&fault.region).is_none() {
+        if fault.kind.is_regional() && self.region_index(&fault.region).is_none() {
             return Err(format!(
                 "region {} is not part of the simulated fleet",
                 fault.region
@@ -260,14 +263,22 @@ impl SimFleet {
         n
     }
 
-    /// The fault in force in a region now, the worse one if several overlap.
+    /// The region's own fault in force now (an outage or a degradation), the worse one if
+    /// several overlap.
     pub fn fault_in(&self, region: u8) -> Option<FaultKind> {
         let name = &self.cfg.regions[region as usize];
         self.faults
             .iter()
-            .filter(|f| &f.region == name && f.active_at(self.t))
+            .filter(|f| f.kind.is_regional() && &f.region == name && f.active_at(self.t))
             .map(|f| f.kind)
             .max_by_key(|k| matches!(k, FaultKind::Outage))
+    }
+
+    /// Whether a `route53_control_plane` fault is in force now.
+    pub fn control_plane_fault_in_force(&self) -> bool {
+        self.faults
+            .iter()
+            .any(|f| f.kind == FaultKind::Route53ControlPlane && f.active_at(self.t))
     }
 
     /// Backlog of one gateway now.

@@ -11,6 +11,8 @@
 //! - `devices`: single devices answered from the compact state (names, query pages,
 //!   histories, deliveries);
 //! - `buffer`: a gateway's run-length encoded store-and-forward buffer;
+//! - `switch`: the simulated traffic switch's three methods, what each depends on, and the one
+//!   decision whether it answers given the faults (used by the source and the drill alike);
 //! - `source`: [`SimSource`], the model shared with the engine as its ports, and
 //!   [`SimSource::run_clock`], which steps it in real time;
 //! - `drill`: a simulated drill on a seeded fleet of its own, run as fast as it computes.
@@ -26,6 +28,7 @@ pub mod drill;
 mod fleet;
 mod source;
 mod step;
+pub mod switch;
 
 pub use config::SimConfig;
 pub use fleet::{Deliveries, SimFleet, CHANGES_KEPT};

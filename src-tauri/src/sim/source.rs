@@ -11,12 +11,15 @@
 //!   engine's timeout notices it (unless [`SimSource::fail_fast`]); an unknown region fails at
 //!   once;
 //! - [`SimSource::run_clock`] steps the model once per tick; a late tick is delayed, not
-//!   caught up in a burst.
+//!   caught up in a burst;
+//! - the traffic switch is the fleet's own (`switch.rs`): the method configured, what it
+//!   depends on in the preflight's switch path, and the devices' record unread while Route
+//!   53's control plane does not answer (record and health-check methods).
 
 use super::SimFleet;
 use crate::ports::{
     BoxFuture, DeviceListing, EdgeObservation, FaultInjector, FleetSource, SourceError,
-    TrafficSwitch,
+    SwitchError, TrafficSwitch,
 };
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -24,6 +27,7 @@ use switchyard_core::{
     devices::{DeviceDetail, DeviceQuery},
     failover::{ReadinessFacts, TopicRule},
     fault::{FaultKind, FaultSpec},
+    switch::Pointed,
     RegionId, RegionObservation, RegionRole, SourceKind,
 };
 
@@ -119,6 +123,7 @@ impl TrafficSwitch for SimSource {
                     return Err(SourceError(format!("{target} did not answer")));
                 }
                 let devices = f.devices.len() as u64;
+                let dns_points_to = f.record_readable().then(|| sim_endpoint(f.active_region()));
                 Ok(ReadinessFacts {
                     target: target.to_string(),
                     target_health: switchyard_core::HealthStatus::Unknown,
@@ -128,10 +133,11 @@ impl TrafficSwitch for SimSource {
                     active_rules: rules.clone(),
                     target_rules: rules,
                     domain_configuration_enabled: Some(true),
-                    dns_points_to: Some(sim_endpoint(f.active_region())),
+                    dns_points_to,
                     target_endpoint: sim_endpoint(target),
                     failover_in_progress: None,
                     active_side: Default::default(),
+                    switch_path: Some(f.switch_path(active)),
                 })
             })
             .and_then(|facts| {
@@ -142,14 +148,12 @@ impl TrafficSwitch for SimSource {
         })
     }
 
-    fn switch_to<'a>(&'a self, target: &'a str) -> BoxFuture<'a, Result<String, SourceError>> {
-        Box::pin(async move {
-            self.with(|f| f.set_active(target)).map_err(SourceError)?;
-            Ok(format!(
-                "the devices' domain now points at {} (simulated DNS)",
-                sim_endpoint(target)
-            ))
-        })
+    fn switch_to<'a>(&'a self, target: &'a str) -> BoxFuture<'a, Result<String, SwitchError>> {
+        Box::pin(async move { self.with(|f| f.switch_traffic(target)) })
+    }
+
+    fn pointed_at(&self) -> BoxFuture<'_, Result<Pointed, SourceError>> {
+        Box::pin(async move { Ok(self.with(|f| f.pointed())) })
     }
 
     fn reconnect<'a>(

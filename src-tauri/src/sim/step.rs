@@ -45,7 +45,8 @@ impl SimFleet {
         let ok = match fault {
             Some(FaultKind::Outage) => false,
             Some(FaultKind::Degraded) => !self.rng.chance(DEGRADED_FAIL),
-            None => true,
+            // Not a region's fault (`fault_in` never names it): the endpoints answer.
+            None | Some(FaultKind::Route53ControlPlane) => true,
         };
         if ok {
             DeviceState::Online {

@@ -2,16 +2,25 @@
 //! loopback, seeded through the SDK with a small multi-region fleet ([`seed`]), and a
 //! configuration file that points Switchyard at it ([`config`]). Killing one server stands for
 //! a regional outage. What reached "AWS" can be read back from moto's recorder ([`recorder`]).
+//! ARC's data plane, which moto lacks, is the project's own stand-in ([`arc`]): five cluster
+//! endpoints with one routing control per lab region.
 //!
 //! Used by `switchyard lab` (the console on the lab) and by the adapter tests.
 //!
 //! Rules kept here:
 //! - a server is killed when its handle is dropped, so a failed test leaves no moto behind;
-//! - the lab needs at least two regions; the first is active.
+//! - the lab needs at least two regions; the first is active, and its routing control is the
+//!   one On;
+//! - "us-east-1 is dead" ([`Lab::kill_us_east_1`]) stops everything the lab serves from there:
+//!   its moto, the Route 53 moto (Route 53's control plane is in us-east-1) and the ARC
+//!   cluster's us-east-1 endpoint.
 
+pub mod arc;
 mod config;
 mod recorder;
 mod seed;
+
+pub use arc::ArcStandIn;
 
 use crate::settings::{CredentialSource, EndpointSettings};
 use std::path::{Path, PathBuf};
@@ -53,6 +62,13 @@ pub const DOMAIN_CONFIGURATION: &str = "switchyard-devices";
 pub const ZONE: &str = "lab.switchyard.internal";
 pub const RECORD: &str = "devices.lab.switchyard.internal";
 
+/// The ARN of the lab's routing control that sends the devices to `region`.
+pub fn routing_control_arn(region: &str) -> String {
+    format!(
+        "arn:aws:route53-recovery-control::000000000000:controlpanel/lab/routingcontrol/{region}"
+    )
+}
+
 /// One moto server process; killed when dropped.
 struct MotoServer {
     name: String,
@@ -77,6 +93,8 @@ pub struct Lab {
     pub hosted_zone_id: String,
     /// Route 53 health check ids by region.
     pub health_checks: Vec<(String, String)>,
+    /// ARC's data plane: the cluster's five endpoints.
+    arc: ArcStandIn,
 }
 
 /// Where `moto_server` is: `$SWITCHYARD_MOTO_SERVER`, else the venv `cargo xtask setup` makes.
@@ -161,10 +179,18 @@ impl Lab {
                 child,
             });
         }
+        let controls: Vec<(String, bool)> = plan
+            .regions
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (routing_control_arn(r), i == 0))
+            .collect();
+        let arc = ArcStandIn::start(&controls).await?;
         let mut lab = Lab {
             dir: dir.to_path_buf(),
             plan,
             servers,
+            arc,
             config_path: dir.join("switchyard-lab.toml"),
             hosted_zone_id: String::new(),
             health_checks: Vec::new(),
@@ -197,6 +223,31 @@ impl Lab {
     /// Kills a region's server: calls are refused from now on.
     pub fn kill(&mut self, name: &str) {
         self.servers.retain(|s| s.name != name);
+    }
+
+    /// "us-east-1 is dead": its moto, the Route 53 moto (whose control plane AWS serves from
+    /// us-east-1) and the ARC cluster's us-east-1 endpoint stop; calls to them are refused.
+    pub async fn kill_us_east_1(&mut self) {
+        self.kill("us-east-1");
+        self.kill("route53");
+        if let Some(i) = self.arc.index_of("us-east-1") {
+            self.arc.kill(i).await;
+        }
+    }
+
+    /// ARC's data plane: the cluster's endpoints, killable one by one, and the states.
+    pub fn arc(&self) -> &ArcStandIn {
+        &self.arc
+    }
+
+    /// The ARN of the routing control that sends the devices to `region`.
+    pub fn routing_control(&self, region: &str) -> String {
+        routing_control_arn(region)
+    }
+
+    /// Whether `region`'s routing control is On now (None: the lab has no such region).
+    pub fn routing_control_on(&self, region: &str) -> Option<bool> {
+        self.arc.is_on(&routing_control_arn(region))
     }
 
     /// Freezes a region's server (SIGSTOP): it accepts connections and never answers.

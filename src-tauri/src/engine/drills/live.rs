@@ -151,7 +151,19 @@ impl Engine {
                             obs.failover_ended(t, p, online, &active);
                         }
                         Some(p) if p.is_final() => {
-                            break Some(format!("the failover ended {}", p.as_str()))
+                            // Said the same way as in a simulated drill: the failover failed, why.
+                            let why = match self.failover(fid).await {
+                                Ok(Some(f)) => f.outcome.unwrap_or_default(),
+                                _ => String::new(),
+                            };
+                            let ended = format!("the failover ended {}", p.as_str());
+                            let ended = if why.is_empty() {
+                                ended
+                            } else {
+                                format!("{ended}: {why}")
+                            };
+                            obs.failover_failed(t, ended.clone());
+                            break Some(ended);
                         }
                         _ => {}
                     }

@@ -3,7 +3,8 @@
 //!
 //! The rooms: `readiness` gathers the standbys' facts and reads the preflight, the overview and
 //! the recommendation; `request` takes, approves and cancels a failover; `run` moves one through
-//! its steps (and resumes it after a restart). Here: the configuration, the state the engine keeps
+//! its steps (and resumes it after a restart); `truth` reads where the switch sends the devices
+//! and follows it. Here: the configuration, the state the engine keeps
 //! between polls, and the helpers they share.
 //!
 //! Rules kept here:
@@ -12,11 +13,15 @@
 //! - every step is journalled before it starts and after it ends, so a restart resumes from
 //!   the journal (a step left unfinished is said so, and repeated only if it is idempotent);
 //! - no step needs the region being left: it may be dead;
+//! - the traffic switch's state, not this process's memory, says which region is active;
 //! - the failover state's lock is never held across an await.
 
 mod readiness;
 mod request;
 mod run;
+mod truth;
+
+pub use truth::MOVED_ALERT_HOLD;
 
 use super::{Engine, Error};
 use crate::ports::TrafficSwitch;
@@ -72,6 +77,11 @@ pub(super) struct FailoverState {
     pub(super) unhealthy_since: Option<UnixMs>,
     /// The failover whose run task is alive in this process.
     running: Option<String>,
+    /// Counts changes of the active region, so that a reading of the switch taken across one
+    /// is dropped.
+    epoch: u64,
+    /// The last move of the traffic this console found rather than made, while its alert holds.
+    moved_outside: Option<truth::MovedOutside>,
 }
 
 /// What a failover request came to when it was not refused.

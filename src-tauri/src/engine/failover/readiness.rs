@@ -9,6 +9,7 @@
 //! - gathering facts is bounded by a timeout, and facts that cannot be gathered are a failed
 //!   check ("could not gather the facts of …"), not an error;
 //! - the active region's unhealthy streak, not a single poll, is what a recommendation needs;
+//! - the preflights are gathered anew when the active region turns unhealthy;
 //! - the failover state's lock is never held across an await.
 
 use super::RECENT;
@@ -16,17 +17,18 @@ use crate::engine::{Engine, Error};
 use switchyard_core::failover::{
     readiness, recommend, Check, FailoverOverview, Readiness, ReadinessFacts, Verdict,
 };
+use switchyard_core::switch::{SwitchPath, ROUTE53_CONTROL_PLANE_REGION};
 use switchyard_core::{HealthStatus, UnixMs};
 
 impl Engine {
     /// The preflight of a failover from the active region to `target`.
     pub async fn readiness(&self, target: &str) -> Result<Readiness, Error> {
         let snap = self.snapshot();
-        let Some(region) = snap.regions.iter().find(|r| r.id == target) else {
+        if !snap.regions.iter().any(|r| r.id == target) {
             return Err(Error::malformed(format!(
                 "target: {target} is not a configured region"
             )));
-        };
+        }
         let active = snap
             .active_region()
             .map(|r| r.id.clone())
@@ -63,11 +65,7 @@ impl Engine {
                     return Ok(unanswered(target, &why));
                 }
             };
-        let facts = ReadinessFacts {
-            target_health: region.health.status,
-            failover_in_progress: current.map(|f| f.id),
-            ..facts
-        };
+        let facts = as_now(facts, &snap, current.map(|f| f.id));
         let r = readiness(&facts, &self.inner.cfg.failover.policy);
         self.failover_state()
             .readiness
@@ -90,16 +88,8 @@ impl Engine {
         if self.now().saturating_sub(*at) > max_age {
             return None;
         }
-        let f = ReadinessFacts {
-            target_health: snap
-                .regions
-                .iter()
-                .find(|r| r.id == target)
-                .map_or(HealthStatus::Unknown, |r| r.health.status),
-            // The store's lock is checked before and taken after: a stale "none" is harmless.
-            failover_in_progress: None,
-            ..facts.clone()
-        };
+        // The store's lock is checked before and taken after: a stale "none" is harmless.
+        let f = as_now(facts.clone(), snap, None);
         Some(readiness(&f, &self.inner.cfg.failover.policy))
     }
 
@@ -142,16 +132,7 @@ impl Engine {
                 .filter(|(t, _)| active.as_ref().is_none_or(|a| a.id != **t))
                 .map(|(t, (_, facts))| match facts {
                     Ok(f) => {
-                        // The region's health and the lock as they are now.
-                        let f = ReadinessFacts {
-                            target_health: snap
-                                .regions
-                                .iter()
-                                .find(|r| r.id == *t)
-                                .map_or(HealthStatus::Unknown, |r| r.health.status),
-                            failover_in_progress: current.as_ref().map(|c| c.id.clone()),
-                            ..f.clone()
-                        };
+                        let f = as_now(f.clone(), &snap, current.as_ref().map(|c| c.id.clone()));
                         readiness(&f, &self.inner.cfg.failover.policy)
                     }
                     Err(why) => unanswered(t, why),
@@ -182,14 +163,52 @@ impl Engine {
     }
 
     /// Notes the active region's health after a poll, for the recommendation.
+    /// When the active region turns unhealthy the standbys' preflights are gathered anew at
+    /// once: what the operator reads in the incident is about the incident (the switch path
+    /// above all), not about the minute before it.
     pub(in crate::engine) fn note_active_health(&self, status: HealthStatus, at: UnixMs) {
-        let mut st = self.failover_state();
-        match status {
-            HealthStatus::Unreachable | HealthStatus::Degraded => {
-                st.unhealthy_since.get_or_insert(at);
+        let began = {
+            let mut st = self.failover_state();
+            match status {
+                HealthStatus::Unreachable | HealthStatus::Degraded => {
+                    let began = st.unhealthy_since.is_none();
+                    st.unhealthy_since.get_or_insert(at);
+                    began
+                }
+                _ => {
+                    st.unhealthy_since = None;
+                    false
+                }
             }
-            _ => st.unhealthy_since = None,
+        };
+        if began && self.inner.switch.is_some() {
+            let e = self.clone();
+            tokio::spawn(async move { e.refresh_readiness().await });
         }
+    }
+}
+
+/// Facts with what the engine knows now filled in: the target's health, the failover holding
+/// the lock, and us-east-1's health for the switch path (Route 53's control plane is there).
+fn as_now(
+    facts: ReadinessFacts,
+    snap: &switchyard_core::FleetSnapshot,
+    in_progress: Option<String>,
+) -> ReadinessFacts {
+    let health = |id: &str| {
+        snap.regions
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| r.health.status)
+    };
+    ReadinessFacts {
+        target_health: health(&facts.target).unwrap_or(HealthStatus::Unknown),
+        failover_in_progress: in_progress,
+        switch_path: facts.switch_path.clone().map(|p| SwitchPath {
+            control_plane_region: health(ROUTE53_CONTROL_PLANE_REGION),
+            ..p
+        }),
+        ..facts
     }
 }
 

@@ -7,7 +7,9 @@
 //!   that loses says which failover holds it;
 //! - every request, approval and cancel is audited with its operator, in the same store call as
 //!   its write, and published only once written;
-//! - the operator who requested a failover cannot approve it.
+//! - the operator who requested a failover cannot approve it;
+//! - the switch is read right before a confirmation (and an approval) is accepted: when the
+//!   devices were moved since the preflight it is a conflict naming where they are now.
 
 use crate::engine::audit;
 use crate::engine::{Engine, Error};
@@ -64,6 +66,9 @@ impl Engine {
             )));
         }
         confirm(&req, &active.id, &pre).map_err(Error::invalid)?;
+        // Moved since the preflight (by another console, or by hand)? Then the operator
+        // confirmed against a world that is gone: refuse, naming where the devices are now.
+        let switch_read = self.confirm_switch_unmoved(&active.id).await?;
         let now = self.now();
         let cfg = &self.inner.cfg.failover;
         let f = Failover {
@@ -94,6 +99,7 @@ impl Engine {
             "to": f.target,
             "preflight": f.preflight.overall,
             "override_warnings": req.override_warnings,
+            "switch_read": switch_read.as_deref().unwrap_or("agrees with the preflight"),
         })
         .to_string();
         let row = f.clone();
@@ -144,6 +150,8 @@ impl Engine {
                 "the two-person rule: {operator} requested failover {id}; another operator must approve it"
             )));
         }
+        // The switch may have moved while the failover waited for its second operator.
+        self.confirm_switch_unmoved(&f.source).await?;
         f.phase = next(f.phase, &Event::Approved, f.complete_share).map_err(Error::invalid)?;
         f.approved_by = Some(operator.to_string());
         self.audited_update(&f, operator, "failover.approve", "approved")

@@ -4,7 +4,8 @@
 //! Rules kept here:
 //! - every step is journalled before it starts and after it ends; a step a stopped process left
 //!   unfinished is closed and said so, and the run resumes from the journal;
-//! - only the idempotent traffic switch is retried, within `switch_timeout`;
+//! - only the idempotent traffic switch is retried, within `switch_timeout`, and only when its
+//!   answer was lost: a refusal (an ARC safety rule, a permission) fails the step as it stands;
 //! - no step needs the region being left: reconnecting is best effort and never fails the
 //!   failover;
 //! - one run task per failover in this process;
@@ -13,6 +14,7 @@
 
 use crate::engine::audit;
 use crate::engine::{Engine, Error};
+use crate::ports::SwitchError;
 use std::time::Duration;
 use switchyard_core::api::FleetEvent;
 use switchyard_core::failover::{next, Event, Failover, Phase};
@@ -43,6 +45,8 @@ impl Engine {
                 return;
             }
             st.running = Some(id.clone());
+            // This console moves the traffic now: an earlier move found outside it is history.
+            st.moved_outside = None;
         }
         let engine = self.clone();
         tokio::spawn(async move {
@@ -142,7 +146,16 @@ impl Engine {
                                 let left = timeout.saturating_sub(started.elapsed());
                                 match tokio::time::timeout(left, sw.switch_to(&target)).await {
                                     Ok(Ok(done)) => return Ok(((), done)),
-                                    Ok(Err(e)) => last = format!("attempt {attempt}: {}", e.0),
+                                    // Said no (a safety rule, a permission): again is no.
+                                    Ok(Err(SwitchError::Refused(why))) => {
+                                        return Err((
+                                            "failed".to_string(),
+                                            format!("refused: {why}"),
+                                        ))
+                                    }
+                                    Ok(Err(SwitchError::Unanswered(why))) => {
+                                        last = format!("attempt {attempt}: {why}")
+                                    }
                                     Err(_) => {
                                         last = format!("no answer within {} s", timeout.as_secs());
                                         break;
@@ -323,6 +336,7 @@ impl Engine {
             let mut st = self.failover_state();
             st.unhealthy_since = None;
             st.readiness.clear();
+            st.epoch += 1;
         }
         let e = self.clone();
         tokio::spawn(async move { e.refresh_readiness().await });

@@ -3,7 +3,7 @@
 use super::*;
 use switchyard_core::failover::{FailoverRequest, Phase, Verdict};
 
-fn request(target: &str) -> FailoverRequest {
+pub(super) fn request(target: &str) -> FailoverRequest {
     FailoverRequest {
         target: target.into(),
         confirm: target.into(),
@@ -14,7 +14,7 @@ fn request(target: &str) -> FailoverRequest {
 
 /// A fail-fast simulation (100 ms a simulated second), polled every 100 ms, on tokio's paused
 /// clock: the tests run in simulated time, not in real time.
-fn fast(store: Store, two_person: bool) -> (SimSource, Engine) {
+pub(super) fn fast(store: Store, two_person: bool) -> (SimSource, Engine) {
     fast_with(store, two_person, true)
 }
 
@@ -47,7 +47,7 @@ fn fast_with(store: Store, two_person: bool, reconnect: bool) -> (SimSource, Eng
     (sim, e)
 }
 
-async fn until<T>(what: &str, secs: u64, mut f: impl AsyncFnMut() -> Option<T>) -> T {
+pub(super) async fn until<T>(what: &str, secs: u64, mut f: impl AsyncFnMut() -> Option<T>) -> T {
     let t0 = tokio::time::Instant::now();
     loop {
         if let Some(v) = f().await {

@@ -497,3 +497,4 @@ async fn list_limits_are_checked_once_for_every_face() {
 
 mod commands;
 mod failover;
+mod truth;

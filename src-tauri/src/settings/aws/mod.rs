@@ -26,6 +26,7 @@ pub struct AwsSection {
     pub connectivity_counts: CountMethod,
     pub edge: Option<Spanned<EdgeSection>>,
     pub route53: Option<Spanned<Route53Section>>,
+    pub arc: Option<Spanned<ArcSection>>,
 }
 
 /// How online/offline counts are taken.
@@ -52,6 +53,8 @@ pub struct AwsRegionSection {
     pub probe_address: Option<String>,
     /// The Route 53 health check of this region (for the health-check inversion switch).
     pub health_check_id: Option<String>,
+    /// The ARC routing control whose On state sends the devices here (`routing_control`).
+    pub routing_control_arn: Option<String>,
     pub profile: Option<String>,
     pub assume_role_arn: Option<String>,
     pub endpoint_url: Option<String>,
@@ -88,16 +91,8 @@ pub struct Route53Section {
     pub lab_credentials: bool,
 }
 
-/// How a failover moves the devices.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SwitchMethod {
-    /// UPSERT the devices' CNAME to the target's data endpoint.
-    #[default]
-    Record,
-    /// Invert every other region's Route 53 health check (failover routing records).
-    HealthCheck,
-}
+/// How a failover moves the devices (core's, read from `[aws.route53] switch`).
+pub use switchyard_core::switch::SwitchMethod;
 
 /// Where an SDK client's credentials come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,6 +126,7 @@ pub struct AwsRegion {
     pub data_endpoint: Option<String>,
     pub probe_address: Option<String>,
     pub health_check_id: Option<String>,
+    pub routing_control_arn: Option<String>,
     pub endpoint: EndpointSettings,
 }
 
@@ -179,6 +175,64 @@ impl Default for EdgeMetrics {
     }
 }
 
+/// `[aws.arc]`: the ARC cluster whose routing controls move the devices
+/// (`switch = "routing_control"`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArcSection {
+    /// The cluster's regional endpoints, as `DescribeCluster` lists them.
+    #[serde(default)]
+    pub endpoints: Vec<ArcEndpointSection>,
+    /// The cluster, to discover its endpoints once (`DescribeCluster`) when none are written.
+    pub cluster_arn: Option<String>,
+    /// Each endpoint's own timeout, in ms (default 1000).
+    pub endpoint_timeout_ms: Option<u64>,
+    pub profile: Option<String>,
+    pub assume_role_arn: Option<String>,
+    /// The control-config API's endpoint (the lab; default AWS's, in us-west-2).
+    pub control_config_url: Option<String>,
+    #[serde(default)]
+    pub lab_credentials: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArcEndpointSection {
+    pub region: String,
+    pub url: String,
+}
+
+/// One ARC cluster endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct ArcEndpoint {
+    pub region: String,
+    pub url: String,
+}
+
+/// The ARC cluster, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArcSettings {
+    /// Written in the file; empty when they are to be discovered from `cluster_arn`.
+    pub endpoints: Vec<ArcEndpoint>,
+    pub cluster_arn: Option<String>,
+    pub endpoint_timeout: Duration,
+    /// Credentials for both APIs; `endpoint_url` is the control-config API's (the lab).
+    pub endpoint: EndpointSettings,
+}
+
+/// An ARC endpoint's own timeout when the file gives none.
+pub const DEFAULT_ARC_ENDPOINT_TIMEOUT_MS: u64 = 1_000;
+
+fn is_routing_control_arn(s: &str) -> bool {
+    s.starts_with("arn:aws")
+        && s.contains(":route53-recovery-control::")
+        && s.contains("/routingcontrol/")
+}
+
+fn is_cluster_arn(s: &str) -> bool {
+    s.starts_with("arn:aws") && s.contains(":route53-recovery-control::") && s.contains(":cluster/")
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route53Settings {
     pub switch: SwitchMethod,
@@ -197,6 +251,14 @@ pub struct AwsSettings {
     pub counts: CountMethod,
     pub edge: EdgeMetrics,
     pub route53: Option<Route53Settings>,
+    pub arc: Option<ArcSettings>,
+}
+
+impl AwsSettings {
+    /// How a failover moves the devices, when it can.
+    pub fn switch_method(&self) -> Option<SwitchMethod> {
+        self.route53.as_ref().map(|r| r.switch)
+    }
 }
 
 /// The devices' record's TTL when the file gives none.
@@ -271,8 +333,10 @@ impl AwsSection {
             return Err(loc(0..0, "aws.regions")
                 .invalid(format!("list between 1 and {MAX_REGIONS} [[aws.regions]]")));
         }
+        let mut region_spans = Vec::new();
         for entry in self.regions {
             let span = entry.span();
+            region_spans.push(span.clone());
             let r = entry.into_inner();
             let at = |f: &str| loc(span.clone(), &format!("aws.regions.{f}"));
             if !is_valid_code(&r.code) {
@@ -318,8 +382,17 @@ impl AwsSection {
                 data_endpoint: r.data_endpoint,
                 probe_address: r.probe_address,
                 health_check_id: r.health_check_id,
+                routing_control_arn: r.routing_control_arn,
                 endpoint,
             });
+            if let Some(arn) = &regions.last().and_then(|r| r.routing_control_arn.clone()) {
+                if !is_routing_control_arn(arn) {
+                    return Err(at("routing_control_arn").invalid(format!(
+                        "'{arn}' is not a routing control ARN such as \
+                         arn:aws:route53-recovery-control::123456789012:controlpanel/abc/routingcontrol/def"
+                    )));
+                }
+            }
         }
         let active = regions
             .iter()
@@ -364,6 +437,7 @@ impl AwsSection {
             capacity_messages: capacity,
             fresh_for: Duration::from_secs(stale),
         };
+        let route53_span = self.route53.as_ref().map_or(0..0, |s| s.span());
         let route53 = match self.route53 {
             None => None,
             Some(s) => {
@@ -399,12 +473,98 @@ impl AwsSection {
                 })
             }
         };
+        let arc = match self.arc {
+            None => None,
+            Some(s) => {
+                let span = s.span();
+                let a = s.into_inner();
+                let at = |f: &str| loc(span.clone(), &format!("aws.arc.{f}"));
+                let mut endpoints: Vec<ArcEndpoint> = Vec::new();
+                for e in a.endpoints {
+                    if !is_valid_code(&e.region) {
+                        return Err(at("endpoints.region").invalid(format!(
+                            "'{}' is not an AWS region code such as us-west-2",
+                            e.region
+                        )));
+                    }
+                    if !(e.url.starts_with("https://") || e.url.starts_with("http://")) {
+                        return Err(at("endpoints.url").invalid(format!(
+                            "'{}' is not an https:// URL (as DescribeCluster lists them)",
+                            e.url
+                        )));
+                    }
+                    if endpoints.iter().any(|x| x.url == e.url) {
+                        return Err(
+                            at("endpoints.url").invalid(format!("{} is listed twice", e.url))
+                        );
+                    }
+                    endpoints.push(ArcEndpoint {
+                        region: e.region,
+                        url: e.url,
+                    });
+                }
+                if let Some(c) = &a.cluster_arn {
+                    if !is_cluster_arn(c) {
+                        return Err(at("cluster_arn").invalid(format!(
+                            "'{c}' is not a cluster ARN such as \
+                             arn:aws:route53-recovery-control::123456789012:cluster/abc"
+                        )));
+                    }
+                }
+                if endpoints.is_empty() && a.cluster_arn.is_none() {
+                    return Err(at("endpoints").invalid(
+                        "list the cluster's endpoints, or give cluster_arn to discover them once",
+                    ));
+                }
+                let timeout = between(
+                    || at("endpoint_timeout_ms"),
+                    a.endpoint_timeout_ms
+                        .unwrap_or(DEFAULT_ARC_ENDPOINT_TIMEOUT_MS),
+                    100,
+                    10_000,
+                    "ms",
+                )?;
+                Some(ArcSettings {
+                    endpoints,
+                    cluster_arn: a.cluster_arn,
+                    endpoint_timeout: Duration::from_millis(timeout),
+                    endpoint: endpoint(
+                        a.profile,
+                        a.assume_role_arn,
+                        a.control_config_url,
+                        a.lab_credentials,
+                        &|f| {
+                            at(if f == "endpoint_url" {
+                                "control_config_url"
+                            } else {
+                                f
+                            })
+                        },
+                    )?,
+                })
+            }
+        };
+        if route53.as_ref().map(|r| r.switch) == Some(SwitchMethod::RoutingControl) {
+            if arc.is_none() {
+                return Err(loc(route53_span.clone(), "aws.route53.switch").invalid(
+                    "\"routing_control\" needs an [aws.arc] section (the cluster's endpoints)",
+                ));
+            }
+            if let Some(i) = regions.iter().position(|r| r.routing_control_arn.is_none()) {
+                let r = &regions[i];
+                return Err(loc(region_spans[i].clone(), "aws.regions.routing_control_arn").invalid(format!(
+                    "{} has no routing_control_arn: with switch = \"routing_control\" every region needs the control that sends the devices there",
+                    r.code
+                )));
+            }
+        }
         Ok(AwsSettings {
             regions,
             thing_groups,
             counts: self.connectivity_counts,
             edge,
             route53,
+            arc,
         })
     }
 }

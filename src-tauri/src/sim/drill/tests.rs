@@ -3,6 +3,7 @@
 
 use super::*;
 use switchyard_core::drills::{metrics, Objectives};
+use switchyard_core::switch::SwitchMethod;
 
 /// us-east-1 down at 20 s for 400 s; the script confirms the failover 300 s after the
 /// recommendation (a slow decision, so the edge overflows), fails back 30 s after the outage.
@@ -150,4 +151,119 @@ fn bad_scenarios_are_refused_naming_the_field_and_a_stop_stops() {
         .starts_with("failover.target"));
     let e = run_until(&scenario(), &regions(), &cfg, &AtomicBool::new(true)).unwrap_err();
     assert!(e.contains("stopped by an operator at 0 s"), "{e}");
+}
+
+/// The scenario, with Route 53's control plane failing at 90 s (after the recommendation at
+/// 80 s, while the script decides) for 300 s, and the failover through `switch`.
+fn control_plane_scenario(switch: SwitchMethod) -> Scenario {
+    let mut sc = scenario();
+    sc.failover.decide_secs = 30;
+    sc.route53_control_plane = Some(switchyard_core::drills::ScenarioFault {
+        region: None,
+        at_secs: 90,
+        duration_secs: 300,
+    });
+    sc.switch = Some(switch);
+    sc
+}
+
+#[test]
+fn a_drill_with_route53s_control_plane_down_fails_the_record_switch_and_says_why() {
+    let rec = run(
+        &control_plane_scenario(SwitchMethod::Record),
+        &regions(),
+        &DrillSettings::default(),
+    )
+    .unwrap();
+    let injected: Vec<&str> = rec
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::FaultInjected)
+        .map(|e| e.detail.as_str())
+        .collect();
+    assert_eq!(
+        injected,
+        vec![
+            "us-east-1: outage for 400 s",
+            "us-east-1: route53_control_plane for 300 s"
+        ]
+    );
+    assert_eq!(
+        rec.first(EventKind::FailoverConfirmed).unwrap().t_ms,
+        110_000
+    );
+    let failed = rec
+        .first(EventKind::FailoverFailed)
+        .expect("the failover failed");
+    assert_eq!(failed.t_ms, 110_000);
+    assert!(
+        failed.detail.starts_with(
+            "switch traffic to eu-west-1: Route 53's control plane (served from us-east-1) \
+             does not answer"
+        ),
+        "{}",
+        failed.detail
+    );
+    assert!(rec
+        .events
+        .iter()
+        .any(|e| e.kind == EventKind::Step && e.detail.starts_with("switch: failed — ")));
+    // Nothing moved: the devices stay on us-east-1 and come back there when it does.
+    assert!(rec.samples.iter().all(|s| s.active == "us-east-1"));
+    assert!(rec.first(EventKind::DevicesBack).is_none());
+    assert!(rec.first(EventKind::FailbackConfirmed).is_none());
+    let m = metrics(&rec, &objectives());
+    assert!(m.recovery_ms.unwrap() >= 400_000, "{m:?}");
+    assert!(!m.passed);
+}
+
+#[test]
+fn the_same_drill_through_routing_controls_recovers_and_fails_back() {
+    let rec = run(
+        &control_plane_scenario(SwitchMethod::RoutingControl),
+        &regions(),
+        &DrillSettings::default(),
+    )
+    .unwrap();
+    assert!(rec.first(EventKind::FailoverFailed).is_none());
+    let switched = rec
+        .events
+        .iter()
+        .find(|e| e.kind == EventKind::Step && e.detail.starts_with("switch: "))
+        .unwrap();
+    assert_eq!(switched.t_ms, 110_000);
+    assert!(
+        switched
+            .detail
+            .starts_with("switch: routing controls now us-east-1 Off, eu-west-1 On, through"),
+        "{}",
+        switched.detail
+    );
+    let back = rec.first(EventKind::DevicesBack).expect("devices back");
+    assert!(back.detail.ends_with("in eu-west-1"), "{}", back.detail);
+    assert!(rec.first(EventKind::FailbackDone).is_some());
+    let m = metrics(&rec, &objectives());
+    assert!(m.recovery_ms.unwrap() < 200_000, "{m:?}");
+}
+
+#[test]
+fn with_the_control_plane_down_first_a_record_failover_is_recommended_only_once_it_answers() {
+    // Route 53's control plane down from 20 s to 320 s, with the outage.
+    let mut sc = control_plane_scenario(SwitchMethod::Record);
+    sc.route53_control_plane.as_mut().unwrap().at_secs = 20;
+    let rec = run(&sc, &regions(), &DrillSettings::default()).unwrap();
+    assert_eq!(rec.first(EventKind::OutageDetected).unwrap().t_ms, 22_500);
+    assert_eq!(
+        rec.first(EventKind::RecommendationShown).unwrap().t_ms,
+        320_000,
+        "the switch path fails its preflight until the control plane answers"
+    );
+    assert!(rec.first(EventKind::FailoverFailed).is_none());
+    sc.switch = Some(SwitchMethod::RoutingControl);
+    let rec = run(&sc, &regions(), &DrillSettings::default()).unwrap();
+    assert_eq!(
+        rec.first(EventKind::RecommendationShown).unwrap().t_ms,
+        80_000
+    );
+    assert!(rec.first(EventKind::DevicesBack).is_some());
 }
