@@ -122,8 +122,7 @@ pub enum Reading {
     Unclear { message: String },
 }
 
-/// Compares the switch's word with the console's belief (core reads no clock: `at` is the
-/// reading's time, for the words).
+/// Compares the switch's word with the console's belief.
 pub fn read(believed: Option<&str>, pointed: &Pointed) -> Reading {
     match &pointed.region {
         Some(r) if believed == Some(r.as_str()) => Reading::Agrees,

@@ -56,7 +56,7 @@ async fn engine(s: &Settings, data: &std::path::Path) -> Engine {
     };
     let e = Engine::new(s.engine.clone(), adapters, Store::open(data).unwrap());
     e.start();
-    until("both lab regions healthy", 15, || {
+    wait_for("both lab regions healthy", 15, || async {
         let snap = e.snapshot();
         snap.regions
             .iter()
@@ -67,10 +67,14 @@ async fn engine(s: &Settings, data: &std::path::Path) -> Engine {
     e
 }
 
-async fn until<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
+/// Waits for `f` to say `Some` (polled every 100 ms) for at most `secs`.
+async fn wait_for<T, F>(what: &str, secs: u64, mut f: impl FnMut() -> F) -> T
+where
+    F: std::future::Future<Output = Option<T>>,
+{
     let t0 = Instant::now();
     loop {
-        if let Some(v) = f() {
+        if let Some(v) = f().await {
             return v;
         }
         assert!(
@@ -106,15 +110,10 @@ fn request(target: &str, reason: &str, override_warnings: bool) -> FailoverReque
 }
 
 async fn ended(e: &Engine, id: &str, secs: u64) -> switchyard_core::failover::Failover {
-    let t0 = Instant::now();
-    loop {
-        let cur = e.failover(id).await.unwrap().unwrap();
-        if cur.phase.is_final() {
-            return cur;
-        }
-        assert!(t0.elapsed() < Duration::from_secs(secs), "{cur:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for("the failover to end", secs, || async {
+        e.failover(id).await.unwrap().filter(|f| f.phase.is_final())
+    })
+    .await
 }
 
 #[tokio::test]
@@ -139,7 +138,7 @@ async fn with_us_east_1_route53_and_four_cluster_endpoints_dead_routing_controls
         let i = lab.arc().index_of(r).unwrap();
         lab.arc().kill(i).await;
     }
-    until("us-east-1 unreachable", 10, || {
+    wait_for("us-east-1 unreachable", 10, || async {
         (health(&e, "us-east-1") == HealthStatus::Unreachable).then_some(())
     })
     .await;
@@ -220,7 +219,7 @@ async fn with_us_east_1_dead_the_record_switch_fails_its_preflight_and_a_forced_
     assert_eq!(e.active_region().as_deref(), Some("us-east-1"));
 
     // A fresh preflight now fails, naming the control plane.
-    until("us-east-1 unreachable", 10, || {
+    wait_for("us-east-1 unreachable", 10, || async {
         (health(&e, "us-east-1") == HealthStatus::Unreachable).then_some(())
     })
     .await;
@@ -301,23 +300,6 @@ async fn active_of(c: &Client) -> Option<String> {
         .into_iter()
         .find(|r| r.role == RegionRole::Active)
         .map(|r| r.id)
-}
-
-async fn wait_for<T, F>(what: &str, secs: u64, mut f: impl FnMut() -> F) -> T
-where
-    F: std::future::Future<Output = Option<T>>,
-{
-    let t0 = Instant::now();
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(secs),
-            "timed out: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -141,11 +141,6 @@ impl Cluster {
         }
     }
 
-    /// How many endpoints the cluster has.
-    pub fn endpoint_count(&self) -> usize {
-        self.endpoints.len()
-    }
-
     /// The routing control of `region`, if it has one.
     pub fn control_of(&self, region: &str) -> Option<&str> {
         self.controls
