@@ -605,6 +605,31 @@ pub struct Failover {
     /// The last words: why it failed, or what was left when it completed with exceptions.
     pub outcome: Option<String>,
     pub steps: Vec<Step>,
+    /// When the switch was done; `None` before.
+    #[serde(default)]
+    pub switched_at: Option<UnixMs>,
+    /// The devices' record's TTL: devices re-resolve by `switched_at` plus this.
+    #[serde(default)]
+    pub dns_ttl_secs: u64,
+    /// The stragglers' step, once the switch is done.
+    #[serde(default)]
+    pub stragglers: Option<crate::moving::Stragglers>,
+    /// Online in the old and the new region at every poll since the request (thinned to at
+    /// most a few hundred points for the API).
+    #[serde(default)]
+    pub curve: Vec<crate::moving::CurvePoint>,
+    /// When the complete share will be reached, from the curve's slope; `None` while it is
+    /// not rising.
+    #[serde(default)]
+    pub complete_eta: Option<UnixMs>,
+}
+
+impl Failover {
+    /// When every device has re-resolved the devices' domain, once the switch is done.
+    pub fn reresolve_by(&self) -> Option<UnixMs> {
+        self.switched_at
+            .map(|at| crate::moving::reresolve_by(at, self.dns_ttl_secs))
+    }
 }
 
 /// `GET /api/v1/failover`: what the failover panel shows.

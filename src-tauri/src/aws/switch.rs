@@ -402,13 +402,4 @@ impl TrafficSwitch for AwsSource {
     fn pointed_at(&self) -> BoxFuture<'_, Result<Pointed, SourceError>> {
         Box::pin(AwsSource::pointed_at(self))
     }
-
-    fn reconnect<'a>(
-        &'a self,
-        _from: &'a str,
-    ) -> BoxFuture<'a, Result<Option<String>, SourceError>> {
-        // Commands to devices arrive with the command catalogue; until then devices follow
-        // the record when their connection to the old region drops.
-        Box::pin(async { Ok(None) })
-    }
 }

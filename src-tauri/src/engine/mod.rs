@@ -90,6 +90,8 @@ struct Inner {
     failover: Mutex<failover::FailoverState>,
     /// What delivers commands to devices, when the source can.
     channel: Option<Arc<dyn DeviceChannel>>,
+    /// What drops devices' connections in a region, when the source can.
+    connections: Option<Arc<dyn crate::ports::ConnectionControl>>,
     runs: Mutex<commands::Runs>,
     drills: Mutex<drills::Drills>,
 }
@@ -132,6 +134,7 @@ impl Engine {
             source,
             switch,
             channel,
+            connections,
             injector,
         } = adapters;
         let interval_ms = cfg.poll_interval.as_millis() as u64;
@@ -195,6 +198,7 @@ impl Engine {
                 switch,
                 failover: Mutex::new(failover::FailoverState::default()),
                 channel,
+                connections,
                 runs: Mutex::new(commands::Runs::default()),
                 drills: Mutex::new(drills::Drills::default()),
             }),

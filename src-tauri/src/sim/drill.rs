@@ -157,6 +157,7 @@ pub fn run_until(
             // A drill is its script: Route 53's control plane fails when the scenario says so
             // (its `route53_control_plane` fault), not as a side effect of the outage.
             control_plane_follows_us_east_1: false,
+            dns_ttl_secs: SimConfig::default().dns_ttl_secs,
         },
         0,
     );

@@ -49,6 +49,7 @@ impl SimSource {
             source: Arc::new(self.clone()),
             switch: Some(Arc::new(self.clone())),
             channel: Some(Arc::new(self.clone())),
+            connections: None,
             injector: Some(Arc::new(self.clone())),
         }
     }
@@ -154,18 +155,6 @@ impl TrafficSwitch for SimSource {
 
     fn pointed_at(&self) -> BoxFuture<'_, Result<Pointed, SourceError>> {
         Box::pin(async move { Ok(self.with(|f| f.pointed())) })
-    }
-
-    fn reconnect<'a>(
-        &'a self,
-        from: &'a str,
-    ) -> BoxFuture<'a, Result<Option<String>, SourceError>> {
-        Box::pin(async move {
-            let told = self.with(|f| f.tell_reconnect(from)).map_err(SourceError)?;
-            Ok(Some(format!(
-                "told {told} devices still on {from} to reconnect"
-            )))
-        })
     }
 }
 

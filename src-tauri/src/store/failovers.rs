@@ -169,6 +169,11 @@ impl Store {
                     ended_at: r.get::<_, Option<i64>>(13)?.map(|v| v as UnixMs),
                     outcome: r.get(14)?,
                     steps: vec![],
+                    switched_at: None,
+                    dns_ttl_secs: 0,
+                    stragglers: None,
+                    curve: vec![],
+                    complete_eta: None,
                 },
                 preflight,
             ))
@@ -247,6 +252,11 @@ mod tests {
             ended_at: None,
             outcome: None,
             steps: vec![],
+            switched_at: None,
+            dns_ttl_secs: 0,
+            stragglers: None,
+            curve: vec![],
+            complete_eta: None,
         }
     }
 

@@ -180,35 +180,7 @@ impl Engine {
                     }
                 }
                 Phase::ReconnectingDevices => {
-                    let from = f.source.clone();
-                    let sw = switch.clone();
-                    let enabled = cfg.reconnect_devices;
-                    let timeout = self.inner.cfg.poll_timeout * 4;
-                    // Best effort: the old region may be dead, and devices reconnect on their
-                    // own when their connection drops. A failure here does not fail the failover.
-                    let _ = self
-                        .step(
-                            &f.id,
-                            &format!("tell devices on {from} to reconnect"),
-                            async move {
-                                if !enabled {
-                                    return Err((
-                                        "skipped".into(),
-                                        "reconnect_devices is off".into(),
-                                    ));
-                                }
-                                match tokio::time::timeout(timeout, sw.reconnect(&from)).await {
-                                    Ok(Ok(Some(done))) => Ok(((), done)),
-                                    Ok(Ok(None)) => Err((
-                                        "skipped".into(),
-                                        "this source cannot send commands to devices".into(),
-                                    )),
-                                    Ok(Err(e)) => Err(("failed".into(), e.0)),
-                                    Err(_) => Err(("failed".into(), "no answer in time".into())),
-                                }
-                            },
-                        )
-                        .await?;
+                    self.move_stragglers(&mut f).await?;
                     f.phase = next(f.phase, &Event::DevicesToldToReconnect, f.complete_share)
                         .map_err(Error::internal)?;
                 }
