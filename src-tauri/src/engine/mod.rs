@@ -280,6 +280,10 @@ impl Engine {
             self.every(poll, |e| async move {
                 e.watch_switch().await;
             });
+            // A failover under way: its reconnection curve, a point every poll.
+            self.every(poll, |e| async move {
+                e.record_curve().await;
+            });
             let e = self.clone();
             tokio::spawn(async move { e.resume_failover().await });
         }
