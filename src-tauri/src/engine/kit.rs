@@ -66,6 +66,12 @@ impl EngineKit {
         self
     }
 
+    /// Devices' connections are listed and dropped through `c` instead of the fleet's own.
+    pub fn connections(mut self, c: Arc<dyn crate::ports::ConnectionControl>) -> EngineKit {
+        self.adapters.connections = Some(c);
+        self
+    }
+
     /// Faults cannot be injected through the engine.
     pub fn without_injector(mut self) -> EngineKit {
         self.adapters.injector = None;

@@ -8,6 +8,9 @@
 //! - nobody is moved before the TTL has passed since the switch;
 //! - a device with a result in this failover is never moved again (the store keeps the first
 //!   result), so a step resumed after a restart picks up where it stopped;
+//! - the old region's list is read again from its start after every wave (those moved leave
+//!   it, and paging over a shrinking list would skip devices); a page whose devices all have
+//!   results (the index lags) is passed over; the step ends at a list with nobody new;
 //! - the rate holds across waves; a throttled answer is retried with backoff, "not found" is a
 //!   device already gone; every call is bounded by the poll timeout;
 //! - the step never fails the failover: an old region that does not answer, a method that is
@@ -31,9 +34,6 @@ use switchyard_core::moving::{
 
 /// Attempts per device when the service throttles.
 const THROTTLED_ATTEMPTS: u32 = 5;
-/// Passes over the old region's connected devices: a device the index still lists after
-/// it was moved (its update lags) is skipped, and a pass that finds nobody new ends the step.
-const MAX_PASSES: u32 = 3;
 /// Calls in flight at once, at most.
 const MAX_IN_FLIGHT: usize = 64;
 
@@ -364,12 +364,15 @@ impl Engine {
         let period = Duration::from_secs_f64(1.0 / st.rate_per_s.max(0.001));
         let mut pace = tokio::time::interval(period);
         pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let command = self.reconnect_command();
+        // The command method publishes the catalogue's reconnect command; the other drops.
+        let command = match st.method {
+            StragglerMethod::Command => self.reconnect_command(),
+            _ => None,
+        };
         let clean = self.inner.cfg.failover.stragglers_clean_session;
         let started = self.now();
-        for pass in 0..MAX_PASSES {
+        {
             let mut token: Option<String> = None;
-            let mut fresh_in_pass = 0u64;
             loop {
                 let page = {
                     let mut attempt = 0;
@@ -415,7 +418,17 @@ impl Engine {
                     .into_iter()
                     .filter(|t| !known.contains(t))
                     .collect();
-                fresh_in_pass += fresh.len() as u64;
+                if fresh.is_empty() {
+                    // Every device of this page has its result (the index lags behind):
+                    // the next page, or the end.
+                    match page.next {
+                        Some(next) => {
+                            token = Some(next);
+                            continue;
+                        }
+                        None => break,
+                    }
+                }
                 st.found += fresh.len() as u64;
                 // One wave: paced, at most MAX_IN_FLIGHT at once.
                 let mut wave = tokio::task::JoinSet::new();
@@ -473,13 +486,9 @@ impl Engine {
                         format!("cancelled after {}", summary(&st)),
                     ));
                 }
-                token = page.next;
-                if token.is_none() {
-                    break;
-                }
-            }
-            if fresh_in_pass == 0 || pass + 1 == MAX_PASSES {
-                break;
+                // Those moved have left the list: from its start again, so that paging
+                // over a list that shrinks skips nobody.
+                token = None;
             }
         }
         let took = human_secs(self.now().saturating_sub(started) / 1_000);
