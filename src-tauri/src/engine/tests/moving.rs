@@ -407,3 +407,39 @@ fn a_step_resumed_after_a_restart_moves_nobody_twice() {
     // and are not connected any more, so nobody moves them again; every other has one.
     assert!(st.moved + st.already_gone >= 500, "{st:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_command_method_publishes_the_catalogues_reconnect_to_each_connected_device() {
+    let ix = Index::with(150);
+    let (sim, e) = engine(
+        Store::in_memory(),
+        &ix,
+        config(1, 50.0, StragglerMethod::Command),
+    );
+    e.start();
+    healthy(&e).await;
+    let received_before = sim.with(|f| f.deliveries.received + f.deliveries.lost);
+    let f = e
+        .request_failover(request("eu-west-1"), "alice")
+        .await
+        .unwrap()
+        .started()
+        .unwrap();
+    let st = stragglers_end(&e, &f.id, 60).await.stragglers.unwrap();
+    assert_eq!(st.state, StragglerState::Done, "{st:?}");
+    assert_eq!(st.method, StragglerMethod::Command);
+    // The command runs' rate (200/s), not the disconnections'.
+    assert_eq!(st.rate_per_s, 200.0);
+    assert_eq!(st.moved, 150, "{st:?}");
+    assert!(
+        ix.calls().is_empty(),
+        "nobody is disconnected by the command method"
+    );
+    let published = sim.with(|f| f.deliveries.received + f.deliveries.lost) - received_before;
+    assert_eq!(published, 150);
+    let told = e
+        .straggler_results(&f.id, Some(DeviceOutcome::Told), 0, 1)
+        .await
+        .unwrap();
+    assert_eq!(told.total, 150);
+}
