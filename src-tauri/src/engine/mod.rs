@@ -25,7 +25,7 @@ mod poll;
 pub use crate::error::{Error, ErrorKind};
 pub use crate::ports::Adapters;
 pub use commands::{CommandConfig, CommandPreview};
-pub use failover::{FailoverConfig, Requested, MOVED_ALERT_HOLD};
+pub use failover::{FailoverConfig, Requested, DEFAULT_STRAGGLERS_RATE, MOVED_ALERT_HOLD};
 
 use crate::clock::{SharedClock, SystemClock};
 use crate::ports::{DeviceChannel, FaultInjector, FleetSource, TrafficSwitch};
