@@ -54,6 +54,12 @@ impl EngineKit {
         self
     }
 
+    /// The engine asks `clock` for the time (a test that also hands it to a stand-in).
+    pub fn clock(mut self, clock: SharedClock) -> EngineKit {
+        self.clock = clock;
+        self
+    }
+
     /// The fleet cannot move traffic.
     pub fn without_switch(mut self) -> EngineKit {
         self.adapters.switch = None;
