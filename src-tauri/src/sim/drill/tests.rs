@@ -256,6 +256,11 @@ fn the_same_drill_through_routing_controls_recovers_and_fails_back() {
     );
     let back = rec.first(EventKind::DevicesBack).expect("devices back");
     assert!(back.detail.ends_with("in eu-west-1"), "{}", back.detail);
+    // One TTL after the switch us-east-1 is still out: nobody to disconnect there.
+    assert!(rec
+        .events
+        .iter()
+        .any(|e| e.t_ms == 170_000 && e.detail == "reconnect: skipped: us-east-1 does not answer"));
     assert!(rec.first(EventKind::FailbackDone).is_some());
     let m = metrics(&rec, &objectives());
     assert!(m.recovery_ms.unwrap() < 200_000, "{m:?}");
