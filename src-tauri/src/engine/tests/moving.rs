@@ -542,7 +542,11 @@ async fn degraded_failover(
 async fn from_a_degraded_region_with_stragglers_off_most_devices_stay_and_it_completes_with_exceptions(
 ) {
     let (done, calls) = degraded_failover(StragglerMethod::Off).await;
-    eprintln!("stragglers off: {:?}; last point {:?}", done.outcome, done.curve.last());
+    eprintln!(
+        "stragglers off: {:?}; last point {:?}",
+        done.outcome,
+        done.curve.last()
+    );
     assert_eq!(
         done.phase,
         Phase::CompletedWithExceptions,
