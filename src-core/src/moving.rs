@@ -87,7 +87,7 @@ pub fn duration_secs(devices: u64, rate: f64) -> u64 {
     if devices == 0 {
         return 0;
     }
-    if !(rate > 0.0) {
+    if rate.is_nan() || rate <= 0.0 {
         return u64::MAX;
     }
     (devices as f64 / rate).ceil() as u64
