@@ -136,6 +136,9 @@ pub fn FailoverPanel() -> impl IntoView {
     }
     // The failover whose stop form is open.
     let (stop_open, set_stop_open) = signal(None::<String>);
+    // Which failover runs, changing only when another starts or it ends: the form under it
+    // is not redrawn at every update.
+    let current_id = Memo::new(move |_| current.with(|c| c.as_ref().map(|f| f.id.clone())));
     let on_stop = Callback::new(move |id: String| set_stop_open.set(Some(id)));
 
     let refresh_after_stop = refresh.clone();
@@ -175,7 +178,7 @@ pub fn FailoverPanel() -> impl IntoView {
                 view! { <Confirm target=target pre=pre on_close=move || set_open.set(None) on_done=refresh.clone() /> }
             })}
             {move || current.get().map(|f| view! { <Progress f=f failed=failed_page on_stop=on_stop /> })}
-            {move || stop_open.get().filter(|_| current.get().is_some()).map(|id| view! {
+            {move || stop_open.get().filter(|id| current_id.get().as_ref() == Some(id)).map(|id| view! {
                 <StopStragglers id=id on_close=move || set_stop_open.set(None) on_done=refresh_after_stop.clone() />
             })}
             <div class="readiness-list">
@@ -203,8 +206,8 @@ pub fn FailoverPanel() -> impl IntoView {
                 {(!f.curve.is_empty() || f.stragglers.is_some()).then(|| view! {
                     <div class="move move-past" data-testid="last-move">
                         <div class="move-text">
-                            <TtlCountdown f=f.clone() />
-                            <StragglersView f=f.clone() failed=failed_page />
+                            {f.switched_at.is_some().then(|| view! { <TtlCountdown f=f.clone() /> })}
+                            {f.stragglers.is_some().then(|| view! { <StragglersView f=f.clone() failed=failed_page /> })}
                         </div>
                         <MoveCurve f=f />
                     </div>
