@@ -59,6 +59,17 @@ pub fn reresolve_by(switched_at: UnixMs, ttl_secs: u64) -> UnixMs {
     switched_at.saturating_add(ttl_secs.saturating_mul(1_000))
 }
 
+/// "14:02:31 UTC": the time of day of a Unix time in milliseconds.
+pub fn utc_time(at: UnixMs) -> String {
+    let secs = (at / 1_000) % 86_400;
+    format!(
+        "{:02}:{:02}:{:02} UTC",
+        secs / 3_600,
+        secs % 3_600 / 60,
+        secs % 60
+    )
+}
+
 /// How long moving a number of stragglers takes, said before the step starts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
@@ -295,6 +306,8 @@ mod tests {
     #[test]
     fn devices_re_resolve_one_ttl_after_the_switch() {
         assert_eq!(reresolve_by(1_000, 60), 61_000);
+        // 2026-12-01 14:02:31 UTC.
+        assert_eq!(utc_time(1_796_133_751_000), "14:02:31 UTC");
     }
 
     #[test]
@@ -330,7 +343,9 @@ mod tests {
     #[test]
     fn a_rising_curve_points_to_when_the_share_is_reached() {
         // 100 more every 10 s; 950 needed of 1000; at 500 now.
-        let curve: Vec<_> = (0..=12).map(|i| p(i * 10_000, 1_000 - i * 40, i * 40)).collect();
+        let curve: Vec<_> = (0..=12)
+            .map(|i| p(i * 10_000, 1_000 - i * 40, i * 40))
+            .collect();
         let at = complete_at(&curve, 1_000, 0.95).unwrap();
         // 480 at 120 s rising 4/s: 470 more take 117.5 s.
         assert_eq!(at, 120_000 + 117_500);

@@ -30,7 +30,7 @@ pub async fn start(settings: &Settings) -> Result<Running, String> {
             source: Arc::new(source.clone()),
             switch: Some(Arc::new(source.clone())),
             channel: Some(Arc::new(source.clone())),
-            connections: None,
+            connections: Some(Arc::new(source.clone())),
             injector: None,
         };
         let engine = Engine::new(settings.engine.clone(), adapters, store);

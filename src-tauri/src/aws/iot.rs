@@ -5,7 +5,7 @@
 //! (Past 500 lines only with its tests: the adapter is ~450, the rest are mocked answers for
 //! the calls the lab lacks.)
 
-use super::{describe, is_unsupported};
+use super::{describe, is_unsupported, AwsError};
 use aws_config::SdkConfig;
 use aws_sdk_iot::types::{
     BucketsAggregationType, DomainConfigurationStatus, TermsAggregation,
@@ -202,6 +202,34 @@ impl Iot {
                 return Ok(());
             }
         }
+    }
+
+    /// One page of the things `query` finds, by name, and the next page's token.
+    pub async fn names_page(
+        &self,
+        query: &str,
+        token: Option<&str>,
+    ) -> Result<(Vec<String>, Option<String>), AwsError> {
+        let out = self
+            .client
+            .search_index()
+            .index_name(INDEX)
+            .query_string(query)
+            .max_results(PAGE as i32)
+            .set_next_token(token.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("SearchIndex", &e))?;
+        let names = out
+            .things()
+            .iter()
+            .filter_map(|t| t.thing_name().map(str::to_string))
+            .collect();
+        let next = out
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        Ok((names, next))
     }
 
     /// Online and offline counts by reading the search to its end (up to [`MAX_DEPTH`] things).

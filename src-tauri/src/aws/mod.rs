@@ -7,7 +7,8 @@
 //!   [`probe`], and the call tally [`calls`];
 //! - the engine's ports: [`source`] ([`AwsSource`] as the `FleetSource`), [`switch`] (the
 //!   `TrafficSwitch`: readiness facts and the Route 53 switch), [`channel`] (the
-//!   `DeviceChannel`: publishing and shadow writes);
+//!   `DeviceChannel`: publishing and shadow writes), [`connections`] (the `ConnectionControl`:
+//!   the connected devices and `DeleteConnection`);
 //! - [`lab`]: the local moto lab the adapters are tested against.
 //!
 //! Rules kept here:
@@ -20,6 +21,7 @@ pub mod calls;
 pub mod channel;
 pub mod cloudwatch;
 pub mod config;
+pub mod connections;
 pub mod dataplane;
 pub mod errors;
 pub mod iot;

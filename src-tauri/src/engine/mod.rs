@@ -25,7 +25,7 @@ mod poll;
 pub use crate::error::{Error, ErrorKind};
 pub use crate::ports::Adapters;
 pub use commands::{CommandConfig, CommandPreview};
-pub use failover::{FailoverConfig, Requested, MOVED_ALERT_HOLD};
+pub use failover::{FailoverConfig, Requested, DEFAULT_STRAGGLERS_RATE, MOVED_ALERT_HOLD};
 
 use crate::clock::{SharedClock, SystemClock};
 use crate::ports::{DeviceChannel, FaultInjector, FleetSource, TrafficSwitch};
@@ -279,6 +279,10 @@ impl Engine {
             // The switch says where the devices are: read it every poll.
             self.every(poll, |e| async move {
                 e.watch_switch().await;
+            });
+            // A failover under way: its reconnection curve, a point every poll.
+            self.every(poll, |e| async move {
+                e.record_curve().await;
             });
             let e = self.clone();
             tokio::spawn(async move { e.resume_failover().await });

@@ -4,7 +4,7 @@
 //! - A failover is recommended after 5..=86400 s of an unhealthy active region, verified for
 //!   10..=86400 s, complete when a share in (0, 1] of the devices is back.
 //! - Stragglers are moved by "disconnect", "command" or "off", at 0.1..=10000 a second;
-//!   `reconnect_devices` (before stragglers) is refused with what replaced it.
+//!   `reconnect_devices` (before stragglers) is an unknown field, and the error lists them.
 //! - The DNS TTL is not set here: it is the record's (`[aws.route53] ttl_secs`) or the
 //!   simulated fleet's (`[simulation] dns_ttl_secs`), filled in by the settings' resolve.
 //! - The defaults are the engine's own ([`FailoverConfig::default`]).
@@ -25,8 +25,6 @@ pub struct FailoverSection {
     pub complete_share: Option<f64>,
     /// Seconds to watch devices come back before "completed with exceptions" (default 600).
     pub verify_timeout_secs: Option<u64>,
-    /// Replaced by `stragglers`: named in the error that says so.
-    pub reconnect_devices: Option<toml::Value>,
     /// How devices still connected to the old region are moved once the TTL has passed:
     /// "disconnect" (default), "command" or "off".
     pub stragglers: Option<String>,
@@ -63,11 +61,6 @@ impl FailoverSection {
             86_400,
             "seconds",
         )?;
-        if self.reconnect_devices.is_some() {
-            return Err(fields.at("failover.reconnect_devices").bound(
-                "was replaced by stragglers = \"disconnect\" | \"command\" | \"off\"",
-            ));
-        }
         let stragglers = match &self.stragglers {
             None => d.stragglers,
             Some(s) => StragglerMethod::parse(s).ok_or_else(|| {
@@ -78,9 +71,9 @@ impl FailoverSection {
         };
         let rate = self.stragglers_rate_per_sec.unwrap_or(d.stragglers_rate);
         if !(0.1..=10_000.0).contains(&rate) {
-            return Err(fields
-                .at("failover.stragglers_rate_per_sec")
-                .bound(format!("must be between 0.1 and 10000 a second, not {rate}")));
+            return Err(fields.at("failover.stragglers_rate_per_sec").bound(format!(
+                "must be between 0.1 and 10000 a second, not {rate}"
+            )));
         }
         Ok(FailoverConfig {
             recommend_after: Duration::from_secs(after),

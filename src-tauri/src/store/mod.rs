@@ -25,6 +25,7 @@ mod commands;
 mod drills;
 mod failovers;
 mod migrations;
+mod moving;
 mod samples;
 mod state;
 

@@ -98,6 +98,8 @@ pub(super) struct FailoverState {
     epoch: u64,
     /// The last move of the traffic this console found rather than made, while its alert holds.
     moved_outside: Option<truth::MovedOutside>,
+    /// The stop of the straggler step under way in this process, by failover id.
+    stop: Option<(String, std::sync::Arc<stragglers::Stop>)>,
 }
 
 /// What a failover request came to when it was not refused.

@@ -497,4 +497,5 @@ async fn list_limits_are_checked_once_for_every_face() {
 
 mod commands;
 mod failover;
+mod moving;
 mod truth;
