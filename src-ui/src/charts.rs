@@ -212,11 +212,14 @@ fn draw_two<'a>(
         .iter()
         .flat_map(|s| s.points.iter().map(|p| p.1))
         .fold(0.0, f64::max)
-        * 1.1)
+        * 1.3)
         .max(4.0);
+    // The top fifth stays clear of the lines for the marks' labels; the right margin leaves
+    // room for the last minute label.
     let mut chart = ChartBuilder::on(&body)
         .margin(8)
         .margin_top(4)
+        .margin_right(28)
         .x_label_area_size(24)
         .y_label_area_size(56)
         .build_cartesian_2d(0.0..span, 0.0..ymax)?;

@@ -146,15 +146,18 @@ fn minutes_since(start: UnixMs, at: UnixMs) -> f64 {
     at.saturating_sub(start) as f64 / 60_000.0
 }
 
+/// A chart's points: (minutes, value).
+pub type Points = Vec<(f64, f64)>;
+
 /// The curve's two series in minutes since the request, and the span the chart shows: up to
 /// the last point, and far enough to show the TTL's end ahead of time.
-pub fn curve_series(f: &Failover) -> (Vec<(f64, f64)>, Vec<(f64, f64)>, f64) {
+pub fn curve_series(f: &Failover) -> (Points, Points, f64) {
     let x = |at| minutes_since(f.requested_at, at);
     let source: Vec<_> = f.curve.iter().map(|p| (x(p.at), p.source as f64)).collect();
     let target: Vec<_> = f.curve.iter().map(|p| (x(p.at), p.target as f64)).collect();
     let last = f.curve.last().map_or(0.0, |p| x(p.at));
     let ttl = f.reresolve_by().map_or(0.0, x);
-    let span = (last.max(ttl) * 1.05).max(1.0);
+    let span = (last.max(ttl) * 1.05).max(0.5);
     (source, target, span)
 }
 
@@ -271,7 +274,9 @@ pub fn StragglersView(
         .map(|e| e.message.clone());
     let waiting = (s.state == StragglerState::Waiting)
         .then(|| format!("nobody is disconnected before {}", clock(s.not_before)));
-    let tally = (s.state != StragglerState::Waiting || s.found > 0).then(|| tally_line(&s));
+    // Nothing to count before the step has looked, or when it was skipped without finding any.
+    let tally = (s.found > 0 || matches!(s.state, StragglerState::Moving | StragglerState::Done))
+        .then(|| tally_line(&s));
     let detail = (!s.detail.is_empty()).then(|| s.detail.clone());
     let fid = f.id.clone();
     let failed_count = s.failed;
@@ -494,5 +499,11 @@ mod tests {
         assert_eq!(target[1], (0.5, 350.0));
         // The TTL ends 66 s after the request: the chart reaches past it.
         assert!(span > 1.1 && span < 1.2, "{span}");
+        // 12 s of curve, a 5 s TTL.
+        f.curve[1].at = 50_012_000;
+        f.switched_at = Some(50_001_000);
+        f.dns_ttl_secs = 5;
+        let (_, _, span) = curve_series(&f);
+        assert_eq!(span, 0.5, "a short failover still gets half a minute");
     }
 }
