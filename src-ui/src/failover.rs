@@ -32,7 +32,7 @@ fn phase_words(p: Phase) -> &'static str {
     match p {
         Phase::AwaitingApproval => "waiting for a second operator's approval",
         Phase::SwitchingTraffic => "switching the devices' traffic",
-        Phase::ReconnectingDevices => "telling devices to reconnect",
+        Phase::ReconnectingDevices => "waiting out the TTL, then moving the stragglers",
         Phase::Verifying => "watching devices come back",
         Phase::Completed => "completed",
         Phase::CompletedWithExceptions => "completed with exceptions",

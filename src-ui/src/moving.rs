@@ -79,7 +79,7 @@ pub fn eta_line(f: &Failover, now: UnixMs) -> Option<(String, &'static str)> {
             "complete share due now (estimated from the curve)".to_string(),
             "eta",
         ),
-        None if f.phase == Phase::Verifying => (
+        None if f.phase == Phase::Verifying || f.switched_at.is_some() => (
             "complete share: not rising (no estimate from the curve)".to_string(),
             "not-rising",
         ),
@@ -445,6 +445,10 @@ mod tests {
         f.back = 0;
         f.complete_eta = None;
         assert_eq!(eta_line(&f, 0).unwrap().1, "not-yet");
+        // Moving the stragglers, after the switch: a flat curve is said to be flat.
+        f.phase = Phase::ReconnectingDevices;
+        f.switched_at = Some(1);
+        assert_eq!(eta_line(&f, 0).unwrap().1, "not-rising");
         f.phase = Phase::Completed;
         assert_eq!(eta_line(&f, 0), None);
     }
