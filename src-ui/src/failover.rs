@@ -318,10 +318,15 @@ fn Progress(
     failed: ReadSignal<Option<StragglerResults>>,
     on_stop: Callback<String>,
 ) -> impl IntoView {
+    // Back in the target: the last reading, or the curve's latest point when that is newer
+    // (the reading is taken while verifying; the curve at every poll since the request).
+    let back = f
+        .back
+        .max(f.curve.last().map_or(0, |p| p.target.min(f.online_before)));
     let share = if f.online_before == 0 {
         1.0
     } else {
-        (f.back as f64 / f.online_before as f64).min(1.0)
+        (back as f64 / f.online_before as f64).min(1.0)
     };
     let phase_name = f.phase.as_str();
     view! {
@@ -333,7 +338,7 @@ fn Progress(
             <p class="muted">{format!("requested by {}: {}", f.requested_by, f.reason)}</p>
             <div class="bar"><div class="bar-fill" style:width=format!("{:.1}%", share * 100.0)></div></div>
             <p data-testid="failover-back">{format!("{} of {} devices back in {} ({:.0}%, complete at {:.0}%)",
-                f.back, f.online_before, f.target, share * 100.0, f.complete_share * 100.0)}</p>
+                back, f.online_before, f.target, share * 100.0, f.complete_share * 100.0)}</p>
             {move || {
                 // The edge backlog, fleet-wide: it should drain once gateways reach the target.
                 let live = expect_context::<crate::Live>();

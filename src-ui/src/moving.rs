@@ -120,21 +120,53 @@ fn rate(r: f64) -> String {
     }
 }
 
-/// "N left, M disconnected, K already gone, F failed of FOUND found, at R/s".
+/// How many the step expects to go through: while it still pages the old region's connected
+/// devices, the count it started from (the estimate's) when that is more than found so far.
+pub fn expected(s: &Stragglers) -> u64 {
+    match (&s.estimate, s.state) {
+        (Some(e), StragglerState::Moving) => e.devices.max(s.found),
+        _ => s.found,
+    }
+}
+
+/// Devices given a result so far.
+fn done(s: &Stragglers) -> u64 {
+    s.moved + s.already_gone + s.failed
+}
+
+/// The share of the expected devices given a result, for the bar.
+pub fn done_share(s: &Stragglers) -> f64 {
+    match expected(s) {
+        0 => 0.0,
+        n => (done(s) as f64 / n as f64).min(1.0),
+    }
+}
+
+/// "N left, M disconnected, K already gone, F failed of FOUND found, at R/s"; while the old
+/// region is still being paged, "about N left … found so far …, about T to go".
 pub fn tally_line(s: &Stragglers) -> String {
     let moved = match s.method {
         StragglerMethod::Command => "told",
         _ => "disconnected",
     };
-    format!(
-        "{} left, {} {moved}, {} already gone, {} failed of {} found, at {}/s",
-        thousands(s.left()),
+    let paging = expected(s) > s.found;
+    let left = expected(s).saturating_sub(done(s));
+    let mut line = format!(
+        "{}{} left, {} {moved}, {} already gone, {} failed of {} found{}, at {}/s",
+        if paging { "about " } else { "" },
+        thousands(left),
         thousands(s.moved),
         thousands(s.already_gone),
         thousands(s.failed),
         thousands(s.found),
+        if paging { " so far" } else { "" },
         rate(s.rate_per_s)
-    )
+    );
+    if s.state == StragglerState::Moving && left > 0 && s.rate_per_s > 0.0 {
+        let secs = (left as f64 / s.rate_per_s).ceil() as u64;
+        line.push_str(&format!(", about {} to go", countdown(secs)));
+    }
+    line
 }
 
 /// Whether the step can still be stopped.
@@ -270,7 +302,10 @@ pub fn StragglersView(
     let estimate = s
         .estimate
         .as_ref()
-        .filter(|_| s.state == StragglerState::Waiting || s.found == 0)
+        .filter(|_| {
+            s.state == StragglerState::Waiting
+                || (s.state == StragglerState::Moving && s.found == 0)
+        })
         .map(|e| e.message.clone());
     let waiting = (s.state == StragglerState::Waiting)
         .then(|| format!("nobody is disconnected before {}", clock(s.not_before)));
@@ -287,11 +322,7 @@ pub fn StragglersView(
                 on:click=move |_| cb.run(id.clone())>"Stop moving them…"</button>
         }
     });
-    let share = if s.found == 0 {
-        0.0
-    } else {
-        ((s.found - s.left()) as f64 / s.found as f64).min(1.0)
-    };
+    let share = done_share(&s);
     view! {
         <div class="stragglers" data-testid="stragglers" data-state=state_attr(s.state)>
             <div class="readiness-head">
@@ -472,12 +503,28 @@ mod tests {
         };
         assert_eq!(
             tally_line(&s),
-            "7\u{202f}698 left, 4\u{202f}000 disconnected, 300 already gone, 2 failed of 12\u{202f}000 found, at 50/s"
+            "7\u{202f}698 left, 4\u{202f}000 disconnected, 300 already gone, 2 failed of 12\u{202f}000 found, at 50/s, about 2 min 34 s to go"
         );
+        // Still paging: what is left counts from the devices the step started with.
+        s.estimate = Some(switchyard_core::moving::estimate(
+            StragglerMethod::Disconnect,
+            20_000,
+            50.0,
+            200.0,
+        ));
+        assert_eq!(expected(&s), 20_000);
+        assert!(
+            tally_line(&s).starts_with("about 15\u{202f}698 left, ")
+                && tally_line(&s).contains("of 12\u{202f}000 found so far, "),
+            "{}",
+            tally_line(&s)
+        );
+        assert!((done_share(&s) - 4_302.0 / 20_000.0).abs() < 1e-9);
+        s.estimate = None;
         assert!(cancellable(&s));
         s.method = StragglerMethod::Command;
         s.rate_per_s = 12.5;
-        assert!(tally_line(&s).contains(" told, ") && tally_line(&s).ends_with("at 12.5/s"));
+        assert!(tally_line(&s).contains(" told, ") && tally_line(&s).contains("at 12.5/s, about 10 min 16 s to go"));
         s.state = StragglerState::Skipped;
         assert!(!cancellable(&s));
     }
