@@ -18,7 +18,7 @@ use switchyard_core::alerts::AlertKind;
 use switchyard_core::failover::{
     Failover, FailoverOverview, FailoverRequest, Phase, Readiness, Verdict,
 };
-use switchyard_core::moving::{DeviceOutcome, StragglerResults};
+use switchyard_core::moving::{DeviceOutcome, StragglerResults, StragglerState};
 
 fn verdict_name(v: Verdict) -> &'static str {
     match v {
@@ -329,11 +329,17 @@ fn Progress(
         (back as f64 / f.online_before as f64).min(1.0)
     };
     let phase_name = f.phase.as_str();
+    // The straggler phase says which half of it runs.
+    let phase_text = match (f.phase, f.stragglers.as_ref().map(|s| s.state)) {
+        (Phase::ReconnectingDevices, None | Some(StragglerState::Waiting)) => "waiting out the TTL",
+        (Phase::ReconnectingDevices, Some(StragglerState::Moving)) => "moving the stragglers",
+        (p, _) => phase_words(p),
+    };
     view! {
         <div class="progress-panel" data-testid="failover-progress" data-phase=phase_name data-id=f.id.clone()>
             <div class="readiness-head">
                 <strong>{format!("{} → {}", f.source, f.target)}</strong>
-                <span class="phase">{phase_words(f.phase)}</span>
+                <span class="phase">{phase_text}</span>
             </div>
             <p class="muted">{format!("requested by {}: {}", f.requested_by, f.reason)}</p>
             <div class="bar"><div class="bar-fill" style:width=format!("{:.1}%", share * 100.0)></div></div>

@@ -524,7 +524,10 @@ mod tests {
         assert!(cancellable(&s));
         s.method = StragglerMethod::Command;
         s.rate_per_s = 12.5;
-        assert!(tally_line(&s).contains(" told, ") && tally_line(&s).contains("at 12.5/s, about 10 min 16 s to go"));
+        assert!(
+            tally_line(&s).contains(" told, ")
+                && tally_line(&s).contains("at 12.5/s, about 10 min 16 s to go")
+        );
         s.state = StragglerState::Skipped;
         assert!(!cancellable(&s));
     }
