@@ -162,6 +162,12 @@ pub fn tally_line(s: &Stragglers) -> String {
         if paging { " so far" } else { "" },
         rate(s.rate_per_s)
     );
+    if let (StragglerState::Done, Some(from), Some(to)) = (s.state, s.started_at, s.finished_at) {
+        line.push_str(&format!(
+            ", in {}",
+            countdown(to.saturating_sub(from).div_ceil(1_000))
+        ));
+    }
     if s.state == StragglerState::Moving && left > 0 && s.rate_per_s > 0.0 {
         let secs = (left as f64 / s.rate_per_s).ceil() as u64;
         line.push_str(&format!(", about {} to go", countdown(secs)));
@@ -312,7 +318,9 @@ pub fn StragglersView(
     // Nothing to count before the step has looked, or when it was skipped without finding any.
     let tally = (s.found > 0 || matches!(s.state, StragglerState::Moving | StragglerState::Done))
         .then(|| tally_line(&s));
-    let detail = (!s.detail.is_empty()).then(|| s.detail.clone());
+    // A finished step's detail repeats the tally; the others' say why.
+    let detail =
+        (!s.detail.is_empty() && s.state != StragglerState::Done).then(|| s.detail.clone());
     let fid = f.id.clone();
     let failed_count = s.failed;
     let stop = on_stop.filter(|_| cancellable(&s)).map(|cb| {
@@ -527,6 +535,14 @@ mod tests {
         assert!(
             tally_line(&s).contains(" told, ")
                 && tally_line(&s).contains("at 12.5/s, about 10 min 16 s to go")
+        );
+        s.state = StragglerState::Done;
+        s.started_at = Some(10_000);
+        s.finished_at = Some(360_000);
+        assert!(
+            tally_line(&s).ends_with("at 12.5/s, in 5 min 50 s"),
+            "{}",
+            tally_line(&s)
         );
         s.state = StragglerState::Skipped;
         assert!(!cancellable(&s));
