@@ -117,6 +117,8 @@ async fn a_simulated_drill_is_run_reported_charted_compared_and_annotated() {
         "chart-backlog",
         "chart-timeline",
         "outage detected",
+        "<table id=\"curve\">",
+        "Online in the region moved to",
     ] {
         assert!(html.contains(needle), "the report lacks {needle}");
     }

@@ -443,3 +443,164 @@ async fn the_command_method_publishes_the_catalogues_reconnect_to_each_connected
         .unwrap();
     assert_eq!(told.total, 150);
 }
+
+/// The simulated fleet's own connection control, with every disconnect call counted and timed
+/// (by the engine's clock).
+struct Counted {
+    sim: SimSource,
+    clock: crate::clock::SharedClock,
+    calls: StdMutex<Vec<(String, u64)>>,
+}
+
+impl ConnectionControl for Counted {
+    fn connected<'a>(
+        &'a self,
+        region: &'a str,
+        next: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<ConnectedPage, DeliveryError>> {
+        self.sim.connected(region, next)
+    }
+
+    fn disconnect<'a>(
+        &'a self,
+        region: &'a str,
+        client_id: &'a str,
+        clean: bool,
+    ) -> BoxFuture<'a, Result<Disconnected, DeliveryError>> {
+        self.calls
+            .lock()
+            .unwrap()
+            .push((client_id.to_string(), self.clock.now_ms()));
+        self.sim.disconnect(region, client_id, clean)
+    }
+}
+
+/// A practice failover away from a region that is only degraded (it still answers), with
+/// 20,000 devices: the simulated second is 100 ms, the TTL 30 simulated seconds (3 s here).
+async fn degraded_failover(
+    method: StragglerMethod,
+) -> (switchyard_core::failover::Failover, Vec<(String, u64)>) {
+    let sim = SimSource::new(SimFleet::new(
+        SimConfig {
+            seed: 11,
+            devices: 20_000,
+            gateways: 0,
+            dns_ttl_secs: 30,
+            ..SimConfig::default()
+        },
+        1_000_000,
+    ))
+    .fail_fast();
+    tokio::spawn(sim.clone().run_clock(Duration::from_millis(100)));
+    let start = crate::clock::now_ms();
+    let clock: crate::clock::SharedClock = Arc::new(crate::clock::TokioClock::starting_at(start));
+    let counted = Arc::new(Counted {
+        sim: sim.clone(),
+        clock: clock.clone(),
+        calls: StdMutex::new(vec![]),
+    });
+    let mut cfg = config(3, 2_000.0, method);
+    cfg.failover.verify_timeout = Duration::from_secs(30);
+    let e = EngineKit::sim(&sim)
+        .connections(counted.clone())
+        .config(cfg)
+        .clock(clock)
+        .build();
+    e.start();
+    until("a healthy start", 20, async || {
+        (region(&e.snapshot(), "us-east-1").online > 19_000).then_some(())
+    })
+    .await;
+    sim.with(|f| {
+        f.inject(FaultSpec {
+            region: "us-east-1".into(),
+            kind: FaultKind::Degraded,
+            start_secs: 0,
+            duration_secs: None,
+        })
+        .unwrap()
+    });
+    let mut req = request("eu-west-1");
+    req.reason = "us-east-1 degraded: practice moving off it".into();
+    req.override_warnings = true;
+    let f = e
+        .request_failover(req, "alice")
+        .await
+        .unwrap()
+        .started()
+        .unwrap();
+    let done = until("the failover to end", 120, async || {
+        let f = e.failover(&f.id).await.unwrap().unwrap();
+        f.phase.is_final().then_some(f)
+    })
+    .await;
+    let calls = counted.calls.lock().unwrap().clone();
+    (done, calls)
+}
+
+#[tokio::test(start_paused = true)]
+async fn from_a_degraded_region_with_stragglers_off_most_devices_stay_and_it_completes_with_exceptions(
+) {
+    let (done, calls) = degraded_failover(StragglerMethod::Off).await;
+    eprintln!(
+        "stragglers off: {:?}; last point {:?}",
+        done.outcome,
+        done.curve.last()
+    );
+    assert_eq!(
+        done.phase,
+        Phase::CompletedWithExceptions,
+        "{:?}",
+        done.outcome
+    );
+    assert!(calls.is_empty());
+    let last = done.curve.last().unwrap();
+    assert!(
+        last.source > last.target,
+        "most stay on the old region while it answers: {last:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn from_a_degraded_region_the_stragglers_are_moved_after_the_ttl_once_each_and_it_completes()
+{
+    let (done, calls) = degraded_failover(StragglerMethod::Disconnect).await;
+    eprintln!(
+        "stragglers disconnected: {:?}; {} calls; first point {:?}, last {:?}; {:?}",
+        done.phase,
+        calls.len(),
+        done.curve.first(),
+        done.curve.last(),
+        done.stragglers.as_ref().map(|s| s.detail.clone())
+    );
+    assert_eq!(
+        done.phase,
+        Phase::Completed,
+        "{:?} {:?}",
+        done.outcome,
+        done.stragglers
+    );
+    let by = done.reresolve_by().unwrap();
+    assert!(!calls.is_empty());
+    assert!(
+        calls.iter().all(|(_, at)| *at >= by),
+        "a device was disconnected before the TTL had passed"
+    );
+    let mut devices: Vec<_> = calls.iter().map(|(d, _)| d.as_str()).collect();
+    devices.sort();
+    let n = devices.len();
+    devices.dedup();
+    assert_eq!(devices.len(), n, "nobody twice");
+    // The record's curve shows the old region emptying and the new one filling.
+    let first = done.curve.first().unwrap();
+    let last = done.curve.last().unwrap();
+    assert!(first.source > 19_000 && first.target < 1_000, "{first:?}");
+    assert!(last.source < 1_000, "the old region emptied: {last:?}");
+    assert!(
+        last.target as f64 >= 0.95 * done.online_before as f64,
+        "{last:?}"
+    );
+    let st = done.stragglers.unwrap();
+    assert_eq!(st.state, StragglerState::Done, "{st:?}");
+    assert!(st.moved > 10_000, "{st:?}");
+}
