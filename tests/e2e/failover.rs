@@ -186,7 +186,10 @@ async fn recommendation_to_confirmed_failover_in_three_interactions() {
             assert!(why.is_some_and(|w| !w.trim().is_empty()), "{block}");
         }
         "waiting" => assert!(block.contains("nobody is disconnected before"), "{block}"),
-        _ => assert!(block.contains(" found, at "), "{state}: {block}"),
+        _ => assert!(
+            block.contains(" failed of ") && block.contains(" found"),
+            "{state}: {block}"
+        ),
     }
     let last = wait_until(
         Duration::from_secs(60),
