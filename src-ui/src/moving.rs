@@ -1,3 +1,5 @@
+//! Past 500 lines with its tests (a third of the file): the sentences are tested one by one.
+//!
 //! The move on screen, in the failover panel: when the devices re-resolve the devices' domain
 //! (the record's TTL counted down against the server's clock), the reconnection curve (online
 //! in the old and the new region since the request), the stragglers still connected to the old
