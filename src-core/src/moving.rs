@@ -330,9 +330,7 @@ mod tests {
     #[test]
     fn a_rising_curve_points_to_when_the_share_is_reached() {
         // 100 more every 10 s; 950 needed of 1000; at 500 now.
-        let curve: Vec<_> = (0..=12)
-            .map(|i| p(i * 10_000, 1_000 - i * 40, i * 40))
-            .collect();
+        let curve: Vec<_> = (0..=12).map(|i| p(i * 10_000, 1_000 - i * 40, i * 40)).collect();
         let at = complete_at(&curve, 1_000, 0.95).unwrap();
         // 480 at 120 s rising 4/s: 470 more take 117.5 s.
         assert_eq!(at, 120_000 + 117_500);

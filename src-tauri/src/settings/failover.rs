@@ -64,9 +64,9 @@ impl FailoverSection {
             "seconds",
         )?;
         if self.reconnect_devices.is_some() {
-            return Err(fields
-                .at("failover.reconnect_devices")
-                .bound("was replaced by stragglers = \"disconnect\" | \"command\" | \"off\""));
+            return Err(fields.at("failover.reconnect_devices").bound(
+                "was replaced by stragglers = \"disconnect\" | \"command\" | \"off\"",
+            ));
         }
         let stragglers = match &self.stragglers {
             None => d.stragglers,
@@ -78,9 +78,9 @@ impl FailoverSection {
         };
         let rate = self.stragglers_rate_per_sec.unwrap_or(d.stragglers_rate);
         if !(0.1..=10_000.0).contains(&rate) {
-            return Err(fields.at("failover.stragglers_rate_per_sec").bound(format!(
-                "must be between 0.1 and 10000 a second, not {rate}"
-            )));
+            return Err(fields
+                .at("failover.stragglers_rate_per_sec")
+                .bound(format!("must be between 0.1 and 10000 a second, not {rate}")));
         }
         Ok(FailoverConfig {
             recommend_after: Duration::from_secs(after),

@@ -29,11 +29,7 @@ fn fast_with(store: Store, two_person: bool, reconnect: bool) -> (SimSource, Eng
             readiness_every: Duration::from_millis(200),
             verify_timeout: Duration::from_secs(20),
             two_person_rule: two_person,
-            stragglers: if reconnect {
-                switchyard_core::moving::StragglerMethod::Disconnect
-            } else {
-                switchyard_core::moving::StragglerMethod::Off
-            },
+            stragglers: if reconnect { switchyard_core::moving::StragglerMethod::Disconnect } else { switchyard_core::moving::StragglerMethod::Off },
             ..FailoverConfig::default()
         },
         commands: CommandConfig {
