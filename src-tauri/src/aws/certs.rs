@@ -14,25 +14,26 @@
 //!   starts again five minutes later;
 //! - a region with nothing stored starts its first full listing at its first refresh (the first
 //!   page read there and then); until it is complete the comparison says it is incomplete;
-//! - the comparison is kept while neither region's stored set changed, so a refresh does not
-//!   join a million rows again.
+//! - the comparison is kept while neither region's stored set changed, and brought up to date
+//!   from the rows a refresh added or changed (a few lookups), so a refresh does not join a
+//!   million rows again; only a full listing's swap makes it compared in the store again.
 
 use super::budget::{Api, Bucket, Budget};
 use super::iot::{CertificatePage, Iot};
 use super::{AwsError, AwsErrorKind};
 use crate::clock::SharedClock;
-use crate::store::{CertificateComparison, Store, StoreError};
-use std::collections::HashMap;
+use crate::store::{CertificateChange, Store, StoreError};
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use switchyard_core::{failover::CertificateSweep, UnixMs};
 
-/// Missing certificates named in the facts, at most.
-const MISSING_SAMPLE: usize = 20;
 /// Failures in a row (other than throttling) after which a full listing gives up.
 const GIVE_UP_AFTER: u32 = 3;
 /// A full listing that gave up starts again after this.
 const RETRY_AFTER: Duration = Duration::from_secs(300);
+/// The changes kept per region to bring a kept comparison up to date.
+const LOG: usize = 64;
 
 /// The certificate sets of every region, shared by the readiness refreshes and the background
 /// full listings they start.
@@ -47,19 +48,18 @@ struct Shared {
     clock: SharedClock,
     every: Duration,
     regions: Mutex<HashMap<String, Memory>>,
-    compared: Mutex<HashMap<(String, String), Kept>>,
-}
-
-/// A comparison and the versions of the two sets it was made from.
-struct Kept {
-    versions: (u64, u64),
-    comparison: CertificateComparison,
+    compared: Mutex<HashMap<(String, String), compared::Kept>>,
+    /// Held by every write that changes a set (with its version bump) and by a comparison
+    /// being made, so that a kept comparison always matches the versions it is kept under.
+    write: tokio::sync::Mutex<()>,
 }
 
 #[derive(Default)]
 struct Memory {
     /// Bumped whenever the stored set changes.
     version: u64,
+    /// What each of the last versions changed: the rows, or `None` for a swap.
+    log: VecDeque<(u64, Option<Vec<CertificateChange>>)>,
     sweeping: bool,
     /// No full listing starts before this (wall ms), after one gave up.
     retry_at: Option<UnixMs>,
@@ -149,6 +149,7 @@ impl Certificates {
                 clock,
                 every,
                 regions: Mutex::new(HashMap::new()),
+                write: tokio::sync::Mutex::new(()),
                 compared: Mutex::new(HashMap::new()),
             }),
         }
@@ -159,8 +160,14 @@ impl Certificates {
         f(m.entry(region.to_string()).or_default())
     }
 
-    fn changed(&self, region: &str) {
-        self.memory(region, |m| m.version += 1);
+    fn changed(&self, region: &str, rows: Option<Vec<CertificateChange>>) {
+        self.memory(region, |m| {
+            m.version += 1;
+            m.log.push_back((m.version, rows));
+            while m.log.len() > LOG {
+                m.log.pop_front();
+            }
+        });
     }
 
     async fn store<R: Send + 'static>(
@@ -214,46 +221,6 @@ impl Certificates {
         self.memory(region, |m| m.sweeping)
     }
 
-    /// The active certificates of `active` against `target`'s, from the store; kept while
-    /// neither set changed.
-    pub async fn compare(
-        &self,
-        active: &str,
-        target: &str,
-    ) -> Result<CertificateComparison, CertError> {
-        let versions = (
-            self.memory(active, |m| m.version),
-            self.memory(target, |m| m.version),
-        );
-        let key = (active.to_string(), target.to_string());
-        if let Some(k) = self
-            .inner
-            .compared
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
-            .filter(|k| k.versions == versions)
-        {
-            return Ok(k.comparison.clone());
-        }
-        let (a, t) = key.clone();
-        let comparison = self
-            .store(move |s| s.certificates_compare(&a, &t, MISSING_SAMPLE))
-            .await?;
-        self.inner
-            .compared
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(
-                key,
-                Kept {
-                    versions,
-                    comparison: comparison.clone(),
-                },
-            );
-        Ok(comparison)
-    }
-
     /// Reads newest first down to the newest stored creation date and keeps what is new.
     async fn read_newest(
         &self,
@@ -270,13 +237,14 @@ impl Certificates {
             if first && page.next.is_none() && !self.sweeping(region) {
                 // The whole set on one page: this is a full listing.
                 let (r, at) = (region.to_string(), self.inner.clock.now_ms());
+                let _write = self.inner.write.lock().await;
                 self.store(move |s| {
                     s.certificates_unstage(&r)?;
                     s.certificates_stage(&r, &page.certificates)?;
                     s.certificates_swap(&r, at, None)
                 })
                 .await?;
-                self.changed(region);
+                self.changed(region, None);
                 return Ok(());
             }
             first = false;
@@ -295,11 +263,12 @@ impl Certificates {
             }
         }
         let r = region.to_string();
+        let _write = self.inner.write.lock().await;
         let changed = self
             .store(move |s| s.certificates_upsert(&r, &rows))
             .await?;
-        if changed > 0 {
-            self.changed(region);
+        if !changed.is_empty() {
+            self.changed(region, Some(changed));
         }
         Ok(())
     }
@@ -343,12 +312,13 @@ impl Certificates {
             match page.next {
                 None => {
                     let r = region.to_string();
+                    let _write = self.inner.write.lock().await;
                     let swapped = self
                         .store(move |s| s.certificates_swap(&r, started_at, keep_after))
                         .await;
                     self.memory(region, |m| m.sweeping = false);
                     swapped?;
-                    self.changed(region);
+                    self.changed(region, None);
                     return Ok(());
                 }
                 Some(m) => marker = Some(m),
@@ -411,14 +381,16 @@ impl Certificates {
             }
         }
         let r = region.to_string();
+        let _write = self.inner.write.lock().await;
         let n = self
             .store(move |s| s.certificates_swap(&r, started_at, keep_after))
             .await?;
-        self.changed(region);
+        self.changed(region, None);
         Ok(n)
     }
 }
 
+mod compared;
 #[doc(hidden)]
 pub mod generated;
 #[cfg(test)]

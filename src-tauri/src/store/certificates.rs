@@ -24,6 +24,14 @@ pub struct CertificateRow {
     pub created_at: UnixMs,
 }
 
+/// A row a read from the newest end added or changed: its status before (`None`: new) and now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateChange {
+    pub id: String,
+    pub was: Option<String>,
+    pub now: String,
+}
+
 /// What is known of one region's set.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CertificateSweepRecord {
@@ -81,16 +89,16 @@ impl Store {
         })
     }
 
-    /// Adds or updates rows read from the newest end; returns how many were new or changed.
-    /// The new ones count as added since the last full listing.
+    /// Adds or updates rows read from the newest end; returns the rows that were new or
+    /// changed. The new ones count as added since the last full listing.
     pub fn certificates_upsert(
         &self,
         region: &str,
         rows: &[CertificateRow],
-    ) -> Result<u64, StoreError> {
+    ) -> Result<Vec<CertificateChange>, StoreError> {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
-        let (mut added, mut changed) = (0i64, 0u64);
+        let (mut added, mut changed) = (0i64, Vec::new());
         {
             let mut get =
                 tx.prepare_cached("SELECT status FROM certificates WHERE region = ?1 AND id = ?2")?;
@@ -102,12 +110,16 @@ impl Store {
                 let was: Option<String> = get
                     .query_row(params![region, r.id], |x| x.get(0))
                     .optional()?;
-                match was {
-                    Some(s) if s == r.status => continue,
+                match &was {
+                    Some(s) if *s == r.status => continue,
                     Some(_) => {}
                     None => added += 1,
                 }
-                changed += 1;
+                changed.push(CertificateChange {
+                    id: r.id.clone(),
+                    was,
+                    now: r.status.clone(),
+                });
                 put.execute(params![region, r.id, r.status, r.created_at as i64])?;
             }
         }
@@ -123,6 +135,25 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(changed)
+    }
+
+    /// Whether each of `ids` is active in `region` now.
+    pub fn certificates_active_of(
+        &self,
+        region: &str,
+        ids: &[String],
+    ) -> Result<Vec<bool>, StoreError> {
+        let conn = self.lock();
+        let mut get =
+            conn.prepare_cached("SELECT status FROM certificates WHERE region = ?1 AND id = ?2")?;
+        ids.iter()
+            .map(|id| {
+                let s: Option<String> = get
+                    .query_row(params![region, id], |r| r.get(0))
+                    .optional()?;
+                Ok(s.as_deref() == Some(ACTIVE))
+            })
+            .collect()
     }
 
     /// Sets one page of a full listing aside.
@@ -292,7 +323,11 @@ mod tests {
         assert_eq!(
             s.certificates_upsert("a", &[row("c4", ACTIVE, 4), row("c3", ACTIVE, 3)])
                 .unwrap(),
-            1
+            vec![CertificateChange {
+                id: "c4".into(),
+                was: None,
+                now: ACTIVE.into()
+            }]
         );
         assert_eq!(s.certificate_sweep("a").unwrap().added_since, 1);
         // The next full listing: c2 went inactive, c1 was deleted; c4 came after its start.
@@ -341,19 +376,20 @@ mod tests {
             }
         );
         // A status change is a change; the same row again is not.
-        assert_eq!(
-            s.certificates_upsert("tgt", &[row("x2", ACTIVE, 2)])
-                .unwrap(),
-            1
-        );
-        assert_eq!(
-            s.certificates_upsert("tgt", &[row("x2", ACTIVE, 2)])
-                .unwrap(),
-            0
-        );
+        let changed = s.certificates_upsert("tgt", &[row("x2", ACTIVE, 2)]).unwrap();
+        assert_eq!(changed[0].was.as_deref(), Some("INACTIVE"));
+        assert!(s
+            .certificates_upsert("tgt", &[row("x2", ACTIVE, 2)])
+            .unwrap()
+            .is_empty());
         assert_eq!(
             s.certificates_compare("act", "tgt", 5).unwrap().in_target,
             2
+        );
+        assert_eq!(
+            s.certificates_active_of("tgt", &["x1".into(), "x3".into(), "x4".into()])
+                .unwrap(),
+            vec![true, false, true]
         );
     }
 }

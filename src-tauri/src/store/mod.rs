@@ -31,7 +31,9 @@ mod samples;
 mod state;
 
 pub use audit::AuditEntry;
-pub use certificates::{CertificateComparison, CertificateRow, CertificateSweepRecord};
+pub use certificates::{
+    CertificateChange, CertificateComparison, CertificateRow, CertificateSweepRecord,
+};
 pub use samples::Sample;
 
 /// Why a store operation failed.

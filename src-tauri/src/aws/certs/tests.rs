@@ -141,7 +141,7 @@ async fn a_certificate_deactivated_in_the_target_is_found_by_the_next_full_listi
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_certificate_added_is_seen_at_the_next_refresh_and_counted_as_added_since() {
+async fn a_certificate_added_is_seen_at_the_next_refresh_and_the_kept_comparison_follows() {
     let (a_set, t_set) = (
         Arc::new(GeneratedSet::new(1_000)),
         Arc::new(GeneratedSet::new(1_000)),
@@ -150,6 +150,10 @@ async fn a_certificate_added_is_seen_at_the_next_refresh_and_counted_as_added_si
     let c = sets();
     refresh_and_wait(&c, "active", &a).await;
     refresh_and_wait(&c, "target", &t).await;
+    assert_eq!(
+        c.compare("active", "target").await.unwrap().in_target,
+        1_000
+    );
     a_set.add(3);
     let age = c.refresh("active", &a).await.unwrap();
     assert_eq!(age.added_since, 3);
@@ -159,12 +163,14 @@ async fn a_certificate_added_is_seen_at_the_next_refresh_and_counted_as_added_si
         cmp.missing,
         (1_000..1_003).map(GeneratedSet::id).collect::<Vec<_>>()
     );
+    // Brought up to date from the three rows alone, and the same as comparing in the store.
+    assert_eq!(cmp, c.compare_in_store("active", "target").await.unwrap());
     t_set.add(3);
     let t_age = c.refresh("target", &t).await.unwrap();
-    assert_eq!(
-        c.compare("active", "target").await.unwrap().in_target,
-        1_003
-    );
+    let cmp = c.compare("active", "target").await.unwrap();
+    assert_eq!((cmp.in_target, cmp.target_total), (1_003, 1_003));
+    assert!(cmp.missing.is_empty());
+    assert_eq!(cmp, c.compare_in_store("active", "target").await.unwrap());
     let sweep = SetAge::pair(age, t_age);
     assert_eq!((sweep.added_since, sweep.complete), (6, true));
 }
