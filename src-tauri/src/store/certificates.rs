@@ -376,7 +376,9 @@ mod tests {
             }
         );
         // A status change is a change; the same row again is not.
-        let changed = s.certificates_upsert("tgt", &[row("x2", ACTIVE, 2)]).unwrap();
+        let changed = s
+            .certificates_upsert("tgt", &[row("x2", ACTIVE, 2)])
+            .unwrap();
         assert_eq!(changed[0].was.as_deref(), Some("INACTIVE"));
         assert!(s
             .certificates_upsert("tgt", &[row("x2", ACTIVE, 2)])
