@@ -11,8 +11,13 @@
 //! - "not found" is a device already gone ([`Disconnected::NotFound`]), a throttled answer is
 //!   [`DeliveryError::Throttled`] (the engine backs off and retries), everything else is
 //!   [`DeliveryError::Failed`] in the service's words;
+//! - the listing is a background reader: its pages take from `SearchIndex`'s budget in the
+//!   region (`budget.rs`), and a throttling answer slows that budget; the disconnections are
+//!   paced by the engine at `[failover] stragglers_rate_per_sec`, not by the budget, so that
+//!   the estimate the panel shows is the rate they run at;
 //! - nothing is retried here, and the SDK's own attempts are the configured ones.
 
+use super::budget::Api;
 use super::errors::{AwsError, AwsErrorKind};
 use super::source::AwsSource;
 use crate::ports::{BoxFuture, ConnectedPage, ConnectionControl, DeliveryError, Disconnected};
@@ -36,11 +41,17 @@ impl ConnectionControl for AwsSource {
             let r = self
                 .region(region)
                 .map_err(|e| DeliveryError::Failed(e.0))?;
-            let (things, next) = r
+            // A background reader: its pages share SearchIndex's budget in this region.
+            let bucket = self.budget(Api::SearchIndex, region);
+            bucket.acquire().await;
+            let page = r
                 .iot
                 .names_page(&connected_query(&self.fleet_query()), next)
-                .await
-                .map_err(kind)?;
+                .await;
+            if matches!(&page, Err(e) if e.kind == AwsErrorKind::Throttled) {
+                bucket.throttled();
+            }
+            let (things, next) = page.map_err(kind)?;
             Ok(ConnectedPage { things, next })
         })
     }

@@ -30,9 +30,9 @@ mod tls;
 
 pub use auth::AuthSection;
 pub use aws::{
-    ArcEndpoint, ArcSettings, AwsRegion, AwsRegionSection, AwsSection, AwsSettings, CountMethod,
-    CredentialSource, EdgeMetrics, EdgeSection, EndpointSettings, Route53Section, Route53Settings,
-    SwitchMethod,
+    ArcEndpoint, ArcSettings, AwsRegion, AwsRegionSection, AwsSection, AwsSettings, BudgetSection,
+    BudgetSettings, CountMethod, CredentialSource, EdgeMetrics, EdgeSection, EndpointSettings,
+    Route53Section, Route53Settings, SwitchMethod,
 };
 pub use commands::{default_catalogue, CommandsSection};
 pub use drills::DrillsSection;

@@ -362,6 +362,7 @@ fn preflight_facts(
         failover_in_progress: None,
         active_side: Default::default(),
         switch_path: Some(fleet.switch_path(active)),
+        certificate_sweep: None,
     }
 }
 

@@ -139,6 +139,7 @@ impl TrafficSwitch for SimSource {
                     failover_in_progress: None,
                     active_side: Default::default(),
                     switch_path: Some(f.switch_path(active)),
+                    certificate_sweep: None,
                 })
             })
             .and_then(|facts| {

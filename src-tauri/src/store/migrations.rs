@@ -164,6 +164,31 @@ pub(super) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (failover_id, device)
     ) WITHOUT ROWID;
     CREATE INDEX failover_stragglers_outcome ON failover_stragglers (failover_id, outcome, at);",
+    // 9: each region's certificate set as last listed (id, status, creation date), the pages
+    // of a full listing under way, and per region when the last full listing started and the
+    // newest creation date seen.
+    "CREATE TABLE certificates (
+        region     TEXT    NOT NULL,
+        id         TEXT    NOT NULL,
+        status     TEXT    NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (region, id)
+    ) WITHOUT ROWID;
+    CREATE TABLE certificates_staged (
+        region     TEXT    NOT NULL,
+        id         TEXT    NOT NULL,
+        status     TEXT    NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (region, id)
+    ) WITHOUT ROWID;
+    CREATE TABLE certificate_sweeps (
+        region         TEXT    PRIMARY KEY,
+        -- When the last complete full listing started; NULL before the first is complete.
+        full_at        INTEGER,
+        newest_created INTEGER,
+        -- Certificates read from the newest end since that full listing.
+        added_since    INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;",
 ];
 
 impl Store {
