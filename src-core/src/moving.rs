@@ -152,6 +152,18 @@ pub enum StragglerState {
 }
 
 impl StragglerState {
+    /// The name used in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StragglerState::Waiting => "waiting",
+            StragglerState::Moving => "moving",
+            StragglerState::Done => "done",
+            StragglerState::Skipped => "skipped",
+            StragglerState::Cancelled => "cancelled",
+            StragglerState::Failed => "failed",
+        }
+    }
+
     pub fn is_final(self) -> bool {
         !matches!(self, StragglerState::Waiting | StragglerState::Moving)
     }
@@ -404,6 +416,19 @@ mod tests {
         }
         for o in DeviceOutcome::ALL {
             assert_eq!(DeviceOutcome::parse(o.as_str()), Some(o));
+        }
+        for st in [
+            StragglerState::Waiting,
+            StragglerState::Moving,
+            StragglerState::Done,
+            StragglerState::Skipped,
+            StragglerState::Cancelled,
+            StragglerState::Failed,
+        ] {
+            assert_eq!(
+                serde_json::to_string(&st).unwrap(),
+                format!("\"{}\"", st.as_str())
+            );
         }
     }
 }

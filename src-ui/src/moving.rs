@@ -103,17 +103,6 @@ pub fn state_words(s: StragglerState) -> &'static str {
     }
 }
 
-fn state_attr(s: StragglerState) -> &'static str {
-    match s {
-        StragglerState::Waiting => "waiting",
-        StragglerState::Moving => "moving",
-        StragglerState::Done => "done",
-        StragglerState::Skipped => "skipped",
-        StragglerState::Cancelled => "cancelled",
-        StragglerState::Failed => "failed",
-    }
-}
-
 fn rate(r: f64) -> String {
     if r.fract() == 0.0 {
         format!("{r:.0}")
@@ -334,7 +323,7 @@ pub fn StragglersView(
     });
     let share = done_share(&s);
     view! {
-        <div class="stragglers" data-testid="stragglers" data-state=state_attr(s.state)>
+        <div class="stragglers" data-testid="stragglers" data-state=s.state.as_str()>
             <div class="readiness-head">
                 <strong>{head}</strong>
                 {stop}

@@ -108,7 +108,7 @@ impl Engine {
             let now = f
                 .stragglers
                 .as_ref()
-                .map_or("not started", |s| state_name(s.state));
+                .map_or("not started", |s| s.state.as_str());
             return Err(Error::conflict(format!(
                 "failover {id}'s straggler step is not under way ({now})"
             )));
@@ -275,7 +275,7 @@ impl Engine {
                         if state == StragglerState::Done {
                             Ok(((state, detail.clone()), detail))
                         } else {
-                            Err((state_name(state).to_string(), detail))
+                            Err((state.as_str().to_string(), detail))
                         }
                     }
                     Err(e) => Err(("failed".into(), e.to_string())),
@@ -570,15 +570,4 @@ fn summary(st: &Stragglers) -> String {
         "{} {verb}, {} already gone, {} failed of {} found",
         st.moved, st.already_gone, st.failed, st.found
     )
-}
-
-fn state_name(s: StragglerState) -> &'static str {
-    match s {
-        StragglerState::Waiting => "waiting",
-        StragglerState::Moving => "moving",
-        StragglerState::Done => "done",
-        StragglerState::Skipped => "skipped",
-        StragglerState::Cancelled => "cancelled",
-        StragglerState::Failed => "failed",
-    }
 }

@@ -6,7 +6,7 @@ use super::failover::{request, until};
 use super::*;
 use crate::ports::{BoxFuture, ConnectedPage, ConnectionControl, DeliveryError, Disconnected};
 use std::sync::Mutex as StdMutex;
-use switchyard_core::failover::Phase;
+use switchyard_core::failover::{Failover, Phase};
 use switchyard_core::moving::{DeviceOutcome, StragglerMethod, StragglerState};
 
 /// A region's connected devices, as the fleet index would list them: pages of 100 from an
@@ -130,6 +130,23 @@ async fn healthy(e: &Engine) {
     .await;
 }
 
+/// An engine on a fleet that has settled, and a practice failover to eu-west-1 started.
+async fn started(ix: &Arc<Index>, cfg: EngineConfig) -> (SimSource, Engine, Failover) {
+    let (sim, e) = engine(Store::in_memory(), ix, cfg);
+    e.start();
+    healthy(&e).await;
+    let f = start(&e).await;
+    (sim, e, f)
+}
+
+async fn start(e: &Engine) -> Failover {
+    e.request_failover(request("eu-west-1"), "alice")
+        .await
+        .unwrap()
+        .started()
+        .expect("a failover started")
+}
+
 async fn stragglers_end(e: &Engine, id: &str, secs: u64) -> switchyard_core::failover::Failover {
     until("the straggler step to end", secs, async || {
         let f = e.failover(id).await.unwrap().unwrap();
@@ -152,12 +169,7 @@ async fn nobody_is_disconnected_before_the_ttl_and_nobody_twice_while_the_list_s
     e.start();
     healthy(&e).await;
     let requested = ix.start.lock().unwrap().unwrap().elapsed();
-    let f = e
-        .request_failover(request("eu-west-1"), "alice")
-        .await
-        .unwrap()
-        .started()
-        .unwrap();
+    let f = start(&e).await;
     let done = stragglers_end(&e, &f.id, 60).await;
     let st = done.stragglers.clone().unwrap();
     assert_eq!(st.state, StragglerState::Done, "{st:?}");
@@ -205,19 +217,7 @@ async fn a_throttled_disconnect_is_retried_and_not_found_is_a_device_already_gon
     let ix = Index::with(120);
     *ix.throttle_next.lock().unwrap() = 3;
     *ix.gone.lock().unwrap() = vec!["dev-00007".into(), "dev-00100".into()];
-    let (_sim, e) = engine(
-        Store::in_memory(),
-        &ix,
-        config(1, 100.0, StragglerMethod::Disconnect),
-    );
-    e.start();
-    healthy(&e).await;
-    let f = e
-        .request_failover(request("eu-west-1"), "alice")
-        .await
-        .unwrap()
-        .started()
-        .unwrap();
+    let (_sim, e, f) = started(&ix, config(1, 100.0, StragglerMethod::Disconnect)).await;
     let st = stragglers_end(&e, &f.id, 60).await.stragglers.unwrap();
     assert_eq!(st.state, StragglerState::Done, "{st:?}");
     assert_eq!(
@@ -248,19 +248,7 @@ async fn a_throttled_disconnect_is_retried_and_not_found_is_a_device_already_gon
 async fn an_old_region_that_does_not_answer_is_skipped_with_the_reason() {
     let ix = Index::with(50);
     *ix.dead.lock().unwrap() = true;
-    let (_sim, e) = engine(
-        Store::in_memory(),
-        &ix,
-        config(1, 50.0, StragglerMethod::Disconnect),
-    );
-    e.start();
-    healthy(&e).await;
-    let f = e
-        .request_failover(request("eu-west-1"), "alice")
-        .await
-        .unwrap()
-        .started()
-        .unwrap();
+    let (_sim, e, f) = started(&ix, config(1, 50.0, StragglerMethod::Disconnect)).await;
     let done = stragglers_end(&e, &f.id, 60).await;
     let st = done.stragglers.unwrap();
     assert_eq!(st.state, StragglerState::Skipped);
@@ -282,19 +270,7 @@ async fn an_old_region_that_does_not_answer_is_skipped_with_the_reason() {
 #[tokio::test(start_paused = true)]
 async fn with_stragglers_off_nobody_is_disconnected_and_the_step_says_why() {
     let ix = Index::with(50);
-    let (_sim, e) = engine(
-        Store::in_memory(),
-        &ix,
-        config(1, 50.0, StragglerMethod::Off),
-    );
-    e.start();
-    healthy(&e).await;
-    let f = e
-        .request_failover(request("eu-west-1"), "alice")
-        .await
-        .unwrap()
-        .started()
-        .unwrap();
+    let (_sim, e, f) = started(&ix, config(1, 50.0, StragglerMethod::Off)).await;
     let st = stragglers_end(&e, &f.id, 30).await.stragglers.unwrap();
     assert_eq!(st.state, StragglerState::Skipped);
     assert!(
@@ -308,19 +284,7 @@ async fn with_stragglers_off_nobody_is_disconnected_and_the_step_says_why() {
 #[tokio::test(start_paused = true)]
 async fn cancelling_the_step_is_audited_and_stops_it_at_the_next_device() {
     let ix = Index::with(2_000);
-    let (_sim, e) = engine(
-        Store::in_memory(),
-        &ix,
-        config(1, 20.0, StragglerMethod::Disconnect),
-    );
-    e.start();
-    healthy(&e).await;
-    let f = e
-        .request_failover(request("eu-west-1"), "alice")
-        .await
-        .unwrap()
-        .started()
-        .unwrap();
+    let (_sim, e, f) = started(&ix, config(1, 20.0, StragglerMethod::Disconnect)).await;
     until("the step to be moving", 30, async || {
         (ix.calls().len() >= 30).then_some(())
     })
@@ -419,12 +383,7 @@ async fn the_command_method_publishes_the_catalogues_reconnect_to_each_connected
     e.start();
     healthy(&e).await;
     let received_before = sim.with(|f| f.deliveries.received + f.deliveries.lost);
-    let f = e
-        .request_failover(request("eu-west-1"), "alice")
-        .await
-        .unwrap()
-        .started()
-        .unwrap();
+    let f = start(&e).await;
     let st = stragglers_end(&e, &f.id, 60).await.stragglers.unwrap();
     assert_eq!(st.state, StragglerState::Done, "{st:?}");
     assert_eq!(st.method, StragglerMethod::Command);
