@@ -45,6 +45,21 @@ pub struct ReadinessFacts {
     /// cannot tell: then there is no "switch path" check).
     #[serde(default)]
     pub switch_path: Option<crate::switch::SwitchPath>,
+    /// How old the certificate comparison is, for a source that keeps the certificate sets
+    /// and lists them in full only now and then (`None`: compared from a full reading now).
+    #[serde(default)]
+    pub certificate_sweep: Option<CertificateSweep>,
+}
+
+/// The age of a certificate comparison kept between full listings: both regions' sets come
+/// from a full listing started at `full_at` (the older of the two), plus `added_since`
+/// certificates read since from the newest end. Until both regions' first full listing is
+/// done the comparison is `complete: false`, and it can neither pass nor fail the fleet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateSweep {
+    pub full_at: Option<UnixMs>,
+    pub added_since: u64,
+    pub complete: bool,
 }
 
 /// The active region's certificates and rules, as compared with the target's.
@@ -178,6 +193,32 @@ pub fn readiness(f: &ReadinessFacts, p: &ReadinessPolicy) -> Readiness {
                     .into(),
             );
             verdict.max(Verdict::Warn)
+        }
+    };
+    let verdict = match &f.certificate_sweep {
+        None => verdict,
+        Some(CertificateSweep {
+            complete: true,
+            full_at,
+            added_since,
+        }) => {
+            let since = match full_at {
+                Some(at) => format!("full comparison {}", clock_minute(*at)),
+                None => "full comparison".to_string(),
+            };
+            reasons.push(format!(
+                "{since}, {added_since} certificate{} added since",
+                if *added_since == 1 { "" } else { "s" }
+            ));
+            verdict
+        }
+        // A partial listing would pass or fail the fleet on what happens to be read so far.
+        Some(_) => {
+            reasons.push(
+                "the comparison is incomplete: the first full listing of the certificates is still under way"
+                    .into(),
+            );
+            Verdict::Warn
         }
     };
     checks.push(check("device certificates", verdict, reasons));
@@ -320,6 +361,12 @@ pub fn readiness(f: &ReadinessFacts, p: &ReadinessPolicy) -> Readiness {
 fn clock_time(at: UnixMs) -> String {
     let s = (at / 1_000) % 86_400;
     format!("{:02}:{:02}:{:02} UTC", s / 3_600, (s / 60) % 60, s % 60)
+}
+
+/// `at` as HH:MM UTC (core reads no clock; the caller gives the time).
+fn clock_minute(at: UnixMs) -> String {
+    let m = (at / 60_000) % 1_440;
+    format!("{:02}:{:02} UTC", m / 60, m % 60)
 }
 
 /// The console's advice: fail over to `target`, and why. Never acted on without an operator.
@@ -605,6 +652,31 @@ pub struct Failover {
     /// The last words: why it failed, or what was left when it completed with exceptions.
     pub outcome: Option<String>,
     pub steps: Vec<Step>,
+    /// When the switch was done; `None` before.
+    #[serde(default)]
+    pub switched_at: Option<UnixMs>,
+    /// The devices' record's TTL: devices re-resolve by `switched_at` plus this.
+    #[serde(default)]
+    pub dns_ttl_secs: u64,
+    /// The stragglers' step, once the switch is done.
+    #[serde(default)]
+    pub stragglers: Option<crate::moving::Stragglers>,
+    /// Online in the old and the new region at every poll since the request (thinned to at
+    /// most a few hundred points for the API).
+    #[serde(default)]
+    pub curve: Vec<crate::moving::CurvePoint>,
+    /// When the complete share will be reached, from the curve's slope; `None` while it is
+    /// not rising.
+    #[serde(default)]
+    pub complete_eta: Option<UnixMs>,
+}
+
+impl Failover {
+    /// When every device has re-resolved the devices' domain, once the switch is done.
+    pub fn reresolve_by(&self) -> Option<UnixMs> {
+        self.switched_at
+            .map(|at| crate::moving::reresolve_by(at, self.dns_ttl_secs))
+    }
 }
 
 /// `GET /api/v1/failover`: what the failover panel shows.
@@ -650,6 +722,60 @@ mod tests {
             failover_in_progress: None,
             active_side: ActiveSide::Live,
             switch_path: None,
+            certificate_sweep: None,
+        }
+    }
+
+    #[test]
+    fn a_kept_comparison_says_when_it_was_full_and_how_many_were_added_since() {
+        let p = ReadinessPolicy::default();
+        // 14:02 UTC on some day, and 3 certificates read from the newest end since.
+        let kept = readiness(
+            &ReadinessFacts {
+                certificate_sweep: Some(CertificateSweep {
+                    full_at: Some(1_764_597_720_000),
+                    added_since: 3,
+                    complete: true,
+                }),
+                ..facts()
+            },
+            &p,
+        );
+        assert_eq!(kept.checks[1].verdict, Verdict::Pass);
+        assert!(
+            kept.checks[1]
+                .reasons
+                .contains(&"full comparison 14:02 UTC, 3 certificates added since".to_string()),
+            "{kept:?}"
+        );
+        assert_eq!(clock_minute(59_999), "00:00 UTC");
+        assert_eq!(clock_minute(86_400_000 - 1), "23:59 UTC");
+    }
+
+    #[test]
+    fn an_incomplete_comparison_warns_and_never_passes_or_fails_the_fleet() {
+        let p = ReadinessPolicy::default();
+        for in_target in [0, 1_000] {
+            let r = readiness(
+                &ReadinessFacts {
+                    certificates_in_target: in_target,
+                    certificate_sweep: Some(CertificateSweep {
+                        full_at: None,
+                        added_since: 0,
+                        complete: false,
+                    }),
+                    ..facts()
+                },
+                &p,
+            );
+            assert_eq!(r.checks[1].verdict, Verdict::Warn, "{r:?}");
+            assert!(
+                r.checks[1]
+                    .reasons
+                    .iter()
+                    .any(|x| x.contains("the comparison is incomplete")),
+                "{r:?}"
+            );
         }
     }
 

@@ -16,6 +16,7 @@ pub mod failover;
 pub mod fault;
 pub mod freshness;
 pub mod health;
+pub mod moving;
 pub mod regions;
 pub mod rng;
 pub mod switch;

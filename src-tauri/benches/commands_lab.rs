@@ -53,6 +53,7 @@ fn main() {
         };
         let adapters = Adapters {
             channel: Some(Arc::new(aws.clone())),
+            connections: None,
             ..Adapters::observe_only(Arc::new(aws))
         };
         let engine = Engine::new(cfg, adapters, Store::open(&dir.path().join("db")).unwrap());

@@ -44,13 +44,6 @@ impl TrafficSwitch for Timed {
     fn pointed_at(&self) -> BoxFuture<'_, Result<Pointed, SourceError>> {
         TrafficSwitch::pointed_at(&self.aws)
     }
-
-    fn reconnect<'a>(
-        &'a self,
-        from: &'a str,
-    ) -> BoxFuture<'a, Result<Option<String>, SourceError>> {
-        self.aws.reconnect(from)
-    }
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -83,7 +76,7 @@ async fn console(
     let cfg = EngineConfig {
         poll_interval: Duration::from_millis(500),
         failover: FailoverConfig {
-            reconnect_devices: false,
+            stragglers: switchyard_core::moving::StragglerMethod::Off,
             ..FailoverConfig::default()
         },
         ..EngineConfig::default()

@@ -25,11 +25,15 @@ pub async fn start(settings: &Settings) -> Result<Running, String> {
     let store = Store::open(&settings.data_dir).map_err(|e| e.to_string())?;
     if let Some(aws) = &settings.aws {
         let aws = with_arc_endpoints(aws.clone(), &store, settings.engine.poll_timeout).await?;
-        let source = AwsSource::connect(aws, settings.engine.poll_timeout).await;
+        // The certificate sets are kept in the store: a restart does not list them again.
+        let source =
+            AwsSource::connect_stored(aws, settings.engine.poll_timeout, Vec::new(), store.clone())
+                .await;
         let adapters = Adapters {
             source: Arc::new(source.clone()),
             switch: Some(Arc::new(source.clone())),
             channel: Some(Arc::new(source.clone())),
+            connections: Some(Arc::new(source.clone())),
             injector: None,
         };
         let engine = Engine::new(settings.engine.clone(), adapters, store);

@@ -104,10 +104,49 @@ pub trait TrafficSwitch: Send + Sync + 'static {
     fn switch_to<'a>(&'a self, target: &'a str) -> BoxFuture<'a, Result<String, SwitchError>>;
     /// Where the switch sends the devices now, read from the switch itself.
     fn pointed_at(&self) -> BoxFuture<'_, Result<Pointed, SourceError>>;
-    /// Tells devices still connected to `from` to reconnect (they then reach the new active
-    /// region); `Ok(None)` when this source cannot. Best effort.
-    fn reconnect<'a>(&'a self, from: &'a str)
-        -> BoxFuture<'a, Result<Option<String>, SourceError>>;
+}
+
+/// One page of the things a region's fleet index reports connected.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ConnectedPage {
+    /// Thing names, which are also the MQTT client ids (fleet indexing's connectivity needs
+    /// them to be).
+    pub things: Vec<String>,
+    /// The token for the next page; `None` on the last.
+    pub next: Option<String>,
+}
+
+/// What asking a region to drop one connection came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disconnected {
+    /// The connection was dropped.
+    Dropped,
+    /// No such connection ("not found"): the device had gone already.
+    NotFound,
+}
+
+/// Dropping devices' connections in one region: how the stragglers a switch leaves connected
+/// to the old region are moved. Implemented by the simulated fleet and the AWS adapters (the
+/// fleet index's connectivity and IoT Core's `DeleteConnection`).
+///
+/// Neither call is retried here: a throttled answer is [`DeliveryError::Throttled`], and the
+/// engine paces, backs off and retries.
+pub trait ConnectionControl: Send + Sync + 'static {
+    /// One page of the things `region` reports connected, from `next` (a previous page's
+    /// token; `None` for the first).
+    fn connected<'a>(
+        &'a self,
+        region: &'a str,
+        next: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<ConnectedPage, DeliveryError>>;
+    /// Drops `client_id`'s connection in `region`, keeping its persistent session unless
+    /// `clean_session`, and never publishing its will message.
+    fn disconnect<'a>(
+        &'a self,
+        region: &'a str,
+        client_id: &'a str,
+        clean_session: bool,
+    ) -> BoxFuture<'a, Result<Disconnected, DeliveryError>>;
 }
 
 /// Why a delivery to a device failed.
@@ -153,6 +192,8 @@ pub struct Adapters {
     pub switch: Option<Arc<dyn TrafficSwitch>>,
     /// What delivers commands to devices, when the fleet can.
     pub channel: Option<Arc<dyn DeviceChannel>>,
+    /// What drops devices' connections in a region, when the fleet can.
+    pub connections: Option<Arc<dyn ConnectionControl>>,
     /// What injects faults (the simulated fleet only).
     pub injector: Option<Arc<dyn FaultInjector>>,
 }
@@ -164,6 +205,7 @@ impl Adapters {
             source,
             switch: None,
             channel: None,
+            connections: None,
             injector: None,
         }
     }

@@ -535,6 +535,7 @@ pub fn html(d: &Drill) -> Result<String, String> {
         }
         h.push_str("</table>\n");
     }
+    curve_table(&mut h, d);
     h.push_str("<h2>Charts</h2>\n");
     for c in Chart::ALL {
         let _ = writeln!(
@@ -587,6 +588,29 @@ pub fn html(d: &Drill) -> Result<String, String> {
         esc(&objectives)
     );
     Ok(h)
+}
+
+/// The failover's reconnection curve, at most a dozen of its points: online in the region left
+/// and in the one moved to, from the switch to the failover's end.
+fn curve_table(h: &mut String, d: &Drill) {
+    let curve = switchyard_core::moving::thin(&d.recording.curve, 12);
+    if curve.is_empty() {
+        return;
+    }
+    h.push_str(
+        "<h2>Reconnection curve</h2>\n<table id=\"curve\"><tr><th>Time</th>\
+         <th>Online in the region left</th><th>Online in the region moved to</th></tr>\n",
+    );
+    for p in curve {
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            t_label(&minutes(p.at)),
+            p.source,
+            p.target
+        );
+    }
+    h.push_str("</table>\n");
 }
 
 /// Writes the report into `dir` (made if missing): `report.html`, `report.json` and each chart

@@ -13,6 +13,7 @@ use crate::api::client::{BlockingClient, Client, ClientError, ClientOptions, Req
 use crate::cli::ConsoleArgs;
 use std::time::{Duration, Instant};
 use switchyard_core::failover::{Failover, FailoverRequest, Phase};
+use switchyard_core::moving::{utc_time, StragglerMethod, StragglerState, Stragglers};
 
 /// Who the runbook acts as, and the console it talks to: the operator name (for a console
 /// without logins), or a session made by signing in.
@@ -149,6 +150,7 @@ pub fn failover(
     );
     let started = Instant::now();
     let (mut phase, mut steps_seen, mut back) = (None, 0usize, u64::MAX);
+    let (mut told_ttl, mut last_stragglers, mut last_curve) = (false, String::new(), None);
     loop {
         let resp = operator.get(&format!("/api/v1/failovers/{}", f.id))?;
         if resp.status != 200 {
@@ -176,6 +178,34 @@ pub fn failover(
         if phase != Some(cur.phase) {
             println!("phase: {}", cur.phase.as_str());
             phase = Some(cur.phase);
+        }
+        if let (Some(by), false) = (cur.reresolve_by(), told_ttl) {
+            println!(
+                "  devices re-resolve by {} (TTL {} s); nobody is moved before",
+                utc_time(by),
+                cur.dns_ttl_secs
+            );
+            told_ttl = true;
+        }
+        if let Some(st) = &cur.stragglers {
+            let line = stragglers_line(st);
+            if line != last_stragglers {
+                println!("  {line}");
+                last_stragglers = line;
+            }
+        }
+        if let Some(p) = cur.curve.last() {
+            if last_curve.is_none_or(|at: Instant| at.elapsed() >= CURVE_EVERY) {
+                let eta = match cur.complete_eta {
+                    Some(at) => format!("complete share by {}", utc_time(at)),
+                    None => "not rising".to_string(),
+                };
+                println!(
+                    "  curve: {} online in {}, {} in {}; {eta}",
+                    p.source, cur.source, p.target, cur.target
+                );
+                last_curve = Some(Instant::now());
+            }
         }
         if cur.back != back && cur.phase == Phase::Verifying {
             println!(
@@ -230,6 +260,38 @@ pub fn failover(
         }
         std::thread::sleep(Duration::from_millis(500));
     }
+}
+
+/// How often the curve's figures are printed while a failover is followed.
+const CURVE_EVERY: Duration = Duration::from_secs(10);
+
+/// The straggler step in one line: its state, its counts, its estimate before it starts.
+fn stragglers_line(st: &Stragglers) -> String {
+    let verb = if st.method == StragglerMethod::Command {
+        "told"
+    } else {
+        "disconnected"
+    };
+    let mut line = format!(
+        "stragglers on {} ({}, {}/s): {:?}",
+        st.region,
+        st.method.as_str(),
+        st.rate_per_s,
+        st.state
+    )
+    .to_lowercase();
+    if st.found > 0 || st.state != StragglerState::Waiting {
+        line.push_str(&format!(
+            " — {} {verb}, {} already gone, {} failed of {} found",
+            st.moved, st.already_gone, st.failed, st.found
+        ));
+    } else if let Some(e) = &st.estimate {
+        line.push_str(&format!(" — {}", e.message));
+    }
+    if !st.detail.is_empty() {
+        line.push_str(&format!(": {}", st.detail));
+    }
+    line
 }
 
 fn api_nothing(resp: &Response) -> String {

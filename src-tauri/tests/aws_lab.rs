@@ -547,6 +547,7 @@ async fn commands_reach_the_lab_as_publishes_and_shadow_writes() {
     cfg.commands.catalogue = switchyard::settings::default_catalogue();
     let adapters = Adapters {
         channel: Some(std::sync::Arc::new(aws.clone())),
+        connections: None,
         ..Adapters::observe_only(std::sync::Arc::new(aws))
     };
     let engine = Engine::new(cfg, adapters, Store::open(dir.path()).unwrap());

@@ -3,14 +3,22 @@
 //! blocks, a warning needs an explicit override), and the live progress of a failover.
 //!
 //! Three interactions from a recommendation to a confirmed failover: "Fail over to X", the
-//! confirmation form, "Execute".
+//! confirmation form, "Execute". The move itself (TTL, curve, stragglers, estimate) is drawn by
+//! [`crate::moving`], for the failover under way and the last one.
+//!
+//! Rules kept here:
+//! - a failing preflight blocks the request; a warning needs an explicit override;
+//! - the forms (confirmation, stopping the stragglers) live outside the progress view, so a
+//!   live update never wipes what the operator is typing.
 
 use crate::api::{Api, Requested};
+use crate::moving::{CompleteEta, MoveCurve, StopStragglers, StragglersView, TtlCountdown};
 use leptos::prelude::*;
 use switchyard_core::alerts::AlertKind;
 use switchyard_core::failover::{
     Failover, FailoverOverview, FailoverRequest, Phase, Readiness, Verdict,
 };
+use switchyard_core::moving::{DeviceOutcome, StragglerResults, StragglerState};
 
 fn verdict_name(v: Verdict) -> &'static str {
     match v {
@@ -24,7 +32,7 @@ fn phase_words(p: Phase) -> &'static str {
     match p {
         Phase::AwaitingApproval => "waiting for a second operator's approval",
         Phase::SwitchingTraffic => "switching the devices' traffic",
-        Phase::ReconnectingDevices => "telling devices to reconnect",
+        Phase::ReconnectingDevices => "waiting out the TTL, then moving the stragglers",
         Phase::Verifying => "watching devices come back",
         Phase::Completed => "completed",
         Phase::CompletedWithExceptions => "completed with exceptions",
@@ -89,6 +97,52 @@ pub fn FailoverPanel() -> impl IntoView {
             .or_else(|| overview.with(|o| o.as_ref().and_then(|o| o.recent.first().cloned())))
     });
 
+    // The first failed stragglers of the failover shown, fetched when that count changes
+    // (and no more once a full page is in).
+    let (failed_page, set_failed_page) = signal(None::<StragglerResults>);
+    let fetched = StoredValue::new((String::new(), 0u64));
+    {
+        let api = api.clone();
+        Effect::new(move |_| {
+            let Some(f) = current.get().or_else(|| last.get()) else {
+                return;
+            };
+            let failed = f.stragglers.as_ref().map_or(0, |s| s.failed);
+            let (id, before) = fetched.get_value();
+            let full = failed_page.with_untracked(|p| {
+                p.as_ref().is_some_and(|p| {
+                    p.failover == f.id && p.items.len() >= crate::moving::FAILED_SHOWN as usize
+                })
+            });
+            if failed == 0 || (id == f.id && (before == failed || full)) {
+                return;
+            }
+            fetched.set_value((f.id.clone(), failed));
+            let api = api.clone();
+            leptos::task::spawn_local(async move {
+                let page = api
+                    .straggler_results(
+                        &f.id,
+                        Some(DeviceOutcome::Failed),
+                        0,
+                        crate::moving::FAILED_SHOWN,
+                    )
+                    .await;
+                if let Ok(p) = page {
+                    set_failed_page.set(Some(p));
+                }
+            });
+        });
+    }
+    // The failover whose stop form is open.
+    let (stop_open, set_stop_open) = signal(None::<String>);
+    // Which failover runs, changing only when another starts or it ends: the form under it
+    // is not redrawn at every update.
+    let current_id = Memo::new(move |_| current.with(|c| c.as_ref().map(|f| f.id.clone())));
+    let on_stop = Callback::new(move |id: String| set_stop_open.set(Some(id)));
+
+    let refresh_after_stop = refresh.clone();
+
     let may = crate::auth::may_operate();
     view! {
         <section class="failover" data-testid="failover">
@@ -123,7 +177,10 @@ pub fn FailoverPanel() -> impl IntoView {
                 let pre = overview.with(|o| o.as_ref().and_then(|o| o.readiness.iter().find(|r| r.target == target).cloned()));
                 view! { <Confirm target=target pre=pre on_close=move || set_open.set(None) on_done=refresh.clone() /> }
             })}
-            {move || current.get().map(|f| view! { <Progress f=f /> })}
+            {move || current.get().map(|f| view! { <Progress f=f failed=failed_page on_stop=on_stop /> })}
+            {move || stop_open.get().filter(|id| current_id.get().as_ref() == Some(id)).map(|id| view! {
+                <StopStragglers id=id on_close=move || set_stop_open.set(None) on_done=refresh_after_stop.clone() />
+            })}
             <div class="readiness-list">
                 {move || overview.get().map(|o| {
                     let busy = o.current.is_some();
@@ -144,8 +201,17 @@ pub fn FailoverPanel() -> impl IntoView {
             {move || last.get().filter(|_| current.get().is_none()).map(|f| view! {
                 <p class="muted" data-testid="last-failover">
                     {format!("Last: {} → {}, {} ({} of {} devices back){}", f.source, f.target, phase_words(f.phase), f.back, f.online_before,
-                        f.outcome.map(|o| format!(": {o}")).unwrap_or_default())}
+                        f.outcome.clone().map(|o| format!(": {o}")).unwrap_or_default())}
                 </p>
+                {(!f.curve.is_empty() || f.stragglers.is_some()).then(|| view! {
+                    <div class="move move-past" data-testid="last-move">
+                        <div class="move-text">
+                            {f.switched_at.is_some().then(|| view! { <TtlCountdown f=f.clone() /> })}
+                            {f.stragglers.is_some().then(|| view! { <StragglersView f=f.clone() failed=failed_page /> })}
+                        </div>
+                        <MoveCurve f=f />
+                    </div>
+                })}
             })}
         </section>
     }
@@ -247,23 +313,38 @@ fn Confirm(
 }
 
 #[component]
-fn Progress(f: Failover) -> impl IntoView {
+fn Progress(
+    f: Failover,
+    failed: ReadSignal<Option<StragglerResults>>,
+    on_stop: Callback<String>,
+) -> impl IntoView {
+    // Back in the target: the last reading, or the curve's latest point when that is newer
+    // (the reading is taken while verifying; the curve at every poll since the request).
+    let back = f
+        .back
+        .max(f.curve.last().map_or(0, |p| p.target.min(f.online_before)));
     let share = if f.online_before == 0 {
         1.0
     } else {
-        (f.back as f64 / f.online_before as f64).min(1.0)
+        (back as f64 / f.online_before as f64).min(1.0)
     };
     let phase_name = f.phase.as_str();
+    // The straggler phase says which half of it runs.
+    let phase_text = match (f.phase, f.stragglers.as_ref().map(|s| s.state)) {
+        (Phase::ReconnectingDevices, None | Some(StragglerState::Waiting)) => "waiting out the TTL",
+        (Phase::ReconnectingDevices, Some(StragglerState::Moving)) => "moving the stragglers",
+        (p, _) => phase_words(p),
+    };
     view! {
         <div class="progress-panel" data-testid="failover-progress" data-phase=phase_name data-id=f.id.clone()>
             <div class="readiness-head">
                 <strong>{format!("{} → {}", f.source, f.target)}</strong>
-                <span class="phase">{phase_words(f.phase)}</span>
+                <span class="phase">{phase_text}</span>
             </div>
             <p class="muted">{format!("requested by {}: {}", f.requested_by, f.reason)}</p>
             <div class="bar"><div class="bar-fill" style:width=format!("{:.1}%", share * 100.0)></div></div>
             <p data-testid="failover-back">{format!("{} of {} devices back in {} ({:.0}%, complete at {:.0}%)",
-                f.back, f.online_before, f.target, share * 100.0, f.complete_share * 100.0)}</p>
+                back, f.online_before, f.target, share * 100.0, f.complete_share * 100.0)}</p>
             {move || {
                 // The edge backlog, fleet-wide: it should drain once gateways reach the target.
                 let live = expect_context::<crate::Live>();
@@ -272,6 +353,14 @@ fn Progress(f: Failover) -> impl IntoView {
                     view! { <p class="muted" data-testid="failover-backlog">{format!("edge backlog: {} messages in {} gateways", crate::fmt::thousands(msgs), gws)}</p> }
                 }))
             }}
+            <div class="move">
+                <div class="move-text">
+                    <TtlCountdown f=f.clone() />
+                    <CompleteEta f=f.clone() />
+                    <StragglersView f=f.clone() failed=failed on_stop=on_stop />
+                </div>
+                <MoveCurve f=f.clone() />
+            </div>
             <ol class="steps">
                 {f.steps.into_iter().map(|s| {
                     let outcome = s.outcome.unwrap_or_else(|| "running".into());

@@ -34,6 +34,16 @@ pub fn secs(s: u64) -> String {
     switchyard_core::freshness::format_age(s.saturating_mul(1_000))
 }
 
+/// Time left as a countdown reads: "42 s", "1 min", "1 min 05 s", "2 h 03 min".
+pub fn countdown(s: u64) -> String {
+    match (s / 3_600, s % 3_600 / 60, s % 60) {
+        (0, 0, s) => format!("{s} s"),
+        (0, m, 0) => format!("{m} min"),
+        (0, m, s) => format!("{m} min {s:02} s"),
+        (h, m, _) => format!("{h} h {m:02} min"),
+    }
+}
+
 /// A time of day, `HH:MM:SS` UTC, from ms since the epoch (0 shows as "—").
 pub fn clock(ms: u64) -> String {
     if ms == 0 {
@@ -55,5 +65,9 @@ mod tests {
         assert_eq!(bytes(999), "999 B");
         assert_eq!(bytes(1_500_000), "1.5 MB");
         assert_eq!(secs(3_900), "1 h 05 min");
+        assert_eq!(countdown(42), "42 s");
+        assert_eq!(countdown(60), "1 min");
+        assert_eq!(countdown(65), "1 min 05 s");
+        assert_eq!(countdown(7_380), "2 h 03 min");
     }
 }

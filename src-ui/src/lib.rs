@@ -12,6 +12,7 @@ mod edge;
 mod failover;
 pub mod fmt;
 mod map;
+mod moving;
 mod overview;
 
 use api::{Api, Link};

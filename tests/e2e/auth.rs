@@ -19,9 +19,15 @@ async fn a_viewer_cannot_fail_over_and_an_operator_can() {
     add_user(data.path(), "vera", "viewer");
     add_user(data.path(), "otto", "operator");
     add_user(data.path(), "ada", "admin");
+    // The devices' record's TTL: a failover's devices move once their cached answers expire.
+    let conf = tempfile::tempdir().unwrap();
+    let conf_file = conf.path().join("auth.toml");
+    std::fs::write(&conf_file, "[simulation]\ndns_ttl_secs = 5\n").unwrap();
     let server = Server::start_in(
         data,
         &[
+            "--config",
+            conf_file.to_str().unwrap(),
             "--devices",
             "800",
             "--seed",

@@ -1,6 +1,7 @@
 //! The failover in headless Chromium, the way an operator does it in the worst hour: an
 //! outage, the recommendation, and three interactions to a confirmed failover, then the
-//! devices back in the new region.
+//! devices back in the new region, the move on screen as it happens (the DNS TTL counted down,
+//! the reconnection curve of both regions, the stragglers, the completion estimate).
 
 use fantoccini::Locator;
 use std::time::{Duration, Instant};
@@ -14,7 +15,7 @@ async fn recommendation_to_confirmed_failover_in_three_interactions() {
     std::fs::write(
         &config,
         "[engine]\npoll_interval_secs = 1\n\n[failover]\nrecommend_after_secs = 5\n\n\
-         [simulation]\ndevices = 2000\ngateways = 8\nseed = 11\nfaults = [\"us-east-1:outage@3s\"]\n",
+         [simulation]\ndevices = 2000\ngateways = 8\nseed = 11\ndns_ttl_secs = 10\nfaults = [\"us-east-1:outage@3s\"]\n",
     )
     .unwrap();
     let server = Server::start(&["--config", config.to_str().unwrap()]);
@@ -111,6 +112,85 @@ async fn recommendation_to_confirmed_failover_in_three_interactions() {
         c.screenshot().await.unwrap(),
     )
     .unwrap();
+
+    // The move on screen. The TTL counted down against the server's clock once the switch is
+    // done, the completion estimate beside it.
+    let ttl = wait_until(Duration::from_secs(20), "the TTL countdown", || async {
+        text(&c, "[data-testid=ttl-countdown]")
+            .await
+            .filter(|t| t.starts_with("devices re-resolve by ") && t.contains(" UTC (in "))
+    })
+    .await;
+    let eta = text(&c, "[data-testid=complete-eta]").await;
+    assert!(
+        eta.as_deref()
+            .is_some_and(|e| e.starts_with("complete share")),
+        "{eta:?} beside {ttl}"
+    );
+    // The curve: both regions named, drawn from the polls since the request.
+    let curve = "[data-testid=failover-progress] [data-testid=move-curve]";
+    let drawn = wait_until(
+        Duration::from_secs(20),
+        "the reconnection curve",
+        || async {
+            let points: u64 = attr(&c, curve, "data-points").await?.parse().ok()?;
+            let svg = c
+                .find(Locator::Css(curve))
+                .await
+                .ok()?
+                .html(true)
+                .await
+                .ok()?;
+            (points >= 2).then_some(svg)
+        },
+    )
+    .await;
+    assert!(
+        drawn.contains("<svg") && drawn.contains("us-east-1") && drawn.contains(&target),
+        "the curve names both regions: {}",
+        &drawn[..drawn.len().min(300)]
+    );
+    c.find(Locator::Css("[data-testid=ttl-countdown]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    std::fs::write(
+        screenshot_path("failover-move.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    let passed = wait_until(Duration::from_secs(30), "the TTL to pass", || async {
+        text(&c, "[data-testid=ttl-countdown]")
+            .await
+            .filter(|t| t.starts_with("devices re-resolved by "))
+    })
+    .await;
+    assert!(passed.contains("(TTL 10 s)"), "{passed}");
+    // The stragglers' step: us-east-1 does not answer in this outage, so it is skipped and
+    // says why (the engine's words); any other state shows its tally.
+    let state = wait_until(Duration::from_secs(60), "the stragglers' step", || async {
+        attr(&c, "[data-testid=stragglers]", "data-state")
+            .await
+            .filter(|s| s != "none")
+    })
+    .await;
+    let block = text(&c, "[data-testid=stragglers]")
+        .await
+        .unwrap_or_default();
+    assert!(block.starts_with("Stragglers in us-east-1: "), "{block}");
+    match state.as_str() {
+        "skipped" => {
+            let why = text(&c, "[data-testid=stragglers-detail]").await;
+            assert!(why.is_some_and(|w| !w.trim().is_empty()), "{block}");
+        }
+        "waiting" => assert!(block.contains("nobody is disconnected before"), "{block}"),
+        _ => assert!(
+            block.contains(" failed of ") && block.contains(" found"),
+            "{state}: {block}"
+        ),
+    }
     let last = wait_until(
         Duration::from_secs(60),
         "the failover to complete",
@@ -136,6 +216,15 @@ async fn recommendation_to_confirmed_failover_in_three_interactions() {
         },
     )
     .await;
+    // The finished failover keeps its curve on screen.
+    let kept = "[data-testid=last-move] [data-testid=move-curve]";
+    let points: u64 = wait_until(
+        Duration::from_secs(10),
+        "the last failover's curve",
+        || async { attr(&c, kept, "data-points").await?.parse().ok() },
+    )
+    .await;
+    assert!(points >= 2, "{points} points kept");
     std::fs::write(
         screenshot_path("failover-done.png"),
         c.screenshot().await.unwrap(),

@@ -617,6 +617,10 @@ fn bench() -> Result {
             "fanout",
             "--bench",
             "arc_lab",
+            "--bench",
+            "stragglers",
+            "--bench",
+            "readiness_cost",
         ])
         .env("SWITCHYARD_MOTO_SERVER", moto_server())
         .current_dir(&root))?;

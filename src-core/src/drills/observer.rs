@@ -20,7 +20,8 @@
 //!   its level before the disruption, it is back at or under it;
 //! - the command probe goes out [`PROBE_AFTER_BACK_MS`] after the devices are back, or at the
 //!   drill's end;
-//! - at most `max_samples` samples are kept, the last one always;
+//! - at most `max_samples` samples are kept, the last one always; the failover's curve points
+//!   are kept on the same period;
 //! - a failover whose step failed is recorded once, with why ([`EventKind::FailoverFailed`]);
 //!   it is never done, so no failback follows it.
 
@@ -28,6 +29,7 @@ use super::recording::{DrillSample, EventKind, Probe, Recording};
 use super::scenario::{DecidedBy, Scenario};
 use crate::failover::{Phase, Recommendation};
 use crate::fault::FaultKind;
+use crate::moving::CurvePoint;
 use crate::switch::ROUTE53_CONTROL_PLANE_REGION;
 use crate::{HealthStatus, RegionId};
 
@@ -416,6 +418,19 @@ impl DrillObserver {
         }
     }
 
+    /// A point of the failover's reconnection curve at `t_ms`: `source` devices online in the
+    /// region left, `target` in the one moved to; kept if it falls on the sampling period.
+    pub fn curve_point(&mut self, t_ms: u64, source: u64, target: u64) {
+        let every = self.sample_every_ms;
+        if every == 0 || t_ms % every == 0 || t_ms >= self.end_ms {
+            self.rec.curve.push(CurvePoint {
+                at: t_ms,
+                source,
+                target,
+            });
+        }
+    }
+
     /// The record, ended at `t_ms` (or aborted, and why), its events in time order: a failed
     /// poll's event is stamped when it timed out, after events of the same second.
     pub fn finish(mut self, t_ms: u64, aborted: Option<&str>, active: &str) -> Recording {
@@ -782,6 +797,44 @@ mod tests {
             10,
             "no limit keeps every one"
         );
+    }
+
+    #[test]
+    fn the_failovers_curve_is_kept_on_the_sampling_period_with_its_last_point() {
+        let settings = ObserverSettings {
+            unanswered_after_ms: 0,
+            max_samples: Some(300),
+        };
+        let mut o = DrillObserver::new(&scenario(), &regions(), &US.into(), settings);
+        for t in 100..=700u64 {
+            o.curve_point(t * 1_000, 700 - t, t - 100);
+        }
+        let curve = &o.recording().curve;
+        // One every 3 s from 102 s, and the end.
+        assert_eq!(curve.len(), 201);
+        assert_eq!(
+            curve[0],
+            CurvePoint {
+                at: 102_000,
+                source: 598,
+                target: 2
+            }
+        );
+        assert_eq!(
+            curve.last(),
+            Some(&CurvePoint {
+                at: 700_000,
+                source: 0,
+                target: 600
+            })
+        );
+        let rec = o.finish(700_000, None, EU);
+        let back: Recording = serde_json::from_value(serde_json::to_value(&rec).unwrap()).unwrap();
+        assert_eq!(back.curve, rec.curve);
+        let mut old = serde_json::to_value(&rec).unwrap();
+        old.as_object_mut().unwrap().remove("curve");
+        let old: Recording = serde_json::from_value(old).unwrap();
+        assert!(old.curve.is_empty(), "a record kept before the curve reads");
     }
 
     #[test]

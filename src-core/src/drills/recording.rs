@@ -1,6 +1,10 @@
 //! What the recorder keeps of a drill: timestamped events, samples of the fleet, the command
-//! probe. Times are milliseconds since the drill started.
+//! probe, the failover's reconnection curve. Times are milliseconds since the drill started.
+//!
+//! Rules kept here: every time is milliseconds since the drill started (a curve point's `at`
+//! too); a record kept before a field was added reads with that field empty.
 
+use crate::moving::CurvePoint;
 use crate::RegionId;
 use serde::{Deserialize, Serialize};
 
@@ -104,6 +108,10 @@ pub struct Recording {
     pub samples: Vec<DrillSample>,
     #[serde(default)]
     pub probe: Option<Probe>,
+    /// The failover's reconnection curve: devices online in the region left and in the one
+    /// moved to, from the switch until the failover ended, sampled like `samples`.
+    #[serde(default)]
+    pub curve: Vec<CurvePoint>,
 }
 
 impl Recording {

@@ -161,6 +161,37 @@ async fn cancel_command(running: tauri::State<'_, Running>, id: String) -> Resul
         .map_err(engine_error)
 }
 
+#[tauri::command]
+async fn straggler_results(
+    running: tauri::State<'_, Running>,
+    id: String,
+    outcome: Option<switchyard_core::moving::DeviceOutcome>,
+    offset: u32,
+    limit: u32,
+) -> Result<switchyard_core::moving::StragglerResults, String> {
+    running
+        .engine
+        .straggler_results(&id, outcome, offset, limit.clamp(1, 10_000))
+        .await
+        .map_err(engine_error)
+}
+
+#[tauri::command]
+async fn cancel_stragglers(
+    running: tauri::State<'_, Running>,
+    id: String,
+    reason: String,
+) -> Result<switchyard_core::failover::Failover, String> {
+    if reason.trim().is_empty() {
+        return Err("reason: say why the stragglers are left where they are".into());
+    }
+    running
+        .engine
+        .cancel_stragglers(&id, &desktop_operator(), &reason)
+        .await
+        .map_err(engine_error)
+}
+
 async fn find_drill(running: &Running, id: &str) -> Result<switchyard_core::drills::Drill, String> {
     running
         .engine
@@ -285,6 +316,8 @@ ipc_commands![
     history,
     failover_overview,
     request_failover,
+    straggler_results,
+    cancel_stragglers,
     commands_overview,
     preview_command,
     run_command,

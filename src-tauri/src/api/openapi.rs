@@ -26,6 +26,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/failovers/{id}"),
     ("post", "/api/v1/failovers/{id}/approve"),
     ("post", "/api/v1/failovers/{id}/cancel"),
+    ("get", "/api/v1/failovers/{id}/stragglers"),
+    ("post", "/api/v1/failovers/{id}/stragglers/cancel"),
     ("get", "/api/v1/audit"),
     ("get", "/api/v1/commands"),
     ("post", "/api/v1/commands"),
@@ -48,6 +50,27 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/drills/{id}/notes"),
     ("post", "/api/v1/drills/{id}/abort"),
 ];
+
+/// The straggler step's routes (kept apart: one `json!` of every path passes the macro's
+/// recursion limit).
+fn straggler_paths() -> Value {
+    json!({
+            "/api/v1/failovers/{id}/stragglers": { "get": {
+                "summary": "The failover's straggler results, newest first: each device still connected to the old region once the TTL had passed, and what moving it came to",
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } },
+                    query_param("outcome", "string", "disconnected, already_gone, told or failed (default all)"),
+                    query_param("offset", "integer", "results to skip (default 0)"),
+                    query_param("limit", "integer", "1..10000 (default 100)")],
+                "responses": { "200": json_response("One page of results and the total", "StragglerResults"), "400": error_response("A bad outcome or limit"), "404": error_response("No such failover") }
+            }},
+            "/api/v1/failovers/{id}/stragglers/cancel": { "post": {
+                "summary": "Stop moving the stragglers (audited, with a reason): the step ends at its next device and the failover goes on to verify",
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["reason"], "properties": { "reason": { "type": "string" } } } } } },
+                "responses": { "200": json_response("Asked to stop", "Failover"), "404": error_response("No such failover"), "409": error_response("The straggler step is not under way"), "422": error_response("No reason given") }
+            }}
+    })
+}
 
 fn json_response(desc: &str, schema: &str) -> Value {
     json!({ "description": desc, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } })
@@ -244,7 +267,7 @@ pub fn openapi_document() -> Value {
         },
         "components": { "schemas": schemas() }
     });
-    for more in [drill_paths(), auth_paths()] {
+    for more in [straggler_paths(), drill_paths(), auth_paths()] {
         if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), more) {
             paths.extend(more);
         }
@@ -507,7 +530,21 @@ fn failover_schemas() -> Value {
             "phase": { "enum": ["awaiting_approval", "switching_traffic", "reconnecting_devices", "verifying", "completed", "completed_with_exceptions", "failed", "cancelled"] },
             "preflight": { "$ref": "#/components/schemas/Readiness" }, "online_before": { "type": "integer" }, "back": { "type": "integer" },
             "complete_share": { "type": "number" }, "requested_at": ms, "updated_at": ms, "ended_at": { "type": ["integer", "null"] },
-            "outcome": { "type": ["string", "null"] }, "steps": { "type": "array", "items": { "$ref": "#/components/schemas/Step" } } } },
+            "outcome": { "type": ["string", "null"] }, "steps": { "type": "array", "items": { "$ref": "#/components/schemas/Step" } },
+            "switched_at": { "type": ["integer", "null"], "description": "When the switch was done" },
+            "dns_ttl_secs": { "type": "integer", "description": "The devices' record's TTL: they re-resolve by switched_at plus this" },
+            "stragglers": { "oneOf": [{ "$ref": "#/components/schemas/Stragglers" }, { "type": "null" }] },
+            "curve": { "type": "array", "description": "Online in the old (source) and the new (target) region at every poll since the request, thinned to at most 300 points", "items": { "type": "object", "required": ["at", "source", "target"], "properties": { "at": ms, "source": { "type": "integer" }, "target": { "type": "integer" } } } },
+            "complete_eta": { "type": ["integer", "null"], "description": "When the complete share will be reached, from the curve's slope over its last two minutes; null while it is not rising" } } },
+        "Stragglers": { "type": "object", "required": ["method", "region", "rate_per_s", "state", "not_before", "estimate", "found", "moved", "already_gone", "failed", "started_at", "finished_at", "detail"], "properties": {
+            "method": { "enum": ["disconnect", "command", "off"] }, "region": { "type": "string", "description": "The old region" }, "rate_per_s": { "type": "number" },
+            "state": { "enum": ["waiting", "moving", "done", "skipped", "cancelled", "failed"] }, "not_before": ms,
+            "estimate": { "oneOf": [{ "type": "object", "required": ["devices", "secs", "command_secs", "message"], "properties": { "devices": { "type": "integer" }, "secs": { "type": "integer" }, "command_secs": { "type": ["integer", "null"] }, "message": { "type": "string" } } }, { "type": "null" }] },
+            "found": { "type": "integer" }, "moved": { "type": "integer" }, "already_gone": { "type": "integer" }, "failed": { "type": "integer" },
+            "started_at": { "type": ["integer", "null"] }, "finished_at": { "type": ["integer", "null"] }, "detail": { "type": "string" } } },
+        "StragglerResults": { "type": "object", "required": ["server_time", "failover", "total", "items"], "properties": {
+            "server_time": ms, "failover": { "type": "string" }, "total": { "type": "integer" },
+            "items": { "type": "array", "items": { "type": "object", "required": ["device", "outcome", "detail", "at"], "properties": { "device": { "type": "string" }, "outcome": { "enum": ["disconnected", "already_gone", "told", "failed"] }, "detail": { "type": "string" }, "at": ms } } } } },
         "Recommendation": { "type": "object", "required": ["target", "reasons"], "properties": { "target": { "type": "string" }, "reasons": { "type": "array", "items": { "type": "string" } } } },
         "FailoverOverview": { "type": "object", "required": ["server_time", "active", "readiness", "recommendation", "current", "recent", "two_person_rule"], "properties": {
             "server_time": ms, "active": { "type": ["string", "null"] },

@@ -1,5 +1,5 @@
-//! The AWS IoT data plane (aws-sdk-iotdataplane): publishing to device topics and writing
-//! device shadows. Which devices may be sent to is decided elsewhere; this only delivers.
+//! The AWS IoT data plane (aws-sdk-iotdataplane): publishing to device topics, writing
+//! device shadows and dropping a client's connection. Which devices may be sent to is decided elsewhere; this only delivers.
 //! Its failures keep their kind ([`AwsError`]), so that the channel can tell a throttled
 //! delivery from a failed one.
 
@@ -70,6 +70,24 @@ impl DataPlane {
             .payload()
             .map(|b| b.as_ref().to_vec())
             .unwrap_or_default())
+    }
+
+    /// Drops the MQTT connection of `client_id` (IoT Core's `DeleteConnection`), never
+    /// publishing its will message; keeps its persistent session unless `clean_session`.
+    pub async fn delete_connection(
+        &self,
+        client_id: &str,
+        clean_session: bool,
+    ) -> Result<(), AwsError> {
+        self.client
+            .delete_connection()
+            .client_id(client_id)
+            .clean_session(clean_session)
+            .prevent_will_message(true)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("DeleteConnection", &e))?;
+        Ok(())
     }
 
     /// Reads the thing's shadow document.

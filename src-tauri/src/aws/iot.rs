@@ -1,11 +1,19 @@
 //! AWS IoT Core (aws-sdk-iot): fleet-index connectivity counts and searches, one device's
-//! connectivity, the data endpoint, and the readiness facts (certificates, topic rules,
+//! connectivity, the data endpoint, and the readiness facts (certificate pages, topic rules,
 //! domain configurations).
+//!
+//! Rules kept here:
+//! - the poll's calls (aggregation, statistics, the lab's search count) take from no budget;
+//!   a device listing's pages take from the `SearchIndex` bucket it is given;
+//! - certificates are read one page at a time, newest or oldest first: the caller
+//!   ([`super::certs`]) decides how far to read and paces the pages.
 //!
 //! (Past 500 lines only with its tests: the adapter is ~450, the rest are mocked answers for
 //! the calls the lab lacks.)
 
-use super::{describe, is_unsupported};
+use super::budget::Bucket;
+use super::{classify, describe, is_unsupported, AwsError, AwsErrorKind};
+use crate::store::CertificateRow;
 use aws_config::SdkConfig;
 use aws_sdk_iot::types::{
     BucketsAggregationType, DomainConfigurationStatus, TermsAggregation,
@@ -23,8 +31,20 @@ const PAGE: u64 = 100;
 /// Device pages deeper than this are refused: narrow the filter instead.
 pub const MAX_DEPTH: u64 = 10_000;
 
+#[derive(Clone)]
 pub struct Iot {
     client: Client,
+}
+
+/// `ListCertificates` answers at most this many a page.
+pub const CERTIFICATE_PAGE: i32 = 250;
+
+/// One page of `ListCertificates`.
+#[derive(Debug, Clone, Default)]
+pub struct CertificatePage {
+    pub certificates: Vec<CertificateRow>,
+    /// The marker of the next page; `None` on the last.
+    pub next: Option<String>,
 }
 
 /// One page of a search, and how many matching things were seen while reading it.
@@ -180,10 +200,14 @@ impl Iot {
     async fn scan(
         &self,
         query: &str,
+        pace: Option<&Bucket>,
         mut visit: impl FnMut(&[aws_sdk_iot::types::ThingDocument]) -> bool,
     ) -> Result<(), String> {
         let mut token = None::<String>;
         loop {
+            if let Some(b) = pace {
+                b.acquire().await;
+            }
             let out = self
                 .client
                 .search_index()
@@ -193,7 +217,12 @@ impl Iot {
                 .set_next_token(token)
                 .send()
                 .await
-                .map_err(|e| describe("SearchIndex", &e))?;
+                .map_err(|e| {
+                    if let Some(b) = pace.filter(|_| classify(&e) == AwsErrorKind::Throttled) {
+                        b.throttled();
+                    }
+                    describe("SearchIndex", &e)
+                })?;
             token = out
                 .next_token()
                 .filter(|t| !t.is_empty())
@@ -204,11 +233,39 @@ impl Iot {
         }
     }
 
+    /// One page of the things `query` finds, by name, and the next page's token.
+    pub async fn names_page(
+        &self,
+        query: &str,
+        token: Option<&str>,
+    ) -> Result<(Vec<String>, Option<String>), AwsError> {
+        let out = self
+            .client
+            .search_index()
+            .index_name(INDEX)
+            .query_string(query)
+            .max_results(PAGE as i32)
+            .set_next_token(token.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("SearchIndex", &e))?;
+        let names = out
+            .things()
+            .iter()
+            .filter_map(|t| t.thing_name().map(str::to_string))
+            .collect();
+        let next = out
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        Ok((names, next))
+    }
+
     /// Online and offline counts by reading the search to its end (up to [`MAX_DEPTH`] things).
     /// For endpoints without aggregation (the lab): the calls grow with the fleet.
     pub async fn count_by_search(&self, query: &str) -> Result<(u64, u64), String> {
         let (mut online, mut offline) = (0u64, 0u64);
-        self.scan(query, |things| {
+        self.scan(query, None, |things| {
             for t in things {
                 if t.connectivity().and_then(|c| c.connected()) == Some(true) {
                     online += 1;
@@ -222,13 +279,15 @@ impl Iot {
         Ok((online, offline))
     }
 
-    /// Things matching `query` from `offset`, at most `limit` of them, as devices of `region`.
+    /// Things matching `query` from `offset`, at most `limit` of them, as devices of `region`;
+    /// each page taken from `pace` when given.
     pub async fn search(
         &self,
         query: &str,
         offset: u64,
         limit: u64,
         region: &str,
+        pace: Option<&Bucket>,
     ) -> Result<SearchPage, String> {
         if offset + limit > MAX_DEPTH {
             return Err(format!(
@@ -236,7 +295,7 @@ impl Iot {
             ));
         }
         let (mut seen, mut items) = (0u64, Vec::new());
-        self.scan(query, |things| {
+        self.scan(query, pace, |things| {
             for t in things {
                 if seen >= offset && (items.len() as u64) < limit {
                     if let Some(d) = document_device(t, region) {
@@ -257,7 +316,7 @@ impl Iot {
     pub async fn device(&self, id: &str, region: &str) -> Result<Option<Device>, String> {
         let by_name = format!("thingName:{id}");
         let (doc, conn) = tokio::join!(
-            self.search(&by_name, 0, 1, region),
+            self.search(&by_name, 0, 1, region, None),
             self.client
                 .get_thing_connectivity_data()
                 .thing_name(id)
@@ -317,34 +376,43 @@ impl Iot {
             .ok_or_else(|| "DescribeEndpoint: the answer had no address".to_string())
     }
 
-    /// The ids of the active certificates registered in the region.
-    pub async fn certificate_ids(&self) -> Result<std::collections::BTreeSet<String>, String> {
-        let mut ids = std::collections::BTreeSet::new();
-        let mut marker = None::<String>;
-        loop {
-            let out = self
-                .client
-                .list_certificates()
-                .page_size(250)
-                .set_marker(marker)
-                .send()
-                .await
-                .map_err(|e| describe("ListCertificates", &e))?;
-            for c in out.certificates() {
-                if c.status() == Some(&aws_sdk_iot::types::CertificateStatus::Active) {
-                    if let Some(id) = c.certificate_id() {
-                        ids.insert(id.to_string());
-                    }
-                }
-            }
-            marker = out
+    /// One page of the region's certificates (every status), newest first or oldest first,
+    /// from `marker`.
+    pub async fn certificate_page(
+        &self,
+        newest_first: bool,
+        marker: Option<String>,
+    ) -> Result<CertificatePage, AwsError> {
+        let out = self
+            .client
+            .list_certificates()
+            .page_size(CERTIFICATE_PAGE)
+            .ascending_order(!newest_first)
+            .set_marker(marker)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("ListCertificates", &e))?;
+        let certificates = out
+            .certificates()
+            .iter()
+            .filter_map(|c| {
+                Some(CertificateRow {
+                    id: c.certificate_id()?.to_string(),
+                    status: c.status().map_or("UNKNOWN", |s| s.as_str()).to_string(),
+                    created_at: c
+                        .creation_date()
+                        .and_then(|t| t.to_millis().ok())
+                        .map_or(0, |t| t.max(0) as u64),
+                })
+            })
+            .collect();
+        Ok(CertificatePage {
+            certificates,
+            next: out
                 .next_marker()
                 .filter(|m| !m.is_empty())
-                .map(str::to_string);
-            if marker.is_none() {
-                return Ok(ids);
-            }
-        }
+                .map(str::to_string),
+        })
     }
 
     /// Every topic rule with its SQL, sorted by name.

@@ -5,9 +5,12 @@
 //! - the per-service files: [`iot`], [`cloudwatch`], [`route53`], [`arc`] (routing controls),
 //!   [`dataplane`], the endpoint
 //!   [`probe`], and the call tally [`calls`];
+//! - the request-rate [`budget`] every background reader takes from, and the kept
+//!   certificate sets of the readiness comparison ([`certs`]);
 //! - the engine's ports: [`source`] ([`AwsSource`] as the `FleetSource`), [`switch`] (the
 //!   `TrafficSwitch`: readiness facts and the Route 53 switch), [`channel`] (the
-//!   `DeviceChannel`: publishing and shadow writes);
+//!   `DeviceChannel`: publishing and shadow writes), [`connections`] (the `ConnectionControl`:
+//!   the connected devices and `DeleteConnection`);
 //! - [`lab`]: the local moto lab the adapters are tested against.
 //!
 //! Rules kept here:
@@ -16,10 +19,13 @@
 //!   kind ([`AwsErrorKind`]) where a caller decides by it.
 
 pub mod arc;
+pub mod budget;
 pub mod calls;
+pub mod certs;
 pub mod channel;
 pub mod cloudwatch;
 pub mod config;
+pub mod connections;
 pub mod dataplane;
 pub mod errors;
 pub mod iot;

@@ -10,13 +10,18 @@
 //!   fleet-index aggregation and CloudWatch, device lists are paged on demand only;
 //! - a region where nothing answered is unreachable, not degraded; the adapters' own failed
 //!   calls since the last poll are a problem of the region;
-//! - a gateway stays listed when its region stops answering (its last figures are kept).
+//! - a gateway stays listed when its region stops answering (its last figures are kept);
+//! - background readers (the readiness certificate listings, device listings) take from one
+//!   request-rate [`Budget`] per API and region; the poll's own calls never do.
 
+use super::budget::{Api, Bucket, Budget};
+use super::certs::Certificates;
 use super::config::{sdk_config, Interceptors, Timeouts};
 use super::{calls, cloudwatch, dataplane, iot, probe, route53};
-use crate::clock::now_ms;
+use crate::clock::{now_ms, SystemClock};
 use crate::ports::{BoxFuture, DeviceListing, EdgeObservation, FleetSource, SourceError};
 use crate::settings::{AwsRegion, AwsSettings, CountMethod};
+use crate::store::Store;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -69,9 +74,13 @@ pub(super) struct Inner {
     pub(super) arc: Option<super::arc::Cluster>,
     /// The region the devices' record points at, as far as this process knows.
     active: Mutex<String>,
-    /// The last certificates, rules and device count read from each region while it was
-    /// active, for a preflight when it no longer answers.
+    /// The last rules and device count read from each region while it was active, for a
+    /// preflight when it no longer answers (its certificates are kept in `certs`).
     pub(super) active_copies: Mutex<HashMap<String, ActiveCopy>>,
+    /// The request-rate budget of every background reader.
+    pub(super) budget: Arc<Budget>,
+    /// Each region's certificate set, kept in the store.
+    pub(super) certs: Certificates,
     /// Edge gateways from the last gateway poll, by id (kept so a region that stops answering
     /// does not make its gateways vanish), and the backlog totals by region derived from them.
     edge: Mutex<EdgeMemory>,
@@ -80,7 +89,6 @@ pub(super) struct Inner {
 #[derive(Debug, Clone)]
 pub(super) struct ActiveCopy {
     pub(super) at: switchyard_core::UnixMs,
-    pub(super) certificates: std::collections::BTreeSet<String>,
     pub(super) rules: Vec<switchyard_core::failover::TopicRule>,
     pub(super) devices: u64,
 }
@@ -99,6 +107,7 @@ const GATEWAY_RELIST: Duration = Duration::from_secs(300);
 impl AwsSource {
     /// Builds the clients for every configured region. Makes no call: a region that is down at
     /// start shows as unreachable at its first poll instead of stopping the console.
+    /// The certificate sets are kept in memory only: see [`AwsSource::connect_stored`].
     pub async fn connect(settings: AwsSettings, poll_timeout: Duration) -> AwsSource {
         Self::connect_with(settings, poll_timeout, Vec::new()).await
     }
@@ -108,6 +117,17 @@ impl AwsSource {
         settings: AwsSettings,
         poll_timeout: Duration,
         extra: Interceptors,
+    ) -> AwsSource {
+        Self::connect_stored(settings, poll_timeout, extra, Store::in_memory()).await
+    }
+
+    /// [`AwsSource::connect_with`], keeping the certificate sets in the console's `store`, so
+    /// that a restart does not list every certificate again.
+    pub async fn connect_stored(
+        settings: AwsSettings,
+        poll_timeout: Duration,
+        extra: Interceptors,
+        store: Store,
     ) -> AwsSource {
         let t = Timeouts::for_poll(poll_timeout);
         let mut regions = Vec::new();
@@ -159,10 +179,19 @@ impl AwsSource {
             .iter()
             .find(|r| r.role == RegionRole::Active)
             .map_or_else(|| settings.regions[0].code.clone(), |r| r.code.clone());
+        let budget = Arc::new(Budget::new(settings.budget.share()));
+        let certs = Certificates::new(
+            store,
+            budget.clone(),
+            Arc::new(SystemClock),
+            settings.budget.full_sweep_every,
+        );
         AwsSource {
             inner: Arc::new(Inner {
                 active: Mutex::new(active),
                 active_copies: Mutex::new(HashMap::new()),
+                budget,
+                certs,
                 settings,
                 regions,
                 dns,
@@ -170,6 +199,18 @@ impl AwsSource {
                 edge: Mutex::new(EdgeMemory::default()),
             }),
         }
+    }
+
+    /// The request-rate bucket of `api` in `region`, shared by every background reader:
+    /// `budget(api, region).acquire().await` before each call, `.throttled()` on a
+    /// throttling answer. The poll's own calls never take from it.
+    pub fn budget(&self, api: Api, region: &str) -> Arc<Bucket> {
+        self.inner.budget.bucket(api, region)
+    }
+
+    /// Each region's kept certificate set.
+    pub fn certificates(&self) -> &Certificates {
+        &self.inner.certs
     }
 
     /// The AWS API calls made to `region` since the start, by operation.
@@ -453,9 +494,10 @@ impl FleetSource for AwsSource {
             let r = self.query_region(query)?;
             let q = iot::device_query(query, &self.inner.settings.thing_groups);
             let limit = query.limit.unwrap_or(200) as u64;
+            let pace = self.budget(Api::SearchIndex, &r.code);
             let page = r
                 .iot
-                .search(&q, query.offset, limit, &r.code)
+                .search(&q, query.offset, limit, &r.code, Some(&pace))
                 .await
                 .map_err(SourceError)?;
             let total = match self.inner.settings.counts {

@@ -5,7 +5,11 @@
 //!
 //! Rules kept here:
 //! - nothing here needs the region being left: when the active region does not answer, the
-//!   preflight compares with the copy read while it answered, or says there is none;
+//!   preflight compares with its certificate set as kept and the rules read while it
+//!   answered, or says there is none;
+//! - the certificate comparison costs the same at a million certificates as at ten thousand:
+//!   each refresh reads only the newest end of both sets ([`super::certs`]) and the facts say
+//!   how old the last full listing is;
 //! - a switch that cannot answer is a failed "switch path" check, never a failed preflight:
 //!   with routing controls the record is not read at all (Route 53's control plane may be
 //!   down with us-east-1);
@@ -13,6 +17,7 @@
 //! - what the switch says (`pointed_at`) is also what this adapter then takes as active.
 
 use super::arc::ArcError;
+use super::certs::SetAge;
 use super::route53;
 use super::source::{ActiveCopy, AwsSource};
 use crate::clock::now_ms;
@@ -38,22 +43,26 @@ impl AwsSource {
         let a = self.region(active)?;
         let fleet = self.fleet_query();
         let counts = self.inner.settings.counts;
+        let certs = &self.inner.certs;
         let active_side = async {
-            let (certs, rules, devices) = tokio::join!(
-                a.iot.certificate_ids(),
+            let (age, rules, devices) = tokio::join!(
+                certs.refresh(active, &a.iot),
                 a.iot.topic_rules(),
                 a.iot.count_things(&fleet, counts),
             );
-            Ok::<_, String>(ActiveCopy {
-                at: now_ms(),
-                certificates: certs?,
-                rules: rules?,
-                devices: devices?,
-            })
+            let age = age.map_err(|e| e.to_string())?;
+            Ok::<_, String>((
+                ActiveCopy {
+                    at: now_ms(),
+                    rules: rules?,
+                    devices: devices?,
+                },
+                age,
+            ))
         };
-        let (live, t_certs, t_rules, domain, endpoint, t_devices, dns) = tokio::join!(
+        let (live, t_age, t_rules, domain, endpoint, t_devices, dns) = tokio::join!(
             active_side,
-            t.iot.certificate_ids(),
+            certs.refresh(target, &t.iot),
             t.iot.topic_rules(),
             async {
                 match &t.settings.domain_configuration {
@@ -66,18 +75,18 @@ impl AwsSource {
             self.switch_path_and_record(active, target),
         );
         let (switch_path, dns) = dns;
-        let t_certs = t_certs.map_err(SourceError)?;
+        let t_age = t_age.map_err(|e| SourceError(e.to_string()))?;
         let t_rules = t_rules.map_err(SourceError)?;
-        // The active region may be the one that is down: then compare with the copy read
-        // while it answered, or say that there is nothing to compare with.
-        let (copy, side) = match live {
-            Ok(copy) => {
+        // The active region may be the one that is down: then compare with its set as kept
+        // and the rules read while it answered, or say that there is nothing to compare with.
+        let (copy, side, a_age) = match live {
+            Ok((copy, age)) => {
                 self.inner
                     .active_copies
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .insert(active.to_string(), copy.clone());
-                (Some(copy), ActiveSide::Live)
+                (Some(copy), ActiveSide::Live, Some(age))
             }
             Err(why) => {
                 tracing::info!(
@@ -94,37 +103,34 @@ impl AwsSource {
                 match kept {
                     Some(c) => {
                         let at = c.at;
-                        (Some(c), ActiveSide::Copy { at })
+                        let age = certs
+                            .age(active)
+                            .await
+                            .map_err(|e| SourceError(e.to_string()))?;
+                        (Some(c), ActiveSide::Copy { at }, Some(age))
                     }
-                    None => (None, ActiveSide::Unknown),
+                    None => (None, ActiveSide::Unknown, None),
                 }
             }
         };
+        // Answered from the store, and kept while neither set changed.
+        let compared = certs
+            .compare(active, target)
+            .await
+            .map_err(|e| SourceError(e.to_string()))?;
         let (devices, in_target, missing, active_rules) = match &copy {
             Some(c) => (
                 c.devices,
-                c.certificates
-                    .iter()
-                    .filter(|x| t_certs.contains(*x))
-                    .count() as u64,
-                c.certificates
-                    .iter()
-                    .filter(|x| !t_certs.contains(*x))
-                    .take(20)
-                    .cloned()
-                    .collect(),
+                compared.in_target,
+                compared.missing,
                 c.rules.clone(),
             ),
             None => {
                 let n = t_devices.map_err(SourceError)?;
-                (
-                    n,
-                    (t_certs.len() as u64).min(n),
-                    Vec::new(),
-                    t_rules.clone(),
-                )
+                (n, compared.target_total.min(n), Vec::new(), t_rules.clone())
             }
         };
+        let certificate_sweep = Some(SetAge::pair(a_age.unwrap_or(t_age), t_age));
         Ok(ReadinessFacts {
             target: target.to_string(),
             target_health: HealthStatus::Unknown,
@@ -139,6 +145,7 @@ impl AwsSource {
             failover_in_progress: None,
             active_side: side,
             switch_path,
+            certificate_sweep,
         })
     }
 
@@ -401,14 +408,5 @@ impl TrafficSwitch for AwsSource {
 
     fn pointed_at(&self) -> BoxFuture<'_, Result<Pointed, SourceError>> {
         Box::pin(AwsSource::pointed_at(self))
-    }
-
-    fn reconnect<'a>(
-        &'a self,
-        _from: &'a str,
-    ) -> BoxFuture<'a, Result<Option<String>, SourceError>> {
-        // Commands to devices arrive with the command catalogue; until then devices follow
-        // the record when their connection to the old region drops.
-        Box::pin(async { Ok(None) })
     }
 }

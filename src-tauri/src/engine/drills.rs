@@ -63,6 +63,9 @@ impl EngineConfig {
             complete_share: self.failover.complete_share,
             verify_timeout: self.failover.verify_timeout,
             policy: self.failover.policy,
+            dns_ttl: self.failover.dns_ttl,
+            stragglers: self.failover.stragglers,
+            stragglers_rate: self.failover.stragglers_rate,
         }
     }
 }

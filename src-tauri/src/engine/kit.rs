@@ -54,6 +54,12 @@ impl EngineKit {
         self
     }
 
+    /// The engine asks `clock` for the time (a test that also hands it to a stand-in).
+    pub fn clock(mut self, clock: SharedClock) -> EngineKit {
+        self.clock = clock;
+        self
+    }
+
     /// The fleet cannot move traffic.
     pub fn without_switch(mut self) -> EngineKit {
         self.adapters.switch = None;
@@ -63,6 +69,12 @@ impl EngineKit {
     /// The fleet cannot deliver commands.
     pub fn without_channel(mut self) -> EngineKit {
         self.adapters.channel = None;
+        self
+    }
+
+    /// Devices' connections are listed and dropped through `c` instead of the fleet's own.
+    pub fn connections(mut self, c: Arc<dyn crate::ports::ConnectionControl>) -> EngineKit {
+        self.adapters.connections = Some(c);
         self
     }
 

@@ -25,7 +25,7 @@ mod poll;
 pub use crate::error::{Error, ErrorKind};
 pub use crate::ports::Adapters;
 pub use commands::{CommandConfig, CommandPreview};
-pub use failover::{FailoverConfig, Requested, MOVED_ALERT_HOLD};
+pub use failover::{FailoverConfig, Requested, DEFAULT_STRAGGLERS_RATE, MOVED_ALERT_HOLD};
 
 use crate::clock::{SharedClock, SystemClock};
 use crate::ports::{DeviceChannel, FaultInjector, FleetSource, TrafficSwitch};
@@ -90,6 +90,8 @@ struct Inner {
     failover: Mutex<failover::FailoverState>,
     /// What delivers commands to devices, when the source can.
     channel: Option<Arc<dyn DeviceChannel>>,
+    /// What drops devices' connections in a region, when the source can.
+    connections: Option<Arc<dyn crate::ports::ConnectionControl>>,
     runs: Mutex<commands::Runs>,
     drills: Mutex<drills::Drills>,
 }
@@ -132,6 +134,7 @@ impl Engine {
             source,
             switch,
             channel,
+            connections,
             injector,
         } = adapters;
         let interval_ms = cfg.poll_interval.as_millis() as u64;
@@ -195,6 +198,7 @@ impl Engine {
                 switch,
                 failover: Mutex::new(failover::FailoverState::default()),
                 channel,
+                connections,
                 runs: Mutex::new(commands::Runs::default()),
                 drills: Mutex::new(drills::Drills::default()),
             }),
@@ -275,6 +279,10 @@ impl Engine {
             // The switch says where the devices are: read it every poll.
             self.every(poll, |e| async move {
                 e.watch_switch().await;
+            });
+            // A failover under way: its reconnection curve, a point every poll.
+            self.every(poll, |e| async move {
+                e.record_curve().await;
             });
             let e = self.clone();
             tokio::spawn(async move { e.resume_failover().await });

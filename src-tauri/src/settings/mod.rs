@@ -30,9 +30,9 @@ mod tls;
 
 pub use auth::AuthSection;
 pub use aws::{
-    ArcEndpoint, ArcSettings, AwsRegion, AwsRegionSection, AwsSection, AwsSettings, CountMethod,
-    CredentialSource, EdgeMetrics, EdgeSection, EndpointSettings, Route53Section, Route53Settings,
-    SwitchMethod,
+    ArcEndpoint, ArcSettings, AwsRegion, AwsRegionSection, AwsSection, AwsSettings, BudgetSection,
+    BudgetSettings, CountMethod, CredentialSource, EdgeMetrics, EdgeSection, EndpointSettings,
+    Route53Section, Route53Settings, SwitchMethod,
 };
 pub use commands::{default_catalogue, CommandsSection};
 pub use drills::DrillsSection;
@@ -44,7 +44,7 @@ pub use simulation::{SimulationSection, MAX_DEVICES, MAX_GATEWAYS};
 pub use tls::TlsSection;
 
 use crate::engine::drills::DrillConfig;
-use crate::engine::EngineConfig;
+use crate::engine::{EngineConfig, FailoverConfig};
 use crate::sim::SimConfig;
 use error::{Fields, Origin};
 use serde::Deserialize;
@@ -203,6 +203,18 @@ impl Settings {
             .take()
             .unwrap_or_default()
             .resolve(sim_flags, &fields)?;
+        // The TTL the devices cache is the record's (AWS) or the simulated fleet's.
+        let dns_ttl_secs = match &aws {
+            Some(a) => a
+                .route53
+                .as_ref()
+                .map_or(aws::DEFAULT_TTL_SECS, |r| r.ttl_secs) as u64,
+            None => sim.dns_ttl_secs,
+        };
+        let failover = FailoverConfig {
+            dns_ttl: std::time::Duration::from_secs(dns_ttl_secs),
+            ..failover
+        };
         Ok(Settings {
             engine: EngineConfig {
                 drills: DrillConfig {

@@ -6,6 +6,7 @@
 //!   control plane, which fails in us-east-1 whether or not it is simulated.
 //! - `switch` is one of the three methods (`record`, `health_check`, `routing_control`); a bad
 //!   value is refused with the file's line and the field.
+//! - `dns_ttl_secs` is 1..=86400 seconds (the record's TTL the simulated devices cache).
 //! - The defaults are the simulation's own ([`SimConfig::default`]).
 //! - The flags of the simulated fleet are named in [`SIM_FLAGS`], as the command line spells
 //!   them (a test holds them to the CLI).
@@ -34,6 +35,8 @@ pub struct SimulationSection {
     pub switch: Option<SwitchMethod>,
     /// Whether an outage of us-east-1 also takes Route 53's control plane down.
     pub control_plane_follows_us_east_1: Option<bool>,
+    /// The simulated devices' record's TTL: each device re-resolves after this (1..=86400 s).
+    pub dns_ttl_secs: Option<u64>,
 }
 
 /// The command-line flags of the simulated fleet, in the order of [`SimFlags`]'s fields.
@@ -122,7 +125,15 @@ impl SimulationSection {
                 regions.join(", ")
             )));
         }
+        let dns_ttl_secs = between(
+            || fields.at("simulation.dns_ttl_secs"),
+            self.dns_ttl_secs.unwrap_or(d.dns_ttl_secs),
+            1,
+            86_400,
+            "seconds",
+        )?;
         Ok(SimConfig {
+            dns_ttl_secs,
             seed: flags.seed.or(self.seed).unwrap_or(d.seed),
             regions,
             devices,

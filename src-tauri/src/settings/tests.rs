@@ -307,7 +307,7 @@ fn every_field_the_file_accepts_is_shown_in_an_example_file() {
     .iter()
     .map(|n| std::fs::read_to_string(assets(n)).unwrap())
     .collect();
-    let sections: [(&str, &[&str]); 15] = [
+    let sections: [(&str, &[&str]); 16] = [
         ("", fields_of::<ConfigFile>()),
         ("engine.", fields_of::<EngineSection>()),
         ("simulation.", fields_of::<SimulationSection>()),
@@ -316,6 +316,7 @@ fn every_field_the_file_accepts_is_shown_in_an_example_file() {
         ("aws.edge.", fields_of::<EdgeSection>()),
         ("aws.route53.", fields_of::<Route53Section>()),
         ("aws.arc.", fields_of::<super::aws::ArcSection>()),
+        ("aws.budget.", fields_of::<super::aws::BudgetSection>()),
         (
             "aws.arc.endpoints.",
             fields_of::<super::aws::ArcEndpointSection>(),

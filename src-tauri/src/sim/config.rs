@@ -27,6 +27,9 @@ pub struct SimConfig {
     /// When set (the default), an outage of us-east-1 (a simulated region) also takes Route
     /// 53's control plane down, as it may in a real one.
     pub control_plane_follows_us_east_1: bool,
+    /// The devices' record's TTL: a device re-resolves the domain (and learns of a switch)
+    /// only once its resolver's cached answer is this old.
+    pub dns_ttl_secs: u64,
 }
 
 impl Default for SimConfig {
@@ -45,6 +48,7 @@ impl Default for SimConfig {
             // default active region) warns, as Route 53's control plane is served from there.
             switch: SwitchMethod::RoutingControl,
             control_plane_follows_us_east_1: true,
+            dns_ttl_secs: 60,
         }
     }
 }

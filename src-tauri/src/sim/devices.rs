@@ -1,5 +1,6 @@
 //! Answering for single devices from the compact state: their names and groups, a page of a
-//! device query, one device, its recent history, and a publish reaching it.
+//! device query, one device, its recent history, a publish reaching it, and the connection
+//! control (the pages of connected things, dropping one connection).
 //!
 //! Rules kept here:
 //! - a device is built only when it is asked for: a query filters on the compact state and
@@ -8,13 +9,28 @@
 //!   of 100 devices; anything else names no device;
 //! - the fast query agrees with `DeviceQuery::matches` (a test holds it to that);
 //! - a publish to a device that is not connected to that region is lost, never received; a
-//!   region in outage does not answer.
+//!   region in outage does not answer;
+//! - a publish received on a topic whose last segment is `reconnect` (the catalogue's
+//!   `cmd/{thingName}/reconnect`) makes the device reconnect, client-initiated, within one to
+//!   five seconds, where its resolver sends it;
+//! - the connected pages hold at most [`CONNECTED_PAGE`] thing names, in device order; the
+//!   token is the index of the next device to list, so pages cover each device online in the
+//!   region once (a device that moves between pages may be missed or listed once more, as a
+//!   real fleet index's may);
+//! - a disconnection drops the device's connection only if it is online in that region (the
+//!   reason a server-initiated disconnect, retried within one to five seconds); anything else
+//!   is "not found"; the persistent session is not modelled, so `clean_session` changes
+//!   nothing here.
 
-use super::fleet::{DeviceState, SimFleet};
-use crate::ports::DeliveryError;
+use super::fleet::{DeviceState, Disconnects, SimFleet};
+use crate::ports::{ConnectedPage, DeliveryError, Disconnected};
 use switchyard_core::{
-    devices::DeviceQuery, fault::FaultKind, Connectivity, ConnectivityChange, Device, UnixMs,
+    devices::DeviceQuery, fault::FaultKind, Connectivity, ConnectivityChange, Device,
+    DisconnectReason, UnixMs,
 };
+
+/// The most thing names one connected page holds.
+pub const CONNECTED_PAGE: usize = 100;
 
 impl SimFleet {
     /// The thing name of device `i`.
@@ -74,29 +90,98 @@ impl SimFleet {
             .collect()
     }
 
-    /// A publish reaching the device channel: received if `thing` is connected to `region`.
-    pub fn deliver(&mut self, region: &str, thing: &str) -> Result<(), DeliveryError> {
+    /// A publish on `topic` reaching the device channel: received if `thing` is connected to
+    /// `region`; a received `…/reconnect` command makes it reconnect.
+    pub fn deliver(&mut self, region: &str, thing: &str, topic: &str) -> Result<(), DeliveryError> {
         if self.deliveries.throttle_next > 0 {
             self.deliveries.throttle_next -= 1;
             return Err(DeliveryError::Throttled(
                 "ThrottlingException: rate exceeded (simulated)".into(),
             ));
         }
+        let r = self.answering(region)?;
+        match Self::index_of(thing).filter(|i| self.online_in_at(*i, r)) {
+            Some(i) => {
+                self.deliveries.received += 1;
+                if topic.rsplit('/').next() == Some("reconnect") {
+                    self.reconnect_soon(i, DisconnectReason::ClientInitiatedDisconnect);
+                }
+            }
+            None => self.deliveries.lost += 1,
+        }
+        Ok(())
+    }
+
+    /// The region's index if it is simulated and answers (not in outage).
+    fn answering(&self, region: &str) -> Result<u8, DeliveryError> {
         let r = self
             .region_index(region)
             .ok_or_else(|| DeliveryError::Failed(format!("no region {region}")))?;
         if self.fault_in(r) == Some(FaultKind::Outage) {
             return Err(DeliveryError::Failed(format!("{region} did not answer")));
         }
-        let online = Self::index_of(thing)
-            .and_then(|i| self.devices.get(i))
-            .is_some_and(|d| matches!(d, DeviceState::Online { region, .. } if *region == r));
-        if online {
-            self.deliveries.received += 1;
-        } else {
-            self.deliveries.lost += 1;
+        Ok(r)
+    }
+
+    /// Whether device `i` exists and is online in region `r`.
+    pub(super) fn online_in_at(&self, i: usize, r: u8) -> bool {
+        self.devices
+            .get(i)
+            .is_some_and(|d| matches!(d, DeviceState::Online { region, .. } if *region == r))
+    }
+
+    /// One page of the things online in `region`, from `next` (a previous page's token).
+    pub fn connected_page(
+        &self,
+        region: &str,
+        next: Option<&str>,
+    ) -> Result<ConnectedPage, DeliveryError> {
+        let r = self.answering(region)?;
+        let from: usize = match next {
+            None => 0,
+            Some(token) => token.parse().map_err(|_| {
+                DeliveryError::Failed(format!("'{token}' is not a page token of this fleet"))
+            })?,
+        };
+        let mut online = (from..self.devices.len()).filter(|i| self.online_in_at(*i, r));
+        let things = online
+            .by_ref()
+            .take(CONNECTED_PAGE)
+            .map(Self::device_id)
+            .collect();
+        Ok(ConnectedPage {
+            things,
+            next: online.next().map(|i| i.to_string()),
+        })
+    }
+
+    /// Drops `thing`'s connection in `region` (what `DeleteConnection` does).
+    pub fn disconnect(&mut self, region: &str, thing: &str) -> Result<Disconnected, DeliveryError> {
+        if self.deliveries.throttle_disconnects_next > 0 {
+            self.deliveries.throttle_disconnects_next -= 1;
+            return Err(DeliveryError::Throttled(
+                "ThrottlingException: rate exceeded (simulated)".into(),
+            ));
         }
-        Ok(())
+        let r = self.answering(region)?;
+        let Some(i) = Self::index_of(thing).filter(|i| self.online_in_at(*i, r)) else {
+            return Ok(Disconnected::NotFound);
+        };
+        self.reconnect_soon(i, DisconnectReason::ServerInitiatedDisconnect);
+        let t = self.t;
+        self.deliveries
+            .disconnects
+            .entry(i as u32)
+            .and_modify(|d| {
+                d.count += 1;
+                d.last_s = t;
+            })
+            .or_insert(Disconnects {
+                count: 1,
+                first_s: t,
+                last_s: t,
+            });
+        Ok(Disconnected::Dropped)
     }
 
     fn index_of(id: &str) -> Option<usize> {

@@ -5,7 +5,12 @@
 //!
 //! Rules kept here: this runner stands for the console on the drill's own fleet (its polls, its
 //! preflight and recommendation through `switchyard_core::failover`, its switch, reconnect and
-//! verify steps through `failover::next`); what is recorded, and when the script acts, is
+//! verify steps through `failover::next`); its reconnect step is the console's straggler step:
+//! it waits the TTL after the switch, then pages the old region's connected devices and
+//! disconnects them (or sends them the reconnect command) at the settings' rate, skipped when
+//! the old region does not answer or the method is off; verification starts when it ends, and
+//! the failover's reconnection curve (online in the old and the new region) is recorded from
+//! the switch to the failover's end; what is recorded, and when the script acts, is
 //! `switchyard_core::drills::DrillObserver`'s. The simulation takes the console's settings as a
 //! [`DrillSettings`] value and knows nothing of the engine. The switch is the fleet's own
 //! (`switch.rs`, the scenario's method, by default the record): the preflight judges its
@@ -24,6 +29,7 @@ use switchyard_core::failover::{
 };
 use switchyard_core::fault::FaultSpec;
 use switchyard_core::health::{assess, Thresholds};
+use switchyard_core::moving::StragglerMethod;
 use switchyard_core::{HealthStatus, RegionId};
 
 /// The most samples one drill keeps; longer drills sample less often.
@@ -44,6 +50,13 @@ pub struct DrillSettings {
     /// How long to watch devices come back before "completed with exceptions".
     pub verify_timeout: Duration,
     pub policy: ReadinessPolicy,
+    /// The devices' record's TTL: the drill's fleet caches it, and no straggler is moved
+    /// before it has passed since the switch.
+    pub dns_ttl: Duration,
+    /// How the devices still on the old region after the TTL are moved.
+    pub stragglers: StragglerMethod,
+    /// Stragglers moved per simulated second.
+    pub stragglers_rate: f64,
 }
 
 impl Default for DrillSettings {
@@ -56,18 +69,27 @@ impl Default for DrillSettings {
             complete_share: 0.95,
             verify_timeout: Duration::from_secs(600),
             policy: ReadinessPolicy::default(),
+            dns_ttl: Duration::from_secs(60),
+            stragglers: StragglerMethod::Disconnect,
+            stragglers_rate: 50.0,
         }
     }
 }
 
 /// A failover the script is carrying out.
 struct Move {
+    from: RegionId,
     to: RegionId,
     /// Devices online before, of which `complete_share` makes "back".
     of: u64,
-    confirmed_s: u64,
     failback: bool,
     phase: Phase,
+    /// The straggler step starts at this second: the switch plus the TTL.
+    not_before_s: u64,
+    /// The straggler step under way, once started.
+    stragglers: Option<stragglers::Stragglers>,
+    /// When verification started (the straggler step's end).
+    verify_from_s: u64,
 }
 
 /// Runs `sc` (a simulated, scripted scenario) on a fresh fleet over `regions` (the first is
@@ -157,6 +179,7 @@ pub fn run_until(
             // A drill is its script: Route 53's control plane fails when the scenario says so
             // (its `route53_control_plane` fault), not as a side effect of the outage.
             control_plane_follows_us_east_1: false,
+            dns_ttl_secs: cfg.dns_ttl.as_secs().max(1),
         },
         0,
     );
@@ -235,7 +258,7 @@ pub fn run_until(
                 Some(Decision::FailOver { to }) => {
                     obs.failover_confirmed(now, format!("to {to} (scripted)"));
                     let of = obs.baseline_online();
-                    match start_move(&mut fleet, &mut obs, t, &active, to, of, share)? {
+                    match start_move(&mut fleet, &mut obs, cfg, t, &active, to, of)? {
                         Ok(m) => moving = Some(m),
                         Err(why) => obs.failover_failed(now, why),
                     }
@@ -243,7 +266,7 @@ pub fn run_until(
                 Some(Decision::FailBack { to }) => {
                     obs.failback_confirmed(now, format!("back to {to} (scripted)"));
                     let of = fleet.online_total() as u64;
-                    match start_move(&mut fleet, &mut obs, t, &active, to, of, share)? {
+                    match start_move(&mut fleet, &mut obs, cfg, t, &active, to, of)? {
                         Ok(mut m) => {
                             m.failback = true;
                             moving = Some(m);
@@ -254,10 +277,19 @@ pub fn run_until(
                 None => {}
             }
         }
-        if let Some(m) = &moving {
+        if let Some(m) = &mut moving {
+            if !m.failback {
+                let (source, target) = (fleet.online_in(&m.from), fleet.online_in(&m.to));
+                obs.curve_point(now, source as u64, target as u64);
+            }
+            if m.phase == Phase::ReconnectingDevices {
+                stragglers::step(&mut fleet, &mut obs, cfg, t, m)?;
+            }
+        }
+        if let Some(m) = moving.as_ref().filter(|m| m.phase == Phase::Verifying) {
             let back = fleet.online_in(&m.to) as u64;
             let of = m.of;
-            let reading = if t - m.confirmed_s >= verify_timeout_s {
+            let reading = if t - m.verify_from_s >= verify_timeout_s {
                 Event::TimedOut { back, of }
             } else {
                 Event::Progress { back, of }
@@ -330,21 +362,23 @@ fn preflight_facts(
         failover_in_progress: None,
         active_side: Default::default(),
         switch_path: Some(fleet.switch_path(active)),
+        certificate_sweep: None,
     }
 }
 
-/// Switches traffic and tells the devices on the old region to reconnect: the console's
-/// switch and reconnect steps, on the drill's own fleet, through the console's phases. A switch
+/// Switches traffic: the console's switch step, on the drill's own fleet, through the console's
+/// phases; the straggler step follows once the TTL has passed (`stragglers.rs`). A switch
 /// that does not answer fails the failover: `Ok(Err(why))`, the step recorded, nothing moved.
 fn start_move(
     fleet: &mut SimFleet,
     obs: &mut DrillObserver,
+    cfg: &DrillSettings,
     t: u64,
     from: &str,
     to: RegionId,
     of: u64,
-    share: f64,
 ) -> Result<Result<Move, String>, String> {
+    let share = cfg.complete_share;
     let did = match fleet.switch_traffic(&to) {
         Ok(did) => did,
         Err(e) => {
@@ -360,18 +394,15 @@ fn start_move(
     };
     let phase = next(Phase::SwitchingTraffic, &Event::TrafficSwitched, share)?;
     obs.step(t * 1_000, format!("switch: {did}"));
-    let told = fleet.tell_reconnect(from)?;
-    let phase = next(phase, &Event::DevicesToldToReconnect, share)?;
-    obs.step(
-        t * 1_000,
-        format!("reconnect: told {told} devices still on {from} to reconnect"),
-    );
     Ok(Ok(Move {
+        from: from.to_string(),
         to,
         of,
-        confirmed_s: t,
         failback: false,
         phase,
+        not_before_s: t + cfg.dns_ttl.as_secs().max(1),
+        stragglers: None,
+        verify_from_s: t,
     }))
 }
 
@@ -386,7 +417,7 @@ fn probe(fleet: &mut SimFleet) -> Probe {
             Some(d) if d.connectivity.is_online() => d.region,
             _ => continue,
         };
-        let _ = fleet.deliver(&region, &id);
+        let _ = fleet.deliver(&region, &id, &format!("cmd/{id}/ping"));
     }
     Probe {
         t_ms: 0,
@@ -395,5 +426,6 @@ fn probe(fleet: &mut SimFleet) -> Probe {
     }
 }
 
+mod stragglers;
 #[cfg(test)]
 mod tests;

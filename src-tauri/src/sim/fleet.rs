@@ -1,5 +1,5 @@
 //! The pure model of the simulated fleet: its compact state, the controls a console uses on it
-//! (switching the active region, telling devices to reconnect, scheduling and clearing faults)
+//! (switching the active region, making a device reconnect, scheduling and clearing faults)
 //! and what a poll of a region sees. How a second passes is in `step.rs`; answering for single
 //! devices is in `devices.rs`.
 //!
@@ -11,6 +11,9 @@
 //! - memory does not grow with the length of a run or an outage: one compact state per device
 //!   and gateway, the last [`CHANGES_KEPT`] connectivity changes, and run-length encoded
 //!   gateway buffers (`buffer.rs`);
+//! - each device has a resolver cache (the region its cached answer points at and when it
+//!   expires, [`SimConfig::dns_ttl_secs`] after it was resolved); the first expiries are drawn
+//!   uniformly in [0, TTL) at construction, after the gateways' draws;
 //! - a region in outage does not answer a poll; a poll resets that region's interval counters;
 //! - a region that is not part of the fleet is refused by name ("... is not part of the
 //!   simulated fleet");
@@ -58,6 +61,14 @@ pub(super) struct Gateway {
     pub(super) attempt: u8,
 }
 
+/// A device's resolver cache: where its cached answer for the devices' domain points, and the
+/// simulated second it expires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Cached {
+    pub(super) region: u8,
+    pub(super) expires_s: u64,
+}
+
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Counters {
     pub(super) connect_attempts: u64,
@@ -76,6 +87,8 @@ pub struct SimFleet {
     pub(super) start_ms: UnixMs,
     pub(super) active: u8,
     pub(super) devices: Vec<DeviceState>,
+    /// Each device's resolver cache, by device.
+    pub(super) resolver: Vec<Cached>,
     pub(super) gateways: Vec<Gateway>,
     /// Faults with start times absolute in simulated seconds.
     faults: Vec<FaultSpec>,
@@ -98,6 +111,19 @@ pub struct Deliveries {
     pub shadows: std::collections::HashMap<String, Vec<u8>>,
     /// The next this many publishes answer "throttled" (tests of the retries).
     pub throttle_next: u64,
+    /// The next this many disconnections answer "throttled" (tests of the straggler step).
+    pub throttle_disconnects_next: u64,
+    /// Connections dropped through the connection control, by device: how many times and the
+    /// simulated seconds of the first and the last (one entry per device at most).
+    pub disconnects: std::collections::HashMap<u32, Disconnects>,
+}
+
+/// One device's connections dropped through the connection control.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Disconnects {
+    pub count: u32,
+    pub first_s: u64,
+    pub last_s: u64,
 }
 
 /// A device went online or offline: what the console would see from lifecycle events.
@@ -143,6 +169,14 @@ impl SimFleet {
                 }
             })
             .collect();
+        // After the gateways' draws, so that their sizes are what they were before resolvers.
+        let ttl = cfg.dns_ttl_secs.max(1);
+        let resolver = (0..cfg.devices)
+            .map(|_| Cached {
+                region: 0,
+                expires_s: rng.range(0, ttl),
+            })
+            .collect();
         let counters = vec![Counters::default(); cfg.regions.len()];
         let faults = cfg.faults.clone();
         SimFleet {
@@ -153,6 +187,7 @@ impl SimFleet {
             active: 0,
             deliveries: Deliveries::default(),
             devices,
+            resolver,
             gateways,
             faults,
             counters,
@@ -192,31 +227,36 @@ impl SimFleet {
         Ok(())
     }
 
-    /// What a "reconnect" command does: every device online in `from` disconnects and connects
-    /// again within a few seconds (to the active region). Returns how many were told.
-    pub fn tell_reconnect(&mut self, from: &str) -> Result<usize, String> {
-        let from = self
-            .region_index(from)
-            .ok_or_else(|| format!("region {from} is not part of the simulated fleet"))?;
-        let mut told = 0;
-        for i in 0..self.devices.len() {
-            if let DeviceState::Online { region, .. } = self.devices[i] {
-                if region != from {
-                    continue;
-                }
-                let retry_at_s = self.t + 1 + self.rng.range(0, 5);
-                self.devices[i] = DeviceState::Offline {
-                    region,
-                    since_s: self.t,
-                    reason: DisconnectReason::ClientInitiatedDisconnect,
-                    retry_at_s,
-                    attempt: 0,
-                };
-                self.remember(i, region, Some(DisconnectReason::ClientInitiatedDisconnect));
-                told += 1;
-            }
+    /// Where device `i` connects now: its cached answer while it holds, else where the switch
+    /// points now, cached for the TTL. Draws nothing.
+    pub(super) fn resolve(&mut self, i: usize) -> u8 {
+        let (t, active, ttl) = (self.t, self.active, self.cfg.dns_ttl_secs.max(1));
+        let c = &mut self.resolver[i];
+        if c.expires_s <= t {
+            *c = Cached {
+                region: active,
+                expires_s: t + ttl,
+            };
         }
-        Ok(told)
+        c.region
+    }
+
+    /// Device `i`, if online, drops its connection (for `reason`) and tries again within one to
+    /// five seconds (one draw); returns whether it was online.
+    pub(super) fn reconnect_soon(&mut self, i: usize, reason: DisconnectReason) -> bool {
+        let DeviceState::Online { region, .. } = self.devices[i] else {
+            return false;
+        };
+        let retry_at_s = self.t + 1 + self.rng.range(0, 5);
+        self.devices[i] = DeviceState::Offline {
+            region,
+            since_s: self.t,
+            reason,
+            retry_at_s,
+            attempt: 0,
+        };
+        self.remember(i, region, Some(reason));
+        true
     }
 
     /// Records that device `i` went online (`reason` `None`) or offline in `region` now,

@@ -1,15 +1,15 @@
 //! [`SimSource`]: the simulated fleet shared with the engine, as the ports it implements
-//! (fleet source, traffic switch, device channel, fault injector), and the clock that steps it
-//! in real time.
+//! (fleet source, traffic switch, device channel, connection control, fault injector), and the
+//! clock that steps it in real time.
 //!
 //! Rules kept here:
 //! - the model stays pure ([`SimFleet`]); this handle shares it behind one mutex, and no lock
 //!   is held across an await (each access is one short closure, [`SimSource::with`]);
-//! - one handle is all four adapters ([`SimSource::adapters`]): what is switched, commanded and
+//! - one handle is all five adapters ([`SimSource::adapters`]): what is switched, commanded and
 //!   faulted is what is observed;
 //! - a poll of a region in outage hangs, as a real unreachable endpoint does, so that the
 //!   engine's timeout notices it (unless [`SimSource::fail_fast`]); an unknown region fails at
-//!   once;
+//!   once; the connection control's calls to a region in outage hang (or fail) the same way;
 //! - [`SimSource::run_clock`] steps the model once per tick; a late tick is delayed, not
 //!   caught up in a burst;
 //! - the traffic switch is the fleet's own (`switch.rs`): the method configured, what it
@@ -18,8 +18,8 @@
 
 use super::SimFleet;
 use crate::ports::{
-    BoxFuture, DeviceListing, EdgeObservation, FaultInjector, FleetSource, SourceError,
-    SwitchError, TrafficSwitch,
+    BoxFuture, ConnectedPage, ConnectionControl, DeliveryError, DeviceListing, Disconnected,
+    EdgeObservation, FaultInjector, FleetSource, SourceError, SwitchError, TrafficSwitch,
 };
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -42,13 +42,14 @@ pub struct SimSource {
 }
 
 impl SimSource {
-    /// The simulated fleet as the engine's adapters: it is observed, switched, commanded and
-    /// faulted through the same handle.
+    /// The simulated fleet as the engine's adapters: it is observed, switched, commanded,
+    /// disconnected and faulted through the same handle.
     pub fn adapters(&self) -> crate::ports::Adapters {
         crate::ports::Adapters {
             source: Arc::new(self.clone()),
             switch: Some(Arc::new(self.clone())),
             channel: Some(Arc::new(self.clone())),
+            connections: Some(Arc::new(self.clone())),
             injector: Some(Arc::new(self.clone())),
         }
     }
@@ -138,6 +139,7 @@ impl TrafficSwitch for SimSource {
                     failover_in_progress: None,
                     active_side: Default::default(),
                     switch_path: Some(f.switch_path(active)),
+                    certificate_sweep: None,
                 })
             })
             .and_then(|facts| {
@@ -155,18 +157,6 @@ impl TrafficSwitch for SimSource {
     fn pointed_at(&self) -> BoxFuture<'_, Result<Pointed, SourceError>> {
         Box::pin(async move { Ok(self.with(|f| f.pointed())) })
     }
-
-    fn reconnect<'a>(
-        &'a self,
-        from: &'a str,
-    ) -> BoxFuture<'a, Result<Option<String>, SourceError>> {
-        Box::pin(async move {
-            let told = self.with(|f| f.tell_reconnect(from)).map_err(SourceError)?;
-            Ok(Some(format!(
-                "told {told} devices still on {from} to reconnect"
-            )))
-        })
-    }
 }
 
 impl crate::ports::DeviceChannel for SimSource {
@@ -174,10 +164,10 @@ impl crate::ports::DeviceChannel for SimSource {
         &'a self,
         region: &'a str,
         thing: &'a str,
-        _topic: &'a str,
+        topic: &'a str,
         _payload: &'a [u8],
     ) -> BoxFuture<'a, Result<(), crate::ports::DeliveryError>> {
-        Box::pin(async move { self.with(|f| f.deliver(region, thing)) })
+        Box::pin(async move { self.with(|f| f.deliver(region, thing, topic)) })
     }
 
     fn write_shadow<'a>(
@@ -283,6 +273,52 @@ impl FleetSource for SimSource {
                     history: f.device_history(id),
                 })
             }))
+        })
+    }
+}
+
+impl SimSource {
+    /// `result`, after hanging forever first if it is the failure of a simulated region in
+    /// outage and this handle hangs on outages (as a dead region never answers).
+    async fn unless_hung<T>(
+        &self,
+        region: &str,
+        result: Result<T, DeliveryError>,
+    ) -> Result<T, DeliveryError> {
+        if self.hang_on_outage
+            && matches!(result, Err(DeliveryError::Failed(_)))
+            && self.with(|f| {
+                f.region_index(region)
+                    .is_some_and(|r| f.fault_in(r) == Some(FaultKind::Outage))
+            })
+        {
+            std::future::pending::<()>().await;
+        }
+        result
+    }
+}
+
+impl ConnectionControl for SimSource {
+    fn connected<'a>(
+        &'a self,
+        region: &'a str,
+        next: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<ConnectedPage, DeliveryError>> {
+        Box::pin(async move {
+            let page = self.with(|f| f.connected_page(region, next));
+            self.unless_hung(region, page).await
+        })
+    }
+
+    fn disconnect<'a>(
+        &'a self,
+        region: &'a str,
+        client_id: &'a str,
+        _clean_session: bool,
+    ) -> BoxFuture<'a, Result<Disconnected, DeliveryError>> {
+        Box::pin(async move {
+            let done = self.with(|f| f.disconnect(region, client_id));
+            self.unless_hung(region, done).await
         })
     }
 }

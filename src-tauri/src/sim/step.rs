@@ -1,12 +1,19 @@
-//! How one simulated second passes: devices following the active region with backoff, churn
-//! and degradation; gateways buffering, draining and dropping.
+//! How one simulated second passes: devices reconnecting (through their resolver cache) with
+//! backoff, churn and degradation; gateways buffering, draining and dropping.
 //!
 //! Rules kept here:
 //! - one [`SimFleet::step`] is one simulated second, and nothing else moves time;
-//! - devices and gateways connect only to the active region; a failed or lost connection is
-//!   retried with exponential backoff (1 s base, 60 s cap) and full jitter, never sooner than
-//!   one second; devices left on a region that is no longer active move over as their
-//!   connections recycle;
+//! - a device connects where its resolver sends it (`SimFleet::resolve`: its cached answer
+//!   until that expires, then the region the switch points at now, cached for the TTL); a
+//!   region in outage refuses every attempt, a degraded one [`DEGRADED_FAIL`] of them;
+//! - a live connection stays where it is, whatever the switch says (real MQTT connections stay
+//!   up): it drops only by churn, degradation, outage, or when told to (a disconnection, a
+//!   reconnect command);
+//! - a failed or lost connection is retried with exponential backoff (1 s base, 60 s cap) and
+//!   full jitter, never sooner than one second;
+//! - gateways have no resolver cache: they follow the active region at once (edge software
+//!   that watches the switch; the fleet index's pages list devices only, so nothing else could
+//!   move them);
 //! - a gateway forwards while connected, buffers while not, drains at [`DRAIN_FACTOR`] times
 //!   its production once back, and drops new messages while full;
 //! - the order of the random draws is part of the seeded sequence: keep it.
@@ -17,10 +24,10 @@ use switchyard_core::{fault::FaultKind, DisconnectReason};
 // Behaviour constants, per simulated second.
 /// Chance that a healthy connection drops by itself (keep-alive timeouts, client restarts).
 const CHURN: f64 = 0.000_2;
-/// Chance that a device still on a non-active region recycles its connection (DNS TTL).
-const FOLLOW_ACTIVE: f64 = 0.05;
 /// Under degradation: chance a connection drops, and share of connects and publishes that fail.
-const DEGRADED_DROP: f64 = 0.01;
+/// A degraded region still answers and keeps most of its connections: at 0.05 % a second
+/// (with churn) about two thirds of them are still up after ten minutes.
+const DEGRADED_DROP: f64 = 0.000_5;
 const DEGRADED_FAIL: f64 = 0.3;
 /// Each device publishes once every this many seconds.
 const DEVICE_PUBLISH_EVERY_S: u64 = 10;
@@ -37,9 +44,9 @@ impl SimFleet {
         1 + self.rng.range(0, ceiling.max(1))
     }
 
-    /// Tries to connect to the active region; returns the new state.
-    fn try_connect(&mut self, from_region: u8, attempt: u8, since_s: u64) -> DeviceState {
-        let target = self.active;
+    /// Device `i` tries to connect where its resolver sends it; returns the new state.
+    fn try_connect(&mut self, i: usize, from_region: u8, attempt: u8, since_s: u64) -> DeviceState {
+        let target = self.resolve(i);
         let fault = self.fault_in(target);
         self.counters[target as usize].connect_attempts += 1;
         let ok = match fault {
@@ -85,9 +92,6 @@ impl SimFleet {
                         Some(FaultKind::Degraded) if self.rng.chance(DEGRADED_DROP) => {
                             Some(DisconnectReason::ServerInitiatedDisconnect)
                         }
-                        _ if region != self.active && self.rng.chance(FOLLOW_ACTIVE) => {
-                            Some(DisconnectReason::ClientInitiatedDisconnect)
-                        }
                         _ if self.rng.chance(CHURN) => Some(DisconnectReason::MqttKeepAliveTimeout),
                         _ => None,
                     };
@@ -122,7 +126,7 @@ impl SimFleet {
                     retry_at_s,
                     attempt,
                     ..
-                } if retry_at_s <= self.t => self.try_connect(region, attempt, since_s),
+                } if retry_at_s <= self.t => self.try_connect(i, region, attempt, since_s),
                 waiting @ DeviceState::Offline { .. } => waiting,
             };
             let change = match (self.devices[i], next) {

@@ -38,8 +38,9 @@ impl Store {
         let inserted = tx.execute(
             "INSERT INTO failovers (id, source, target, reason, requested_by, approved_by, phase,
                  preflight, online_before, back, complete_share, requested_at, updated_at,
-                 ended_at, outcome, in_progress)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                 ended_at, outcome, in_progress, dns_ttl_secs)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                     ?17)",
             params![
                 f.id,
                 f.source,
@@ -57,6 +58,7 @@ impl Store {
                 f.ended_at.map(|v| v as i64),
                 f.outcome,
                 (!f.phase.is_final()).then_some(1),
+                f.dns_ttl_secs as i64,
             ],
         );
         match inserted {
@@ -75,9 +77,14 @@ impl Store {
 
     /// Saves a failover's phase and figures; releases the lock once it has ended.
     pub fn failover_update(&self, f: &Failover) -> Result<(), StoreError> {
+        let stragglers = match &f.stragglers {
+            Some(st) => Some(to_json(st, "the stragglers' step")?),
+            None => None,
+        };
         self.lock().execute(
             "UPDATE failovers SET approved_by = ?2, phase = ?3, back = ?4, updated_at = ?5,
-                 ended_at = ?6, outcome = ?7, in_progress = ?8
+                 ended_at = ?6, outcome = ?7, in_progress = ?8, switched_at = ?9,
+                 dns_ttl_secs = ?10, stragglers = ?11
              WHERE id = ?1",
             params![
                 f.id,
@@ -88,6 +95,9 @@ impl Store {
                 f.ended_at.map(|v| v as i64),
                 f.outcome,
                 (!f.phase.is_final()).then_some(1),
+                f.switched_at.map(|v| v as i64),
+                f.dns_ttl_secs as i64,
+                stragglers,
             ],
         )?;
         Ok(())
@@ -141,12 +151,14 @@ impl Store {
         let conn = self.lock();
         let mut stmt = conn.prepare(&format!(
             "SELECT id, source, target, reason, requested_by, approved_by, phase, preflight,
-                    online_before, back, complete_share, requested_at, updated_at, ended_at, outcome
+                    online_before, back, complete_share, requested_at, updated_at, ended_at, outcome,
+                    switched_at, dns_ttl_secs, stragglers
              FROM failovers WHERE {cond} ORDER BY requested_at DESC, id DESC LIMIT ?2"
         ))?;
         let rows = stmt.query_map(params![arg, limit], |r| {
             let phase: String = r.get(6)?;
             let preflight: String = r.get(7)?;
+            let stragglers: Option<String> = r.get(17)?;
             Ok((
                 Failover {
                     id: r.get(0)?,
@@ -169,16 +181,28 @@ impl Store {
                     ended_at: r.get::<_, Option<i64>>(13)?.map(|v| v as UnixMs),
                     outcome: r.get(14)?,
                     steps: vec![],
+                    switched_at: r.get::<_, Option<i64>>(15)?.map(|v| v as UnixMs),
+                    dns_ttl_secs: r.get::<_, i64>(16)? as u64,
+                    stragglers: None,
+                    curve: vec![],
+                    complete_eta: None,
                 },
                 preflight,
+                stragglers,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (mut f, preflight) = row?;
+            let (mut f, preflight, stragglers) = row?;
             f.preflight = serde_json::from_str(&preflight).map_err(|e| {
                 StoreError::Unreadable(format!("failover {}: bad preflight: {e}", f.id))
             })?;
+            if let Some(st) = stragglers {
+                f.stragglers = Some(serde_json::from_str(&st).map_err(|e| {
+                    StoreError::Unreadable(format!("failover {}: bad stragglers: {e}", f.id))
+                })?);
+            }
+            super::moving::fill_curve(&conn, &mut f)?;
             let mut steps = conn.prepare_cached(
                 "SELECT step, started_at, finished_at, outcome, detail FROM failover_steps
                  WHERE failover_id = ?1 ORDER BY id",
@@ -247,6 +271,11 @@ mod tests {
             ended_at: None,
             outcome: None,
             steps: vec![],
+            switched_at: None,
+            dns_ttl_secs: 0,
+            stragglers: None,
+            curve: vec![],
+            complete_eta: None,
         }
     }
 

@@ -142,6 +142,53 @@ pub(super) const MIGRATIONS: &[&str] = &[
         created_at INTEGER NOT NULL,
         expires_at INTEGER NOT NULL
     );",
+    // 8: how a failover's devices really move: the switch time and the TTL, the stragglers'
+    // step, the reconnection curve at every poll, and each straggler's result (one a device:
+    // a device with a result is never moved again in the same failover).
+    "ALTER TABLE failovers ADD COLUMN switched_at INTEGER;
+    ALTER TABLE failovers ADD COLUMN dns_ttl_secs INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE failovers ADD COLUMN stragglers TEXT;
+    CREATE TABLE failover_curve (
+        failover_id   TEXT    NOT NULL,
+        at            INTEGER NOT NULL,
+        source_online INTEGER NOT NULL,
+        target_online INTEGER NOT NULL,
+        PRIMARY KEY (failover_id, at)
+    ) WITHOUT ROWID;
+    CREATE TABLE failover_stragglers (
+        failover_id TEXT    NOT NULL,
+        device      TEXT    NOT NULL,
+        outcome     TEXT    NOT NULL,
+        detail      TEXT    NOT NULL,
+        at          INTEGER NOT NULL,
+        PRIMARY KEY (failover_id, device)
+    ) WITHOUT ROWID;
+    CREATE INDEX failover_stragglers_outcome ON failover_stragglers (failover_id, outcome, at);",
+    // 9: each region's certificate set as last listed (id, status, creation date), the pages
+    // of a full listing under way, and per region when the last full listing started and the
+    // newest creation date seen.
+    "CREATE TABLE certificates (
+        region     TEXT    NOT NULL,
+        id         TEXT    NOT NULL,
+        status     TEXT    NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (region, id)
+    ) WITHOUT ROWID;
+    CREATE TABLE certificates_staged (
+        region     TEXT    NOT NULL,
+        id         TEXT    NOT NULL,
+        status     TEXT    NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (region, id)
+    ) WITHOUT ROWID;
+    CREATE TABLE certificate_sweeps (
+        region         TEXT    PRIMARY KEY,
+        -- When the last complete full listing started; NULL before the first is complete.
+        full_at        INTEGER,
+        newest_created INTEGER,
+        -- Certificates read from the newest end since that full listing.
+        added_since    INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;",
 ];
 
 impl Store {

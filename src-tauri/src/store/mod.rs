@@ -6,7 +6,8 @@
 //!
 //! One room per aggregate, each an `impl Store` block with its own tests: `migrations` (the
 //! schema), `samples`, `audit`, `alerts`, `failovers`, `commands`, `drills`, `accounts` (users
-//! and sessions) and `state`. This file keeps the handle, opening, [`Store::run`] and the error.
+//! and sessions), `certificates` (each region's certificate set) and `state`. This file keeps
+//! the handle, opening, [`Store::run`] and the error.
 //!
 //! Rules kept here:
 //! - Only this module speaks SQL; every other module sees [`Store`]'s methods and its types.
@@ -21,14 +22,19 @@ use std::sync::{Arc, Mutex};
 mod accounts;
 mod alerts;
 mod audit;
+mod certificates;
 mod commands;
 mod drills;
 mod failovers;
 mod migrations;
+mod moving;
 mod samples;
 mod state;
 
 pub use audit::AuditEntry;
+pub use certificates::{
+    CertificateChange, CertificateComparison, CertificateRow, CertificateSweepRecord,
+};
 pub use samples::Sample;
 
 /// Why a store operation failed.

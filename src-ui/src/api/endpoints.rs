@@ -18,7 +18,8 @@ use switchyard_core::commands::CommandRun;
 use switchyard_core::devices::{DeviceDetail, DevicePage};
 use switchyard_core::drills::{Comparison, Drill, DrillSummary, DrillsResponse};
 use switchyard_core::edge::GatewaysResponse;
-use switchyard_core::failover::FailoverOverview;
+use switchyard_core::failover::{Failover, FailoverOverview};
+use switchyard_core::moving::StragglerResults;
 
 pub use switchyard_core::api::{CommandRunDetail as RunDetail, CommandsOverview};
 pub use switchyard_core::commands::CommandPreview;
@@ -171,6 +172,15 @@ fn requested(a: &Answer) -> Result<Requested, String> {
     }
 }
 
+/// `POST /failovers/{id}/stragglers/cancel`: the failover as it stands, on 200 or 202 (the
+/// step may still be finishing its wave when the answer goes).
+fn failover_changed(a: &Answer) -> Result<Failover, String> {
+    match a.status {
+        200 | 202 => a.parse(),
+        _ => Err(a.message()),
+    }
+}
+
 /// `GET /session`: who is signed in, or `None` (401) when nobody is.
 fn session(a: &Answer) -> Result<Option<SessionInfo>, String> {
     match a.status {
@@ -212,6 +222,10 @@ endpoints! {
     HISTORY: RegionHistory = Get "/regions/{id}/history", 200, Some("history"), json;
     FAILOVER_OVERVIEW: FailoverOverview = Get "/failover", 200, Some("failover_overview"), json;
     REQUEST_FAILOVER: Requested = Post "/failovers", 202, Some("request_failover"), requested;
+    /// One page of a failover's per-device straggler results, by outcome.
+    STRAGGLER_RESULTS: StragglerResults = Get "/failovers/{id}/stragglers", 200, Some("straggler_results"), json;
+    /// Stops moving the stragglers (with a reason); the failover itself goes on.
+    CANCEL_STRAGGLERS: Failover = Post "/failovers/{id}/stragglers/cancel", 200, Some("cancel_stragglers"), failover_changed;
     /// The command catalogue and the recent runs.
     COMMANDS: CommandsOverview = Get "/commands", 200, Some("commands_overview"), json;
     PREVIEW_COMMAND: CommandPreview = Post "/commands/preview", 200, Some("preview_command"), json;
@@ -421,5 +435,34 @@ mod tests {
             .unwrap_err()
             .starts_with("/api/v1/x: unexpected answer: "));
         assert_eq!(SESSION.read(&answer(SESSION.route, 401, "")).unwrap(), None);
+    }
+
+    #[test]
+    fn stopping_the_stragglers_answers_the_failover_on_200_or_202_and_the_api_message_otherwise() {
+        let r = CANCEL_STRAGGLERS.route;
+        assert_eq!(
+            r.url("", &["f 1"], &[]),
+            "/api/v1/failovers/f%201/stragglers/cancel"
+        );
+        assert_eq!(
+            CANCEL_STRAGGLERS
+                .read(&answer(r, 409, r#"{"error":"the stragglers are done"}"#))
+                .unwrap_err(),
+            "the stragglers are done"
+        );
+        for status in [200, 202] {
+            let err = CANCEL_STRAGGLERS
+                .read(&answer(r, status, "{}"))
+                .unwrap_err();
+            assert!(err.starts_with("unexpected answer: "), "{status}: {err}");
+        }
+        assert_eq!(
+            STRAGGLER_RESULTS.route.url(
+                "",
+                &["f-1"],
+                &[("outcome", "failed".into()), ("limit", "10".into())]
+            ),
+            "/api/v1/failovers/f-1/stragglers?outcome=failed&limit=10"
+        );
     }
 }

@@ -25,7 +25,8 @@ use switchyard_core::drills::{
     Comparison, Drill, DrillNotes, DrillSummary, DrillsResponse, Scenario,
 };
 use switchyard_core::edge::GatewaysResponse;
-use switchyard_core::failover::{FailoverOverview, FailoverRequest};
+use switchyard_core::failover::{Failover, FailoverOverview, FailoverRequest};
+use switchyard_core::moving::{DeviceOutcome, StragglerResults};
 use transport::{set_csrf, tauri_fn};
 
 pub use endpoints::{CommandPreview, CommandsOverview, Requested, RunDetail};
@@ -192,6 +193,42 @@ impl Api {
             ..Call::default()
         };
         self.call(&endpoints::REQUEST_FAILOVER, call).await
+    }
+
+    /// One page of a failover's per-device straggler results, of one outcome (`None`: all).
+    pub async fn straggler_results(
+        &self,
+        id: &str,
+        outcome: Option<DeviceOutcome>,
+        offset: u64,
+        limit: u32,
+    ) -> Result<StragglerResults, String> {
+        let mut query: Vec<(&'static str, String)> = Vec::new();
+        if let Some(o) = outcome {
+            query.push(("outcome", o.as_str().to_string()));
+        }
+        query.push(("offset", offset.to_string()));
+        query.push(("limit", limit.to_string()));
+        let args =
+            serde_json::json!({ "id": id, "outcome": outcome, "offset": offset, "limit": limit });
+        let call = Call {
+            path: &[id],
+            query,
+            args: Some(args),
+            ..Call::default()
+        };
+        self.call(&endpoints::STRAGGLER_RESULTS, call).await
+    }
+
+    /// Stops moving a failover's stragglers; the answer is the failover as it stands.
+    pub async fn cancel_stragglers(&self, id: &str, reason: &str) -> Result<Failover, String> {
+        let call = Call {
+            path: &[id],
+            body: Some(serde_json::json!({ "reason": reason })),
+            args: Some(serde_json::json!({ "id": id, "reason": reason })),
+            ..Call::default()
+        };
+        self.call(&endpoints::CANCEL_STRAGGLERS, call).await
     }
 
     /// The command catalogue and the recent runs.

@@ -90,7 +90,7 @@ async fn a_simulated_drill_is_run_reported_charted_compared_and_annotated() {
     );
     assert_eq!(
         (m.recovery_ms, m.messages_lost, m.peak_backlog),
-        (Some(407_000), 3_625, 91_723)
+        (Some(437_000), 3_625, 92_749)
     );
     assert_eq!(
         slow.summary.status,
@@ -112,11 +112,13 @@ async fn a_simulated_drill_is_run_reported_charted_compared_and_annotated() {
     for needle in [
         "FAILED",
         "3625 messages lost",
-        "407 s",
+        "437 s",
         "chart-reconnection",
         "chart-backlog",
         "chart-timeline",
         "outage detected",
+        "<table id=\"curve\">",
+        "Online in the region moved to",
     ] {
         assert!(html.contains(needle), "the report lacks {needle}");
     }

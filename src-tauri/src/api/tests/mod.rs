@@ -3,6 +3,7 @@
 
 mod devices;
 mod drills;
+mod failover;
 mod fleet;
 mod serving;
 mod sim;

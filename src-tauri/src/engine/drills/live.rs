@@ -143,8 +143,16 @@ impl Engine {
                     _ => {}
                 }
             }
-            if let Some((fid, seen, _)) = failover.as_mut() {
+            if let Some((fid, seen, to)) = failover.as_mut() {
                 if !obs.failover_done() {
+                    // The reconnection curve, as the simulated runner keeps it.
+                    let online = |r: &str| {
+                        snap.regions
+                            .iter()
+                            .find(|x| x.id == r)
+                            .map_or(0, |x| x.online)
+                    };
+                    obs.curve_point(t, online(&home), online(to));
                     match self.follow(fid, seen, &mut obs, t).await {
                         Some(p @ (Phase::Completed | Phase::CompletedWithExceptions)) => {
                             let online = self.snapshot().active_region().map_or(0, |r| r.online);

@@ -19,6 +19,7 @@
 mod readiness;
 mod request;
 mod run;
+mod stragglers;
 mod truth;
 
 pub use truth::MOVED_ALERT_HOLD;
@@ -30,6 +31,11 @@ use std::sync::Arc;
 use std::time::Duration;
 use switchyard_core::api::FleetEvent;
 use switchyard_core::failover::{Failover, ReadinessFacts, ReadinessPolicy};
+use switchyard_core::moving::StragglerMethod;
+
+/// Stragglers moved per second by default. AWS publishes no request-rate quota for IoT Core's
+/// `DeleteConnection` (none in its quotas page as stored here): a conservative 50.
+pub const DEFAULT_STRAGGLERS_RATE: f64 = 50.0;
 use switchyard_core::UnixMs;
 
 /// How failovers run.
@@ -41,8 +47,15 @@ pub struct FailoverConfig {
     pub complete_share: f64,
     /// How long to watch devices come back before "completed with exceptions".
     pub verify_timeout: Duration,
-    /// Tell devices still on the old region to reconnect after the switch.
-    pub reconnect_devices: bool,
+    /// The devices' record's TTL: devices re-resolve the domain this long after the switch,
+    /// and no straggler is moved before.
+    pub dns_ttl: Duration,
+    /// How the devices still connected to the old region are moved once the TTL has passed.
+    pub stragglers: StragglerMethod,
+    /// Stragglers moved per second (AWS publishes no quota for `DeleteConnection`: 50).
+    pub stragglers_rate: f64,
+    /// Whether a disconnection also removes the device's persistent session.
+    pub stragglers_clean_session: bool,
     /// A second operator must approve each failover.
     pub two_person_rule: bool,
     /// How often the standby regions' preflight is refreshed.
@@ -58,7 +71,10 @@ impl Default for FailoverConfig {
             recommend_after: Duration::from_secs(60),
             complete_share: 0.95,
             verify_timeout: Duration::from_secs(600),
-            reconnect_devices: true,
+            dns_ttl: Duration::from_secs(60),
+            stragglers: StragglerMethod::Disconnect,
+            stragglers_rate: DEFAULT_STRAGGLERS_RATE,
+            stragglers_clean_session: false,
             two_person_rule: false,
             readiness_every: Duration::from_secs(30),
             switch_timeout: Duration::from_secs(20),
@@ -82,6 +98,8 @@ pub(super) struct FailoverState {
     epoch: u64,
     /// The last move of the traffic this console found rather than made, while its alert holds.
     moved_outside: Option<truth::MovedOutside>,
+    /// The stop of the straggler step under way in this process, by failover id.
+    stop: Option<(String, std::sync::Arc<stragglers::Stop>)>,
 }
 
 /// What a failover request came to when it was not refused.

@@ -92,6 +92,11 @@ impl Engine {
             ended_at: None,
             outcome: None,
             steps: vec![],
+            switched_at: None,
+            dns_ttl_secs: self.inner.cfg.failover.dns_ttl.as_secs(),
+            stragglers: None,
+            curve: vec![],
+            complete_eta: None,
         };
         let detail = serde_json::json!({
             "failover": f.id,

@@ -1,4 +1,5 @@
-//! The run of a failover: switch traffic, tell devices to reconnect, verify they come back;
+//! The run of a failover: switch traffic, move the devices left on the old region
+//! (`stragglers.rs`), verify they come back;
 //! each step journalled; the end audited; a failover left under way resumed after a restart.
 //!
 //! Rules kept here:
@@ -6,8 +7,8 @@
 //!   unfinished is closed and said so, and the run resumes from the journal;
 //! - only the idempotent traffic switch is retried, within `switch_timeout`, and only when its
 //!   answer was lost: a refusal (an ARC safety rule, a permission) fails the step as it stands;
-//! - no step needs the region being left: reconnecting is best effort and never fails the
-//!   failover;
+//! - no step needs the region being left: moving the stragglers is best effort and never
+//!   fails the failover;
 //! - one run task per failover in this process;
 //! - the end is audited before it is published, so whoever sees it ended finds the entry too;
 //! - no lock is held across an await.
@@ -61,7 +62,7 @@ impl Engine {
     }
 
     /// Journals a step's start, runs it, journals its end; returns the step's result.
-    async fn step<T>(
+    pub(super) async fn step<T>(
         &self,
         id: &str,
         name: &str,
@@ -87,7 +88,7 @@ impl Engine {
         Ok(result)
     }
 
-    async fn save(&self, f: &mut Failover) -> Result<(), Error> {
+    pub(super) async fn save(&self, f: &mut Failover) -> Result<(), Error> {
         f.updated_at = self.now();
         if f.phase.is_final() && f.ended_at.is_none() {
             f.ended_at = Some(f.updated_at);
@@ -169,6 +170,7 @@ impl Engine {
                         .await?;
                     match r {
                         Ok(()) => {
+                            f.switched_at = Some(self.now());
                             self.set_active(&f.target);
                             f.phase = next(f.phase, &Event::TrafficSwitched, f.complete_share)
                                 .map_err(Error::internal)?;
@@ -180,35 +182,7 @@ impl Engine {
                     }
                 }
                 Phase::ReconnectingDevices => {
-                    let from = f.source.clone();
-                    let sw = switch.clone();
-                    let enabled = cfg.reconnect_devices;
-                    let timeout = self.inner.cfg.poll_timeout * 4;
-                    // Best effort: the old region may be dead, and devices reconnect on their
-                    // own when their connection drops. A failure here does not fail the failover.
-                    let _ = self
-                        .step(
-                            &f.id,
-                            &format!("tell devices on {from} to reconnect"),
-                            async move {
-                                if !enabled {
-                                    return Err((
-                                        "skipped".into(),
-                                        "reconnect_devices is off".into(),
-                                    ));
-                                }
-                                match tokio::time::timeout(timeout, sw.reconnect(&from)).await {
-                                    Ok(Ok(Some(done))) => Ok(((), done)),
-                                    Ok(Ok(None)) => Err((
-                                        "skipped".into(),
-                                        "this source cannot send commands to devices".into(),
-                                    )),
-                                    Ok(Err(e)) => Err(("failed".into(), e.0)),
-                                    Err(_) => Err(("failed".into(), "no answer in time".into())),
-                                }
-                            },
-                        )
-                        .await?;
+                    self.move_stragglers(&mut f).await?;
                     f.phase = next(f.phase, &Event::DevicesToldToReconnect, f.complete_share)
                         .map_err(Error::internal)?;
                 }

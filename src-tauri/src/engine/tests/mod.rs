@@ -29,6 +29,9 @@ fn sim(seed: u64) -> SimSource {
             seed,
             devices: 1_000,
             gateways: 8,
+            // Ten simulated seconds: one second of the tests' clock (100 ms a simulated
+            // second), so that devices re-resolve within the tests' short windows.
+            dns_ttl_secs: 10,
             ..SimConfig::default()
         },
         1_000_000,
@@ -497,4 +500,5 @@ async fn list_limits_are_checked_once_for_every_face() {
 
 mod commands;
 mod failover;
+mod moving;
 mod truth;

@@ -166,12 +166,6 @@ impl crate::ports::TrafficSwitch for Refusing {
     > {
         self.sim.pointed_at()
     }
-    fn reconnect<'a>(
-        &'a self,
-        from: &'a str,
-    ) -> crate::ports::BoxFuture<'a, Result<Option<String>, crate::ports::SourceError>> {
-        self.sim.reconnect(from)
-    }
 }
 
 #[tokio::test(start_paused = true)]

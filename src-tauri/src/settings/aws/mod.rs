@@ -8,6 +8,8 @@
 //!   those only with an `endpoint_url`.
 //! - The edge's figures are stale after 60..=86400 s; the record's TTL is 1..=86400 s; the
 //!   defaults are [`EdgeMetrics::default`] and [`DEFAULT_TTL_SECS`].
+//! - Background readers use 0.05..=1.0 of each API's quota (`[aws.budget] share`, default
+//!   0.5); a full certificate listing starts every 10..=10080 minutes (default 360).
 
 use super::error::{between, in_file, Origin, Place, SettingsError};
 use super::MAX_REGIONS;
@@ -27,7 +29,49 @@ pub struct AwsSection {
     pub edge: Option<Spanned<EdgeSection>>,
     pub route53: Option<Spanned<Route53Section>>,
     pub arc: Option<Spanned<ArcSection>>,
+    pub budget: Option<Spanned<BudgetSection>>,
 }
+
+/// `[aws.budget]`: how much of each API's request-rate quota the background readers use.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetSection {
+    /// The share of each quota (0.05..=1.0).
+    pub share: Option<f64>,
+    /// Minutes from the start of one full certificate listing to the start of the next.
+    pub full_sweep_every_mins: Option<u64>,
+}
+
+/// The background readers' budget, checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BudgetSettings {
+    /// The share of each quota, in basis points (5000 = 0.5).
+    pub share_bp: u32,
+    /// From the start of one full certificate listing to the start of the next.
+    pub full_sweep_every: Duration,
+}
+
+impl BudgetSettings {
+    /// The share of each quota, 0.05..=1.0.
+    pub fn share(&self) -> f64 {
+        f64::from(self.share_bp) / 10_000.0
+    }
+}
+
+impl Default for BudgetSettings {
+    fn default() -> Self {
+        BudgetSettings {
+            share_bp: 5_000,
+            full_sweep_every: Duration::from_secs(DEFAULT_FULL_SWEEP_MINS * 60),
+        }
+    }
+}
+
+/// The share of each quota background readers use when the file gives none.
+pub const DEFAULT_BUDGET_SHARE: f64 = 0.5;
+
+/// Minutes between full certificate listings when the file gives none: 6 h.
+pub const DEFAULT_FULL_SWEEP_MINS: u64 = 360;
 
 /// How online/offline counts are taken.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -252,6 +296,7 @@ pub struct AwsSettings {
     pub edge: EdgeMetrics,
     pub route53: Option<Route53Settings>,
     pub arc: Option<ArcSettings>,
+    pub budget: BudgetSettings,
 }
 
 impl AwsSettings {
@@ -558,6 +603,23 @@ impl AwsSection {
                 )));
             }
         }
+        let (budget_span, b) = self.budget.map_or((0..0, BudgetSection::default()), |b| {
+            (b.span(), b.into_inner())
+        });
+        let share = between(
+            || loc(budget_span.clone(), "aws.budget.share"),
+            b.share.unwrap_or(DEFAULT_BUDGET_SHARE),
+            0.05,
+            1.0,
+            "of each quota",
+        )?;
+        let every = between(
+            || loc(budget_span.clone(), "aws.budget.full_sweep_every_mins"),
+            b.full_sweep_every_mins.unwrap_or(DEFAULT_FULL_SWEEP_MINS),
+            10,
+            10_080,
+            "minutes",
+        )?;
         Ok(AwsSettings {
             regions,
             thing_groups,
@@ -565,6 +627,10 @@ impl AwsSection {
             edge,
             route53,
             arc,
+            budget: BudgetSettings {
+                share_bp: (share * 10_000.0).round() as u32,
+                full_sweep_every: Duration::from_secs(every * 60),
+            },
         })
     }
 }

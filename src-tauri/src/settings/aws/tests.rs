@@ -217,3 +217,33 @@ fn a_cluster_arn_alone_is_enough_to_discover_the_endpoints_at_start() {
         Duration::from_millis(super::DEFAULT_ARC_ENDPOINT_TIMEOUT_MS)
     );
 }
+
+#[test]
+fn the_budget_defaults_to_half_of_each_quota_and_a_six_hour_sweep_and_names_its_line() {
+    let b = aws("").unwrap().aws.unwrap().budget;
+    assert_eq!(b.share(), 0.5);
+    assert_eq!(b.full_sweep_every, Duration::from_secs(6 * 3_600));
+    let b = aws("\n[aws.budget]\nshare = 0.2\nfull_sweep_every_mins = 60\n")
+        .unwrap()
+        .aws
+        .unwrap()
+        .budget;
+    assert_eq!(
+        (b.share(), b.full_sweep_every),
+        (0.2, Duration::from_secs(3_600))
+    );
+    let err = aws("\n[aws.budget]\nshare = 2.0\n")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "config file site.toml, line 13, field aws.budget.share: must be between 0.05 and 1 of each quota, not 2"
+    );
+    let err = aws("\n[aws.budget]\nfull_sweep_every_mins = 1\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("config file site.toml, line 13, field aws.budget.full_sweep_every_mins"),
+        "{err}"
+    );
+}

@@ -59,13 +59,28 @@ fn a_seeded_drill_is_measured_number_by_number() {
     assert_eq!(at(EventKind::RecommendationShown), 80_000);
     assert_eq!(at(EventKind::FailoverConfirmed), 380_000);
     assert_eq!(at(EventKind::FaultCleared), 420_000);
-    // The failback: 30 s after the outage ends, once the failover has completed.
-    assert_eq!(at(EventKind::FailbackConfirmed), 458_000);
-    // What the seeded fleet did: devices back 48 s after the switch (reconnect backoff).
-    assert_eq!(at(EventKind::DevicesBack), 428_000);
-    assert_eq!(at(EventKind::FailbackDone), 463_000);
-    assert_eq!(at(EventKind::BacklogDrained), 627_000);
+    // What the seeded fleet did: devices back 81 s after the switch. Answers cached in the
+    // outage still send devices to us-east-1 for up to the TTL (60 s); it answers again at
+    // 420 s, so 79 reconnect there, and the straggler step moves them at 440 s (the switch
+    // plus the TTL); the rest come as their backoff allows.
+    assert_eq!(at(EventKind::DevicesBack), 461_000);
+    // The failback: 30 s after the outage has ended and the failover has completed.
+    assert_eq!(at(EventKind::FailbackConfirmed), 491_000);
+    // The failback is a practice move: nobody leaves eu-west-1 before the straggler step,
+    // one TTL after the switch, which moves 985 devices at 50 a second.
+    assert_eq!(at(EventKind::FailbackDone), 573_000);
+    assert_eq!(at(EventKind::BacklogDrained), 621_000);
     assert_eq!(rec.samples.len(), 701, "one sample a simulated second");
+    // The failover's reconnection curve, from the switch to the failover's end.
+    let (first, last) = (rec.curve[0], *rec.curve.last().unwrap());
+    assert_eq!((first.at, first.source, first.target), (380_000, 0, 0));
+    assert_eq!((last.at, last.source, last.target), (461_000, 0, 953));
+    assert_eq!(rec.curve.len(), 82);
+    let stragglers = rec.curve.iter().find(|p| p.at == 440_000).unwrap();
+    assert_eq!(
+        stragglers.source, 79,
+        "back on us-east-1 through cached answers"
+    );
 
     let m = metrics(&rec, &objectives());
     assert_eq!(m.disruption_at_ms, Some(20_000));
@@ -73,20 +88,20 @@ fn a_seeded_drill_is_measured_number_by_number() {
     assert_eq!(m.time_to_decide_ms, Some(357_500));
     assert_eq!(m.baseline_online, 1_000);
     assert_eq!(m.needed_back, 950);
-    assert_eq!(m.recovery_ms, Some(408_000));
+    assert_eq!(m.recovery_ms, Some(441_000));
     assert_eq!(
         m.recovery_ms,
         Some(at(EventKind::DevicesBack) - at(EventKind::FaultInjected))
     );
-    assert_eq!(m.messages_lost, 4_350);
-    assert_eq!(m.peak_backlog, 92_647);
-    assert_eq!(m.peak_backlog_at_ms, Some(386_000));
-    assert_eq!(m.drain_ms, Some(241_000));
+    assert_eq!(m.messages_lost, 3_625);
+    assert_eq!(m.peak_backlog, 93_145);
+    assert_eq!(m.peak_backlog_at_ms, Some(388_000));
+    assert_eq!(m.drain_ms, Some(233_000));
     assert_eq!(
         m.peak_backlog_at_ms.zip(m.drain_ms).map(|(a, b)| a + b),
         Some(at(EventKind::BacklogDrained))
     );
-    assert_eq!(m.command_reachability, Some(0.985));
+    assert_eq!(m.command_reachability, Some(0.974));
     let verdicts: Vec<(&str, bool)> = m
         .objectives
         .iter()
@@ -95,9 +110,9 @@ fn a_seeded_drill_is_measured_number_by_number() {
     assert_eq!(
         verdicts,
         vec![
-            ("408 s", true),
-            ("4350 messages lost", false),
-            ("92647 messages", true)
+            ("441 s", false),
+            ("3625 messages lost", false),
+            ("93145 messages", true)
         ]
     );
     assert!(!m.passed);
@@ -241,6 +256,11 @@ fn the_same_drill_through_routing_controls_recovers_and_fails_back() {
     );
     let back = rec.first(EventKind::DevicesBack).expect("devices back");
     assert!(back.detail.ends_with("in eu-west-1"), "{}", back.detail);
+    // One TTL after the switch us-east-1 is still out: nobody to disconnect there.
+    assert!(rec
+        .events
+        .iter()
+        .any(|e| e.t_ms == 170_000 && e.detail == "reconnect: skipped: us-east-1 does not answer"));
     assert!(rec.first(EventKind::FailbackDone).is_some());
     let m = metrics(&rec, &objectives());
     assert!(m.recovery_ms.unwrap() < 200_000, "{m:?}");
@@ -266,4 +286,91 @@ fn with_the_control_plane_down_first_a_record_failover_is_recommended_only_once_
         80_000
     );
     assert!(rec.first(EventKind::DevicesBack).is_some());
+}
+
+/// us-east-1 degraded (still answering) from 20 s for the whole drill, 5,000 devices, the
+/// failover confirmed 30 s after the recommendation; no failback.
+fn degraded_scenario() -> Scenario {
+    toml::from_str(
+        r#"
+        name = "us-east-1 degraded"
+        seed = 11
+        devices = 5000
+        gateways = 4
+        duration_secs = 1200
+        [degradation]
+        at_secs = 20
+        duration_secs = 1200
+        [failover]
+        by = "script"
+        decide_secs = 30
+        "#,
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_failover_from_a_degraded_region_completes_because_the_stragglers_are_moved() {
+    let cfg = DrillSettings::default();
+    let rec = run(&degraded_scenario(), &regions(), &cfg).unwrap();
+
+    let confirmed = rec.first(EventKind::FailoverConfirmed).unwrap().t_ms;
+    let back = rec.first(EventKind::DevicesBack).expect("devices back");
+    // The TTL, then 5,000 at 50 a second (100 s), less those already gone.
+    let took = back.t_ms - confirmed;
+    assert!((100_000..=180_000).contains(&took), "{took} ms");
+    let steps: Vec<&str> = rec
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::Step)
+        .map(|e| e.detail.as_str())
+        .collect();
+    assert!(steps[1].starts_with("reconnect: "), "{steps:?}");
+    assert!(
+        steps[2].starts_with("reconnect: disconnected "),
+        "{steps:?}"
+    );
+    assert!(steps[3].ends_with("completed"), "{steps:?}");
+    // The curve shows the old region emptying: most still there at the TTL, nobody at the end.
+    let at_ttl = rec
+        .curve
+        .iter()
+        .find(|p| p.at == confirmed + 60_000)
+        .unwrap();
+    assert!(at_ttl.source > 4_000, "{at_ttl:?}");
+    let last = rec.curve.last().unwrap();
+    assert!(last.source < 100 && last.target >= 4_750, "{last:?}");
+
+    // Nobody moved: the failover completes with exceptions, most devices still degraded.
+    let off = DrillSettings {
+        stragglers: StragglerMethod::Off,
+        ..DrillSettings::default()
+    };
+    let rec = run(&degraded_scenario(), &regions(), &off).unwrap();
+
+    assert!(rec.first(EventKind::DevicesBack).is_none());
+    let verify = rec
+        .events
+        .iter()
+        .find(|e| e.detail.starts_with("verify: "))
+        .expect("verified");
+    assert!(
+        verify.detail.ends_with("completed with exceptions"),
+        "{}",
+        verify.detail
+    );
+    let last = rec.curve.last().unwrap();
+    assert!(last.source > last.target, "{last:?}");
+
+    // The command method moves them as the disconnection does.
+    let command = DrillSettings {
+        stragglers: StragglerMethod::Command,
+        ..DrillSettings::default()
+    };
+    let rec = run(&degraded_scenario(), &regions(), &command).unwrap();
+    assert!(rec.first(EventKind::DevicesBack).is_some());
+    assert!(rec
+        .events
+        .iter()
+        .any(|e| e.detail.starts_with("reconnect: told ")));
 }
