@@ -118,7 +118,8 @@ impl Engine {
         let act = audit::Act::new(operator, "failover.stragglers.cancel", reason, detail);
         self.audited(act, |_| async move {
             stop.asked.store(true, Ordering::SeqCst);
-            stop.woken.notify_waiters();
+            // A permit kept for a wait that has not begun yet.
+            stop.woken.notify_one();
             Ok(audit::Done::new((), "asked to stop"))
         })
         .await?;
@@ -268,33 +269,27 @@ impl Engine {
         let me = self.clone();
         let work_f = f.clone();
         let work_stop = stop.clone();
+        // How the step ended, as the step said it (the journal keeps only its words).
+        let ended = Arc::new(std::sync::Mutex::new(StragglerState::Failed));
+        let said = ended.clone();
         let outcome = self
             .step(&id, &step_name, async move {
-                match me.move_all(work_f, &work_stop).await {
-                    Ok((state, detail)) => {
-                        if state == StragglerState::Done {
-                            Ok(((state, detail.clone()), detail))
-                        } else {
-                            Err((state.as_str().to_string(), detail))
-                        }
-                    }
-                    Err(e) => Err(("failed".into(), e.to_string())),
+                let (state, detail) = match me.move_all(work_f, &work_stop).await {
+                    Ok(end) => end,
+                    Err(e) => (StragglerState::Failed, e.to_string()),
+                };
+                *said.lock().unwrap_or_else(|p| p.into_inner()) = state;
+                match state {
+                    StragglerState::Done => Ok(((), detail.clone())),
+                    _ => Err((state.as_str().to_string(), detail)),
                 }
             })
             .await?;
         *f = self.load(&id).await?;
-        let (state, detail) = match outcome {
-            Ok(done) => done,
-            Err(detail) => {
-                let state = if stop.asked() {
-                    StragglerState::Cancelled
-                } else if detail.contains("did not answer") {
-                    StragglerState::Skipped
-                } else {
-                    StragglerState::Failed
-                };
-                (state, detail)
-            }
+        let state = *ended.lock().unwrap_or_else(|p| p.into_inner());
+        let detail = match outcome {
+            Ok(()) => f.steps.last().map(|s| s.detail.clone()).unwrap_or_default(),
+            Err(detail) => detail,
         };
         self.end_stragglers(f, state, detail).await
     }
