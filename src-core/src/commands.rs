@@ -414,6 +414,10 @@ pub struct CommandRequest {
     pub offline: OfflinePolicy,
     #[serde(default)]
     pub reason: String,
+    /// The number of devices the operator confirmed, required past the preview's
+    /// `confirm_above`: a send whose count changed since the preview is refused.
+    #[serde(default)]
+    pub confirm_count: Option<u64>,
 }
 
 /// The shadow document that carries a command's payload as desired state.
@@ -496,6 +500,14 @@ pub struct CommandPreview {
     pub skipped: Vec<Skipped>,
     /// The topic of the first device, as an example.
     pub example_topic: Option<String>,
+    /// When nothing would be sent: why, in words ("us-east-1 has no online devices: they
+    /// moved to eu-west-1 at 14:05 UTC").
+    #[serde(default)]
+    pub why_none: Option<String>,
+    /// A send to more than this many devices must carry `confirm_count` equal to
+    /// `publish + shadow` (`[commands] confirm_above`).
+    #[serde(default)]
+    pub confirm_above: Option<u64>,
 }
 
 /// A command run: what was asked, by whom, and the tallies so far.

@@ -38,6 +38,7 @@ fn main() -> ExitCode {
                         switchyard_core::commands::OfflinePolicy::Skip
                     },
                     reason: a.reason.clone(),
+                    confirm_count: None,
                 })
             });
             match req.and_then(|r| {

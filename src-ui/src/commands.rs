@@ -104,6 +104,7 @@ pub fn CommandsView() -> impl IntoView {
                 OfflinePolicy::Skip
             },
             reason: reason.get(),
+            confirm_count: None,
         })
     };
     // The preview stays valid only for the request it was made for.

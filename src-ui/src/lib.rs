@@ -174,7 +174,7 @@ fn Console() -> impl IntoView {
             }
             FleetEvent::Alert(a) => set_alerts.update(|list| merge_alert(list, a)),
             FleetEvent::Failover(f) => set_failover_ev.set(Some(*f)),
-            FleetEvent::Command(_) => {}
+            FleetEvent::Command(_) | FleetEvent::Incident(_) => {}
         },
         move |l| set_link.set(l),
     );

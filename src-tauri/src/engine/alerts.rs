@@ -40,6 +40,8 @@ impl Engine {
                         message: c.message,
                         raised_at: at,
                         cleared_at: None,
+                        incident_id: None,
+                        ack: None,
                     };
                     tracing::warn!(
                         alert = alert.kind.as_str(),

@@ -163,6 +163,7 @@ impl Engine {
                 observed_at: None,
                 last_attempt_at: None,
                 poll_interval_ms: interval_ms,
+                figures: Default::default(),
             })
             .collect();
         let state = FleetSnapshot {

@@ -70,6 +70,8 @@ impl Store {
                 message,
                 raised_at: raised_at as UnixMs,
                 cleared_at: cleared_at.map(|c| c as UnixMs),
+                incident_id: None,
+                ack: None,
             });
         }
         Ok(out)

@@ -149,6 +149,8 @@ impl Engine {
             shadow: p.shadow.len() as u64,
             skip: p.skip.len() as u64,
             skipped: p.skip.into_iter().take(100).collect(),
+            why_none: None,
+            confirm_above: None,
         })
     }
 }

@@ -322,6 +322,7 @@ impl Engine {
                 target: Target::Region { code: region },
                 offline: OfflinePolicy::Skip,
                 reason: String::new(),
+                confirm_count: None,
             };
             match self.preview_command(&req).await {
                 Ok(p) => {

@@ -28,6 +28,7 @@ fn req(command: &str, payload: serde_json::Value, target: Target) -> CommandRequ
         target,
         offline: OfflinePolicy::Skip,
         reason: "after the failover".into(),
+        confirm_count: None,
     }
 }
 
