@@ -82,7 +82,7 @@ fn a_shift_follows_an_outage_from_the_cli_and_a_dry_run_starts_nothing() {
     let config = dir.path().join("cli.toml");
     std::fs::write(
         &config,
-        "[engine]\npoll_interval_secs = 1\n\n[failover]\nrecommend_after_secs = 3\n\n\
+        "[engine]\npoll_interval_secs = 1\n\n[failover]\nrecommend_after_secs = 5\n\n\
          [simulation]\ndevices = 2000\ngateways = 8\nseed = 11\ndns_ttl_secs = 5\n",
     )
     .unwrap();
@@ -90,13 +90,20 @@ fn a_shift_follows_an_outage_from_the_cli_and_a_dry_run_starts_nothing() {
     let url = server.url.clone();
 
     // Quiet: every region reports, no incident, exit 0.
-    let calm = status_until(&url, Duration::from_secs(30), "three regions reporting", |r| {
-        r.code == 0 && r.out.contains("online in 3 regions")
-    });
+    let calm = status_until(
+        &url,
+        Duration::from_secs(30),
+        "three regions reporting",
+        |r| r.code == 0 && r.out.contains("online in 3 regions"),
+    );
     assert!(calm.out.contains("No open incident."), "{}", calm.out);
     assert!(calm.out.contains("No failover under way."), "{}", calm.out);
     assert!(
-        calm.out.lines().next().unwrap().contains(" UTC · simulated fleet · active region us-east-1"),
+        calm.out
+            .lines()
+            .next()
+            .unwrap()
+            .contains(" UTC · simulated fleet · active region us-east-1"),
         "{}",
         calm.out
     );
@@ -123,7 +130,10 @@ fn a_shift_follows_an_outage_from_the_cli_and_a_dry_run_starts_nothing() {
         .lines()
         .find(|l| l.trim_start().starts_with("since "))
         .unwrap_or_else(|| panic!("no 'since' line:\n{text}"));
-    assert!(since.contains(" UTC (") && since.contains(" ago)"), "{since}");
+    assert!(
+        since.contains(" UTC (") && since.contains(" ago)"),
+        "{since}"
+    );
     let east = text
         .lines()
         .find(|l| l.trim_start().starts_with("us-east-1 "))
@@ -164,7 +174,13 @@ fn a_shift_follows_an_outage_from_the_cli_and_a_dry_run_starts_nothing() {
         pre.out,
         pre.err
     );
-    for want in ["Preflight: ", "Switch: ", "DNS TTL: 5 s", "Stragglers: ", "Devices online in us-east-1: "] {
+    for want in [
+        "Preflight: ",
+        "Switch: ",
+        "DNS TTL: 5 s",
+        "Stragglers: ",
+        "Devices online in us-east-1: ",
+    ] {
         assert!(pre.out.contains(want), "{want} missing:\n{}", pre.out);
     }
     assert!(!has_raw_timestamp(&pre.out), "{}", pre.out);
@@ -191,11 +207,16 @@ fn a_shift_follows_an_outage_from_the_cli_and_a_dry_run_starts_nothing() {
     let ran = at(&url, &dry);
     assert_eq!(ran.code, 0, "{}{}", ran.out, ran.err);
     assert!(
-        ran.out.starts_with("Failover us-east-1 → eu-west-1: would start"),
+        ran.out
+            .starts_with("Failover us-east-1 → eu-west-1: would start"),
         "{}",
         ran.out
     );
-    assert!(ran.out.contains("dry run: nothing was started"), "{}", ran.out);
+    assert!(
+        ran.out.contains("dry run: nothing was started"),
+        "{}",
+        ran.out
+    );
     dry.push("--json");
     let ran = at(&url, &dry);
     assert_eq!(ran.code, 0, "{}{}", ran.out, ran.err);
@@ -213,7 +234,10 @@ fn a_shift_follows_an_outage_from_the_cli_and_a_dry_run_starts_nothing() {
     let (code, overview) = server.request("GET", "/api/v1/failover", None);
     assert_eq!(code, 200);
     let overview: serde_json::Value = serde_json::from_str(&overview).unwrap();
-    assert!(overview["current"].is_null(), "a dry run started {overview}");
+    assert!(
+        overview["current"].is_null(),
+        "a dry run started {overview}"
+    );
     assert_eq!(overview["recent"], serde_json::json!([]), "{overview}");
     assert_eq!(overview["active"], "us-east-1");
     let (_, audit) = server.request("GET", "/api/v1/audit", None);
@@ -236,17 +260,33 @@ fn a_shift_follows_an_outage_from_the_cli_and_a_dry_run_starts_nothing() {
     let after = at(&url, &["status"]);
     assert_eq!(after.code, 2, "{}", after.out);
     assert!(
-        after.out.contains(&format!("Last failover {id}: us-east-1 → eu-west-1, completed in ")),
+        after.out.contains(&format!(
+            "Last failover {id}: us-east-1 → eu-west-1, completed in "
+        )),
         "{}",
         after.out
     );
-    assert!(after.out.contains("active region eu-west-1"), "{}", after.out);
-    assert!(!has_raw_timestamp(&after.out), "{}", after.out);
+    assert!(
+        after.out.contains("active region eu-west-1"),
+        "{}",
+        after.out
+    );
+    // The failover's id is a name, not a time printed.
+    let named = after.out.replace(&id, "ID");
+    assert!(!has_raw_timestamp(&named), "{}", after.out);
 
     // A command preview as JSON: the API's preview, one line.
     let ran = at(
         &url,
-        &["command", "--name", "ping", "--target", "region:eu-west-1", "--preview", "--json"],
+        &[
+            "command",
+            "--name",
+            "ping",
+            "--target",
+            "region:eu-west-1",
+            "--preview",
+            "--json",
+        ],
     );
     assert_eq!(ran.code, 0, "{}{}", ran.out, ran.err);
     let docs = json_lines(&ran.out);
@@ -260,7 +300,14 @@ fn without_a_server_the_runbook_names_the_flag_and_the_variable() {
     for args in [
         vec!["status"],
         vec!["preflight", "--to", "eu-west-1"],
-        vec!["failover", "--to", "eu-west-1", "--reason", "x", "--dry-run"],
+        vec![
+            "failover",
+            "--to",
+            "eu-west-1",
+            "--reason",
+            "x",
+            "--dry-run",
+        ],
     ] {
         let ran = switchyard(&args, None);
         assert_eq!(ran.code, 1, "{args:?}: {}{}", ran.out, ran.err);

@@ -11,7 +11,7 @@
 
 use super::exit;
 use std::fmt::Write as _;
-use switchyard_core::cockpit::{self, Figures, FailoverPlan, StatusResponse};
+use switchyard_core::cockpit::{self, FailoverPlan, Figures, StatusResponse};
 use switchyard_core::commands::{CommandPreview, CommandRun};
 use switchyard_core::failover::{Failover, Phase, Step, Verdict};
 use switchyard_core::moving::{utc_time, StragglerMethod, StragglerState, Stragglers};
@@ -243,7 +243,11 @@ fn under_way(f: &Failover, now: UnixMs) -> String {
         f.target
     );
     if let Some(by) = f.reresolve_by() {
-        let verb = if by <= now { "re-resolved" } else { "re-resolve" };
+        let verb = if by <= now {
+            "re-resolved"
+        } else {
+            "re-resolve"
+        };
         let _ = writeln!(
             t,
             "  devices {verb} by {} (TTL {} s)",
@@ -393,11 +397,7 @@ pub fn plan(p: &FailoverPlan) -> String {
         None => "would start".to_string(),
         Some(why) => format!("would be REFUSED: {why}"),
     };
-    let _ = writeln!(
-        t,
-        "Failover {} → {}: {verdict_line}",
-        p.source, p.target
-    );
+    let _ = writeln!(t, "Failover {} → {}: {verdict_line}", p.source, p.target);
     let _ = writeln!(t, "as of {}", utc_datetime(p.server_time));
     let _ = writeln!(t, "\nPreflight: {}", verdict(p.preflight.overall));
     let width = p

@@ -49,7 +49,10 @@ fn readiness(target: &str, overall: Verdict) -> Readiness {
             Check {
                 name: "switch path".into(),
                 verdict: overall,
-                reasons: vec!["needs one of 5 ARC cluster endpoints".into(), "4 answered".into()],
+                reasons: vec![
+                    "needs one of 5 ARC cluster endpoints".into(),
+                    "4 answered".into(),
+                ],
             },
         ],
     }
@@ -219,9 +222,7 @@ fn status_names_the_open_incident_with_its_utc_start_and_elapsed_time() {
         text.contains("alerts: 2 open of 3, 1 unacknowledged"),
         "{text}"
     );
-    assert!(text.contains(
-        "19,800 online in 2 regions · us-east-1 not reporting since 14:02 UTC"
-    ));
+    assert!(text.contains("19,800 online in 2 regions · us-east-1 not reporting since 14:02 UTC"));
 }
 
 #[test]
