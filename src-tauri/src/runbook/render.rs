@@ -1,5 +1,5 @@
 //! Every text the runbook prints, from the console's answers: pure functions, tested without a
-//! server.
+//! server. Past 500 lines: one renderer per answer (status, plan, failover, command), kept together.
 //!
 //! Rules kept here:
 //! - every time is UTC in words (`switchyard_core::time`, `moving::utc_time`), every span a

@@ -1,4 +1,5 @@
-//! The runbook's texts from answers made here: what a person reads during an incident.
+//! The runbook's texts from answers made here: what a person reads during an incident. Past 500
+//! lines: the fixtures (a status, a failover, a plan) are whole answers.
 
 use super::*;
 use switchyard_core::alerts::Severity;
