@@ -386,11 +386,13 @@ fn Console() -> impl IntoView {
         }
     };
 
+    // The shell is rebuilt only when entering or leaving the wallboard, not on every page.
+    let is_wall = Memo::new(move |_| page.get() == Page::Wall);
     view! {
-        <div class="app" class:offline=move || server_lost.get() class:wall-mode=move || page.get() == Page::Wall
+        <div class="app" class:offline=move || server_lost.get() class:wall-mode=move || is_wall.get()
             data-testid="app" data-server-lost=move || server_lost.get().to_string()>
             <ServerLost />
-            {move || if page.get() == Page::Wall {
+            {move || if is_wall.get() {
                 view! { <wall::Wall /> }.into_any()
             } else {
                 view! {

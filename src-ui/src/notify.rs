@@ -9,11 +9,16 @@
 //! - the beep is generated (WebAudio), no file is fetched.
 
 use crate::Live;
+use js_sys::{Array, Function, Reflect};
 use leptos::prelude::*;
 use std::collections::HashSet;
 use std::time::Duration;
 use switchyard_core::alerts::{Alert, Severity};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
+
+// The browser's Notification, localStorage and WebAudio are reached through `js_sys::Reflect`
+// rather than web-sys features: adding features rebuilds web-sys and the whole Leptos stack
+// for wasm, and these few calls do not need their types.
 
 const SOUND_KEY: &str = "switchyard.sound";
 
@@ -29,58 +34,91 @@ pub fn news<'a>(list: &'a [Alert], seen: &HashSet<i64>) -> Vec<&'a Alert> {
         .collect()
 }
 
+fn window() -> Option<JsValue> {
+    web_sys::window().map(JsValue::from)
+}
+
+fn get(obj: &JsValue, key: &str) -> Option<JsValue> {
+    Reflect::get(obj, &key.into())
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
+}
+
+/// `obj.method(args…)`.
+fn call(obj: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+    let f: Function = get(obj, method)
+        .ok_or_else(|| JsValue::from_str(method))?
+        .dyn_into()?;
+    f.apply(obj, &args.iter().collect::<Array>())
+}
+
 /// Whether this page runs inside the desktop app (which notifies by itself).
 fn in_desktop(transport: &str) -> bool {
     if transport == "ipc" {
         return true;
     }
-    let Some(w) = web_sys::window() else {
+    let Some(w) = window() else {
         return true;
     };
-    let w: JsValue = w.into();
     ["__TAURI__", "__TAURI_INTERNALS__"]
         .iter()
-        .any(|k| js_sys::Reflect::has(&w, &(*k).into()).unwrap_or(false))
+        .any(|k| Reflect::has(&w, &(*k).into()).unwrap_or(false))
 }
 
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok().flatten()
+fn storage() -> Option<JsValue> {
+    get(&window()?, "localStorage")
 }
 
 pub fn sound_on() -> bool {
     storage()
-        .and_then(|s| s.get_item(SOUND_KEY).ok().flatten())
+        .and_then(|s| call(&s, "getItem", &[SOUND_KEY.into()]).ok())
+        .and_then(|v| v.as_string())
         .is_some_and(|v| v == "on")
 }
 
 fn set_sound(on: bool) {
     if let Some(s) = storage() {
-        let _ = s.set_item(SOUND_KEY, if on { "on" } else { "off" });
+        let _ = call(
+            &s,
+            "setItem",
+            &[SOUND_KEY.into(), if on { "on" } else { "off" }.into()],
+        );
     }
 }
 
-/// Whether the browser has notifications at all, and what the operator said.
-fn permission() -> Option<web_sys::NotificationPermission> {
-    let w: JsValue = web_sys::window()?.into();
-    js_sys::Reflect::has(&w, &"Notification".into())
-        .ok()?
-        .then(web_sys::Notification::permission)
+/// What the operator said about notifications: "default" (not asked yet), "granted" or
+/// "denied"; `None` if the browser has none.
+fn permission() -> Option<String> {
+    get(&get(&window()?, "Notification")?, "permission")?.as_string()
 }
 
 /// A short two-tone beep, generated.
 pub fn beep() {
     let play = || -> Result<(), JsValue> {
-        let ctx = web_sys::AudioContext::new()?;
-        let osc = ctx.create_oscillator()?;
-        let gain = ctx.create_gain()?;
-        osc.frequency().set_value(880.0);
-        gain.gain().set_value(0.15);
-        osc.connect_with_audio_node(&gain)?;
-        gain.connect_with_audio_node(&ctx.destination())?;
-        let t = ctx.current_time();
-        osc.frequency().set_value_at_time(660.0, t + 0.18)?;
-        osc.start()?;
-        osc.stop_with_when(t + 0.36)?;
+        let w = window().ok_or("no window")?;
+        let ctor: Function = get(&w, "AudioContext")
+            .or_else(|| get(&w, "webkitAudioContext"))
+            .ok_or("no WebAudio")?
+            .dyn_into()?;
+        let ctx = Reflect::construct(&ctor, &Array::new())?;
+        let osc = call(&ctx, "createOscillator", &[])?;
+        let gain = call(&ctx, "createGain", &[])?;
+        let freq = get(&osc, "frequency").ok_or("no frequency")?;
+        Reflect::set(&freq, &"value".into(), &880.0.into())?;
+        let level = get(&gain, "gain").ok_or("no gain")?;
+        Reflect::set(&level, &"value".into(), &0.15.into())?;
+        call(&osc, "connect", &[gain.clone()])?;
+        call(
+            &gain,
+            "connect",
+            &[get(&ctx, "destination").ok_or("no destination")?],
+        )?;
+        let t = get(&ctx, "currentTime")
+            .and_then(|t| t.as_f64())
+            .unwrap_or(0.0);
+        call(&freq, "setValueAtTime", &[660.0.into(), (t + 0.18).into()])?;
+        call(&osc, "start", &[])?;
+        call(&osc, "stop", &[(t + 0.36).into()])?;
         Ok(())
     };
     if let Err(e) = play() {
@@ -89,13 +127,29 @@ pub fn beep() {
 }
 
 fn show(a: &Alert) {
-    if permission() != Some(web_sys::NotificationPermission::Granted) {
+    if permission().as_deref() != Some("granted") {
         return;
     }
-    let opts = web_sys::NotificationOptions::new();
-    opts.set_body(&a.message);
-    opts.set_tag(&format!("switchyard-alert-{}", a.id));
-    let _ = web_sys::Notification::new_with_options("Switchyard: critical alert", &opts);
+    let show = || -> Result<(), JsValue> {
+        let ctor: Function = get(&window().ok_or("no window")?, "Notification")
+            .ok_or("no Notification")?
+            .dyn_into()?;
+        let opts = js_sys::Object::new();
+        Reflect::set(&opts, &"body".into(), &a.message.as_str().into())?;
+        Reflect::set(
+            &opts,
+            &"tag".into(),
+            &format!("switchyard-alert-{}", a.id).into(),
+        )?;
+        let args: Array = [JsValue::from("Switchyard: critical alert"), opts.into()]
+            .iter()
+            .collect();
+        Reflect::construct(&ctor, &args)?;
+        Ok(())
+    };
+    if let Err(e) = show() {
+        web_sys::console::warn_2(&"notification".into(), &e);
+    }
 }
 
 /// Watches the alerts for news, for the life of the page (web build only).
@@ -139,7 +193,11 @@ pub fn Controls() -> impl IntoView {
     let (perm, set_perm) = signal(permission());
     let (sound, set_sound_sig) = signal(sound_on());
     let ask = move |_| {
-        if let Ok(p) = web_sys::Notification::request_permission() {
+        let asked = window()
+            .and_then(|w| get(&w, "Notification"))
+            .and_then(|n| call(&n, "requestPermission", &[]).ok())
+            .and_then(|p| p.dyn_into::<js_sys::Promise>().ok());
+        if let Some(p) = asked {
             leptos::task::spawn_local(async move {
                 let _ = wasm_bindgen_futures::JsFuture::from(p).await;
                 set_perm.set(permission());
@@ -155,14 +213,14 @@ pub fn Controls() -> impl IntoView {
         }
     };
     view! {
-        {move || match perm.get() {
-            Some(web_sys::NotificationPermission::Default) => Some(view! {
+        {move || match perm.get().as_deref() {
+            Some("default") => Some(view! {
                 <button class="btn btn-icon" data-testid="enable-notifications" on:click=ask
                     title="Show a browser notification on each new critical alert">
                     "Enable notifications"
                 </button>
             }.into_any()),
-            Some(web_sys::NotificationPermission::Granted) => Some(view! {
+            Some("granted") => Some(view! {
                 <span class="strip-pref" data-testid="notifications-on" title="Browser notifications are on for new critical alerts">"🔔 on"</span>
             }.into_any()),
             _ => None,
