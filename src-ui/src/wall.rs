@@ -104,7 +104,7 @@ fn EdgeRisk() -> impl IntoView {
                     <dl class="wall-edge-totals" data-testid="wall-edge-totals" data-messages=t.messages>
                         <div class="figure"><dt>"edge backlog"</dt><dd>{format!("{} msgs", thousands(t.messages))}</dd>
                             <dd class="sub">{format!("{} in {} of {} gateways", bytes(t.bytes), t.gateways, g.total_gateways)}</dd></div>
-                        <div class="figure"><dt>"dropped"</dt><dd class:bad=t.dropped > 0>{thousands(t.dropped)}</dd></div>
+                        <div class="figure"><dt>"dropped"</dt><dd class:bad={t.dropped > 0}>{thousands(t.dropped)}</dd></div>
                     </dl>
                     <table class="wall-risk" data-testid="wall-risk">
                         <thead><tr><th>"gateway"</th><th>"state"</th><th>"fill"</th><th>"overflows in"</th></tr></thead>
