@@ -221,14 +221,14 @@ pub fn Controls() -> impl IntoView {
                 </button>
             }.into_any()),
             Some("granted") => Some(view! {
-                <span class="strip-pref" data-testid="notifications-on" title="Browser notifications are on for new critical alerts">"🔔 on"</span>
+                <span class="strip-pref" data-testid="notifications-on" title="Browser notifications are on for new critical alerts">"notifications on"</span>
             }.into_any()),
             _ => None,
         }}
         <button class="btn btn-icon" data-testid="sound-toggle" on:click=toggle
             aria-pressed=move || sound.get().to_string()
             title=move || if sound.get() { "A beep on each new critical alert: on (click to turn off)" } else { "A beep on each new critical alert: off (click to turn on)" }>
-            {move || if sound.get() { "🔊 sound on" } else { "🔈 sound off" }}
+            {move || if sound.get() { "sound on" } else { "sound off" }}
         </button>
     }
     .into_any()
