@@ -21,6 +21,7 @@ pub mod incidents;
 pub mod moving;
 pub mod regions;
 pub mod rng;
+pub mod series;
 pub mod switch;
 pub mod time;
 

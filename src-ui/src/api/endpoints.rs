@@ -249,6 +249,10 @@ endpoints! {
     ABORT_DRILL: () = Post "/drills/{id}/abort", 200, Some("abort_drill"), nothing;
     /// One chart of a drill's report, as SVG markup (`{file}` is `<chart>.svg`).
     DRILL_CHART: String = Get "/drills/{id}/charts/{file}", 200, Some("drill_chart"), text;
+
+    // ---- Issue #18, ui-shell: the incident strip's one answer (kept apart for easy merges) ----
+    /// The headline, the open incident, the failover and its next step, in one answer.
+    STATUS: switchyard_core::cockpit::StatusResponse = Get "/status", 200, Some("status"), json;
 }
 
 /// The live event stream (server-sent events); on IPC, the `fleet` event instead.

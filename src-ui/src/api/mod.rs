@@ -436,6 +436,14 @@ impl Api {
     }
 }
 
+// ---- Issue #18, ui-shell: the incident strip's call (kept apart for easy merges) ----
+impl Api {
+    /// What the header and the incident strip show, in one answer.
+    pub async fn status(&self) -> Result<switchyard_core::cockpit::StatusResponse, String> {
+        self.call(&endpoints::STATUS, Call::default()).await
+    }
+}
+
 /// The error of a route the desktop app has no command for (sign-in and accounts: the app
 /// standalone has no logins).
 fn no_command(route: Route) -> String {
