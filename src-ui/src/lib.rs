@@ -11,6 +11,7 @@ mod drills;
 mod edge;
 mod failover;
 pub mod fmt;
+mod incidents;
 mod map;
 mod moving;
 mod overview;
@@ -36,6 +37,9 @@ pub struct Live {
     pub error: ReadSignal<Option<String>>,
     /// The latest failover event (requested, or moved on).
     pub failover: ReadSignal<Option<switchyard_core::failover::Failover>>,
+    /// The console cannot reach its server (actions are disabled). Added minimally by
+    /// ui-pages; ui-shell sets it.
+    pub server_lost: ReadSignal<bool>,
 }
 
 fn local_now() -> f64 {
@@ -49,17 +53,19 @@ enum Page {
     Devices,
     Edge,
     Alerts,
+    Incidents,
     Commands,
     Drills,
     Users,
 }
 
 impl Page {
-    const ALL: [(Page, &'static str, &'static str); 7] = [
+    const ALL: [(Page, &'static str, &'static str); 8] = [
         (Page::Map, "#/map", "Map"),
         (Page::Devices, "#/devices", "Devices"),
         (Page::Edge, "#/edge", "Edge"),
         (Page::Alerts, "#/alerts", "Alerts"),
+        (Page::Incidents, "#/incidents", "Incidents"),
         (Page::Commands, "#/commands", "Commands"),
         (Page::Drills, "#/drills", "Drills"),
         (Page::Users, "#/users", "Users"),
@@ -69,7 +75,10 @@ impl Page {
         Self::ALL
             .iter()
             .find(|(_, h, _)| *h == hash)
-            .map_or(Page::Map, |(p, _, _)| *p)
+            .map(|(p, _, _)| *p)
+            // One incident, `#/incidents/{id}`, is on the incidents page.
+            .or_else(|| hash.starts_with("#/incidents/").then_some(Page::Incidents))
+            .unwrap_or(Page::Map)
     }
 }
 
@@ -123,6 +132,7 @@ fn Console() -> impl IntoView {
     let (failover_ev, set_failover_ev) = signal(None::<switchyard_core::failover::Failover>);
     let (link, set_link) = signal(Link::Connecting);
     let (error, set_error) = signal(None::<String>);
+    let (server_lost, _set_server_lost) = signal(false);
     // Offset from the local clock to the server's, learnt from each answer.
     let (offset, set_offset) = signal(0f64);
     let (now, set_now) = signal(local_now() as u64);
@@ -186,6 +196,7 @@ fn Console() -> impl IntoView {
         now,
         error,
         failover: failover_ev,
+        server_lost,
     });
     let transport = api.transport_name();
     let toggle_wallboard = move |_| {
@@ -273,6 +284,7 @@ fn Console() -> impl IntoView {
                     Page::Devices => view! { <devices::DevicesView /> }.into_any(),
                     Page::Edge => view! { <edge::EdgeView /> }.into_any(),
                     Page::Alerts => view! { <alerts::AlertsView /> }.into_any(),
+                    Page::Incidents => view! { <incidents::IncidentsView /> }.into_any(),
                     Page::Commands => view! { <commands::CommandsView /> }.into_any(),
                     Page::Drills => view! { <drills::DrillsView /> }.into_any(),
                     Page::Users => view! { <auth::UsersView /> }.into_any(),
