@@ -251,6 +251,32 @@ pub struct FailoverPlan {
     pub refused: Option<String>,
 }
 
+/// Why a failover to `target` would be refused now: with the whole request, exactly as a
+/// request would be ([`crate::failover::confirm`]); with the target alone, for what the form
+/// shows before anything is typed (the preflight's verdict, the target being active already;
+/// a warning is not a refusal then: the form asks for the override).
+pub fn plan_refusal(
+    req: Option<&crate::failover::FailoverRequest>,
+    target: &str,
+    active: &str,
+    pre: &crate::failover::Readiness,
+) -> Option<String> {
+    let untyped;
+    let req = match req {
+        Some(r) => r,
+        None => {
+            untyped = crate::failover::FailoverRequest {
+                target: target.to_string(),
+                confirm: target.to_string(),
+                reason: "plan".into(),
+                override_warnings: true,
+            };
+            &untyped
+        }
+    };
+    crate::failover::confirm(req, &active.to_string(), pre).err()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,5 +336,41 @@ mod tests {
             h.text(),
             "19,800 online in 2 regions · us-east-1 not reporting since 14:02 UTC"
         );
+    }
+
+    fn readiness(overall: crate::failover::Verdict) -> crate::failover::Readiness {
+        crate::failover::Readiness {
+            target: "eu-west-1".into(),
+            overall,
+            checks: vec![crate::failover::Check {
+                name: "certificates".into(),
+                verdict: overall,
+                reasons: vec![],
+            }],
+        }
+    }
+
+    #[test]
+    fn a_plan_before_typing_is_refused_only_for_a_failing_preflight_or_an_active_target() {
+        use crate::failover::Verdict;
+        let warn = readiness(Verdict::Warn);
+        assert_eq!(plan_refusal(None, "eu-west-1", "us-east-1", &warn), None);
+        let fail = plan_refusal(None, "eu-west-1", "us-east-1", &readiness(Verdict::Fail));
+        assert!(fail.unwrap().contains("preflight fails (certificates)"));
+        let active = plan_refusal(None, "eu-west-1", "eu-west-1", &warn);
+        assert!(active.unwrap().contains("already the active region"));
+    }
+
+    #[test]
+    fn a_dry_run_checks_the_request_as_a_real_one_would() {
+        let req = crate::failover::FailoverRequest {
+            target: "eu-west-1".into(),
+            confirm: "eu-west".into(),
+            reason: "outage".into(),
+            override_warnings: false,
+        };
+        let pre = readiness(crate::failover::Verdict::Pass);
+        let why = plan_refusal(Some(&req), "eu-west-1", "us-east-1", &pre).unwrap();
+        assert!(why.contains("type the target region's name"), "{why}");
     }
 }

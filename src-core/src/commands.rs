@@ -132,8 +132,9 @@ pub fn check_def(def: &CommandDef) -> Result<(), String> {
 }
 
 /// The keywords [`check_schema`] knows; any other is refused up front.
-const KNOWN: [&str; 15] = [
+const KNOWN: [&str; 16] = [
     "type",
+    "default",
     "properties",
     "required",
     "additionalProperties",
@@ -175,7 +176,92 @@ pub fn check_schema_shape(schema: &Value, at: &str) -> Result<(), String> {
     if let Some(items) = s.get("items") {
         check_schema_shape(items, &format!("{at}[]"))?;
     }
+    if let Some(d) = s.get("default") {
+        check_schema(schema, d, &format!("{at} (its default)"))
+            .map_err(|e| format!("schema: {e}"))?;
+    }
     Ok(())
+}
+
+/// The payload with every missing property that has a `default` in the schema filled in, all
+/// the way down (the reconnect command's `jitter_secs`, say). A payload that is not an object
+/// is left as it is, for [`check_schema`] to refuse.
+pub fn with_defaults(schema: &Value, payload: &Value) -> Value {
+    let (Some(props), Some(obj)) = (
+        schema.get("properties").and_then(Value::as_object),
+        payload.as_object(),
+    ) else {
+        return payload.clone();
+    };
+    let mut out = obj.clone();
+    for (k, sub) in props {
+        match out.get(k) {
+            Some(v) => {
+                let filled = with_defaults(sub, v);
+                out.insert(k.clone(), filled);
+            }
+            None => {
+                if let Some(d) = sub.get("default") {
+                    out.insert(k.clone(), d.clone());
+                }
+            }
+        }
+    }
+    Value::Object(out)
+}
+
+/// A send to `devices` devices past `confirm_above` must carry `confirm_count` equal to it, so
+/// that a fleet-wide send is never one click, and a count that changed since the preview is
+/// noticed.
+pub fn check_confirm(
+    devices: u64,
+    confirm_above: u64,
+    confirm_count: Option<u64>,
+) -> Result<(), String> {
+    if devices <= confirm_above || confirm_count == Some(devices) {
+        return Ok(());
+    }
+    Err(match confirm_count {
+        None => format!(
+            "confirm_count: this sends to {devices} devices, more than the {confirm_above} \
+             that need a confirmation; confirm the count"
+        ),
+        Some(n) => format!(
+            "confirm_count: {n} was confirmed but the command now goes to {devices} devices; \
+             preview again and confirm the new count"
+        ),
+    })
+}
+
+/// Why a target finds nothing to send to, in words: a region left by a failover says where its
+/// devices went (`moved`: the target region and when), a region that does not answer says so,
+/// and devices all offline say how many.
+pub fn why_none(
+    target: &Target,
+    matched: u64,
+    reachable: u64,
+    moved: Option<(&str, UnixMs)>,
+    region_answers: bool,
+) -> Option<String> {
+    if reachable > 0 {
+        return None;
+    }
+    let region = match target {
+        Target::Region { code } => Some(code.as_str()),
+        _ => None,
+    };
+    Some(match (region, moved, matched) {
+        (Some(r), Some((to, at)), _) => format!(
+            "{r} has no online devices: they moved to {to} at {}",
+            crate::time::utc_hm(at)
+        ),
+        (Some(r), None, _) if !region_answers => {
+            format!("{r} does not answer: its devices cannot be reached there")
+        }
+        (Some(r), None, 0) => format!("{r} has no devices"),
+        (_, _, 0) => "no device matches the target".into(),
+        (_, _, n) => format!("all {n} matching devices are offline"),
+    })
 }
 
 /// Checks a payload against its command: size, then schema. The error names the field.
@@ -735,5 +821,59 @@ mod tests {
             assert!(check_thing_name(&name).is_ok());
             assert!(check_topic(&render_topic(&d, &name)).is_ok(), "{name}");
         }
+    }
+
+    #[test]
+    fn a_missing_property_takes_its_schema_default_and_a_given_one_stays() {
+        let schema = json!({ "type": "object", "properties": {
+            "jitter_secs": { "type": "integer", "minimum": 0, "default": 30 } } });
+        assert_eq!(
+            with_defaults(&schema, &json!({})),
+            json!({ "jitter_secs": 30 })
+        );
+        assert_eq!(
+            with_defaults(&schema, &json!({ "jitter_secs": 0 })),
+            json!({ "jitter_secs": 0 })
+        );
+        assert!(check_schema_shape(&schema, "payload").is_ok());
+    }
+
+    #[test]
+    fn a_default_that_breaks_its_own_schema_is_refused_up_front() {
+        let schema = json!({ "type": "integer", "minimum": 0, "default": -1 });
+        let e = check_schema_shape(&schema, "payload.jitter_secs").unwrap_err();
+        assert!(e.contains("its default"), "{e}");
+    }
+
+    #[test]
+    fn a_send_past_the_threshold_needs_the_count_confirmed_and_the_same_count() {
+        assert!(check_confirm(1_000, 1_000, None).is_ok());
+        let e = check_confirm(19_994, 1_000, None).unwrap_err();
+        assert!(e.contains("19994 devices"), "{e}");
+        assert!(check_confirm(19_994, 1_000, Some(19_994)).is_ok());
+        let changed = check_confirm(19_990, 1_000, Some(19_994)).unwrap_err();
+        assert!(changed.contains("now goes to 19990"), "{changed}");
+    }
+
+    #[test]
+    fn a_region_left_by_a_failover_says_where_its_devices_went() {
+        let r = Target::Region {
+            code: "us-east-1".into(),
+        };
+        // 14:05 UTC
+        let at = 1_796_133_900_000;
+        assert_eq!(
+            why_none(&r, 0, 0, Some(("eu-west-1", at)), true).unwrap(),
+            "us-east-1 has no online devices: they moved to eu-west-1 at 14:05 UTC"
+        );
+        assert!(why_none(&r, 0, 0, None, false)
+            .unwrap()
+            .contains("does not answer"));
+        let g = Target::ThingGroup { name: "g".into() };
+        assert_eq!(
+            why_none(&g, 12, 0, None, true).unwrap(),
+            "all 12 matching devices are offline"
+        );
+        assert_eq!(why_none(&g, 12, 3, None, true), None);
     }
 }
