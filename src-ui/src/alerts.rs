@@ -203,6 +203,15 @@ pub fn AlertsView() -> impl IntoView {
                 </label>
             </div>
             {move || error.get().map(|e| view! { <p class="form-error">{e}</p> })}
+            // Outside the list, which redraws at every refresh: the note being typed stays.
+            {move || acking.get().map(|id| {
+                let what = all.with_untracked(|l| l.iter().find(|a| a.id == id).map(|a| a.message.clone())).unwrap_or_default();
+                view! {
+                    <AckForm id=id what=what on_close=move || set_acking.set(None) on_done=move |a: Alert| set_fetched.update(|l| {
+                        if let Some(x) = l.iter_mut().find(|x| x.id == a.id) { *x = a }
+                    }) />
+                }
+            })}
             <table class="table alerts-table">
                 <thead><tr><th>"severity"</th><th>"what"</th><th>"raised (UTC)"</th><th>"cleared (UTC)"</th><th>"duration"</th><th>"incident"</th><th>"acknowledged"</th></tr></thead>
                 <tbody>
@@ -225,13 +234,6 @@ pub fn AlertsView() -> impl IntoView {
                                     }}
                                 </td>
                             </tr>
-                            {move || (acking.get() == Some(id)).then(|| view! {
-                                <tr class="ack-row"><td colspan="7">
-                                    <AckForm id=id on_close=move || set_acking.set(None) on_done=move |a: Alert| set_fetched.update(|l| {
-                                        if let Some(x) = l.iter_mut().find(|x| x.id == a.id) { *x = a }
-                                    }) />
-                                </td></tr>
-                            })}
                         }
                     }).collect_view()}
                 </tbody>
@@ -263,6 +265,8 @@ fn AckButton(id: i64, on_open: impl Fn() + Send + Sync + 'static) -> impl IntoVi
 #[component]
 fn AckForm(
     id: i64,
+    /// The alert's message, said above the note.
+    what: String,
     on_close: impl Fn() + Clone + Send + Sync + 'static,
     on_done: impl Fn(Alert) + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
@@ -290,7 +294,8 @@ fn AckForm(
         });
     };
     view! {
-        <div class="ack-form" data-testid="ack-form">
+        <div class="ack-form" data-testid="ack-form" data-alert-id=id.to_string()>
+            <strong class="ack-what">{format!("Acknowledge: {what}")}</strong>
             <label>"Note (optional) "
                 <input class="input wide" data-testid="ack-note" placeholder="looking into it, paged AWS"
                     prop:value=note on:input=move |ev| set_note.set(event_target_value(&ev)) />

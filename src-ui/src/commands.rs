@@ -42,17 +42,10 @@ fn outcome_text(o: &Outcome) -> String {
     }
 }
 
-/// A payload with every top-level property's `default` from the command's JSON Schema.
+/// A payload with every property's `default` from the command's JSON Schema (the server
+/// fills a payload the same way: `switchyard_core::commands::with_defaults`).
 pub fn schema_defaults(schema: &serde_json::Value) -> serde_json::Value {
-    let mut out = serde_json::Map::new();
-    if let Some(props) = schema.get("properties").and_then(|p| p.as_object()) {
-        for (name, prop) in props {
-            if let Some(d) = prop.get("default") {
-                out.insert(name.clone(), d.clone());
-            }
-        }
-    }
-    serde_json::Value::Object(out)
+    switchyard_core::commands::with_defaults(schema, &serde_json::json!({}))
 }
 
 /// How many devices a send reaches, and whether that needs the count confirmed.

@@ -277,7 +277,8 @@ pub fn FailoverPanel() -> impl IntoView {
                 }
             })}
             {move || open.get().map(|target| {
-                let pre = overview.with(|o| o.as_ref().and_then(|o| o.readiness.iter().find(|r| r.target == target).cloned()));
+                // Untracked: a poll must not redraw the form (and wipe what is typed).
+                let pre = overview.with_untracked(|o| o.as_ref().and_then(|o| o.readiness.iter().find(|r| r.target == target).cloned()));
                 view! { <Confirm target=target pre=pre on_close=move || set_open.set(None) on_done=refresh.clone() /> }
             })}
             {move || current.get().map(|f| view! { <Progress f=f failed=failed_page on_stop=on_stop edge=edge /> })}

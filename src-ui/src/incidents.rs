@@ -94,9 +94,10 @@ fn current_hash() -> String {
 #[component]
 pub fn IncidentsView() -> impl IntoView {
     let (id, set_id) = signal(id_from_hash(&current_hash()));
-    let _ = window_event_listener(leptos::ev::hashchange, move |_| {
+    let listener = window_event_listener(leptos::ev::hashchange, move |_| {
         set_id.set(id_from_hash(&current_hash()))
     });
+    on_cleanup(move || listener.remove());
     move || match id.get() {
         Some(id) => view! { <IncidentPage id=id /> }.into_any(),
         None => view! { <IncidentList /> }.into_any(),

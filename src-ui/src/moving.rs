@@ -109,7 +109,10 @@ pub fn state_words(s: StragglerState) -> &'static str {
 /// no success).
 pub fn head_line(s: &Stragglers) -> String {
     let state = if s.state == StragglerState::Done && s.found == 0 {
-        format!("nothing to do — no device was still connected to {}", s.region)
+        format!(
+            "nothing to do — no device was still connected to {}",
+            s.region
+        )
     } else {
         state_words(s.state).to_string()
     };
@@ -576,7 +579,10 @@ mod tests {
         assert!(!head.contains(": done"), "{head}");
         s.found = 3;
         s.moved = 3;
-        assert_eq!(head_line(&s), "Stragglers in us-east-1: done (command, 50/s)");
+        assert_eq!(
+            head_line(&s),
+            "Stragglers in us-east-1: done (command, 50/s)"
+        );
     }
 
     #[test]
