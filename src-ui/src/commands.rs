@@ -1,3 +1,5 @@
+//! Past 500 lines with its tests: the page and the pure rules of a send (defaults, confirmation, what is missing), tested one by one.
+//!
 //! The commands page: pick a catalogue command and a target, preview who is online and will
 //! receive it and who is offline and skipped (or gets it as desired shadow state, when asked),
 //! send, and follow the run to its per-device results.

@@ -1,3 +1,5 @@
+//! Past 500 lines with its tests: the panel, its form and the pure sentences they place (each tested) belong to one failover view.
+//!
 //! The failover panel on the map page: every standby's preflight, the recommendation when
 //! there is one, the guarded request (type the target's name and a reason; a failing preflight
 //! blocks, a warning needs an explicit override), and the live progress of a failover.

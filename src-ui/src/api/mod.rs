@@ -1,3 +1,5 @@
+//! Past 500 lines: one typed function per route the UI calls (the descriptors stay in `endpoints`).
+//!
 //! The one API client, with two transports: HTTP + server-sent events (the web build, or the
 //! desktop app connected to a team server) and Tauri IPC (the desktop app with its engine
 //! in-process). Views never know which one they have.
