@@ -18,6 +18,7 @@ mod drills;
 mod edge;
 mod failover;
 pub mod fmt;
+mod incidents;
 mod map;
 mod moving;
 mod notify;
@@ -78,6 +79,7 @@ enum Page {
     Devices,
     Edge,
     Alerts,
+    Incidents,
     Commands,
     Drills,
     Users,
@@ -87,11 +89,12 @@ enum Page {
 
 impl Page {
     /// The pages in the navigation (the wallboard is reached by its own link).
-    const ALL: [(Page, &'static str, &'static str); 7] = [
+    const ALL: [(Page, &'static str, &'static str); 8] = [
         (Page::Map, "#/map", "Map"),
         (Page::Devices, "#/devices", "Devices"),
         (Page::Edge, "#/edge", "Edge"),
         (Page::Alerts, "#/alerts", "Alerts"),
+        (Page::Incidents, "#/incidents", "Incidents"),
         (Page::Commands, "#/commands", "Commands"),
         (Page::Drills, "#/drills", "Drills"),
         (Page::Users, "#/users", "Users"),
@@ -106,7 +109,10 @@ impl Page {
         Self::ALL
             .iter()
             .find(|(_, h, _)| *h == path)
-            .map_or(Page::Map, |(p, _, _)| *p)
+            .map(|(p, _, _)| *p)
+            // One incident, `#/incidents/{id}`, is on the incidents page.
+            .or_else(|| path.starts_with("#/incidents/").then_some(Page::Incidents))
+            .unwrap_or(Page::Map)
     }
 }
 
@@ -361,10 +367,15 @@ fn Console() -> impl IntoView {
                         }).collect_view()
                     }}
                 </nav>
-                // The fleet's state and the account: one group at the right end, which moves to
-                // a second row as a whole (still at the right) when the window is too narrow.
+                // The fleet's state and the account: one group at the right end, on the same row
+                // (the totals give way first).
                 <div class="topbar-status">
-                <span class="totals" data-testid="totals">{totals}</span>
+                // One row whatever it says (a wrap would move the page): cut short with an
+                // ellipsis when the window is narrow, the whole text on hover.
+                <span class="totals" data-testid="totals"
+                    title=move || regions.get().map(|r| headline(r.source, &r.regions, now.get()).text()).unwrap_or_default()>
+                    {totals}
+                </span>
                 <span class="link" data-testid="link" data-transport=transport class:link-live=move || link.get() == Link::Live
                     data-version=move || regions.get().map(|r| r.version.to_string()).unwrap_or_default()
                     title=move || regions.get().map(|r| format!("fleet state version {}", r.version)).unwrap_or_default()>
@@ -411,6 +422,7 @@ fn Console() -> impl IntoView {
                             Page::Devices => view! { <devices::DevicesView /> }.into_any(),
                             Page::Edge => view! { <edge::EdgeView /> }.into_any(),
                             Page::Alerts => view! { <alerts::AlertsView /> }.into_any(),
+                            Page::Incidents => view! { <incidents::IncidentsView /> }.into_any(),
                             Page::Commands => view! { <commands::CommandsView /> }.into_any(),
                             Page::Drills => view! { <drills::DrillsView /> }.into_any(),
                             Page::Users => view! { <auth::UsersView /> }.into_any(),
