@@ -76,7 +76,8 @@ pub fn headline(source: SourceKind, regions: &[RegionSummary], now: UnixMs) -> H
     }
 }
 
-fn thousands(n: u64) -> String {
+/// A count with its thousands separated: "19,800" (the CLI's too).
+pub fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {

@@ -210,27 +210,29 @@ pub fn with_defaults(schema: &Value, payload: &Value) -> Value {
     Value::Object(out)
 }
 
-/// A send to `devices` devices past `confirm_above` must carry `confirm_count` equal to it, so
-/// that a fleet-wide send is never one click, and a count that changed since the preview is
-/// noticed.
+/// A send to `devices` devices past `confirm_above` must carry the `confirm_count` the operator
+/// confirmed from the preview, so that a fleet-wide send is never one click. A live fleet's
+/// count moves between the preview and the send: a send that reaches fewer devices than
+/// confirmed, or at most 1 % more, goes; one that grew further is a new decision and is refused.
 pub fn check_confirm(
     devices: u64,
     confirm_above: u64,
     confirm_count: Option<u64>,
 ) -> Result<(), String> {
-    if devices <= confirm_above || confirm_count == Some(devices) {
+    if devices <= confirm_above {
         return Ok(());
     }
-    Err(match confirm_count {
-        None => format!(
+    match confirm_count {
+        None => Err(format!(
             "confirm_count: this sends to {devices} devices, more than the {confirm_above} \
              that need a confirmation; confirm the count"
-        ),
-        Some(n) => format!(
-            "confirm_count: {n} was confirmed but the command now goes to {devices} devices; \
+        )),
+        Some(n) if devices > n + n / 100 => Err(format!(
+            "confirm_count: {n} were confirmed but the command now goes to {devices} devices; \
              preview again and confirm the new count"
-        ),
-    })
+        )),
+        Some(_) => Ok(()),
+    }
 }
 
 /// Why a target finds nothing to send to, in words: a region left by a failover says where its
@@ -501,7 +503,7 @@ pub struct CommandRequest {
     #[serde(default)]
     pub reason: String,
     /// The number of devices the operator confirmed, required past the preview's
-    /// `confirm_above`: a send whose count changed since the preview is refused.
+    /// `confirm_above`: a send whose count grew by more than 1 % since is refused.
     #[serde(default)]
     pub confirm_count: Option<u64>,
 }
@@ -846,13 +848,16 @@ mod tests {
     }
 
     #[test]
-    fn a_send_past_the_threshold_needs_the_count_confirmed_and_the_same_count() {
+    fn a_send_past_the_threshold_needs_its_count_confirmed_and_no_more_than_one_percent_more() {
         assert!(check_confirm(1_000, 1_000, None).is_ok());
         let e = check_confirm(19_994, 1_000, None).unwrap_err();
         assert!(e.contains("19994 devices"), "{e}");
         assert!(check_confirm(19_994, 1_000, Some(19_994)).is_ok());
-        let changed = check_confirm(19_990, 1_000, Some(19_994)).unwrap_err();
-        assert!(changed.contains("now goes to 19990"), "{changed}");
+        // A live fleet moves a little between the preview and the send.
+        assert!(check_confirm(19_990, 1_000, Some(19_994)).is_ok());
+        assert!(check_confirm(20_193, 1_000, Some(19_994)).is_ok());
+        let grown = check_confirm(20_200, 1_000, Some(19_994)).unwrap_err();
+        assert!(grown.contains("now goes to 20200"), "{grown}");
     }
 
     #[test]

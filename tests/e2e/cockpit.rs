@@ -413,3 +413,85 @@ async fn an_incident_shifts_the_layout_by_less_than_a_twentieth() {
     assert!(total < 0.05, "layout shift {total:.4}: {}", shift["shifts"]);
     c.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the built UI, Chromium and chromedriver: run `cargo xtask test`"]
+async fn while_a_region_is_unreachable_the_header_cards_edge_page_failover_and_api_agree() {
+    let (server, _dir) = cockpit_server();
+    let browser = chromium(1280, 800).await;
+    let c = browser.client.clone();
+    c.goto(&format!("{}/#/map", server.url)).await.unwrap();
+    wait_live(&c).await;
+    inject_outage(&server, "us-east-1");
+    // The API: the unreachable region's figures are its last known ones.
+    let regions = wait_until(Duration::from_secs(15), "us-east-1 last known", || async {
+        let (_, body) = server.request("GET", "/api/v1/regions", None);
+        let v: serde_json::Value = serde_json::from_str(&body).ok()?;
+        let east = v["regions"]
+            .as_array()?
+            .iter()
+            .find(|r| r["id"] == "us-east-1")?;
+        (east["figures"] == "last_known").then_some(v)
+    })
+    .await;
+    for r in regions["regions"].as_array().unwrap() {
+        if r["id"] != "us-east-1" {
+            assert_eq!(r["figures"], "current", "{r}");
+        }
+    }
+    // The card says so and shows no current backlog for it.
+    let card = "article.card[data-region='us-east-1']";
+    wait_until(Duration::from_secs(10), "the card's last known", || async {
+        (attr(&c, card, "data-figures").await? == "last_known").then_some(())
+    })
+    .await;
+    let note = text(&c, &format!("{card} [data-field=figures-note]"))
+        .await
+        .unwrap();
+    assert!(
+        note.contains("last known at") && note.contains("UTC"),
+        "{note}"
+    );
+    assert_eq!(
+        text(&c, &format!("{card} [data-field=backlog]"))
+            .await
+            .as_deref(),
+        Some("—")
+    );
+    // The header counts the two current regions only.
+    let totals = wait_until(Duration::from_secs(10), "the header", || async {
+        text(&c, "[data-testid=totals]")
+            .await
+            .filter(|t| t.contains("us-east-1 not reporting since"))
+    })
+    .await;
+    assert!(totals.contains(" online in 2 regions"), "{totals}");
+    // Every backlog on screen is the edge poll's: each of the 12 gateways once, never the
+    // sum of the regions' backlogs (which counted the stale region's gateways again).
+    let (_, body) = server.request("GET", "/api/v1/edge/gateways?limit=1", None);
+    let edge: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(edge["totals"]["gateways"], 12, "{edge}");
+    assert_eq!(edge["total_gateways"], 12, "{edge}");
+    c.goto(&format!("{}/#/edge", server.url)).await.unwrap();
+    let gateways = wait_until(Duration::from_secs(10), "the edge totals", || async {
+        attr(&c, "[data-testid=edge-totals]", "data-gateways").await
+    })
+    .await;
+    assert_eq!(gateways, "12");
+    // And the failover panel's, during a failover away from the dead region.
+    let (status, body) = server.request(
+        "POST",
+        "/api/v1/failovers",
+        Some(r#"{"target":"eu-west-1","confirm":"eu-west-1","reason":"e2e figures","override_warnings":true}"#),
+    );
+    assert_eq!(status, 202, "{body}");
+    c.goto(&format!("{}/#/map", server.url)).await.unwrap();
+    let line = wait_until(
+        Duration::from_secs(20),
+        "the failover panel's backlog",
+        || async { text(&c, "[data-testid=failover-backlog]").await },
+    )
+    .await;
+    assert!(line.contains("in 12 gateways"), "{line}");
+    c.close().await.unwrap();
+}

@@ -279,14 +279,20 @@ async fn the_failover_form_takes_focus_states_its_impact_and_escape_closes_it() 
     })
     .await;
     assert_eq!(focused, "confirm-input");
-    let in_view = c
-        .execute(
-            "const r = document.querySelector(arguments[0]).getBoundingClientRect(); return r.top >= 0 && r.top < window.innerHeight;",
-            vec![serde_json::json!(form)],
-        )
-        .await
-        .unwrap();
-    assert_eq!(in_view, serde_json::json!(true), "the form opens in view");
+    // In view: its top below the sticky header and strip, inside the window.
+    wait_until(Duration::from_secs(3), "the form in view", || async {
+        let v = c
+            .execute(
+                "const r = document.querySelector(arguments[0]).getBoundingClientRect(); \
+                 const chrome = document.querySelector('[data-testid=chrome]').getBoundingClientRect(); \
+                 return r.top >= chrome.bottom - 1 && r.top < window.innerHeight;",
+                vec![serde_json::json!(form)],
+            )
+            .await
+            .ok()?;
+        (v == serde_json::json!(true)).then_some(())
+    })
+    .await;
     // The impact, from the plan: the switch and the devices to be moved.
     let plan = wait_until(Duration::from_secs(10), "the failover plan", || async {
         let t = text(&c, "[data-testid=plan-devices]").await?;

@@ -18,17 +18,9 @@ use switchyard_core::moving::{utc_time, StragglerMethod, StragglerState, Straggl
 use switchyard_core::time::{duration, utc_datetime, utc_hm};
 use switchyard_core::{RegionSummary, SourceKind, UnixMs};
 
-/// A count with thousands separated: "19,800".
+/// A count with thousands separated: "19,800" (core's, as the headline writes it).
 pub fn count(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    switchyard_core::cockpit::thousands(n)
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {
