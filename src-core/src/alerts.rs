@@ -77,6 +77,12 @@ pub struct Alert {
     pub message: String,
     pub raised_at: UnixMs,
     pub cleared_at: Option<UnixMs>,
+    /// The incident it belongs to (`None`: a warning raised while no incident was open).
+    #[serde(default)]
+    pub incident_id: Option<i64>,
+    /// Who acknowledged it, when, with what note.
+    #[serde(default)]
+    pub ack: Option<crate::incidents::Acknowledgement>,
 }
 
 /// `GET /api/v1/alerts`
@@ -191,6 +197,7 @@ mod tests {
             observed_at: None,
             last_attempt_at: None,
             poll_interval_ms: 5_000,
+            figures: Default::default(),
         }
     }
 

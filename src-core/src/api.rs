@@ -31,7 +31,14 @@ impl RegionsResponse {
             version: s.version,
             source: s.source,
             server_time,
-            regions: s.regions.clone(),
+            regions: s
+                .regions
+                .iter()
+                .map(|r| RegionSummary {
+                    figures: crate::cockpit::figures(r, server_time),
+                    ..r.clone()
+                })
+                .collect(),
         }
     }
 }
@@ -70,6 +77,9 @@ pub enum FleetEvent {
     Failover(Box<crate::failover::Failover>),
     /// A command run progressed (tallies) or ended.
     Command(Box<crate::commands::CommandRun>),
+    /// An incident opened, changed (an alert joined, cleared or was acknowledged, a note) or
+    /// closed.
+    Incident(crate::incidents::Incident),
 }
 
 impl FleetEvent {
@@ -78,6 +88,7 @@ impl FleetEvent {
             FleetEvent::Regions(_) => "regions",
             FleetEvent::Alert(_) => "alert",
             FleetEvent::Failover(_) => "failover",
+            FleetEvent::Incident(_) => "incident",
             FleetEvent::Command(_) => "command",
         }
     }
@@ -187,6 +198,7 @@ mod tests {
                 observed_at: None,
                 last_attempt_at: None,
                 poll_interval_ms: 5_000,
+                figures: Default::default(),
             }],
         });
         let json = serde_json::to_value(&ev).unwrap();

@@ -132,8 +132,9 @@ pub fn check_def(def: &CommandDef) -> Result<(), String> {
 }
 
 /// The keywords [`check_schema`] knows; any other is refused up front.
-const KNOWN: [&str; 15] = [
+const KNOWN: [&str; 16] = [
     "type",
+    "default",
     "properties",
     "required",
     "additionalProperties",
@@ -175,7 +176,94 @@ pub fn check_schema_shape(schema: &Value, at: &str) -> Result<(), String> {
     if let Some(items) = s.get("items") {
         check_schema_shape(items, &format!("{at}[]"))?;
     }
+    if let Some(d) = s.get("default") {
+        check_schema(schema, d, &format!("{at} (its default)"))
+            .map_err(|e| format!("schema: {e}"))?;
+    }
     Ok(())
+}
+
+/// The payload with every missing property that has a `default` in the schema filled in, all
+/// the way down (the reconnect command's `jitter_secs`, say). A payload that is not an object
+/// is left as it is, for [`check_schema`] to refuse.
+pub fn with_defaults(schema: &Value, payload: &Value) -> Value {
+    let (Some(props), Some(obj)) = (
+        schema.get("properties").and_then(Value::as_object),
+        payload.as_object(),
+    ) else {
+        return payload.clone();
+    };
+    let mut out = obj.clone();
+    for (k, sub) in props {
+        match out.get(k) {
+            Some(v) => {
+                let filled = with_defaults(sub, v);
+                out.insert(k.clone(), filled);
+            }
+            None => {
+                if let Some(d) = sub.get("default") {
+                    out.insert(k.clone(), d.clone());
+                }
+            }
+        }
+    }
+    Value::Object(out)
+}
+
+/// A send to `devices` devices past `confirm_above` must carry the `confirm_count` the operator
+/// confirmed from the preview, so that a fleet-wide send is never one click. A live fleet's
+/// count moves between the preview and the send: a send that reaches fewer devices than
+/// confirmed, or at most 1 % more, goes; one that grew further is a new decision and is refused.
+pub fn check_confirm(
+    devices: u64,
+    confirm_above: u64,
+    confirm_count: Option<u64>,
+) -> Result<(), String> {
+    if devices <= confirm_above {
+        return Ok(());
+    }
+    match confirm_count {
+        None => Err(format!(
+            "confirm_count: this sends to {devices} devices, more than the {confirm_above} \
+             that need a confirmation; confirm the count"
+        )),
+        Some(n) if devices > n + n / 100 => Err(format!(
+            "confirm_count: {n} were confirmed but the command now goes to {devices} devices; \
+             preview again and confirm the new count"
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Why a target finds nothing to send to, in words: a region left by a failover says where its
+/// devices went (`moved`: the target region and when), a region that does not answer says so,
+/// and devices all offline say how many.
+pub fn why_none(
+    target: &Target,
+    matched: u64,
+    reachable: u64,
+    moved: Option<(&str, UnixMs)>,
+    region_answers: bool,
+) -> Option<String> {
+    if reachable > 0 {
+        return None;
+    }
+    let region = match target {
+        Target::Region { code } => Some(code.as_str()),
+        _ => None,
+    };
+    Some(match (region, moved, matched) {
+        (Some(r), Some((to, at)), _) => format!(
+            "{r} has no online devices: they moved to {to} at {}",
+            crate::time::utc_hm(at)
+        ),
+        (Some(r), None, _) if !region_answers => {
+            format!("{r} does not answer: its devices cannot be reached there")
+        }
+        (Some(r), None, 0) => format!("{r} has no devices"),
+        (_, _, 0) => "no device matches the target".into(),
+        (_, _, n) => format!("all {n} matching devices are offline"),
+    })
 }
 
 /// Checks a payload against its command: size, then schema. The error names the field.
@@ -414,6 +502,10 @@ pub struct CommandRequest {
     pub offline: OfflinePolicy,
     #[serde(default)]
     pub reason: String,
+    /// The number of devices the operator confirmed, required past the preview's
+    /// `confirm_above`: a send whose count grew by more than 1 % since is refused.
+    #[serde(default)]
+    pub confirm_count: Option<u64>,
 }
 
 /// The shadow document that carries a command's payload as desired state.
@@ -496,6 +588,14 @@ pub struct CommandPreview {
     pub skipped: Vec<Skipped>,
     /// The topic of the first device, as an example.
     pub example_topic: Option<String>,
+    /// When nothing would be sent: why, in words ("us-east-1 has no online devices: they
+    /// moved to eu-west-1 at 14:05 UTC").
+    #[serde(default)]
+    pub why_none: Option<String>,
+    /// A send to more than this many devices must carry `confirm_count` equal to
+    /// `publish + shadow` (`[commands] confirm_above`).
+    #[serde(default)]
+    pub confirm_above: Option<u64>,
 }
 
 /// A command run: what was asked, by whom, and the tallies so far.
@@ -723,5 +823,62 @@ mod tests {
             assert!(check_thing_name(&name).is_ok());
             assert!(check_topic(&render_topic(&d, &name)).is_ok(), "{name}");
         }
+    }
+
+    #[test]
+    fn a_missing_property_takes_its_schema_default_and_a_given_one_stays() {
+        let schema = json!({ "type": "object", "properties": {
+            "jitter_secs": { "type": "integer", "minimum": 0, "default": 30 } } });
+        assert_eq!(
+            with_defaults(&schema, &json!({})),
+            json!({ "jitter_secs": 30 })
+        );
+        assert_eq!(
+            with_defaults(&schema, &json!({ "jitter_secs": 0 })),
+            json!({ "jitter_secs": 0 })
+        );
+        assert!(check_schema_shape(&schema, "payload").is_ok());
+    }
+
+    #[test]
+    fn a_default_that_breaks_its_own_schema_is_refused_up_front() {
+        let schema = json!({ "type": "integer", "minimum": 0, "default": -1 });
+        let e = check_schema_shape(&schema, "payload.jitter_secs").unwrap_err();
+        assert!(e.contains("its default"), "{e}");
+    }
+
+    #[test]
+    fn a_send_past_the_threshold_needs_its_count_confirmed_and_no_more_than_one_percent_more() {
+        assert!(check_confirm(1_000, 1_000, None).is_ok());
+        let e = check_confirm(19_994, 1_000, None).unwrap_err();
+        assert!(e.contains("19994 devices"), "{e}");
+        assert!(check_confirm(19_994, 1_000, Some(19_994)).is_ok());
+        // A live fleet moves a little between the preview and the send.
+        assert!(check_confirm(19_990, 1_000, Some(19_994)).is_ok());
+        assert!(check_confirm(20_193, 1_000, Some(19_994)).is_ok());
+        let grown = check_confirm(20_200, 1_000, Some(19_994)).unwrap_err();
+        assert!(grown.contains("now goes to 20200"), "{grown}");
+    }
+
+    #[test]
+    fn a_region_left_by_a_failover_says_where_its_devices_went() {
+        let r = Target::Region {
+            code: "us-east-1".into(),
+        };
+        // 14:05 UTC
+        let at = 1_796_133_900_000;
+        assert_eq!(
+            why_none(&r, 0, 0, Some(("eu-west-1", at)), true).unwrap(),
+            "us-east-1 has no online devices: they moved to eu-west-1 at 14:05 UTC"
+        );
+        assert!(why_none(&r, 0, 0, None, false)
+            .unwrap()
+            .contains("does not answer"));
+        let g = Target::ThingGroup { name: "g".into() };
+        assert_eq!(
+            why_none(&g, 12, 0, None, true).unwrap(),
+            "all 12 matching devices are offline"
+        );
+        assert_eq!(why_none(&g, 12, 3, None, true), None);
     }
 }

@@ -251,6 +251,10 @@ pub struct RegionSummary {
     pub last_attempt_at: Option<UnixMs>,
     /// How often the region is polled, so a reader can tell stale data from fresh.
     pub poll_interval_ms: u64,
+    /// Whether the figures above are current or the last known, at the answer's
+    /// `server_time` (set by [`crate::api::RegionsResponse::from_snapshot`]).
+    #[serde(default)]
+    pub figures: crate::cockpit::Figures,
 }
 
 /// Where the fleet data comes from. A simulated fleet is always labelled as such on screen.
@@ -337,6 +341,7 @@ mod tests {
             observed_at: Some(1),
             last_attempt_at: Some(1),
             poll_interval_ms: 5_000,
+            figures: Default::default(),
         }
     }
 

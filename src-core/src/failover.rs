@@ -601,7 +601,8 @@ pub struct Step {
     pub started_at: UnixMs,
     /// `None` while the step is under way (or was, when the process stopped).
     pub finished_at: Option<UnixMs>,
-    /// "ok", "skipped", "failed"; `None` while under way.
+    /// "ok", "nothing_to_do" (it succeeded and found nothing to do), "skipped", "failed" (or
+    /// the step's own word for how it stopped); `None` while under way.
     pub outcome: Option<String>,
     pub detail: String,
 }

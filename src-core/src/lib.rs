@@ -7,6 +7,7 @@
 pub mod alerts;
 pub mod api;
 pub mod auth;
+pub mod cockpit;
 pub mod commands;
 pub mod devices;
 pub mod domain;
@@ -16,9 +17,12 @@ pub mod failover;
 pub mod fault;
 pub mod freshness;
 pub mod health;
+pub mod incidents;
 pub mod moving;
 pub mod regions;
 pub mod rng;
+pub mod series;
 pub mod switch;
+pub mod time;
 
 pub use domain::*;

@@ -94,6 +94,7 @@ fn main() {
                         target: Target::ThingGroup { name: "sensors".into() },
                         offline: OfflinePolicy::Skip,
                         reason: "benchmark".into(),
+                        confirm_count: None,
                     },
                     "bench",
                 )

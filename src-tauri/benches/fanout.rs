@@ -69,6 +69,7 @@ fn main() {
                     },
                     offline: OfflinePolicy::Skip,
                     reason: "benchmark".into(),
+                    confirm_count: None,
                 },
                 "bench",
             )

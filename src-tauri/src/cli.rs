@@ -1,4 +1,9 @@
 //! The `switchyard` command line.
+//!
+//! Rules kept here:
+//! - a mistake on the command line is one line and exit 2, before anything is read or sent;
+//! - every runbook command (`status`, `preflight`, `failover`, `command`) takes the console as
+//!   `--server`, else `SWITCHYARD_SERVER`, and `--json`; its exit codes are in its help.
 
 use crate::settings::{ConfigFile, Overrides, Settings};
 use clap::{Args, Parser, Subcommand};
@@ -22,9 +27,21 @@ pub enum Command {
     /// Start the local AWS lab (one moto server per region, one for Route 53), seed it with a
     /// small multi-region fleet, write its configuration, and run the console on it.
     Lab(LabArgs),
+    /// What is happening, from a running console: the regions and their figures, the open
+    /// incident, the failover under way or its summary, the next step, the edge backlog.
+    /// Exits 0 when no incident is open, 2 when one is, 1 when the console could not be asked
+    /// (a mistake on the command line also exits 2, before the console is asked).
+    Status(StatusArgs),
+    /// What a failover to a region would do, and whether it would start: the preflight's
+    /// checks, the switch, the devices to move, the stragglers, the TTL. Starts nothing.
+    /// Exits 0 when it would start, 3 when it would be refused or the preflight fails, 1 when
+    /// the console could not be asked.
+    Preflight(PreflightArgs),
     /// Fail the devices over to another region through a running console (for runbooks):
     /// requests it, prints its progress, exits 0 when complete (or nothing to do), 3 when
-    /// complete with exceptions, 1 when refused or failed.
+    /// complete with exceptions (or still running when --wait ends), 1 when refused or
+    /// failed. With --dry-run it only prints the plan of the same request and starts
+    /// nothing: exits 0 when it would start, 3 when it would be refused.
     Failover(FailoverArgs),
     /// Send a catalogue command to the online devices of a target through a running console:
     /// previews it, runs it, prints the tallies; exits 0 when all were sent, 3 when some
@@ -122,6 +139,33 @@ pub struct CommandArgs {
     /// Only say who would get it.
     #[arg(long)]
     pub preview: bool,
+    /// The number of devices the preview counts, confirmed: needed to send to more devices
+    /// than the console's `[commands] confirm_above`.
+    #[arg(long, value_name = "N")]
+    pub confirm_count: Option<u64>,
+    /// Print the console's JSON answers instead of text, one document a line: the preview,
+    /// then the run as started, then the run (GET /api/v1/commands/ID) each time it changes.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub caller: CallerArgs,
+}
+
+/// Which running console a runbook command talks to, and whom it trusts for https.
+#[derive(Debug, Clone, Args)]
+pub struct ConsoleArgs {
+    /// The console's address, http:// or https:// (required: the flag, or the variable).
+    #[arg(long, value_name = "URL", env = "SWITCHYARD_SERVER")]
+    pub server: Option<String>,
+    /// For an https console whose certificate a private CA signed: trust the CA certificates in
+    /// this PEM file instead of the system's.
+    #[arg(long, value_name = "PATH")]
+    pub ca_file: Option<PathBuf>,
+}
+
+/// The console a runbook command talks to, and who it acts as there.
+#[derive(Debug, Clone, Args)]
+pub struct CallerArgs {
     #[command(flatten)]
     pub console: ConsoleArgs,
     /// Who runs it, for the audit log [default: $USER]
@@ -133,21 +177,27 @@ pub struct CommandArgs {
     pub user: Option<String>,
 }
 
-/// Which running console a runbook command talks to, and whom it trusts for https.
-#[derive(Debug, Clone, Args)]
-pub struct ConsoleArgs {
-    /// The console's address, http:// or https://.
-    #[arg(
-        long,
-        value_name = "URL",
-        env = "SWITCHYARD_SERVER",
-        default_value = "http://127.0.0.1:8740"
-    )]
-    pub server: String,
-    /// For an https console whose certificate a private CA signed: trust the CA certificates in
-    /// this PEM file instead of the system's.
-    #[arg(long, value_name = "PATH")]
-    pub ca_file: Option<PathBuf>,
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print the console's answer (GET /api/v1/status, a StatusResponse) as one JSON document
+    /// instead of text; the exit code is the same.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub caller: CallerArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PreflightArgs {
+    /// The region a failover would move the devices to.
+    #[arg(long, value_name = "REGION")]
+    pub to: String,
+    /// Print the console's answer (GET /api/v1/failover/plan, a FailoverPlan) as one JSON
+    /// document instead of text; the exit code is the same.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub caller: CallerArgs,
 }
 
 #[derive(Debug, Args)]
@@ -158,21 +208,37 @@ pub struct FailoverArgs {
     /// Why (incident, ticket); kept in the audit log.
     #[arg(long, value_name = "TEXT")]
     pub reason: String,
-    #[command(flatten)]
-    pub console: ConsoleArgs,
-    /// Who runs it, for the audit log [default: $USER]
-    #[arg(long, value_name = "NAME")]
-    pub operator: Option<String>,
-    /// Sign in as this account (a console with logins); the password is read from the
-    /// SWITCHYARD_PASSWORD environment variable.
-    #[arg(long, value_name = "NAME")]
-    pub user: Option<String>,
     /// Proceed although the preflight warns (a failing preflight always refuses).
     #[arg(long)]
     pub override_warnings: bool,
     /// Stop following the progress after this many seconds (the failover goes on).
     #[arg(long, value_name = "SECS", default_value_t = 900)]
     pub wait: u64,
+    /// Only ask the console what this very request would do (POST /api/v1/failovers/plan),
+    /// print the plan and exit: 0 when it would start, 3 when it would be refused. Nothing is
+    /// started.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the console's JSON answers instead of text, one document a line: the request's
+    /// answer (the Failover, or {"nothing_to_do": …}), then the failover
+    /// (GET /api/v1/failovers/ID) each time it changes; with --dry-run, the FailoverPlan.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub caller: CallerArgs,
+}
+
+impl FailoverArgs {
+    /// The request as the console takes it: the target named twice (the runbook's deliberate
+    /// confirmation), the reason, the override.
+    pub fn request(&self) -> switchyard_core::failover::FailoverRequest {
+        switchyard_core::failover::FailoverRequest {
+            target: self.to.clone(),
+            confirm: self.to.clone(),
+            reason: self.reason.clone(),
+            override_warnings: self.override_warnings,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

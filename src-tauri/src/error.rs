@@ -81,7 +81,9 @@ impl From<crate::store::StoreError> for Error {
     fn from(e: crate::store::StoreError) -> Error {
         use crate::store::StoreError as S;
         match e {
-            S::FailoverLocked { .. } | S::DrillLocked { .. } => Error::conflict(e.to_string()),
+            S::FailoverLocked { .. } | S::DrillLocked { .. } | S::AlreadyAcknowledged { .. } => {
+                Error::conflict(e.to_string())
+            }
             S::Unusable { .. } => Error::unavailable(e.to_string()),
             _ => Error::internal(e.to_string()),
         }

@@ -1,7 +1,13 @@
-//! `switchyard`: the headless server (and, later, the CLI). Builds and runs without webkit.
+//! `switchyard`: the headless server, the runbook commands, drills and accounts. Builds and
+//! runs without webkit.
+//!
+//! Rules kept here:
+//! - dispatch only: each command's work lives in its module (`runbook`, `app`, `report`);
+//! - an error is one line on stderr; help and version go to stdout with exit 0.
 
 use std::process::ExitCode;
 use switchyard::cli::{self, Command, LabArgs, ServeArgs};
+use switchyard::runbook::{Output, RunbookError};
 use switchyard::settings::{ConfigFile, Overrides, Settings};
 
 fn main() -> ExitCode {
@@ -23,32 +29,36 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Lab(args) => lab(args),
-        Command::Command(a) => {
-            let operator = runbook_operator(a.operator.as_deref());
-            let req = switchyard::runbook::parse_target(&a.target).and_then(|target| {
-                let payload = serde_json::from_str(&a.payload)
-                    .map_err(|e| format!("--payload: not JSON: {e}"))?;
-                Ok(switchyard_core::commands::CommandRequest {
-                    command: a.name.clone(),
-                    payload,
-                    target,
-                    offline: if a.shadow_offline {
-                        switchyard_core::commands::OfflinePolicy::Shadow
-                    } else {
-                        switchyard_core::commands::OfflinePolicy::Skip
-                    },
-                    reason: a.reason.clone(),
-                })
+        Command::Status(a) => {
+            return runbook(&a.caller, |caller| {
+                switchyard::runbook::status(caller, Output::new(a.json))
+            })
+        }
+        Command::Preflight(a) => {
+            return runbook(&a.caller, |caller| {
+                switchyard::runbook::preflight(caller, &a.to, Output::new(a.json))
+            })
+        }
+        Command::Failover(a) => {
+            let (req, out) = (a.request(), Output::new(a.json));
+            return runbook(&a.caller, |caller| {
+                if a.dry_run {
+                    switchyard::runbook::dry_run(caller, &req, out)
+                } else {
+                    let wait = std::time::Duration::from_secs(a.wait);
+                    switchyard::runbook::failover(caller, &req, wait, out)
+                }
             });
-            match req.and_then(|r| {
-                let caller =
-                    switchyard::runbook::sign_in(&a.console, &operator, a.user.as_deref())?;
-                switchyard::runbook::command(&caller, &r, a.preview)
-            }) {
-                Ok(0) => Ok(()),
-                Ok(code) => return ExitCode::from(code),
-                Err(e) => Err(e),
-            }
+        }
+        Command::Command(a) => {
+            // The request is checked before the console is asked anything.
+            let req = match switchyard::runbook::command_request(&a) {
+                Ok(req) => req,
+                Err(e) => return fail(e),
+            };
+            return runbook(&a.caller, |caller| {
+                switchyard::runbook::command(caller, &req, a.preview, Output::new(a.json))
+            });
         }
         Command::Drill(cli::DrillCommand::Run(a)) => match drill(a) {
             Ok(0) => Ok(()),
@@ -57,28 +67,6 @@ fn main() -> ExitCode {
         },
         Command::User(cli::UserCommand::Add(a)) => user_add(a),
         Command::User(cli::UserCommand::List(a)) => user_list(a),
-        Command::Failover(a) => {
-            let operator = runbook_operator(a.operator.as_deref());
-            let caller =
-                match switchyard::runbook::sign_in(&a.console, &operator, a.user.as_deref()) {
-                    Ok(c) => c,
-                    Err(e) => {
-                        eprintln!("error: {e}");
-                        return ExitCode::FAILURE;
-                    }
-                };
-            match switchyard::runbook::failover(
-                &caller,
-                &a.to,
-                &a.reason,
-                a.override_warnings,
-                std::time::Duration::from_secs(a.wait),
-            ) {
-                Ok(0) => Ok(()),
-                Ok(code) => return ExitCode::from(code),
-                Err(e) => Err(e),
-            }
-        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -272,6 +260,26 @@ fn drill(a: cli::DrillRunArgs) -> Result<u8, String> {
             _ => 1,
         })
     })
+}
+
+/// A runbook command: signs in as `--user` (or acts as `--operator`) on the console, runs
+/// `work` and exits with its code; an error is one line on stderr and exit 1.
+fn runbook(
+    caller: &cli::CallerArgs,
+    work: impl FnOnce(&switchyard::runbook::Caller) -> Result<u8, RunbookError>,
+) -> ExitCode {
+    let operator = runbook_operator(caller.operator.as_deref());
+    match switchyard::runbook::sign_in(&caller.console, &operator, caller.user.as_deref())
+        .and_then(|c| work(&c))
+    {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => fail(e),
+    }
+}
+
+fn fail(e: RunbookError) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::from(switchyard::runbook::exit::ERROR)
 }
 
 /// Who a runbook command is audited under: `--operator`, else `$USER`, else "runbook".

@@ -567,6 +567,7 @@ async fn commands_reach_the_lab_as_publishes_and_shadow_writes() {
                 },
                 offline: OfflinePolicy::Shadow,
                 reason: "lab".into(),
+                confirm_count: None,
             },
             "lab-test",
         )

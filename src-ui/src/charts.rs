@@ -3,7 +3,9 @@
 //! Rules kept here:
 //! - a chart that cannot be drawn is a short note naming it, never a broken page;
 //! - counts are labelled as whole numbers (thousands as "k"), the vertical axis starts at 0;
-//! - a two-series chart names each line in a legend above the plot, never over the data.
+//! - a two-series chart names each line in a legend above the plot, never over the data;
+//! - a line breaks where data is missing (the core's `series::segments`), never drawn
+//!   straight across an outage.
 
 use plotters::prelude::*;
 
@@ -33,6 +35,7 @@ enum XAxis {
 
 /// A chart of `points` (minutes relative to now, value), over the last `span_min` minutes.
 /// Returns SVG markup, or a short note when there is nothing to draw.
+#[cfg_attr(not(test), allow(dead_code))] // for charts without sample times
 pub fn line_chart(
     title: &str,
     points: &[(f64, f64)],
@@ -40,7 +43,36 @@ pub fn line_chart(
     color: RGBColor,
     size: (u32, u32),
 ) -> String {
-    render(title, points, color, size, XAxis::MinutesAgo(span_min))
+    render(
+        title,
+        points,
+        &[0..points.len()],
+        color,
+        size,
+        XAxis::MinutesAgo(span_min),
+    )
+}
+
+/// [`line_chart`] of `points` taken at `times` (ms, oldest first), the line broken wherever two
+/// samples are more than `max_gap_ms` apart.
+pub fn gapped_chart(
+    title: &str,
+    points: &[(f64, f64)],
+    times: &[u64],
+    max_gap_ms: u64,
+    span_min: f64,
+    color: RGBColor,
+    size: (u32, u32),
+) -> String {
+    let runs = switchyard_core::series::segments(times, max_gap_ms);
+    render(
+        title,
+        points,
+        &runs,
+        color,
+        size,
+        XAxis::MinutesAgo(span_min),
+    )
 }
 
 /// A chart of `points` (x: the drill's number, oldest first; y: the value) with a dot on each.
@@ -51,12 +83,20 @@ pub fn series_chart(
     size: (u32, u32),
 ) -> String {
     let n = points.iter().map(|p| p.0).fold(1.0, f64::max);
-    render(title, points, color, size, XAxis::Drill(n))
+    render(
+        title,
+        points,
+        &[0..points.len()],
+        color,
+        size,
+        XAxis::Drill(n),
+    )
 }
 
 fn render(
     title: &str,
     points: &[(f64, f64)],
+    runs: &[std::ops::Range<usize>],
     color: RGBColor,
     size: (u32, u32),
     x: XAxis,
@@ -64,7 +104,7 @@ fn render(
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-        if draw(&root, title, points, color, x).is_err() {
+        if draw(&root, title, points, runs, color, x).is_err() {
             return format!("<p class=\"chart-note\">{title}: cannot draw</p>");
         }
     }
@@ -75,6 +115,7 @@ fn draw<'a>(
     root: &'a DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
     title: &str,
     points: &[(f64, f64)],
+    runs: &[std::ops::Range<usize>],
     color: RGBColor,
     x: XAxis,
 ) -> Result<(), Box<dyn std::error::Error + 'a>> {
@@ -109,10 +150,14 @@ fn draw<'a>(
         .x_label_formatter(&x_label)
         .y_label_formatter(&count_label)
         .draw()?;
-    chart.draw_series(LineSeries::new(
-        points.iter().copied(),
-        color.stroke_width(2),
-    ))?;
+    for run in runs {
+        let part = points.get(run.clone()).unwrap_or_default();
+        chart.draw_series(LineSeries::new(part.iter().copied(), color.stroke_width(2)))?;
+        // A lone sample between gaps is still seen.
+        if part.len() == 1 {
+            chart.draw_series(part.iter().map(|p| Circle::new(*p, 2, color.filled())))?;
+        }
+    }
     if let XAxis::Drill(_) = x {
         chart.draw_series(points.iter().map(|p| Circle::new(*p, 4, color.filled())))?;
     }
@@ -294,6 +339,32 @@ mod tests {
         assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(80)]);
         assert!(svg.contains("online devices"));
         assert!(svg.contains("<polyline"), "a line is drawn");
+    }
+
+    #[test]
+    fn a_gap_longer_than_three_polls_breaks_the_line_in_two() {
+        let times = [0, 5_000, 10_000, 100_000, 105_000];
+        let points: Vec<(f64, f64)> = times
+            .iter()
+            .map(|t| ((*t as f64 - 105_000.0) / 60_000.0, 10.0))
+            .collect();
+        // The series' own lines (the grid is drawn with polylines too, in other colours).
+        let lines = |svg: &str| {
+            svg.split("<polyline")
+                .skip(1)
+                .filter(|l| {
+                    l.split('>')
+                        .next()
+                        .unwrap_or("")
+                        .to_ascii_uppercase()
+                        .contains("#39D98A")
+                })
+                .count()
+        };
+        let gapped = gapped_chart("online", &points, &times, 15_000, 5.0, GREEN, (400, 180));
+        assert_eq!(lines(&gapped), 2, "one line each side of the gap");
+        let bridged = gapped_chart("online", &points, &times, 200_000, 5.0, GREEN, (400, 180));
+        assert_eq!(lines(&bridged), 1);
     }
 
     #[test]

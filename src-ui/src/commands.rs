@@ -1,6 +1,14 @@
+//! Past 500 lines with its tests: the page and the pure rules of a send (defaults, confirmation, what is missing), tested one by one.
+//!
 //! The commands page: pick a catalogue command and a target, preview who is online and will
 //! receive it and who is offline and skipped (or gets it as desired shadow state, when asked),
 //! send, and follow the run to its per-device results.
+//!
+//! Rules kept here:
+//! - a preview that finds nothing says why (`why_none`);
+//! - a send past `confirm_above` devices carries the count the operator confirmed;
+//! - the payload starts from the schema's defaults (the `default` keyword);
+//! - a disabled Send says what is missing; in a run's results, failures come first.
 
 use crate::api::{Api, CommandPreview, CommandsOverview, RunDetail};
 use crate::fmt::thousands;
@@ -36,6 +44,76 @@ fn outcome_text(o: &Outcome) -> String {
     }
 }
 
+/// A payload with every property's `default` from the command's JSON Schema (the server
+/// fills a payload the same way: `switchyard_core::commands::with_defaults`).
+pub fn schema_defaults(schema: &serde_json::Value) -> serde_json::Value {
+    switchyard_core::commands::with_defaults(schema, &serde_json::json!({}))
+}
+
+/// How many devices a send reaches, and whether that needs the count confirmed.
+pub fn needs_confirm(p: &CommandPreview) -> Option<u64> {
+    let n = p.publish + p.shadow;
+    p.confirm_above.filter(|above| n > *above).map(|_| n)
+}
+
+/// What stops a send, in the operator's words; `None`: it may go.
+pub struct SendState<'a> {
+    pub may: bool,
+    pub server_lost: bool,
+    pub reason: &'a str,
+    /// A preview was made (for any request).
+    pub previewed_any: bool,
+    /// The preview of exactly this request.
+    pub preview: Option<&'a CommandPreview>,
+    /// The count typed (or ticked) to confirm.
+    pub confirmed: Option<u64>,
+}
+
+pub fn send_blocked(s: &SendState) -> Option<String> {
+    if s.server_lost {
+        return Some("the console cannot reach its server".into());
+    }
+    if !s.may {
+        return Some(crate::auth::why_not(false).into());
+    }
+    let Some(p) = s.preview else {
+        return Some(if s.previewed_any {
+            "the preview is out of date: preview again".into()
+        } else {
+            "preview first".into()
+        });
+    };
+    if p.publish + p.shadow == 0 {
+        return Some("the preview found no device to send to".into());
+    }
+    if s.reason.trim().is_empty() {
+        return Some("a reason is required".into());
+    }
+    match needs_confirm(p) {
+        Some(n) if s.confirmed != Some(n) => {
+            Some(format!("confirm the count: {} devices", thousands(n)))
+        }
+        _ => None,
+    }
+}
+
+/// A typed count, its group separators ignored ("19 994", "19,994").
+pub fn parse_count(typed: &str) -> Option<u64> {
+    typed
+        .trim()
+        .replace([',', ' ', '\u{202f}'], "")
+        .parse()
+        .ok()
+}
+
+/// A run's results with the failures first (then as they came).
+pub fn failures_first(
+    mut results: Vec<switchyard_core::commands::DeviceResult>,
+) -> Vec<switchyard_core::commands::DeviceResult> {
+    results.sort_by_key(|r| !matches!(r.outcome, Outcome::Failed { .. }));
+    results
+}
+
 #[component]
 pub fn CommandsView() -> impl IntoView {
     let api = expect_context::<Api>();
@@ -51,6 +129,8 @@ pub fn CommandsView() -> impl IntoView {
     let (error, set_error) = signal(None::<String>);
     let (busy, set_busy) = signal(false);
     let (run, set_run) = signal(None::<RunDetail>);
+    // The count the operator typed to confirm a large send.
+    let (confirm_typed, set_confirm_typed) = signal(String::new());
 
     {
         let api = api.clone();
@@ -59,6 +139,7 @@ pub fn CommandsView() -> impl IntoView {
                 Ok(o) => {
                     if let Some(first) = o.catalogue.first() {
                         set_command.set(first.name.clone());
+                        set_payload.set(schema_defaults(&first.schema).to_string());
                     }
                     set_overview.set(Some(o));
                 }
@@ -104,6 +185,7 @@ pub fn CommandsView() -> impl IntoView {
                 OfflinePolicy::Skip
             },
             reason: reason.get(),
+            confirm_count: parse_count(&confirm_typed.get()),
         })
     };
     // The preview stays valid only for the request it was made for.
@@ -211,13 +293,33 @@ pub fn CommandsView() -> impl IntoView {
     };
 
     let may = crate::auth::may_operate();
+    let blocked = move || {
+        let pv = previewed();
+        let reason = reason.get();
+        send_blocked(&SendState {
+            may: may.get(),
+            server_lost: live.server_lost.get(),
+            reason: &reason,
+            previewed_any: preview.with(Option::is_some),
+            preview: pv.as_ref(),
+            confirmed: parse_count(&confirm_typed.get()),
+        })
+    };
     view! {
         <section class="commands" data-testid="commands">
             <h2 class="section-title">"Commands"</h2>
             <p class="muted">"Only devices that are online receive a command. Offline devices are skipped — or, when you choose it and the command allows it, get the payload as desired shadow state to pick up when they reconnect."</p>
             <div class="command-form">
                 <label>"Command "
-                    <select data-testid="command-name" on:change=move |ev| { set_command.set(event_target_value(&ev)); set_shadow.set(false); }>
+                    <select data-testid="command-name" on:change=move |ev| {
+                        let name = event_target_value(&ev);
+                        // The payload starts from the schema's defaults (jitter_secs 30 for reconnect).
+                        if let Some(d) = overview.with_untracked(|o| o.as_ref().and_then(|o| o.catalogue.iter().find(|c| c.name == name).cloned())) {
+                            set_payload.set(schema_defaults(&d.schema).to_string());
+                        }
+                        set_command.set(name);
+                        set_shadow.set(false);
+                    }>
                         {move || overview.get().map(|o| o.catalogue.into_iter().map(|c| {
                             let n = c.name.clone();
                             view! { <option value=n.clone() selected=move || command.get() == n>{c.name}</option> }
@@ -246,16 +348,30 @@ pub fn CommandsView() -> impl IntoView {
                 <label>"Reason " <input class="input wide" data-testid="command-reason" placeholder="incident, ticket" prop:value=reason on:input=move |ev| set_reason.set(event_target_value(&ev)) /></label>
                 <div class="confirm-actions">
                     <button class="btn" data-testid="preview" disabled=move || busy.get() on:click=do_preview>"Preview"</button>
-                    <button class="btn btn-danger" data-testid="send" title=move || crate::auth::why_not(may.get())
-                        disabled=move || !may.get() || busy.get() || previewed().is_none_or(|p| p.publish + p.shadow == 0) || reason.get().trim().is_empty()
+                    <button class="btn btn-danger" data-testid="send" title=move || blocked().unwrap_or_default()
+                        disabled=move || busy.get() || blocked().is_some()
                         on:click=do_send>
                         {move || match previewed() {
                             Some(p) => format!("Send to {} online device{}{}", thousands(p.publish), if p.publish == 1 { "" } else { "s" },
                                 if p.shadow > 0 { format!(" + {} shadows", thousands(p.shadow)) } else { String::new() }),
-                            None => "Send (preview first)".into(),
+                            None => "Send".into(),
                         }}
                     </button>
+                    {move || blocked().map(|why| view! { <span class="send-why" data-testid="send-why">{why}</span> })}
                 </div>
+                {move || previewed().as_ref().and_then(needs_confirm).map(|n| view! {
+                    <div class="confirm-count" data-testid="confirm-count">
+                        <label>{format!("This reaches {} devices (more than {}). Type the count to confirm: ", thousands(n),
+                            previewed().and_then(|p| p.confirm_above).map(thousands).unwrap_or_default())}
+                            <input class="input mono" data-testid="confirm-count-input" placeholder=n.to_string()
+                                prop:value=confirm_typed on:input=move |ev| set_confirm_typed.set(event_target_value(&ev)) />
+                        </label>
+                        <label><input type="checkbox" data-testid="confirm-count-tick"
+                            prop:checked=move || confirm_typed.get().trim() == n.to_string()
+                            on:change=move |ev| set_confirm_typed.set(if event_target_checked(&ev) { n.to_string() } else { String::new() }) />
+                            {format!(" I mean {} devices", thousands(n))}</label>
+                    </div>
+                })}
             </div>
             {move || error.get().map(|e| view! { <p class="form-error" data-testid="command-error">{e}</p> })}
             {move || previewed().map(|p| view! {
@@ -265,6 +381,7 @@ pub fn CommandsView() -> impl IntoView {
                         <strong data-testid="preview-shadow">{thousands(p.shadow)}</strong>" offline to their shadow · "
                         <strong data-testid="preview-skip">{thousands(p.skip)}</strong>" offline skipped (of "{thousands(p.total)}")"
                     </p>
+                    {p.why_none.clone().filter(|_| p.publish + p.shadow == 0).map(|w| view! { <p class="why-none" data-testid="preview-why-none">{w}</p> })}
                     {p.example_topic.map(|t| view! { <p class="muted mono">{format!("topic: {t}")}</p> })}
                     {(!p.skipped.is_empty()).then(|| view! {
                         <table class="table"><thead><tr><th>"skipped (offline)"</th><th>"since"</th><th>"reason"</th></tr></thead>
@@ -288,8 +405,8 @@ pub fn CommandsView() -> impl IntoView {
                         <p data-testid="command-tallies">{format!("{} sent · {} shadowed · {} skipped offline · {} failed · {} cancelled",
                             thousands(r.sent), thousands(r.shadowed), thousands(r.skipped), thousands(r.failed), thousands(r.cancelled))}</p>
                         <table class="table"><thead><tr><th>"device"</th><th>"result"</th><th>"attempts"</th></tr></thead>
-                        <tbody>{d.results.into_iter().take(50).map(|x| view! {
-                            <tr><td class="mono">{x.device}</td><td>{outcome_text(&x.outcome)}</td><td>{x.attempts}</td></tr>
+                        <tbody>{failures_first(d.results).into_iter().take(50).map(|x| view! {
+                            <tr class:result-failed=matches!(x.outcome, Outcome::Failed { .. })><td class="mono">{x.device}</td><td>{outcome_text(&x.outcome)}</td><td>{x.attempts}</td></tr>
                         }).collect_view()}</tbody></table>
                     </div>
                 }
@@ -311,4 +428,125 @@ pub(crate) async fn sleep_ms(ms: i32) {
         }
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use switchyard_core::commands::CommandDef;
+
+    fn preview(publish: u64, shadow: u64, confirm_above: Option<u64>) -> CommandPreview {
+        CommandPreview {
+            command: CommandDef {
+                name: "reconnect".into(),
+                description: String::new(),
+                topic: "t".into(),
+                schema: serde_json::json!({ "type": "object" }),
+                persist_as_shadow: false,
+            },
+            total: publish + shadow,
+            publish,
+            shadow,
+            skip: 0,
+            skipped: vec![],
+            example_topic: None,
+            why_none: None,
+            confirm_above,
+        }
+    }
+
+    #[test]
+    fn the_payload_starts_from_the_schemas_defaults() {
+        let schema = serde_json::json!({
+            "type": "object",
+            "properties": {
+                "jitter_secs": { "type": "integer", "default": 30 },
+                "note": { "type": "string" }
+            }
+        });
+        assert_eq!(
+            schema_defaults(&schema),
+            serde_json::json!({ "jitter_secs": 30 })
+        );
+        assert_eq!(
+            schema_defaults(&serde_json::json!({ "type": "object" })),
+            serde_json::json!({})
+        );
+    }
+
+    fn state<'a>(
+        p: Option<&'a CommandPreview>,
+        reason: &'a str,
+        confirmed: Option<u64>,
+    ) -> SendState<'a> {
+        SendState {
+            may: true,
+            server_lost: false,
+            reason,
+            previewed_any: p.is_some(),
+            preview: p,
+            confirmed,
+        }
+    }
+
+    #[test]
+    fn a_disabled_send_says_what_is_missing() {
+        let p = preview(10, 0, Some(1_000));
+        assert_eq!(
+            send_blocked(&state(None, "x", None)).unwrap(),
+            "preview first"
+        );
+        let stale = SendState {
+            previewed_any: true,
+            ..state(None, "x", None)
+        };
+        assert!(send_blocked(&stale)
+            .unwrap()
+            .starts_with("the preview is out of date"));
+        assert_eq!(
+            send_blocked(&state(Some(&p), "  ", None)).unwrap(),
+            "a reason is required"
+        );
+        assert_eq!(send_blocked(&state(Some(&p), "INC-1", None)), None);
+        let none = preview(0, 0, Some(1_000));
+        assert!(send_blocked(&state(Some(&none), "INC-1", None))
+            .unwrap()
+            .contains("no device"));
+    }
+
+    #[test]
+    fn a_send_past_confirm_above_needs_the_count_typed() {
+        let big = preview(19_994, 0, Some(1_000));
+        assert_eq!(needs_confirm(&big), Some(19_994));
+        assert!(send_blocked(&state(Some(&big), "INC-1", None))
+            .unwrap()
+            .starts_with("confirm the count"));
+        assert!(send_blocked(&state(Some(&big), "INC-1", Some(19_993))).is_some());
+        assert_eq!(
+            send_blocked(&state(Some(&big), "INC-1", Some(19_994))),
+            None
+        );
+        assert_eq!(needs_confirm(&preview(1_000, 0, Some(1_000))), None);
+        assert_eq!(parse_count(" 19 994 "), Some(19_994));
+        assert_eq!(parse_count("19,994"), Some(19_994));
+    }
+
+    #[test]
+    fn failures_are_listed_first() {
+        use switchyard_core::commands::DeviceResult;
+        let r = |d: &str, outcome: Outcome| DeviceResult {
+            device: d.into(),
+            outcome,
+            at: 0,
+            attempts: 1,
+        };
+        let out = failures_first(vec![
+            r("a", Outcome::Sent),
+            r("b", Outcome::Failed { error: "x".into() }),
+            r("c", Outcome::Sent),
+            r("d", Outcome::Failed { error: "y".into() }),
+        ]);
+        let ids: Vec<_> = out.iter().map(|x| x.device.as_str()).collect();
+        assert_eq!(ids, ["b", "d", "a", "c"]);
+    }
 }

@@ -1,6 +1,13 @@
 //! The devices view: a filtered list that stays smooth at any size. Only the rows in sight are
 //! in the page; they are fetched a page of 200 at a time as the list scrolls.
+//!
+//! Rules kept here:
+//! - the list refreshes itself (every 15 s, and on `regions` events at most once per 5 s),
+//!   keeping the operator's filters and scroll position: the pages in hand are fetched again
+//!   and replaced where they stand;
+//! - times shown are UTC, the local time only as a hover title.
 
+use crate::alerts::UtcTime;
 use crate::api::Api;
 use crate::Live;
 use leptos::prelude::*;
@@ -29,18 +36,19 @@ struct Pages {
 #[component]
 pub fn DevicesView() -> impl IntoView {
     let live = expect_context::<Live>();
-    let api = expect_context::<Api>();
+    let api = StoredValue::new(expect_context::<Api>());
     let (filters, set_filters) = signal(DeviceQuery::default());
     let pages = RwSignal::new(Pages::default());
     let (scroll_top, set_scroll_top) = signal(0.0f64);
     let (viewport, set_viewport) = signal(600.0f64);
     let (selected, set_selected) = signal(None::<Device>);
 
-    let fetch = move |page: u64| {
+    // `again`: fetch a page already in hand (a refresh), replacing it when the answer comes.
+    let fetch_page = move |page: u64, again: bool| {
         let (generation, skip) = pages.with_untracked(|p| {
             (
                 p.generation,
-                p.pages.contains_key(&page) || p.pending.contains(&page),
+                (!again && p.pages.contains_key(&page)) || p.pending.contains(&page),
             )
         });
         if skip {
@@ -54,7 +62,7 @@ pub fn DevicesView() -> impl IntoView {
             limit: Some(PAGE as u32),
             ..filters.get_untracked()
         };
-        let api = api.clone();
+        let api = api.get_value();
         leptos::task::spawn_local(async move {
             let result = api.devices(&q).await;
             pages.update(|p| {
@@ -75,8 +83,29 @@ pub fn DevicesView() -> impl IntoView {
         });
     };
 
+    let fetch = move |page: u64| fetch_page(page, false);
+    // The pages in hand, fetched again: same filters, same place in the list.
+    let reload = move || {
+        let held: Vec<u64> = pages.with_untracked(|p| p.pages.keys().copied().collect());
+        for page in held {
+            fetch_page(page, true);
+        }
+    };
+    if let Ok(h) = set_interval_with_handle(reload, std::time::Duration::from_secs(15)) {
+        on_cleanup(move || h.clear());
+    }
+    // A `regions` event means devices moved: reload, at most once per 5 s.
+    let last_reload = StoredValue::new(0f64);
+    Effect::new(move |first: Option<()>| {
+        live.regions.track();
+        let now = js_sys::Date::now();
+        if first.is_some() && now - last_reload.get_value() >= 5_000.0 {
+            last_reload.set_value(now);
+            reload();
+        }
+    });
     // New filters: forget what was fetched, start again at the top.
-    let fetch_first = fetch.clone();
+    let fetch_first = fetch;
     Effect::new(move |_| {
         filters.track();
         pages.update(|p| {
@@ -238,12 +267,6 @@ fn DeviceDetail(device: Device, on_close: impl Fn() + 'static + Send + Sync) -> 
         Connectivity::Online { since } => ("online", since, None),
         Connectivity::Offline { since, reason } => ("offline", since, Some(reason.as_str())),
     };
-    let fmt_time = |ms: u64| {
-        String::from(
-            js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64))
-                .to_locale_time_string("en-GB"),
-        )
-    };
     view! {
         <aside class="detail device-detail" data-testid="device-detail">
             <header class="detail-head">
@@ -266,7 +289,8 @@ fn DeviceDetail(device: Device, on_close: impl Fn() + 'static + Send + Sync) -> 
                     <ul class="history" data-testid="device-history">
                         {d.history.iter().map(|c| view! {
                             <li class=if c.online { "state-online" } else { "state-offline" }>
-                                {format!("{} {} {}{}", fmt_time(c.at), if c.online { "connected to" } else { "lost from" }, c.region,
+                                <UtcTime at=c.at />
+                                {format!(" {} {}{}", if c.online { "connected to" } else { "lost from" }, c.region,
                                     c.reason.map(|r| format!(" ({})", r.as_str())).unwrap_or_default())}
                             </li>
                         }).collect_view()}

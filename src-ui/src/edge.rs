@@ -1,7 +1,12 @@
 //! The edge view: gateways ranked by risk, with the fleet's totals.
+//!
+//! Rules kept here:
+//! - the fleet's backlog on screen comes from the edge poll (each gateway counted once),
+//!   never from a sum of the regions' backlogs;
+//! - its charts break where polls are missing.
 
 use crate::api::Api;
-use crate::charts::{line_chart, span_for, AMBER, RED};
+use crate::charts::{gapped_chart, span_for, AMBER, RED};
 use crate::fmt::{bytes, secs, thousands};
 use crate::Live;
 use leptos::prelude::*;
@@ -34,9 +39,9 @@ pub fn EdgeView() -> impl IntoView {
                 let age = g.observed_at.map_or("no data yet".into(), |t| format!("data age {}", format_age(age_ms(t, now))));
                 let t = g.totals;
                 view! {
-                    <div class="edge-totals" data-testid="edge-totals">
-                        <div class="figure"><dt>"gateways"</dt><dd>{thousands(g.total_gateways)}</dd></div>
-                        <div class="figure"><dt>"backlog"</dt><dd>{format!("{} msgs", thousands(t.messages))}</dd><dd class="sub">{bytes(t.bytes)}</dd></div>
+                    <div class="edge-totals" data-testid="edge-totals" data-messages=t.messages data-gateways=t.gateways>
+                        <div class="figure"><dt>"gateways"</dt><dd data-field="gateways">{thousands(g.total_gateways)}</dd></div>
+                        <div class="figure"><dt>"backlog"</dt><dd data-field="backlog">{format!("{} msgs", thousands(t.messages))}</dd><dd class="sub">{format!("{} in {} gateways", bytes(t.bytes), t.gateways)}</dd></div>
                         <div class="figure"><dt>"oldest message"</dt><dd>{format_age(t.oldest_age_ms)}</dd></div>
                         <div class="figure"><dt>"dropped"</dt><dd>{thousands(t.dropped)}</dd></div>
                         <span class=if stale { "age age-stale" } else { "age" }>{age}{stale.then_some(" · STALE")}</span>
@@ -45,10 +50,12 @@ pub fn EdgeView() -> impl IntoView {
                         let mins = |t: u64| (t as f64 - g.server_time as f64) / 60_000.0;
                         let backlog: Vec<(f64, f64)> = g.totals_history.iter().map(|s| (mins(s.at), s.messages as f64)).collect();
                         let dropped: Vec<(f64, f64)> = g.totals_history.iter().map(|s| (mins(s.at), s.dropped as f64)).collect();
+                        let times: Vec<u64> = g.totals_history.iter().map(|s| s.at).collect();
+                        let gap = switchyard_core::series::max_gap(g.poll_interval_ms);
                         view! {
                             <div class="charts edge-charts" data-testid="edge-charts">
-                                <div class="chart" inner_html=line_chart("fleet backlog (messages)", &backlog, span_for(&backlog, 60.0), AMBER, (600, 170))></div>
-                                <div class="chart" inner_html=line_chart("messages dropped (total)", &dropped, span_for(&dropped, 60.0), RED, (600, 170))></div>
+                                <div class="chart" inner_html=gapped_chart("fleet backlog (messages)", &backlog, &times, gap, span_for(&backlog, 60.0), AMBER, (600, 170))></div>
+                                <div class="chart" inner_html=gapped_chart("messages dropped (total)", &dropped, &times, gap, span_for(&dropped, 60.0), RED, (600, 170))></div>
                             </div>
                         }
                     }

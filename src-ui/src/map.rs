@@ -1,9 +1,16 @@
-//! The regional map: every region at its real place, coloured by health, sized by connected
-//! devices, with its role and an arc from the active region to its failover target. Clicking a
-//! region opens its detail: health reasons and the last hour as charts.
+//! The regional map: every region at its real place, coloured by health and labelled with it,
+//! sized by connected devices, with its role. Clicking a region opens its detail: health
+//! reasons and the last hour as charts.
+//!
+//! Rules kept here:
+//! - health is said in words beside its colour ("● UNREACHABLE"), never by colour alone;
+//! - only a failover under way draws a directed arc (source → target, "devices moving");
+//!   otherwise the line from the active region to its failover target is a readiness line,
+//!   dotted, undirected and labelled, so it never reads like traffic flowing;
+//! - charts break where samples are missing (more than three polls apart).
 
 use crate::api::Api;
-use crate::charts::{line_chart, span_for, AMBER, GREEN, RED};
+use crate::charts::{gapped_chart, span_for, AMBER, GREEN, RED};
 use crate::Live;
 use leptos::prelude::*;
 use switchyard_core::api::RegionHistory;
@@ -23,33 +30,110 @@ pub fn failover_target(regions: &[RegionSummary]) -> Option<&RegionSummary> {
         .or_else(|| standbys().next())
 }
 
+/// A curve between two regions that bows towards the pole, as great circles look on this
+/// projection: its path and the point at its middle.
+fn curve(from: &str, to: &str) -> Option<(String, (f64, f64))> {
+    let ((x1, y1), (x2, y2)) = (project(from)?, project(to)?);
+    let (mx, my) = (
+        (x1 + x2) / 2.0,
+        (y1 + y2) / 2.0 - ((x2 - x1).abs() / 4.0).min(30.0),
+    );
+    // The quadratic's middle is halfway between the control point and the ends' middle.
+    let mid = ((x1 + 2.0 * mx + x2) / 4.0, (y1 + 2.0 * my + y2) / 4.0);
+    Some((
+        format!("M{x1:.1},{y1:.1} Q{mx:.1},{my:.1} {x2:.1},{y2:.1}"),
+        mid,
+    ))
+}
+
+/// What the line between two regions means.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ArcKind {
+    /// A failover under way: devices move from the first region to the second.
+    Moving,
+    /// No failover: the second region is where the first would fail over to.
+    Readiness,
+}
+
+impl ArcKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            ArcKind::Moving => "moving",
+            ArcKind::Readiness => "readiness",
+        }
+    }
+}
+
+/// The line to draw: the failover under way (`moving`: source, target), else the active
+/// region's readiness line to its failover target.
+pub fn arc_between(
+    regions: &[RegionSummary],
+    moving: Option<(&str, &str)>,
+) -> Option<(String, String, ArcKind)> {
+    if let Some((from, to)) = moving {
+        return Some((from.to_string(), to.to_string(), ArcKind::Moving));
+    }
+    let from = regions.iter().find(|r| r.role == RegionRole::Active)?;
+    let to = failover_target(regions)?;
+    Some((from.id.clone(), to.id.clone(), ArcKind::Readiness))
+}
+
 #[component]
-pub fn MapView() -> impl IntoView {
+pub fn MapView(
+    /// On the wallboard: nothing to click, no hint to.
+    #[prop(optional)]
+    wall: bool,
+) -> impl IntoView {
     let live = expect_context::<Live>();
     let (selected, set_selected) = signal(None::<String>);
     let regions = move || {
         live.regions
             .with(|r| r.as_ref().map(|r| r.regions.clone()).unwrap_or_default())
     };
+    let moving = Memo::new(move |_| {
+        let under_way = |f: &switchyard_core::failover::Failover| !f.phase.is_final();
+        live.failover
+            .get()
+            .filter(under_way)
+            .or_else(|| {
+                live.status.with(|s| {
+                    s.as_ref()
+                        .and_then(|s| s.failover.clone())
+                        .filter(under_way)
+                })
+            })
+            .map(|f| (f.source, f.target))
+    });
     let arc = move || {
         let rs = regions();
-        let from = rs.iter().find(|r| r.role == RegionRole::Active)?;
-        let to = failover_target(&rs)?;
-        let ((x1, y1), (x2, y2)) = (project(&from.id)?, project(&to.id)?);
-        // A curve that bows towards the pole, as great circles look on this projection.
-        let (mx, my) = (
-            (x1 + x2) / 2.0,
-            (y1 + y2) / 2.0 - ((x2 - x1).abs() / 4.0).min(30.0),
-        );
-        Some(format!("M{x1:.1},{y1:.1} Q{mx:.1},{my:.1} {x2:.1},{y2:.1}"))
+        let m = moving.get();
+        let (from, to, kind) = arc_between(&rs, m.as_ref().map(|(a, b)| (a.as_str(), b.as_str())))?;
+        let (d, (mx, my)) = curve(&from, &to)?;
+        let label = match kind {
+            ArcKind::Moving => format!("devices moving to {to}"),
+            ArcKind::Readiness => "failover target (standby)".to_string(),
+        };
+        Some(view! {
+            <g class=format!("arc arc-{}", kind.as_str())>
+                <path class=format!("failover-arc failover-arc-{}", kind.as_str()) d=d data-testid="failover-arc"
+                    data-kind=kind.as_str() data-from=from data-to=to.clone()
+                    marker-end=(kind == ArcKind::Moving).then_some("url(#arrow)") />
+                <text x=mx y=my - 1.5 text-anchor="middle" class="arc-label">{label}</text>
+            </g>
+        })
     };
     let max_online = move || regions().iter().map(|r| r.online).max().unwrap_or(0).max(1);
     view! {
         <div class="map-layout" class:with-detail=move || selected.with(Option::is_some)>
         <section class="map-wrap">
             <svg class="map" viewBox="0 8 360 150" data-testid="map" role="img" aria-label="Regions on a world map">
+                <defs>
+                    <marker id="arrow" viewBox="0 0 6 6" refX="5" refY="3" markerWidth="5" markerHeight="5" orient="auto-start-reverse">
+                        <path d="M0,0 L6,3 L0,6 z" class="arrow-head" />
+                    </marker>
+                </defs>
                 <image href="world-110m.svg" x="0" y="0" width="360" height="180" />
-                {move || arc().map(|d| view! { <path class="failover-arc" d=d data-testid="failover-arc" /> })}
+                {arc}
                 <For each=regions key=|r| (r.id.clone(), r.role, r.health.status, r.online) let:r>
                     {
                         let id = r.id.clone();
@@ -59,18 +143,21 @@ pub fn MapView() -> impl IntoView {
                         let role = if r.role == RegionRole::Active { "ACTIVE" } else { "STANDBY" };
                         let click = id.clone();
                         view! {
-                            <g class=format!("marker marker-{status}") data-region=id.clone() data-status=status
-                               on:click=move |_| set_selected.set(Some(click.clone()))>
+                            <g class=format!("marker marker-{status}") class:marker-static=wall data-region=id.clone() data-status=status
+                               on:click=move |_| if !wall { set_selected.set(Some(click.clone())) }>
                                 <circle class="halo" cx=x cy=y r=radius + 2.5 />
                                 <circle cx=x cy=y r=radius />
                                 <text x=x y=y - radius - 3.0 text-anchor="middle" class="marker-label">{id.clone()}</text>
-                                <text x=x y=y + radius + 6.5 text-anchor="middle" class="marker-role">{role}</text>
+                                <text x=x y=y + radius + 6.0 text-anchor="middle" class="marker-health" data-field="health-label">
+                                    {format!("● {}", status.to_uppercase())}
+                                </text>
+                                <text x=x y=y + radius + 10.5 text-anchor="middle" class="marker-role">{role}</text>
                             </g>
                         }
                     }
                 </For>
             </svg>
-            <p class="attribution">"Basemap: Natural Earth (public domain). Click a region for its detail."</p>
+            <p class="attribution">{if wall { "Basemap: Natural Earth (public domain)." } else { "Basemap: Natural Earth (public domain). Click a region for its detail." }}</p>
         </section>
         {move || selected.get().map(|id| view! { <RegionDetail id=id on_close=move || set_selected.set(None) /> })}
         </div>
@@ -127,9 +214,17 @@ fn RegionDetail(id: String, on_close: impl Fn() + 'static + Send + Sync) -> impl
                     series(|s| s.backlog_messages as f64),
                 );
                 let span = span_for(&online, 60.0);
-                let online = line_chart("connected devices", &online, span, GREEN, size);
-                let errors = line_chart("connect errors per poll", &errors, span, RED, size);
-                let backlog = line_chart("edge backlog (messages)", &backlog, span, AMBER, size);
+                // A gap of more than three polls is missing data: the line breaks there.
+                let times: Vec<u64> = h.samples.iter().map(|s| s.observed_at).collect();
+                let poll =
+                    region.with_untracked(|r| r.as_ref().map_or(5_000, |r| r.poll_interval_ms));
+                let gap = switchyard_core::series::max_gap(poll);
+                let chart = |title: &str, points: &[(f64, f64)], color| {
+                    gapped_chart(title, points, &times, gap, span, color, size)
+                };
+                let online = chart("connected devices", &online, GREEN);
+                let errors = chart("connect errors per poll", &errors, RED);
+                let backlog = chart("edge backlog (messages)", &backlog, AMBER);
                 view! {
                     <div class="charts" data-testid="region-charts" data-samples=h.samples.len()>
                         <div class="chart" inner_html=online></div>
@@ -156,5 +251,59 @@ fn RegionDetail(id: String, on_close: impl Fn() + 'static + Send + Sync) -> impl
             </ul>
             {charts}
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use switchyard_core::{BacklogTotals, Health};
+
+    fn region(id: &str, role: RegionRole, status: HealthStatus) -> RegionSummary {
+        RegionSummary {
+            id: id.into(),
+            name: id.into(),
+            role,
+            health: Health {
+                status,
+                reasons: vec![],
+            },
+            online: 10,
+            offline: 0,
+            backlog: BacklogTotals::default(),
+            observed_at: Some(1),
+            last_attempt_at: Some(1),
+            poll_interval_ms: 5_000,
+            figures: switchyard_core::cockpit::Figures::Current,
+        }
+    }
+
+    #[test]
+    fn after_a_failover_the_line_from_the_new_active_region_is_a_readiness_line_not_traffic() {
+        // eu-west-1 took over; us-east-1 is back as a healthy standby.
+        let regions = [
+            region("us-east-1", RegionRole::Standby, HealthStatus::Healthy),
+            region("eu-west-1", RegionRole::Active, HealthStatus::Healthy),
+        ];
+        let (from, to, kind) = arc_between(&regions, None).expect("a line");
+        assert_eq!(
+            (from.as_str(), to.as_str(), kind),
+            ("eu-west-1", "us-east-1", ArcKind::Readiness)
+        );
+        // While a failover is under way, the line is the move itself, directed.
+        let (from, to, kind) =
+            arc_between(&regions, Some(("us-east-1", "eu-west-1"))).expect("a line");
+        assert_eq!(
+            (from.as_str(), to.as_str(), kind),
+            ("us-east-1", "eu-west-1", ArcKind::Moving)
+        );
+    }
+
+    #[test]
+    fn a_curve_passes_through_its_middle_point_between_its_ends() {
+        let (d, (mx, my)) = curve("us-east-1", "eu-west-1").expect("both are known regions");
+        assert!(d.starts_with('M') && d.contains('Q'), "{d}");
+        let ((x1, _), (x2, _)) = (project("us-east-1").unwrap(), project("eu-west-1").unwrap());
+        assert!(mx > x1.min(x2) && mx < x1.max(x2) && my > 0.0);
     }
 }

@@ -9,6 +9,7 @@
 //! - every time is the server's (`Live::now`), never the browser's clock;
 //! - the sentences are pure functions of the failover and the time (tested natively); the
 //!   components only place them;
+//! - a step that found nobody to move says "nothing to do", never "done";
 //! - stopping the stragglers is a dangerous action: it needs a reason and a second click, and
 //!   only an operator may.
 
@@ -101,6 +102,26 @@ pub fn state_words(s: StragglerState) -> &'static str {
         StragglerState::Cancelled => "stopped",
         StragglerState::Failed => "failed",
     }
+}
+
+/// The stragglers' heading: "Stragglers in us-east-1: moving (disconnect, 50/s)"; a step
+/// that found nobody still connected says it had nothing to do (not "done": told 0 devices is
+/// no success).
+pub fn head_line(s: &Stragglers) -> String {
+    let state = if s.state == StragglerState::Done && s.found == 0 {
+        format!(
+            "nothing to do — no device was still connected to {}",
+            s.region
+        )
+    } else {
+        state_words(s.state).to_string()
+    };
+    format!(
+        "Stragglers in {}: {state} ({}, {}/s)",
+        s.region,
+        s.method.as_str(),
+        rate(s.rate_per_s)
+    )
 }
 
 fn rate(r: f64) -> String {
@@ -289,13 +310,7 @@ pub fn StragglersView(
     };
     let may = crate::auth::may_operate();
     let id = f.id.clone();
-    let head = format!(
-        "Stragglers in {}: {} ({}, {}/s)",
-        s.region,
-        state_words(s.state),
-        s.method.as_str(),
-        rate(s.rate_per_s)
-    );
+    let head = head_line(&s);
     let estimate = s
         .estimate
         .as_ref()
@@ -537,6 +552,37 @@ mod tests {
         );
         s.state = StragglerState::Skipped;
         assert!(!cancellable(&s));
+    }
+
+    #[test]
+    fn a_stragglers_step_that_found_nobody_says_nothing_to_do_not_done() {
+        let mut s = Stragglers {
+            method: StragglerMethod::Command,
+            region: "us-east-1".into(),
+            rate_per_s: 50.0,
+            state: StragglerState::Done,
+            not_before: 0,
+            estimate: None,
+            found: 0,
+            moved: 0,
+            already_gone: 0,
+            failed: 0,
+            started_at: None,
+            finished_at: None,
+            detail: String::new(),
+        };
+        let head = head_line(&s);
+        assert!(
+            head.contains("nothing to do — no device was still connected to us-east-1"),
+            "{head}"
+        );
+        assert!(!head.contains(": done"), "{head}");
+        s.found = 3;
+        s.moved = 3;
+        assert_eq!(
+            head_line(&s),
+            "Stragglers in us-east-1: done (command, 50/s)"
+        );
     }
 
     #[test]

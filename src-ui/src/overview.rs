@@ -1,9 +1,17 @@
 //! The overview: one card per region with its role, health, devices, backlog and data age.
+//!
+//! Rules kept here:
+//! - a region whose figures are not current shows them greyed and labelled "last known at
+//!   HH:MM UTC", never as current; one never observed says "no data yet";
+//! - a card shows its region's backlog only while its figures are current (the fleet's
+//!   backlog has one source: the edge poll, on the edge page).
 
 use crate::fmt::{bytes, thousands};
 use crate::Live;
 use leptos::prelude::*;
+use switchyard_core::cockpit::{figures, Figures};
 use switchyard_core::freshness::{age_ms, format_age, freshness, Freshness};
+use switchyard_core::time::utc_hm;
 use switchyard_core::{HealthStatus, RegionRole, RegionSummary};
 
 #[component]
@@ -53,6 +61,27 @@ fn RegionCard(id: String) -> impl IntoView {
             })
         })
     };
+    let standing = move || {
+        let now = live.now.get();
+        region.with(|r| r.as_ref().map_or(Figures::Missing, |r| figures(r, now)))
+    };
+    let current = move || standing() == Figures::Current;
+    // A figure as it may be shown: itself while current, its last known value otherwise, a
+    // dash when never observed.
+    let shown = move |f: fn(&RegionSummary) -> String| {
+        move || match standing() {
+            Figures::Missing => "—".to_string(),
+            _ => region.with(|r| r.as_ref().map(f).unwrap_or_default()),
+        }
+    };
+    let note = move || {
+        let s = standing();
+        region.with(|r| match (s, r.as_ref().and_then(|r| r.observed_at)) {
+            (Figures::Current, _) => None,
+            (Figures::LastKnown, Some(at)) => Some(format!("last known at {}", utc_hm(at))),
+            _ => Some("no data yet".to_string()),
+        })
+    };
     let age_text = move || {
         let now = live.now.get();
         region.with(|r| {
@@ -73,6 +102,8 @@ fn RegionCard(id: String) -> impl IntoView {
             data-region=id.clone()
             data-status=move || status().as_str()
             class:stale=move || fresh() == Freshness::Stale
+            class:last-known=move || !current()
+            data-figures=move || match standing() { Figures::Current => "current", Figures::LastKnown => "last_known", Figures::Missing => "missing" }
             class:active=move || region.with(|r| r.as_ref().is_some_and(|r| r.role == RegionRole::Active))
         >
             <header class="card-head">
@@ -94,24 +125,27 @@ fn RegionCard(id: String) -> impl IntoView {
                 {move || region.with(|r| r.as_ref().map(|r| r.health.reasons.clone()).unwrap_or_default())
                     .into_iter().map(|reason| view! { <li>{reason}</li> }).collect_view()}
             </ul>
+            <p class="figures-note" data-field="figures-note">{note}</p>
             <dl class="figures">
                 <div class="figure figure-main">
-                    <dt>"online"</dt>
-                    <dd data-field="online">{get(|r| thousands(r.online))}</dd>
+                    <dt>{move || if current() { "online" } else { "online (last known)" }}</dt>
+                    <dd data-field="online">{shown(|r| thousands(r.online))}</dd>
                 </div>
                 <div class="figure">
                     <dt>"offline"</dt>
-                    <dd data-field="offline">{get(|r| thousands(r.offline))}</dd>
+                    <dd data-field="offline">{shown(|r| thousands(r.offline))}</dd>
                 </div>
+                // The backlog only while current: the gateways of a region that does not
+                // answer are counted by the edge poll, once, on the edge page.
                 <div class="figure">
                     <dt>"edge backlog"</dt>
-                    <dd data-field="backlog">{get(|r| format!("{} msgs", thousands(r.backlog.messages)))}</dd>
-                    <dd class="sub">{get(|r| format!("{} · {} gateways", bytes(r.backlog.bytes), r.backlog.gateways))}</dd>
+                    <dd data-field="backlog">{move || if current() { get(|r| format!("{} msgs", thousands(r.backlog.messages)))() } else { "—".into() }}</dd>
+                    <dd class="sub">{move || if current() { get(|r| format!("{} · {} gateways", bytes(r.backlog.bytes), r.backlog.gateways))() } else { "not current: see Edge".into() }}</dd>
                 </div>
                 <div class="figure">
                     <dt>"dropped"</dt>
-                    <dd data-field="dropped">{get(|r| thousands(r.backlog.dropped))}</dd>
-                    <dd class="sub">{get(|r| if r.backlog.oldest_age_ms > 0 { format!("oldest {}", format_age(r.backlog.oldest_age_ms)) } else { "buffers empty".into() })}</dd>
+                    <dd data-field="dropped">{move || if current() { get(|r| thousands(r.backlog.dropped))() } else { "—".into() }}</dd>
+                    <dd class="sub">{move || if current() { get(|r| if r.backlog.oldest_age_ms > 0 { format!("oldest {}", format_age(r.backlog.oldest_age_ms)) } else { "buffers empty".into() })() } else { String::new() }}</dd>
                 </div>
             </dl>
             <footer class="age" data-field="age" class:age-stale=move || fresh() == Freshness::Stale>

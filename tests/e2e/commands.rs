@@ -84,6 +84,10 @@ async fn preview_then_send_to_online_devices_only() {
         .send_keys("INC-5 slow reports")
         .await
         .unwrap();
+    // Past `[commands] confirm_above` (1,000 by default) the count is confirmed first.
+    if publish > 1_000 {
+        click(&c, "[data-testid=confirm-count-tick]").await;
+    }
     wait_until(Duration::from_secs(5), "Send to unlock", || async {
         send.attr("disabled").await.ok()?.is_none().then_some(())
     })
@@ -111,6 +115,120 @@ async fn preview_then_send_to_online_devices_only() {
         c.screenshot().await.unwrap(),
     )
     .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the built UI, Chromium and chromedriver: run `cargo xtask test`"]
+async fn a_disabled_send_says_a_reason_is_required_and_a_large_send_asks_for_the_count() {
+    let server = Server::start(&["--devices", "1500", "--seed", "6", "--poll-interval", "1"]);
+    let browser = chromium(1280, 800).await;
+    let c = browser.client.clone();
+    c.goto(&format!("{}/#/commands", server.url)).await.unwrap();
+    wait_until(
+        Duration::from_secs(20),
+        "the active region as target",
+        || async {
+            let input = c
+                .find(Locator::Css("[data-testid=target-value]"))
+                .await
+                .ok()?;
+            (input.prop("value").await.ok()?? == "us-east-1").then_some(())
+        },
+    )
+    .await;
+    // Before a preview, Send says so.
+    assert_eq!(
+        text(&c, "[data-testid=send-why]").await.as_deref(),
+        Some("preview first")
+    );
+    c.find(Locator::Css("[data-testid=command-name]"))
+        .await
+        .unwrap()
+        .select_by_value("reconnect")
+        .await
+        .unwrap();
+    // The reconnect payload starts from the schema's defaults: a jitter of 30 s.
+    let payload = wait_until(Duration::from_secs(5), "the default payload", || async {
+        let p = c
+            .find(Locator::Css("[data-testid=payload]"))
+            .await
+            .ok()?
+            .prop("value")
+            .await
+            .ok()??;
+        p.contains("jitter_secs").then_some(p)
+    })
+    .await;
+    let payload: serde_json::Value = serde_json::from_str(&payload).unwrap();
+    assert_eq!(payload["jitter_secs"], 30, "{payload}");
+
+    click(&c, "[data-testid=preview]").await;
+    let publish = wait_until(Duration::from_secs(10), "the preview", || async {
+        number(&text(&c, "[data-testid=preview-publish]").await?)
+    })
+    .await;
+    assert!(publish > 1_000, "{publish} devices: past confirm_above");
+    let send = c.find(Locator::Css("[data-testid=send]")).await.unwrap();
+    assert!(send.attr("disabled").await.unwrap().is_some());
+    assert_eq!(
+        text(&c, "[data-testid=send-why]").await.as_deref(),
+        Some("a reason is required")
+    );
+    assert_eq!(
+        send.attr("title").await.unwrap().as_deref(),
+        Some("a reason is required")
+    );
+    std::fs::write(
+        screenshot_path("commands-why.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
+
+    // With a reason, the count is asked for.
+    fill(
+        &c,
+        "[data-testid=command-reason]",
+        "INC-9 reconnect the fleet",
+    )
+    .await;
+    let why = wait_until(Duration::from_secs(5), "the count asked for", || async {
+        text(&c, "[data-testid=send-why]")
+            .await
+            .filter(|t| t.starts_with("confirm the count"))
+    })
+    .await;
+    assert!(why.contains(&thousands_e2e(publish)), "{why}");
+    assert!(send.attr("disabled").await.unwrap().is_some());
+    // A wrong count keeps it off; the right one lets it go.
+    fill(
+        &c,
+        "[data-testid=confirm-count-input]",
+        &(publish - 1).to_string(),
+    )
+    .await;
+    assert!(send.attr("disabled").await.unwrap().is_some());
+    fill(
+        &c,
+        "[data-testid=confirm-count-input]",
+        &publish.to_string(),
+    )
+    .await;
+    wait_until(Duration::from_secs(5), "Send to unlock", || async {
+        send.attr("disabled").await.ok()?.is_none().then_some(())
+    })
+    .await;
+    send.click().await.unwrap();
+    let status = wait_until(Duration::from_secs(30), "the run", || async {
+        attr(&c, "[data-testid=command-run]", "data-status").await
+    })
+    .await;
+    assert!(
+        status == "running" || status == "completed",
+        "the send with the confirmed count went out: {status}"
+    );
+    // The run was asked for with the count confirmed.
+    let (_, body) = server.request("GET", "/api/v1/audit", None);
+    assert!(body.contains("INC-9"), "{body}");
 }
 
 /// The UI's thousands separator (a thin space) for comparisons.

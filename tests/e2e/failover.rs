@@ -241,3 +241,132 @@ async fn recommendation_to_confirmed_failover_in_three_interactions() {
         "{body}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the built UI, Chromium and chromedriver: run `cargo xtask test`"]
+async fn the_failover_form_takes_focus_states_its_impact_and_escape_closes_it() {
+    let server = Server::start(&[
+        "--devices",
+        "600",
+        "--seed",
+        "12",
+        "--poll-interval",
+        "1",
+        "--fault",
+        "us-east-1:outage@2s",
+    ]);
+    let browser = chromium(1280, 800).await;
+    let c = browser.client.clone();
+    c.goto(&server.url).await.unwrap();
+    wait_until(
+        Duration::from_secs(30),
+        "an enabled failover button",
+        || async {
+            let b = c
+                .find(Locator::Css("[data-testid=open-failover-eu-west-1]"))
+                .await
+                .ok()?;
+            b.attr("disabled").await.ok()?.is_none().then_some(())
+        },
+    )
+    .await;
+    click(&c, "[data-testid=open-failover-eu-west-1]").await;
+    let form = "[data-testid=confirm-failover]";
+    // The focus is in its first field, and the form is in view.
+    let focused = wait_until(Duration::from_secs(5), "the focus in the form", || async {
+        let el = c.active_element().await.ok()?;
+        el.attr("data-testid").await.ok()?
+    })
+    .await;
+    assert_eq!(focused, "confirm-input");
+    // In view: its top below the sticky header and strip, inside the window.
+    wait_until(Duration::from_secs(3), "the form in view", || async {
+        let v = c
+            .execute(
+                "const r = document.querySelector(arguments[0]).getBoundingClientRect(); \
+                 const chrome = document.querySelector('[data-testid=chrome]').getBoundingClientRect(); \
+                 return r.top >= chrome.bottom - 1 && r.top < window.innerHeight;",
+                vec![serde_json::json!(form)],
+            )
+            .await
+            .ok()?;
+        (v == serde_json::json!(true)).then_some(())
+    })
+    .await;
+    // The impact, from the plan: the switch and the devices to be moved.
+    let plan = wait_until(Duration::from_secs(10), "the failover plan", || async {
+        let t = text(&c, "[data-testid=plan-devices]").await?;
+        (!t.is_empty()).then_some(t)
+    })
+    .await;
+    assert!(plan.contains("us-east-1"), "{plan}");
+    assert!(text(&c, "[data-testid=plan-switch]")
+        .await
+        .is_some_and(|t| !t.is_empty()));
+    // The preflight once, not twice.
+    let shown = c
+        .find_all(Locator::Css("[data-testid=readiness-eu-west-1]"))
+        .await
+        .unwrap();
+    assert_eq!(shown.len(), 1, "the target's preflight is shown once");
+    std::fs::write(
+        screenshot_path("failover-form.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
+
+    // Escape closes it.
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys(&fantoccini::key::Key::Escape.to_string())
+        .await
+        .unwrap();
+    wait_until(Duration::from_secs(5), "the form to close", || async {
+        c.find(Locator::Css(form)).await.is_err().then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the built UI, Chromium and chromedriver: run `cargo xtask test`"]
+async fn a_failover_button_to_a_target_whose_preflight_fails_is_disabled_and_says_why() {
+    // ap-southeast-2 is down: failing over to it fails its preflight.
+    let server = Server::start(&[
+        "--devices",
+        "600",
+        "--seed",
+        "13",
+        "--poll-interval",
+        "1",
+        "--fault",
+        "ap-southeast-2:outage@1s",
+    ]);
+    let browser = chromium(1280, 800).await;
+    let c = browser.client.clone();
+    c.goto(&server.url).await.unwrap();
+    let button = "[data-testid=open-failover-ap-southeast-2]";
+    let title = wait_until(
+        Duration::from_secs(40),
+        "a disabled failover button",
+        || async {
+            let b = c.find(Locator::Css(button)).await.ok()?;
+            b.attr("disabled").await.ok()??;
+            b.attr("title").await.ok()?
+        },
+    )
+    .await;
+    assert!(title.starts_with("the preflight fails"), "{title}");
+    assert!(title.contains("ap-southeast-2 is unreachable"), "{title}");
+    // The reason is on screen too, not only on hover.
+    let why = text(&c, "[data-testid=why-blocked][data-target=ap-southeast-2]")
+        .await
+        .unwrap();
+    assert_eq!(why, title);
+    // A healthy target's button stays enabled.
+    assert!(
+        attr(&c, "[data-testid=open-failover-eu-west-1]", "disabled")
+            .await
+            .is_none()
+    );
+}

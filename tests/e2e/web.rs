@@ -209,10 +209,14 @@ async fn map_alerts_devices_and_edge_views_follow_an_outage() {
         injected.elapsed()
     );
     assert!(banner.contains("us-east-1 is unreachable"), "{banner}");
-    assert!(text(&c, "[data-testid=totals]")
-        .await
-        .unwrap()
-        .contains("1 region not reporting"));
+    // Issue #18: the header names the region and the time of its last figures.
+    let totals = wait_until(interval * 2, "the header to name us-east-1", || async {
+        text(&c, "[data-testid=totals]")
+            .await
+            .filter(|t| t.contains("us-east-1 not reporting since"))
+    })
+    .await;
+    assert!(totals.contains(" online in 2 regions"), "{totals}");
     std::fs::write(
         screenshot_path("web-map-outage.png"),
         c.screenshot().await.unwrap(),

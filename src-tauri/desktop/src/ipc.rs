@@ -297,6 +297,100 @@ async fn history(
 
 /// Registers the IPC commands and names them, from one list (kept equal to commands.list,
 /// whose permissions the window is granted, by a test).
+#[tauri::command]
+async fn status(
+    running: tauri::State<'_, Running>,
+) -> Result<switchyard_core::cockpit::StatusResponse, String> {
+    running.engine.status().await.map_err(engine_error)
+}
+
+#[tauri::command]
+async fn incidents(
+    running: tauri::State<'_, Running>,
+    open: bool,
+    limit: u32,
+) -> Result<switchyard_core::incidents::IncidentsResponse, String> {
+    running
+        .engine
+        .incidents(open, limit)
+        .await
+        .map_err(engine_error)
+}
+
+#[tauri::command]
+async fn incident(
+    running: tauri::State<'_, Running>,
+    id: i64,
+) -> Result<switchyard_core::incidents::IncidentDetail, String> {
+    running.engine.incident(id).await.map_err(engine_error)
+}
+
+/// The export's text (the page offers it as a file to save).
+#[tauri::command]
+async fn incident_export(
+    running: tauri::State<'_, Running>,
+    id: i64,
+    format: String,
+) -> Result<String, String> {
+    let format = switchyard::engine::ExportFormat::parse(&format).map_err(engine_error)?;
+    running
+        .engine
+        .incident_export(id, format)
+        .await
+        .map(|(text, _)| text)
+        .map_err(engine_error)
+}
+
+#[tauri::command]
+async fn add_incident_note(
+    running: tauri::State<'_, Running>,
+    id: i64,
+    text: String,
+) -> Result<switchyard_core::incidents::TimelineEntry, String> {
+    running
+        .engine
+        .add_incident_note(id, &text, &desktop_operator())
+        .await
+        .map_err(engine_error)
+}
+
+#[tauri::command]
+async fn ack_alert(
+    running: tauri::State<'_, Running>,
+    id: i64,
+    note: String,
+) -> Result<switchyard_core::alerts::Alert, String> {
+    running
+        .engine
+        .ack_alert(id, &note, &desktop_operator())
+        .await
+        .map_err(engine_error)
+}
+
+#[tauri::command]
+async fn failover_plan(
+    running: tauri::State<'_, Running>,
+    target: String,
+) -> Result<switchyard_core::cockpit::FailoverPlan, String> {
+    running
+        .engine
+        .failover_plan(&target, None)
+        .await
+        .map_err(engine_error)
+}
+
+#[tauri::command]
+async fn failover_dry_run(
+    running: tauri::State<'_, Running>,
+    req: switchyard_core::failover::FailoverRequest,
+) -> Result<switchyard_core::cockpit::FailoverPlan, String> {
+    running
+        .engine
+        .failover_plan(&req.target, Some(&req))
+        .await
+        .map_err(engine_error)
+}
+
 macro_rules! ipc_commands {
     ($($command:ident),* $(,)?) => {
         #[cfg(test)]
@@ -330,6 +424,14 @@ ipc_commands![
     compare_drills,
     drill_notes,
     abort_drill,
+    status,
+    incidents,
+    incident,
+    incident_export,
+    add_incident_note,
+    ack_alert,
+    failover_plan,
+    failover_dry_run,
 ];
 
 /// Forwards the engine's events to the window as `fleet` events (and raised alerts to the

@@ -57,6 +57,8 @@ mod tests {
             message: "us-east-1 is unreachable: no answer within 2500 ms".into(),
             raised_at: 1,
             cleared_at: None,
+            incident_id: None,
+            ack: None,
         };
         assert_eq!(
             notification(&a),

@@ -12,6 +12,7 @@
 mod audit;
 mod auth;
 pub mod client;
+mod cockpit;
 mod commands;
 mod devices;
 mod drills;
@@ -19,6 +20,7 @@ mod error;
 mod extract;
 mod failover;
 mod fleet;
+mod incidents;
 mod openapi;
 mod sim;
 pub mod tls;
@@ -87,6 +89,8 @@ pub fn secured_router(engine: Engine, ui: Ui, auth: Auth) -> Router {
         .merge(audit::routes())
         .merge(commands::routes())
         .merge(drills::routes())
+        .merge(incidents::routes())
+        .merge(cockpit::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::guard,

@@ -49,7 +49,114 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/drills/{id}/charts/{file}"),
     ("post", "/api/v1/drills/{id}/notes"),
     ("post", "/api/v1/drills/{id}/abort"),
+    ("get", "/api/v1/status"),
+    ("get", "/api/v1/incidents"),
+    ("get", "/api/v1/incidents/{id}"),
+    ("get", "/api/v1/incidents/{id}/export"),
+    ("post", "/api/v1/incidents/{id}/notes"),
+    ("post", "/api/v1/alerts/{id}/ack"),
+    ("get", "/api/v1/failover/plan"),
+    ("post", "/api/v1/failovers/plan"),
 ];
+
+/// The cockpit's routes: status, incidents, acknowledgements, a failover's plan (kept apart,
+/// as the stragglers' are, for the macro's recursion limit).
+fn cockpit_paths() -> Value {
+    let id = json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "integer", "format": "int64" } });
+    let note = |field: &str, min: u64| {
+        json!({ "type": "object", "required": [field], "additionalProperties": false,
+        "properties": { field: { "type": "string", "minLength": min, "maxLength": switchyard_core::incidents::MAX_NOTE_CHARS } } })
+    };
+    json!({
+        "/api/v1/status": { "get": {
+            "summary": "What the header, the incident strip and `switchyard status` show: the regions with each one's freshness, the headline, the open incident, the failover under way (or the last for an hour after it ended) with its summary and next step, the edge backlog from the edge poll, open alerts by severity",
+            "responses": { "200": json_response("The status now", "StatusResponse") }
+        }},
+        "/api/v1/incidents": { "get": {
+            "summary": "Incidents, newest first: each opened by a critical alert, joined by every alert raised while open, closed once all its alerts cleared and no failover runs",
+            "parameters": [query_param("open", "boolean", "open ones only (default false: all)"), query_param("limit", "integer", "1..10000 (default 50)")],
+            "responses": { "200": json_response("The incidents", "IncidentsResponse"), "400": error_response("A bad limit") }
+        }},
+        "/api/v1/incidents/{id}": { "get": {
+            "summary": "One incident with its alerts and its timeline (alerts raised and cleared, acknowledgements, failover steps, commands, notes), oldest first",
+            "parameters": [id.clone()],
+            "responses": { "200": json_response("The incident", "IncidentDetail"), "404": error_response("No such incident") }
+        }},
+        "/api/v1/incidents/{id}/export": { "get": {
+            "summary": "The incident for the post-incident review, as a file: Markdown (times in UTC) or JSON",
+            "parameters": [id.clone(), { "name": "format", "in": "query", "required": true, "schema": { "enum": ["md", "json"] } }],
+            "responses": {
+                "200": { "description": "The file (Content-Disposition: attachment)", "content": {
+                    "text/markdown": { "schema": { "type": "string" } },
+                    "application/json": { "schema": { "$ref": "#/components/schemas/IncidentDetail" } } } },
+                "400": error_response("A format other than md or json"), "404": error_response("No such incident") }
+        }},
+        "/api/v1/incidents/{id}/notes": { "post": {
+            "summary": "Add a note to the incident's timeline (audited: incident.note)",
+            "parameters": [id.clone()],
+            "requestBody": { "required": true, "content": { "application/json": { "schema": note("text", 1) } } },
+            "responses": { "201": json_response("The note as a timeline entry", "TimelineEntry"), "404": error_response("No such incident"), "422": error_response("An empty or too long note") }
+        }},
+        "/api/v1/alerts/{id}/ack": { "post": {
+            "summary": "Acknowledge an alert, with a note (audited: alert.ack); every console sees who and when",
+            "parameters": [id],
+            "requestBody": { "required": true, "content": { "application/json": { "schema": note("note", 0) } } },
+            "responses": { "200": json_response("The alert with its acknowledgement", "Alert"), "404": error_response("No such alert"), "409": error_response("Acknowledged already (says by whom and when)"), "422": error_response("A too long note") }
+        }},
+        "/api/v1/failover/plan": { "get": {
+            "summary": "What a failover to the target would do, said before it is requested: the switch, the devices in the source and whether that figure is current, the stragglers' method and estimate, the TTL, the preflight, and why it would be refused now (changes nothing)",
+            "parameters": [{ "name": "target", "in": "query", "required": true, "schema": { "type": "string" } }],
+            "responses": { "200": json_response("The plan", "FailoverPlan"), "422": error_response("Not a configured region, or this fleet cannot move traffic") }
+        }},
+        "/api/v1/failovers/plan": { "post": {
+            "summary": "A dry run: the plan of this whole request, refused exactly as the request would be (confirmation, reason, preflight); changes nothing",
+            "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/FailoverRequest" } } } },
+            "responses": { "200": json_response("The plan", "FailoverPlan"), "422": error_response("Not a configured region, or this fleet cannot move traffic") }
+        }}
+    })
+}
+
+/// The cockpit's schemas.
+fn cockpit_schemas() -> Value {
+    let ms = json!({ "type": "integer", "format": "int64", "minimum": 0, "description": "milliseconds since the Unix epoch" });
+    let ms_or_null = json!({ "oneOf": [ms, { "type": "null" }] });
+    let r = |name: &str| json!({ "$ref": format!("#/components/schemas/{name}") });
+    let figures = json!({ "enum": ["current", "last_known", "missing"], "description": "current: observed on the last poll and the region answers; last_known: the figures of observed_at, the region does not answer or its data is stale; missing: never observed" });
+    json!({
+        "Figures": figures,
+        "Acknowledgement": { "type": "object", "required": ["by", "at", "note"], "properties": { "by": { "type": "string" }, "at": ms, "note": { "type": "string" } } },
+        "Incident": { "type": "object", "required": ["id", "title", "severity", "regions", "opened_at", "closed_at", "alerts_open", "alerts_total", "unacknowledged"], "properties": {
+            "id": { "type": "integer" }, "title": { "type": "string", "examples": ["us-east-1 unreachable"] },
+            "severity": { "enum": ["warning", "critical"] }, "regions": { "type": "array", "items": { "type": "string" } },
+            "opened_at": ms, "closed_at": ms_or_null.clone(),
+            "alerts_open": { "type": "integer" }, "alerts_total": { "type": "integer" }, "unacknowledged": { "type": "integer" } } },
+        "IncidentsResponse": { "type": "object", "required": ["server_time", "incidents"], "properties": { "server_time": ms, "incidents": { "type": "array", "items": r("Incident") } } },
+        "TimelineEntry": { "type": "object", "required": ["at", "kind", "actor", "text", "source"], "properties": {
+            "at": ms, "kind": { "enum": ["opened", "alert_raised", "alert_cleared", "acknowledged", "note", "failover", "failover_step", "command", "action", "closed"] },
+            "actor": { "type": ["string", "null"], "description": "null: observed by the console itself" }, "text": { "type": "string" },
+            "source": { "type": "string", "description": "the one record the entry comes from (alert:12:raised, audit:40, failover:fo-1:2)" } } },
+        "IncidentDetail": { "type": "object", "required": ["server_time", "incident", "alerts", "timeline"], "properties": {
+            "server_time": ms, "incident": r("Incident"), "alerts": { "type": "array", "items": r("Alert") }, "timeline": { "type": "array", "items": r("TimelineEntry") } } },
+        "Headline": { "type": "object", "required": ["online", "offline", "reporting", "not_reporting"], "properties": {
+            "online": { "type": "integer" }, "offline": { "type": "integer" }, "reporting": { "type": "integer", "description": "regions whose figures are current: the totals are theirs" },
+            "not_reporting": { "type": "array", "items": { "type": "object", "required": ["region", "since"], "properties": { "region": { "type": "string" }, "since": ms_or_null.clone() } } } } },
+        "NextStep": { "type": "object", "required": ["kind"], "properties": { "kind": { "enum": ["drain_watch", "failback_preflight", "await_recovery", "retry"] },
+            "messages": { "type": "integer" }, "gateways": { "type": "integer" }, "region": { "type": "string" }, "target": { "type": "string" } } },
+        "StatusResponse": { "type": "object", "required": ["server_time", "source", "headline", "regions", "active", "incident", "failover", "failover_summary", "next_step", "recommendation", "edge", "edge_observed_at", "alerts_critical", "alerts_warning"], "properties": {
+            "server_time": ms, "source": { "enum": ["simulated", "aws"] }, "headline": r("Headline"),
+            "regions": { "type": "array", "items": r("RegionSummary") }, "active": { "type": ["string", "null"] },
+            "incident": { "oneOf": [r("Incident"), { "type": "null" }] }, "failover": { "oneOf": [r("Failover"), { "type": "null" }] },
+            "failover_summary": { "type": ["string", "null"] }, "next_step": { "oneOf": [r("NextStep"), { "type": "null" }] },
+            "recommendation": { "type": ["object", "null"] }, "edge": r("BacklogTotals"), "edge_observed_at": ms_or_null,
+            "alerts_critical": { "type": "integer" }, "alerts_warning": { "type": "integer" } } },
+        "FailoverPlan": { "type": "object", "required": ["server_time", "source", "target", "switch", "devices_in_source", "devices_figures", "stragglers", "dns_ttl_secs", "estimate", "preflight", "two_person_rule", "refused"], "properties": {
+            "server_time": ms, "source": { "type": "string" }, "target": { "type": "string" }, "switch": { "type": "string" },
+            "devices_in_source": { "type": "integer" }, "devices_figures": r("Figures"),
+            "stragglers": { "enum": ["disconnect", "command", "off"] }, "dns_ttl_secs": { "type": "integer" },
+            "estimate": { "type": ["object", "null"] }, "preflight": { "type": "object" }, "two_person_rule": { "type": "boolean" },
+            "refused": { "type": ["string", "null"], "description": "why a request would be refused now; null: it would start" } } }
+    })
+}
 
 /// The straggler step's routes (kept apart: one `json!` of every path passes the macro's
 /// recursion limit).
@@ -267,7 +374,18 @@ pub fn openapi_document() -> Value {
         },
         "components": { "schemas": schemas() }
     });
-    for more in [straggler_paths(), drill_paths(), auth_paths()] {
+    if let (Some(all), Value::Object(more)) = (
+        doc["components"]["schemas"].as_object_mut(),
+        cockpit_schemas(),
+    ) {
+        all.extend(more);
+    }
+    for more in [
+        straggler_paths(),
+        drill_paths(),
+        auth_paths(),
+        cockpit_paths(),
+    ] {
         if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), more) {
             paths.extend(more);
         }
@@ -316,7 +434,8 @@ fn schemas() -> Value {
                 "backlog": { "$ref": "#/components/schemas/BacklogTotals" },
                 "observed_at": { "oneOf": [ms, { "type": "null" }], "description": "when the figures were observed; null before the first successful poll" },
                 "last_attempt_at": { "oneOf": [ms, { "type": "null" }] },
-                "poll_interval_ms": { "type": "integer", "description": "figures older than twice this are stale" } } },
+                "poll_interval_ms": { "type": "integer", "description": "figures older than twice this are stale" },
+                "figures": { "$ref": "#/components/schemas/Figures" } } },
         "RegionsResponse": { "type": "object", "required": ["version", "source", "server_time", "regions"], "properties": {
             "type": { "const": "regions", "description": "present on events only" },
             "version": { "type": "integer" },
@@ -367,7 +486,9 @@ fn schemas() -> Value {
             "kind": { "enum": switchyard_core::alerts::AlertKind::ALL.map(switchyard_core::alerts::AlertKind::as_str) },
             "severity": { "enum": ["warning", "critical"] },
             "subject": { "type": "string", "description": "a region code or a gateway id" },
-            "message": { "type": "string" }, "raised_at": ms, "cleared_at": { "oneOf": [ms, { "type": "null" }] } } },
+            "message": { "type": "string" }, "raised_at": ms, "cleared_at": { "oneOf": [ms, { "type": "null" }] },
+            "incident_id": { "type": ["integer", "null"], "description": "the incident it joined; null: a warning raised while no incident was open" },
+            "ack": { "oneOf": [{ "$ref": "#/components/schemas/Acknowledgement" }, { "type": "null" }] } } },
         "AlertsResponse": { "type": "object", "required": ["server_time", "alerts"], "properties": {
             "server_time": ms, "alerts": { "type": "array", "items": { "$ref": "#/components/schemas/Alert" } } } },
         "InjectFaultRequest": { "type": "object", "required": ["fault", "reason"], "additionalProperties": false, "properties": {

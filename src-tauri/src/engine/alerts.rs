@@ -1,5 +1,6 @@
 //! Alert bookkeeping: the rules in `switchyard_core::alerts` say which conditions hold; this
-//! keeps the open alerts, stores every raise and clear, and tells subscribers.
+//! keeps the open alerts, stores every raise and clear (each raise opening or joining an
+//! incident, `incidents.rs`), and tells subscribers.
 
 use super::{Engine, Error};
 use switchyard_core::alerts::{diff, Alert, AlertKind, AlertsResponse, Condition};
@@ -31,15 +32,17 @@ impl Engine {
                 .run(move |s| s.alert_raise(&stored, at))
                 .await
             {
-                Ok(id) => {
+                Ok(raised) => {
                     let alert = Alert {
-                        id,
+                        id: raised.alert,
                         kind: c.kind,
                         severity: c.kind.severity(),
                         subject: c.subject.clone(),
                         message: c.message,
                         raised_at: at,
                         cleared_at: None,
+                        incident_id: raised.incident,
+                        ack: None,
                     };
                     tracing::warn!(
                         alert = alert.kind.as_str(),
@@ -53,6 +56,12 @@ impl Engine {
                         .unwrap_or_else(|p| p.into_inner())
                         .insert((c.kind, c.subject), alert.clone());
                     let _ = self.inner.events.send(FleetEvent::Alert(alert));
+                    if let Some(incident) = raised.incident {
+                        if raised.opened {
+                            tracing::warn!(incident, "an incident opened");
+                        }
+                        self.publish_incident(incident).await;
+                    }
                 }
                 Err(e) => tracing::error!("could not store an alert: {e}"),
             }
@@ -80,12 +89,17 @@ impl Engine {
                             subject = alert.subject,
                             "cleared"
                         );
+                        let incident = alert.incident_id;
                         let _ = self.inner.events.send(FleetEvent::Alert(alert));
+                        if let Some(incident) = incident {
+                            self.publish_incident(incident).await;
+                        }
                     }
                 }
                 Err(e) => tracing::error!("could not clear alert {id}: {e}"),
             }
         }
+        self.review_incident().await;
     }
 
     /// The newest alerts from the store, open only or all.

@@ -14,11 +14,13 @@
 
 mod alerts;
 pub mod audit;
+mod cockpit;
 mod commands;
 pub mod drills;
 mod edge;
 mod failover;
 mod faults;
+mod incidents;
 pub mod kit;
 mod poll;
 
@@ -26,6 +28,7 @@ pub use crate::error::{Error, ErrorKind};
 pub use crate::ports::Adapters;
 pub use commands::{CommandConfig, CommandPreview};
 pub use failover::{FailoverConfig, Requested, DEFAULT_STRAGGLERS_RATE, MOVED_ALERT_HOLD};
+pub use incidents::ExportFormat;
 
 use crate::clock::{SharedClock, SystemClock};
 use crate::ports::{DeviceChannel, FaultInjector, FleetSource, TrafficSwitch};
@@ -163,6 +166,7 @@ impl Engine {
                 observed_at: None,
                 last_attempt_at: None,
                 poll_interval_ms: interval_ms,
+                figures: Default::default(),
             })
             .collect();
         let state = FleetSnapshot {

@@ -1,8 +1,9 @@
 //! The `[commands]` section: how commands are sent to devices, and the catalogue of them.
 //!
 //! Rules kept here:
-//! - 1..=1024 publishes in flight, 1..=100000 started a second, 1..=10 attempts a device; the
-//!   defaults are the engine's own ([`CommandConfig::default`]).
+//! - 1..=1024 publishes in flight, 1..=100000 started a second, 1..=10 attempts a device, a
+//!   confirmation past 1..=1000000 devices; the defaults are the engine's own
+//!   ([`CommandConfig::default`]).
 //! - Without a catalogue the built-in four ([`default_catalogue`]); every entry passes core's
 //!   `check_def`, and no name is listed twice.
 
@@ -24,6 +25,8 @@ pub struct CommandsSection {
     pub max_attempts: Option<u32>,
     /// Past this many seconds into a run, connectivity is re-checked before each send (30).
     pub recheck_after_secs: Option<u64>,
+    /// A send to more devices than this asks to confirm the count (default 1000).
+    pub confirm_above: Option<u64>,
     /// The commands operators may send; without it, the built-in four.
     pub catalogue: Option<Vec<CommandDef>>,
 }
@@ -43,7 +46,7 @@ pub fn default_catalogue() -> Vec<CommandDef> {
             "reconnect",
             "Disconnect and connect again (after a failover: reach the new region)",
             json!({ "type": "object", "additionalProperties": false, "properties": {
-                "jitter_secs": { "type": "integer", "minimum": 0, "maximum": 600 } } }),
+                "jitter_secs": { "type": "integer", "minimum": 0, "maximum": 600, "default": 30 } } }),
             false,
         ),
         def(
@@ -94,6 +97,13 @@ impl CommandsSection {
             10,
             "",
         )?;
+        let confirm_above = between(
+            || fields.at("commands.confirm_above"),
+            self.confirm_above.unwrap_or(d.confirm_above),
+            1,
+            1_000_000,
+            "",
+        )?;
         let catalogue = self.catalogue.clone().unwrap_or_else(default_catalogue);
         for (i, def) in catalogue.iter().enumerate() {
             switchyard_core::commands::check_def(def)
@@ -109,6 +119,7 @@ impl CommandsSection {
             concurrency,
             rate_per_sec: rate,
             max_attempts: attempts,
+            confirm_above,
             recheck_after: Duration::from_secs(
                 self.recheck_after_secs.unwrap_or(d.recheck_after.as_secs()),
             ),

@@ -5,31 +5,26 @@
 //! - An open alert survives pruning whatever its age; a cleared one goes with the samples of its
 //!   time.
 //! - A stored kind this build does not know is an error, never a guess.
+//! - An alert of an incident is kept as long as its incident (the post-incident review needs
+//!   it); pruning takes only alerts of no incident.
+//! - An alert is acknowledged once; a second acknowledgement is refused, naming the first.
 
 use super::{Store, StoreError};
 use rusqlite::{params, Connection};
-use switchyard_core::alerts::{Alert, AlertKind, Condition};
+use switchyard_core::alerts::{Alert, AlertKind};
+use switchyard_core::incidents::Acknowledgement;
 use switchyard_core::UnixMs;
 
 /// Deletes alerts cleared before `before`; returns how many went. For [`Store::prune`].
 pub(super) fn prune_cleared(conn: &Connection, before: UnixMs) -> Result<usize, StoreError> {
     Ok(conn.execute(
-        "DELETE FROM alerts WHERE cleared_at IS NOT NULL AND cleared_at < ?1",
+        "DELETE FROM alerts
+         WHERE cleared_at IS NOT NULL AND cleared_at < ?1 AND incident_id IS NULL",
         params![before as i64],
     )?)
 }
 
 impl Store {
-    /// Records a newly raised alert; returns its id.
-    pub fn alert_raise(&self, c: &Condition, at: UnixMs) -> Result<i64, StoreError> {
-        let conn = self.lock();
-        conn.execute(
-            "INSERT INTO alerts (kind, subject, message, raised_at) VALUES (?1, ?2, ?3, ?4)",
-            params![c.kind.as_str(), c.subject, c.message, at as i64],
-        )?;
-        Ok(conn.last_insert_rowid())
-    }
-
     pub fn alert_clear(&self, id: i64, at: UnixMs) -> Result<(), StoreError> {
         self.lock().execute(
             "UPDATE alerts SET cleared_at = ?2 WHERE id = ?1 AND cleared_at IS NULL",
@@ -40,25 +35,70 @@ impl Store {
 
     /// The newest `limit` alerts, open only or all.
     pub fn alerts(&self, open_only: bool, limit: u32) -> Result<Vec<Alert>, StoreError> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, kind, subject, message, raised_at, cleared_at FROM alerts
-             WHERE (?1 = 0 OR cleared_at IS NULL) ORDER BY id DESC LIMIT ?2",
+        self.alerts_where("(?1 = 0 OR cleared_at IS NULL)", open_only as i64, limit)
+    }
+
+    /// One alert, if it exists.
+    pub fn alert(&self, id: i64) -> Result<Option<Alert>, StoreError> {
+        Ok(self.alerts_where("id = ?1", id, 1)?.pop())
+    }
+
+    /// The alerts of an incident, newest first.
+    pub fn incident_alerts(&self, incident: i64) -> Result<Vec<Alert>, StoreError> {
+        self.alerts_where("incident_id = ?1", incident, u32::MAX)
+    }
+
+    /// Records who acknowledged alert `id`, when and why. `Ok(None)`: no such alert; a second
+    /// acknowledgement is [`StoreError::AlreadyAcknowledged`].
+    pub fn alert_ack(&self, id: i64, ack: &Acknowledgement) -> Result<Option<Alert>, StoreError> {
+        let Some(alert) = self.alert(id)? else {
+            return Ok(None);
+        };
+        if let Some(first) = alert.ack {
+            return Err(StoreError::AlreadyAcknowledged {
+                id,
+                by: first.by,
+                at: first.at,
+            });
+        }
+        self.lock().execute(
+            "UPDATE alerts SET ack_by = ?2, ack_at = ?3, ack_note = ?4 WHERE id = ?1",
+            params![id, ack.by, ack.at as i64, ack.note],
         )?;
-        let rows = stmt.query_map(params![open_only as i64, limit], |r| {
-            let kind: String = r.get(1)?;
+        self.alert(id)
+    }
+
+    /// Alerts matching `filter` (an SQL condition over `?1`), newest first.
+    fn alerts_where(&self, filter: &str, arg: i64, limit: u32) -> Result<Vec<Alert>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT id, kind, subject, message, raised_at, cleared_at, incident_id,
+                    ack_by, ack_at, ack_note
+             FROM alerts WHERE {filter} ORDER BY id DESC LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![arg, limit], |r| {
+            let ack = match (r.get::<_, Option<String>>(7)?, r.get::<_, Option<i64>>(8)?) {
+                (Some(by), Some(at)) => Some(Acknowledgement {
+                    by,
+                    at: at as UnixMs,
+                    note: r.get::<_, Option<String>>(9)?.unwrap_or_default(),
+                }),
+                _ => None,
+            };
             Ok((
                 r.get::<_, i64>(0)?,
-                kind,
-                r.get(2)?,
-                r.get(3)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
                 r.get::<_, i64>(4)?,
                 r.get::<_, Option<i64>>(5)?,
+                r.get::<_, Option<i64>>(6)?,
+                ack,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, kind, subject, message, raised_at, cleared_at) = row?;
+            let (id, kind, subject, message, raised_at, cleared_at, incident_id, ack) = row?;
             let kind = AlertKind::parse(&kind).ok_or_else(|| {
                 StoreError::Unreadable(format!("alert {id} has an unknown kind '{kind}'"))
             })?;
@@ -70,6 +110,8 @@ impl Store {
                 message,
                 raised_at: raised_at as UnixMs,
                 cleared_at: cleared_at.map(|c| c as UnixMs),
+                incident_id,
+                ack,
             });
         }
         Ok(out)
@@ -79,6 +121,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use switchyard_core::alerts::Condition;
 
     #[test]
     fn alerts_stay_open_until_cleared_and_survive_a_reopen() {
@@ -91,8 +134,8 @@ mod tests {
         let (a, b) = {
             let s = Store::open(dir.path()).unwrap();
             (
-                s.alert_raise(&c("gw-1"), 10).unwrap(),
-                s.alert_raise(&c("gw-2"), 20).unwrap(),
+                s.alert_raise(&c("gw-1"), 10).unwrap().alert,
+                s.alert_raise(&c("gw-2"), 20).unwrap().alert,
             )
         };
         let s = Store::open(dir.path()).unwrap();
@@ -124,7 +167,8 @@ mod tests {
                 },
                 1,
             )
-            .unwrap();
+            .unwrap()
+            .alert;
         s.alert_clear(id, 2).unwrap();
         s.alert_clear(id, 3).unwrap();
         assert_eq!(s.alerts(false, 1).unwrap()[0].cleared_at, Some(2));

@@ -90,6 +90,21 @@ impl Store {
         let rows = stmt.query_map(params![limit], entry)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+
+    /// The entries written from `from` to `to` (both included), oldest first, at most `limit`.
+    pub fn audit_between(
+        &self,
+        from: UnixMs,
+        to: UnixMs,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM audit WHERE at BETWEEN ?1 AND ?2 ORDER BY id LIMIT ?3"
+        ))?;
+        let rows = stmt.query_map(params![from as i64, to as i64, limit], entry)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
 }
 
 #[cfg(test)]

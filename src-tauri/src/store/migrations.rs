@@ -189,6 +189,19 @@ pub(super) const MIGRATIONS: &[&str] = &[
         -- Certificates read from the newest end since that full listing.
         added_since    INTEGER NOT NULL DEFAULT 0
     ) WITHOUT ROWID;",
+    // 10: incidents, the incident each alert joined, and who acknowledged an alert.
+    "CREATE TABLE incidents (
+        id        INTEGER PRIMARY KEY,
+        title     TEXT    NOT NULL,
+        opened_at INTEGER NOT NULL,
+        closed_at INTEGER
+    );
+    CREATE INDEX incidents_open ON incidents (closed_at) WHERE closed_at IS NULL;
+    ALTER TABLE alerts ADD COLUMN incident_id INTEGER REFERENCES incidents (id);
+    ALTER TABLE alerts ADD COLUMN ack_by TEXT;
+    ALTER TABLE alerts ADD COLUMN ack_at INTEGER;
+    ALTER TABLE alerts ADD COLUMN ack_note TEXT;
+    CREATE INDEX alerts_incident ON alerts (incident_id) WHERE incident_id IS NOT NULL;",
 ];
 
 impl Store {

@@ -26,6 +26,7 @@ mod certificates;
 mod commands;
 mod drills;
 mod failovers;
+mod incidents;
 mod migrations;
 mod moving;
 mod samples;
@@ -53,6 +54,12 @@ pub enum StoreError {
     DrillLocked { holder: String },
     /// The audit entry does not exist, or its result is already written.
     AuditNotOpen { id: i64 },
+    /// The alert was acknowledged already, by `by` at `at`.
+    AlreadyAcknowledged {
+        id: i64,
+        by: String,
+        at: switchyard_core::UnixMs,
+    },
     /// A stored record could not be read back (its JSON or a code in it); the message names it.
     Unreadable(String),
     /// A value could not be encoded for storage; the message names it.
@@ -81,6 +88,11 @@ impl std::fmt::Display for StoreError {
             StoreError::AuditNotOpen { id } => {
                 write!(f, "audit entry {id} does not exist or is already finished")
             }
+            StoreError::AlreadyAcknowledged { id, by, at } => write!(
+                f,
+                "alert {id} was acknowledged already, by {by} at {}",
+                switchyard_core::time::utc_datetime(*at)
+            ),
             StoreError::Unreadable(m) | StoreError::Unencodable(m) => f.write_str(m),
             StoreError::TaskFailed(e) => write!(f, "store task failed: {e}"),
         }

@@ -148,9 +148,9 @@ mod tests {
             subject: subject.into(),
             message: "m".into(),
         };
-        let old_cleared = s.alert_raise(&c("a"), 500).unwrap();
+        let old_cleared = s.alert_raise(&c("a"), 500).unwrap().alert;
         s.alert_clear(old_cleared, 600).unwrap();
-        let old_open = s.alert_raise(&c("b"), 500).unwrap();
+        let old_open = s.alert_raise(&c("b"), 500).unwrap().alert;
         assert_eq!(
             s.prune(2_500).unwrap(),
             3,

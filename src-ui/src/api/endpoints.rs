@@ -11,14 +11,16 @@
 //!   on exactly its status and its failure is the API's own message.
 
 use serde::de::DeserializeOwned;
-use switchyard_core::alerts::AlertsResponse;
+use switchyard_core::alerts::{Alert, AlertsResponse};
 use switchyard_core::api::{RegionHistory, RegionsResponse, API_PREFIX};
 use switchyard_core::auth::{SessionInfo, UserInfo};
+use switchyard_core::cockpit::{FailoverPlan, StatusResponse};
 use switchyard_core::commands::CommandRun;
 use switchyard_core::devices::{DeviceDetail, DevicePage};
 use switchyard_core::drills::{Comparison, Drill, DrillSummary, DrillsResponse};
 use switchyard_core::edge::GatewaysResponse;
 use switchyard_core::failover::{Failover, FailoverOverview};
+use switchyard_core::incidents::{IncidentDetail, IncidentsResponse, TimelineEntry};
 use switchyard_core::moving::StragglerResults;
 
 pub use switchyard_core::api::{CommandRunDetail as RunDetail, CommandsOverview};
@@ -249,6 +251,23 @@ endpoints! {
     ABORT_DRILL: () = Post "/drills/{id}/abort", 200, Some("abort_drill"), nothing;
     /// One chart of a drill's report, as SVG markup (`{file}` is `<chart>.svg`).
     DRILL_CHART: String = Get "/drills/{id}/charts/{file}", 200, Some("drill_chart"), text;
+    /// Incidents, newest first (`?open=true` for the open one only).
+    INCIDENTS: IncidentsResponse = Get "/incidents", 200, Some("incidents"), json;
+    /// One incident, its alerts and its timeline.
+    INCIDENT: IncidentDetail = Get "/incidents/{id}", 200, Some("incident"), json;
+    /// The incident as a file's text: Markdown (`?format=md`) or JSON (`?format=json`).
+    INCIDENT_EXPORT: String = Get "/incidents/{id}/export", 200, Some("incident_export"), text;
+    /// A note on an incident's timeline.
+    ADD_INCIDENT_NOTE: TimelineEntry = Post "/incidents/{id}/notes", 201, Some("add_incident_note"), json;
+    /// Acknowledges an alert (with a note, which may be empty); the answer is the alert.
+    ACK_ALERT: Alert = Post "/alerts/{id}/ack", 200, Some("ack_alert"), json;
+    /// What a failover to `?target=` would do, said before it is asked for.
+    FAILOVER_PLAN: FailoverPlan = Get "/failover/plan", 200, Some("failover_plan"), json;
+    /// A whole request checked without starting it (also the confirmation and the reason).
+    FAILOVER_DRY_RUN: FailoverPlan = Post "/failovers/plan", 200, Some("failover_dry_run"), json;
+
+    /// The header's, the strip's and `switchyard status`'s answer in one.
+    STATUS: StatusResponse = Get "/status", 200, Some("status"), json;
 }
 
 /// The live event stream (server-sent events); on IPC, the `fleet` event instead.

@@ -1,3 +1,5 @@
+//! Past 500 lines: one typed function per route the UI calls (the descriptors stay in `endpoints`).
+//!
 //! The one API client, with two transports: HTTP + server-sent events (the web build, or the
 //! desktop app connected to a team server) and Tauri IPC (the desktop app with its engine
 //! in-process). Views never know which one they have.
@@ -16,9 +18,10 @@ mod transport;
 
 use endpoints::{Answer, Endpoint, Method, Route};
 use serde::de::DeserializeOwned;
-use switchyard_core::alerts::AlertsResponse;
+use switchyard_core::alerts::{Alert, AlertsResponse};
 use switchyard_core::api::{FleetEvent, RegionHistory, RegionsResponse};
 use switchyard_core::auth::{NewUser, Role, SessionInfo, UserInfo};
+use switchyard_core::cockpit::{FailoverPlan, StatusResponse};
 use switchyard_core::commands::{CommandRequest, CommandRun};
 use switchyard_core::devices::{DeviceDetail, DevicePage, DeviceQuery};
 use switchyard_core::drills::{
@@ -26,10 +29,13 @@ use switchyard_core::drills::{
 };
 use switchyard_core::edge::GatewaysResponse;
 use switchyard_core::failover::{Failover, FailoverOverview, FailoverRequest};
+use switchyard_core::incidents::{
+    AckRequest, IncidentDetail, IncidentsResponse, NoteRequest, TimelineEntry,
+};
 use switchyard_core::moving::{DeviceOutcome, StragglerResults};
 use transport::{set_csrf, tauri_fn};
 
-pub use endpoints::{CommandPreview, CommandsOverview, Requested, RunDetail};
+pub use endpoints::{enc, CommandPreview, CommandsOverview, Requested, RunDetail};
 pub use transport::Link;
 
 #[derive(Debug, Clone)]
@@ -405,6 +411,99 @@ impl Api {
             ..Call::default()
         };
         self.call(&endpoints::DRILL_CHART, call).await
+    }
+
+    /// Incidents, newest first: the open one only, or the `limit` most recent.
+    pub async fn incidents(&self, open: bool, limit: u32) -> Result<IncidentsResponse, String> {
+        let call = Call {
+            query: vec![("open", open.to_string()), ("limit", limit.to_string())],
+            args: Some(serde_json::json!({ "open": open, "limit": limit })),
+            ..Call::default()
+        };
+        self.call(&endpoints::INCIDENTS, call).await
+    }
+
+    /// One incident, its alerts and its timeline.
+    pub async fn incident(&self, id: i64) -> Result<IncidentDetail, String> {
+        let sid = id.to_string();
+        let call = Call {
+            path: &[&sid],
+            args: Some(serde_json::json!({ "id": id })),
+            ..Call::default()
+        };
+        self.call(&endpoints::INCIDENT, call).await
+    }
+
+    /// The incident as a file's text, `format` "md" or "json".
+    pub async fn incident_export(&self, id: i64, format: &str) -> Result<String, String> {
+        let sid = id.to_string();
+        let call = Call {
+            path: &[&sid],
+            query: vec![("format", format.to_string())],
+            args: Some(serde_json::json!({ "id": id, "format": format })),
+            ..Call::default()
+        };
+        self.call(&endpoints::INCIDENT_EXPORT, call).await
+    }
+
+    /// Where the incident's export downloads from, when the transport has addresses (HTTP).
+    pub fn incident_download(&self, id: i64, format: &str) -> Option<String> {
+        match self {
+            Api::Http { base } => Some(endpoints::INCIDENT_EXPORT.route.url(
+                base,
+                &[&id.to_string()],
+                &[("format", format.to_string())],
+            )),
+            Api::Tauri => None,
+        }
+    }
+
+    pub async fn add_incident_note(&self, id: i64, text: &str) -> Result<TimelineEntry, String> {
+        let sid = id.to_string();
+        let call = Call {
+            path: &[&sid],
+            body: Some(to_json(&NoteRequest { text: text.into() })),
+            args: Some(serde_json::json!({ "id": id, "text": text })),
+            ..Call::default()
+        };
+        self.call(&endpoints::ADD_INCIDENT_NOTE, call).await
+    }
+
+    /// Acknowledges an alert; the answer is the alert with its acknowledgement.
+    pub async fn ack_alert(&self, id: i64, note: &str) -> Result<Alert, String> {
+        let sid = id.to_string();
+        let call = Call {
+            path: &[&sid],
+            body: Some(to_json(&AckRequest { note: note.into() })),
+            args: Some(serde_json::json!({ "id": id, "note": note })),
+            ..Call::default()
+        };
+        self.call(&endpoints::ACK_ALERT, call).await
+    }
+
+    /// What a failover to `target` would do.
+    pub async fn failover_plan(&self, target: &str) -> Result<FailoverPlan, String> {
+        let call = Call {
+            query: vec![("target", target.to_string())],
+            args: Some(serde_json::json!({ "target": target })),
+            ..Call::default()
+        };
+        self.call(&endpoints::FAILOVER_PLAN, call).await
+    }
+
+    /// A whole failover request checked without starting it.
+    pub async fn failover_dry_run(&self, req: &FailoverRequest) -> Result<FailoverPlan, String> {
+        let call = Call {
+            body: Some(to_json(req)),
+            args: Some(serde_json::json!({ "req": req })),
+            ..Call::default()
+        };
+        self.call(&endpoints::FAILOVER_DRY_RUN, call).await
+    }
+
+    /// The header's, the strip's and `switchyard status`'s answer in one.
+    pub async fn status(&self) -> Result<StatusResponse, String> {
+        self.call(&endpoints::STATUS, Call::default()).await
     }
 
     /// Where the report's downloads are, when the transport has addresses (HTTP): `file`

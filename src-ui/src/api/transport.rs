@@ -107,7 +107,7 @@ pub fn sse_subscribe(
                 }
             }
         });
-    for name in ["regions", "alert", "failover", "command"] {
+    for name in ["regions", "alert", "failover", "command", "incident"] {
         let _ = source.add_event_listener_with_callback(name, on_message.as_ref().unchecked_ref());
     }
     let opened = on_link.clone();

@@ -5,6 +5,7 @@ mod devices;
 mod drills;
 mod failover;
 mod fleet;
+mod incidents;
 mod serving;
 mod sim;
 

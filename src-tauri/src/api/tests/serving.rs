@@ -27,8 +27,16 @@ async fn every_route_is_documented_and_answers() {
                         .replace("{file}", "timeline.svg")
                 };
                 (path, StatusCode::NOT_FOUND)
-            } else if *path == "/api/v1/readiness" {
+            } else if *path == "/api/v1/readiness" || *path == "/api/v1/failover/plan" {
                 (format!("{path}?target=eu-west-1"), StatusCode::OK)
+            } else if path.starts_with("/api/v1/incidents/") {
+                let path = path.replace("{id}", "404");
+                let path = if path.ends_with("/export") {
+                    format!("{path}?format=md")
+                } else {
+                    path
+                };
+                (path, StatusCode::NOT_FOUND)
             } else {
                 (path.replace("{id}", "dev-0000001"), StatusCode::OK)
             };

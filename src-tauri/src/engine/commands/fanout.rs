@@ -41,12 +41,19 @@ impl Engine {
             return Err(Error::invalid("reason: required"));
         }
         let (def, payload, devices, p) = self.prepare(&req).await?;
+        switchyard_core::commands::check_confirm(
+            (p.publish.len() + p.shadow.len()) as u64,
+            self.inner.cfg.commands.confirm_above,
+            req.confirm_count,
+        )
+        .map_err(Error::invalid)?;
         let now = self.now();
         let run = CommandRun {
             id: format!("cmd-{now}-{}", devices.len()),
             command: def.name.clone(),
             target: req.target.clone(),
-            payload: req.payload.clone(),
+            // What the devices get: the request with its schema defaults filled in.
+            payload: switchyard_core::commands::with_defaults(&def.schema, &req.payload),
             offline: req.offline,
             reason: req.reason.trim().to_string(),
             requested_by: operator.to_string(),

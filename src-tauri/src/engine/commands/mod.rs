@@ -26,6 +26,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use switchyard_core::commands::{CommandDef, CommandRun, DeviceResult};
 
+/// Past this many devices a send asks to confirm the count (`[commands] confirm_above`).
+pub const DEFAULT_CONFIRM_ABOVE: u64 = 1_000;
+
 /// How commands are sent.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommandConfig {
@@ -40,6 +43,8 @@ pub struct CommandConfig {
     pub recheck_after: Duration,
     /// The most devices one run may target.
     pub max_targets: u64,
+    /// A run to more devices than this must carry the confirmed count.
+    pub confirm_above: u64,
 }
 
 impl Default for CommandConfig {
@@ -51,6 +56,7 @@ impl Default for CommandConfig {
             max_attempts: 4,
             recheck_after: Duration::from_secs(30),
             max_targets: 1_000_000,
+            confirm_above: DEFAULT_CONFIRM_ABOVE,
         }
     }
 }

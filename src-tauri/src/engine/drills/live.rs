@@ -8,7 +8,7 @@
 //! never a copy of their rules; a live drill sends nothing to the fleet (the probe is a
 //! preview); its record is saved every few seconds so the page can follow it.
 
-use crate::engine::{Engine, Error, ErrorKind};
+use crate::engine::Engine;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use switchyard_core::commands::{CommandRequest, OfflinePolicy, Target};
@@ -322,17 +322,15 @@ impl Engine {
                 target: Target::Region { code: region },
                 offline: OfflinePolicy::Skip,
                 reason: String::new(),
+                confirm_count: None,
             };
-            match self.preview_command(&req).await {
-                Ok(p) => {
+            match self.preview_command_if_any(&req).await {
+                Ok(Some(p)) => {
                     targeted += p.total;
                     reached += p.publish;
                 }
                 // A region with no device in it has nothing to reach.
-                Err(Error {
-                    kind: ErrorKind::Invalid,
-                    message: m,
-                }) if m.contains("no device matches") => {}
+                Ok(None) => {}
                 Err(e) => {
                     obs.probed(t, format!("no probe: {}", e.message), None);
                     return;

@@ -76,7 +76,7 @@ impl Engine {
     /// The preflight from facts gathered less than `readiness_every` ago (what the operator was
     /// shown), with the target's health and the lock as they are now; `None` when there are no
     /// such facts. Saves a confirmation the dozen calls of a fresh gathering.
-    pub(super) fn cached_preflight(
+    pub(in crate::engine) fn cached_preflight(
         &self,
         target: &str,
         snap: &switchyard_core::FleetSnapshot,

@@ -21,6 +21,24 @@ use switchyard_core::api::FleetEvent;
 use switchyard_core::failover::{next, Event, Failover, Phase};
 use switchyard_core::RegionRole;
 
+/// Whether a step that succeeded did something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Worked {
+    Did,
+    /// It found nothing to do (no device to move, none to wait for).
+    NothingToDo,
+}
+
+impl Worked {
+    /// The step's outcome in the journal.
+    pub(super) fn outcome(self) -> &'static str {
+        match self {
+            Worked::Did => "ok",
+            Worked::NothingToDo => "nothing_to_do",
+        }
+    }
+}
+
 impl Engine {
     /// Picks up a failover left under way by a previous process (called at start).
     pub(in crate::engine) async fn resume_failover(&self) {
@@ -61,12 +79,26 @@ impl Engine {
         });
     }
 
-    /// Journals a step's start, runs it, journals its end; returns the step's result.
+    /// Journals a step's start, runs it, journals its end ("ok"); returns the step's result.
     pub(super) async fn step<T>(
         &self,
         id: &str,
         name: &str,
         work: impl std::future::Future<Output = Result<(T, String), (String, String)>>,
+    ) -> Result<Result<T, String>, Error> {
+        self.step_said(id, name, async move {
+            work.await.map(|(v, detail)| (v, detail, Worked::Did))
+        })
+        .await
+    }
+
+    /// As [`Engine::step`], for a step that may find nothing to do: then its outcome is
+    /// "nothing_to_do", never "ok".
+    pub(super) async fn step_said<T>(
+        &self,
+        id: &str,
+        name: &str,
+        work: impl std::future::Future<Output = Result<(T, String, Worked), (String, String)>>,
     ) -> Result<Result<T, String>, Error> {
         let (fid, n, at) = (id.to_string(), name.to_string(), self.now());
         let step = self
@@ -76,7 +108,7 @@ impl Engine {
             .await
             .map_err(|e| Error::internal(e.to_string()))?;
         let (result, outcome, detail) = match work.await {
-            Ok((v, detail)) => (Ok(v), "ok".to_string(), detail),
+            Ok((v, detail, worked)) => (Ok(v), worked.outcome().to_string(), detail),
             Err((outcome, detail)) => (Err(detail.clone()), outcome, detail),
         };
         let at = self.now();
@@ -196,9 +228,10 @@ impl Engine {
                     let (of, share) = (f.online_before, f.complete_share);
                     let me = self.clone();
                     let target = f.target.clone();
+                    let source = f.source.clone();
                     let fid = f.id.clone();
                     let r = self
-                        .step(
+                        .step_said(
                             &f.id,
                             &format!("verify devices reconnect to {target}"),
                             async move {
@@ -217,8 +250,19 @@ impl Engine {
                                         }
                                     }
                                     let done = of == 0 || back as f64 / of as f64 >= share;
+                                    if of == 0 {
+                                        return Ok((
+                                            back,
+                                            format!("no device was online in {source} to wait for"),
+                                            Worked::NothingToDo,
+                                        ));
+                                    }
                                     if done {
-                                        return Ok((back, format!("{back} of {of} devices back")));
+                                        return Ok((
+                                            back,
+                                            format!("{back} of {of} devices back"),
+                                            Worked::Did,
+                                        ));
                                     }
                                     if me.now() >= deadline {
                                         return Err((
@@ -263,6 +307,8 @@ impl Engine {
                 // the audit entry too.
                 self.audit_end(&f).await?;
                 self.save(&mut f).await?;
+                // The incident it answered may close now.
+                self.review_incident().await;
                 return Ok(());
             }
             self.save(&mut f).await?;

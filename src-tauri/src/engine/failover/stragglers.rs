@@ -20,6 +20,7 @@
 //! - the progress is saved (and published) after every wave, and each wave's results in one
 //!   transaction.
 
+use super::run::Worked;
 use crate::engine::audit;
 use crate::engine::{Engine, Error};
 use crate::ports::{DeliveryError, Disconnected};
@@ -272,15 +273,28 @@ impl Engine {
         // How the step ended, as the step said it (the journal keeps only its words).
         let ended = Arc::new(std::sync::Mutex::new(StragglerState::Failed));
         let said = ended.clone();
+        let work_id = id.clone();
         let outcome = self
-            .step(&id, &step_name, async move {
+            .step_said(&id, &step_name, async move {
                 let (state, detail) = match me.move_all(work_f, &work_stop).await {
                     Ok(end) => end,
                     Err(e) => (StragglerState::Failed, e.to_string()),
                 };
                 *said.lock().unwrap_or_else(|p| p.into_inner()) = state;
+                // "Told 0 devices" is not a success: it is nothing to do, and says so.
+                let found = me
+                    .load(&work_id)
+                    .await
+                    .ok()
+                    .and_then(|f| f.stragglers)
+                    .map_or(0, |s| s.found);
+                let worked = if found == 0 {
+                    Worked::NothingToDo
+                } else {
+                    Worked::Did
+                };
                 match state {
-                    StragglerState::Done => Ok(((), detail.clone())),
+                    StragglerState::Done => Ok(((), detail.clone(), worked)),
                     _ => Err((state.as_str().to_string(), detail)),
                 }
             })

@@ -28,6 +28,7 @@ fn req(command: &str, payload: serde_json::Value, target: Target) -> CommandRequ
         target,
         offline: OfflinePolicy::Skip,
         reason: "after the failover".into(),
+        confirm_count: None,
     }
 }
 
@@ -368,4 +369,43 @@ async fn cancelling_a_run_is_audited_with_its_operator_and_so_is_a_refused_cance
             .starts_with("refused: no running command"),
         "{frank:?}"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_send_past_the_threshold_is_refused_until_its_count_is_confirmed() {
+    let sim = with_offline(5);
+    let e = engine(
+        &sim,
+        CommandConfig {
+            rate_per_sec: 100_000,
+            confirm_above: 10,
+            ..CommandConfig::default()
+        },
+    );
+    let preview = e
+        .preview_command(&req("reconnect", json!({}), region_target()))
+        .await
+        .unwrap();
+    assert_eq!(preview.confirm_above, Some(10));
+    let n = preview.publish + preview.shadow;
+    let refused = e
+        .run_command(req("reconnect", json!({}), region_target()), "ana")
+        .await
+        .unwrap_err();
+    assert!(
+        refused.message.contains(&format!("sends to {n} devices")),
+        "{}",
+        refused.message
+    );
+    let mut wrong = req("reconnect", json!({}), region_target());
+    wrong.confirm_count = Some(n / 2);
+    assert!(
+        e.run_command(wrong, "ana").await.is_err(),
+        "twice the confirmed count"
+    );
+    let mut right = req("reconnect", json!({}), region_target());
+    right.confirm_count = Some(n);
+    let run = e.run_command(right, "ana").await.unwrap();
+    // What the devices get carries the schema's default jitter.
+    assert_eq!(run.payload, json!({ "jitter_secs": 30 }));
 }

@@ -500,5 +500,6 @@ async fn list_limits_are_checked_once_for_every_face() {
 
 mod commands;
 mod failover;
+mod incidents;
 mod moving;
 mod truth;
