@@ -161,7 +161,7 @@ pub fn AlertsView() -> impl IntoView {
                 None => list.push(a),
             }
         }
-        list.sort_by(|a, b| b.raised_at.cmp(&a.raised_at));
+        list.sort_by_key(|a| std::cmp::Reverse(a.raised_at));
         list
     });
     let shown = move || {

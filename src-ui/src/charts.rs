@@ -46,7 +46,7 @@ pub fn line_chart(
     render(
         title,
         points,
-        &[0..points.len()],
+        std::slice::from_ref(&(0..points.len())),
         color,
         size,
         XAxis::MinutesAgo(span_min),
@@ -86,7 +86,7 @@ pub fn series_chart(
     render(
         title,
         points,
-        &[0..points.len()],
+        std::slice::from_ref(&(0..points.len())),
         color,
         size,
         XAxis::Drill(n),

@@ -107,7 +107,7 @@ pub fn beep() {
         Reflect::set(&freq, &"value".into(), &880.0.into())?;
         let level = get(&gain, "gain").ok_or("no gain")?;
         Reflect::set(&level, &"value".into(), &0.15.into())?;
-        call(&osc, "connect", &[gain.clone()])?;
+        call(&osc, "connect", std::slice::from_ref(&gain))?;
         call(
             &gain,
             "connect",
