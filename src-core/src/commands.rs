@@ -227,7 +227,7 @@ pub fn check_confirm(
             "confirm_count: this sends to {devices} devices, more than the {confirm_above} \
              that need a confirmation; confirm the count"
         )),
-        Some(n) if devices > n + n / 100 => Err(format!(
+        Some(n) if devices > n.saturating_add(n / 100) => Err(format!(
             "confirm_count: {n} were confirmed but the command now goes to {devices} devices; \
              preview again and confirm the new count"
         )),

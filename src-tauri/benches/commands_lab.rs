@@ -49,6 +49,8 @@ fn main() {
             catalogue: switchyard::settings::default_catalogue(),
             concurrency: CONCURRENCY,
             rate_per_sec: 100_000,
+            // A benchmark sends to the whole fleet without an operator to confirm it.
+            confirm_above: u64::MAX,
             ..CommandConfig::default()
         };
         let adapters = Adapters {

@@ -47,6 +47,8 @@ fn main() {
                 concurrency: 64,
                 rate_per_sec: 100_000,
                 max_targets: 10_000_000,
+                // A benchmark sends to the whole fleet without an operator to confirm it.
+                confirm_above: u64::MAX,
                 ..CommandConfig::default()
             },
             ..EngineConfig::default()
