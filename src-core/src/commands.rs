@@ -2,8 +2,10 @@
 //! online; state meant for offline devices goes to their shadow, and only when the operator
 //! asks for that. The rules here are pure: what may be sent, to whom, and what is wrong with a
 //! request. The engine fans out; the adapters deliver.
-//! (Past 500 lines: the catalogue, the payload's schema subset, topics and the online-only plan
-//! are the rules of one request; about 530 lines of code, the rest property tests.)
+//! (Past 500 lines: the catalogue, the payload's schema subset and its defaults, topics, the
+//! online-only plan, the confirmation of a large send and why a target finds nobody are the
+//! rules of one request; about 630 lines of code, the rest property tests. The confirmation and
+//! the why-none wording are the next to move, into a `sending.rs`, when this grows again.)
 
 use crate::{Connectivity, Device, DisconnectReason, UnixMs};
 use serde::{Deserialize, Serialize};
