@@ -374,4 +374,66 @@ mod tests {
         let why = plan_refusal(Some(&req), "eu-west-1", "us-east-1", &pre).unwrap();
         assert!(why.contains("type the target region's name"), "{why}");
     }
+    #[test]
+    fn after_a_failover_the_backlog_is_watched_first_then_the_old_region_decides_the_next_step() {
+        use crate::failover::{Failover, Phase, Readiness, Verdict};
+        let at = 1_796_133_720_000;
+        let f = Failover {
+            id: "fo-1".into(),
+            source: "us-east-1".into(),
+            target: "eu-west-1".into(),
+            reason: "r".into(),
+            requested_by: "ana".into(),
+            approved_by: None,
+            phase: Phase::Completed,
+            preflight: Readiness {
+                target: "eu-west-1".into(),
+                overall: Verdict::Pass,
+                checks: vec![],
+            },
+            online_before: 100,
+            back: 99,
+            complete_share: 0.95,
+            requested_at: at,
+            updated_at: at,
+            ended_at: Some(at + 90_000),
+            outcome: None,
+            steps: vec![],
+            switched_at: None,
+            dns_ttl_secs: 60,
+            stragglers: None,
+            curve: vec![],
+            complete_eta: None,
+        };
+        let down = [region("us-east-1", HealthStatus::Unreachable, Some(at), 0)];
+        let up = [region("us-east-1", HealthStatus::Healthy, Some(at), 0)];
+        assert_eq!(
+            next_step(&f, &down, (40, 2), at),
+            Some(NextStep::DrainWatch {
+                messages: 40,
+                gateways: 2
+            })
+        );
+        assert_eq!(
+            next_step(&f, &down, (0, 0), at),
+            Some(NextStep::AwaitRecovery {
+                region: "us-east-1".into()
+            })
+        );
+        assert_eq!(
+            next_step(&f, &up, (0, 0), at + 1_000),
+            Some(NextStep::FailbackPreflight {
+                region: "us-east-1".into()
+            })
+        );
+        let running = Failover {
+            phase: Phase::Verifying,
+            ..f.clone()
+        };
+        assert_eq!(next_step(&running, &up, (40, 2), at), None);
+        assert_eq!(
+            summary(&f),
+            "completed in 1 min 30 s · 99 of 100 devices back"
+        );
+    }
 }
