@@ -35,6 +35,7 @@ pub async fn start(settings: &Settings) -> Result<Running, String> {
             channel: Some(Arc::new(source.clone())),
             connections: Some(Arc::new(source.clone())),
             injector: None,
+            receivers: Vec::new(),
         };
         let engine = Engine::new(settings.engine.clone(), adapters, store);
         if let Some(active) = engine.active_region() {

@@ -16,6 +16,7 @@ mod alerts;
 pub mod audit;
 mod cockpit;
 mod commands;
+mod deliveries;
 pub mod drills;
 mod edge;
 mod failover;
@@ -27,6 +28,7 @@ mod poll;
 pub use crate::error::{Error, ErrorKind};
 pub use crate::ports::Adapters;
 pub use commands::{CommandConfig, CommandPreview};
+pub use deliveries::DeliveryConfig;
 pub use failover::{FailoverConfig, Requested, DEFAULT_STRAGGLERS_RATE, MOVED_ALERT_HOLD};
 pub use incidents::ExportFormat;
 
@@ -58,6 +60,7 @@ pub struct EngineConfig {
     pub failover: FailoverConfig,
     pub commands: CommandConfig,
     pub drills: drills::DrillConfig,
+    pub deliveries: DeliveryConfig,
 }
 
 impl Default for EngineConfig {
@@ -71,6 +74,7 @@ impl Default for EngineConfig {
             failover: FailoverConfig::default(),
             commands: CommandConfig::default(),
             drills: drills::DrillConfig::default(),
+            deliveries: DeliveryConfig::default(),
         }
     }
 }
@@ -97,6 +101,8 @@ struct Inner {
     connections: Option<Arc<dyn crate::ports::ConnectionControl>>,
     runs: Mutex<commands::Runs>,
     drills: Mutex<drills::Drills>,
+    /// Where alerts go out, and how each is doing.
+    deliveries: deliveries::Dispatch,
 }
 
 /// The most items one list request may ask for.
@@ -139,6 +145,7 @@ impl Engine {
             channel,
             connections,
             injector,
+            receivers,
         } = adapters;
         let interval_ms = cfg.poll_interval.as_millis() as u64;
         // The region a completed failover made active stays active across restarts.
@@ -205,6 +212,7 @@ impl Engine {
                 connections,
                 runs: Mutex::new(commands::Runs::default()),
                 drills: Mutex::new(drills::Drills::default()),
+                deliveries: deliveries::Dispatch::new(receivers),
             }),
         }
     }
