@@ -224,7 +224,10 @@ pub fn next_attempt(
         return None;
     }
     let shift = attempts.saturating_sub(1).min(30);
-    let wait = policy.first_ms.saturating_mul(1u64 << shift).min(policy.max_ms);
+    let wait = policy
+        .first_ms
+        .saturating_mul(1u64 << shift)
+        .min(policy.max_ms);
     let at = now.saturating_add(wait);
     // The last try is at the deadline, not after it.
     Some(at.min(created_at.saturating_add(policy.give_up_after_ms)))

@@ -60,7 +60,10 @@ const PACKAGES: &[(&str, &str)] = &[
         "readable fonts in headless screenshots",
     ),
     ("python3-venv", "the local AWS lab (moto)"),
-    ("prometheus", "a real Prometheus scrapes the console in the tests"),
+    (
+        "prometheus",
+        "a real Prometheus scrapes the console in the tests",
+    ),
     (
         "prometheus-alertmanager",
         "a real Alertmanager receives the console's alerts in the tests",

@@ -56,10 +56,22 @@ fn two_hundreds_deliver_four_hundreds_refuse_and_the_rest_retry() {
         verdict_for_status(400, " bad labels \n"),
         Verdict::Refused("HTTP 400: bad labels".into())
     );
-    assert_eq!(verdict_for_status(404, ""), Verdict::Refused("HTTP 404".into()));
-    assert_eq!(verdict_for_status(429, ""), Verdict::Retry("HTTP 429".into()));
-    assert_eq!(verdict_for_status(408, ""), Verdict::Retry("HTTP 408".into()));
-    assert_eq!(verdict_for_status(503, ""), Verdict::Retry("HTTP 503".into()));
+    assert_eq!(
+        verdict_for_status(404, ""),
+        Verdict::Refused("HTTP 404".into())
+    );
+    assert_eq!(
+        verdict_for_status(429, ""),
+        Verdict::Retry("HTTP 429".into())
+    );
+    assert_eq!(
+        verdict_for_status(408, ""),
+        Verdict::Retry("HTTP 408".into())
+    );
+    assert_eq!(
+        verdict_for_status(503, ""),
+        Verdict::Retry("HTTP 503".into())
+    );
     let long = "x".repeat(500);
     match verdict_for_status(500, &long) {
         Verdict::Retry(why) => assert!(why.chars().count() < 220, "{why}"),
@@ -112,7 +124,10 @@ fn alertmanager_gets_the_labels_and_an_end_past_the_next_resend_while_firing() {
     assert_eq!(am.labels["region"], "us-east-1");
     assert_eq!(am.labels["severity"], "critical");
     assert_eq!(am.labels["source"], "switchyard");
-    assert_eq!(am.annotations["summary"], "us-east-1 is unreachable: no answer");
+    assert_eq!(
+        am.annotations["summary"],
+        "us-east-1 is unreachable: no answer"
+    );
     assert_eq!(am.annotations["console"], "https://noc.example/#/alerts");
     assert_eq!(am.starts_at, "2026-12-01T19:18:06.000Z");
     assert_eq!(am.ends_at, crate::time::rfc3339(now + 240_000));
@@ -160,7 +175,10 @@ fn a_receiver_is_failing_from_its_first_failure_until_a_delivery() {
     assert_eq!(h.failing_since, Some(10));
     assert_eq!(h.last_error.as_deref(), Some("timeout"));
     h.after(&Verdict::Delivered, 30);
-    assert_eq!((h.status, h.failing_since, h.last_delivered_at), (ReceiverStatus::Ok, None, Some(30)));
+    assert_eq!(
+        (h.status, h.failing_since, h.last_delivered_at),
+        (ReceiverStatus::Ok, None, Some(30))
+    );
     h.after(&Verdict::Refused("HTTP 401".into()), 40);
     assert_eq!(h.status, ReceiverStatus::Misconfigured);
 }

@@ -1,8 +1,7 @@
-//! `[alerts]` and `[[alerts.receivers]]`: where alerts go out (Alertmanager, SNS, webhooks), and
-//! `[metrics]`: who may read `GET /metrics`.
+//! `[alerts]` and `[[alerts.receivers]]`: where alerts go out (Alertmanager, SNS, webhooks).
 //!
 //! Rules kept here:
-//! - a secret (a webhook's HMAC key, the metrics bearer token) comes from the environment or a
+//! - a secret (a webhook's HMAC key) comes from the environment or a
 //!   file, never from the configuration's text; it is read once, at start, and a missing one is
 //!   an error naming the file, the line and the field;
 //! - receiver names are unique (they key the outbox);
@@ -71,13 +70,6 @@ pub struct SnsTopic {
     pub endpoint: EndpointSettings,
 }
 
-/// Who may read `/metrics` besides a signed-in viewer.
-#[derive(Debug, Clone, Default)]
-pub struct MetricsSettings {
-    /// A scraper's bearer token.
-    pub token: Option<Secret>,
-}
-
 /// `[alerts]` as written.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -86,16 +78,5 @@ pub struct AlertsSection {}
 impl AlertsSection {
     pub fn resolve(self, _origin: Option<&Origin>) -> Result<AlertsSettings, SettingsError> {
         Ok(AlertsSettings::default())
-    }
-}
-
-/// `[metrics]` as written.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MetricsSection {}
-
-impl MetricsSection {
-    pub fn resolve(self, _origin: Option<&Origin>) -> Result<MetricsSettings, SettingsError> {
-        Ok(MetricsSettings::default())
     }
 }

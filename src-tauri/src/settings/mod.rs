@@ -2,7 +2,7 @@
 //!
 //! One room per section of the file, each owning the section's raw (serde) type, its defaults
 //! and its checks: `engine`, `simulation`, `aws`, `recovery`, `failover`, `commands`, `drills`,
-//! `auth`, `tls`, `alerts` (with `[metrics]`); the errors and the one bounds check are in `error`. This file reads the file
+//! `auth`, `tls`, `alerts`, `metrics`; the errors and the one bounds check are in `error`. This file reads the file
 //! and calls each section's resolver in turn.
 //!
 //! Rules kept here:
@@ -23,6 +23,7 @@ mod drills;
 mod engine;
 mod error;
 mod failover;
+mod metrics;
 mod recovery;
 mod simulation;
 #[cfg(test)]
@@ -30,8 +31,7 @@ mod tests;
 mod tls;
 
 pub use alerts::{
-    AlertsSection, AlertsSettings, MetricsSection, MetricsSettings, ReceiverSettings, ReceiverTarget,
-    Secret, SnsTopic,
+    AlertsSection, AlertsSettings, ReceiverSettings, ReceiverTarget, Secret, SnsTopic,
 };
 pub use auth::AuthSection;
 pub use aws::{
@@ -44,6 +44,7 @@ pub use drills::DrillsSection;
 pub use engine::EngineSection;
 pub use error::{Place, Problem, SettingsError};
 pub use failover::FailoverSection;
+pub use metrics::{MetricsSection, MetricsSettings};
 pub use recovery::{Recovery, RecoverySection};
 pub use simulation::{SimulationSection, MAX_DEVICES, MAX_GATEWAYS};
 pub use tls::TlsSection;
