@@ -25,6 +25,17 @@ pub struct Raised {
 impl Store {
     /// Records a newly raised alert and puts it in the open incident, or opens one for it.
     pub fn alert_raise(&self, c: &Condition, at: UnixMs) -> Result<Raised, StoreError> {
+        self.alert_raise_out(c, at, &super::Outbound::default())
+    }
+
+    /// [`Store::alert_raise`], putting the raise in the outbox of `out`'s receivers in the same
+    /// transaction.
+    pub fn alert_raise_out(
+        &self,
+        c: &Condition,
+        at: UnixMs,
+        out: &super::Outbound,
+    ) -> Result<Raised, StoreError> {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
         let open: Option<i64> = tx
@@ -51,6 +62,7 @@ impl Store {
             params![c.kind.as_str(), c.subject, c.message, at as i64, incident],
         )?;
         let alert = tx.last_insert_rowid();
+        super::deliveries::enqueue_raise(&tx, alert, at, out)?;
         tx.commit()?;
         Ok(Raised {
             alert,
