@@ -29,14 +29,21 @@ impl Store {
     /// Clears alert `id` and, in the same transaction, puts its clear in the outbox of every
     /// receiver that was told of its raise (`deliveries.rs`).
     pub fn alert_clear(&self, id: i64, at: UnixMs) -> Result<(), StoreError> {
+        self.alerts_clear(&[id], at)
+    }
+
+    /// Clears every one of `ids` in one transaction, as [`Store::alert_clear`] does one.
+    pub fn alerts_clear(&self, ids: &[i64], at: UnixMs) -> Result<(), StoreError> {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
-        let cleared = tx.execute(
-            "UPDATE alerts SET cleared_at = ?2 WHERE id = ?1 AND cleared_at IS NULL",
-            params![id, at as i64],
-        )?;
-        if cleared > 0 {
-            super::deliveries::enqueue_clear(&tx, id, at)?;
+        for &id in ids {
+            let cleared = tx.execute(
+                "UPDATE alerts SET cleared_at = ?2 WHERE id = ?1 AND cleared_at IS NULL",
+                params![id, at as i64],
+            )?;
+            if cleared > 0 {
+                super::deliveries::enqueue_clear(&tx, id, at)?;
+            }
         }
         tx.commit()?;
         Ok(())

@@ -5,7 +5,8 @@
 //! - a notice is one row per (receiver, alert, event): raising or clearing twice adds nothing;
 //! - a clear goes to the receivers that were told of the raise (not given up, not refused);
 //! - a row leaves `pending`/`retrying` only by a mark: delivered, retried (with its next
-//!   time), gave up or refused; every mark counts an attempt;
+//!   time), gave up or refused; every mark counts an attempt, and a delivered row keeps the
+//!   error of the attempt before it;
 //! - finished rows go with the retention period; open rows stay whatever their age.
 
 use super::{Store, StoreError};
@@ -181,7 +182,8 @@ impl Store {
         let tx = conn.transaction()?;
         {
             let mut stmt = tx.prepare_cached(
-                "UPDATE deliveries SET state = ?2, attempts = attempts + 1, last_error = ?3,
+                "UPDATE deliveries SET state = ?2, attempts = attempts + 1,
+                        last_error = COALESCE(?3, last_error),
                         next_at = ?4, delivered_at = ?5
                  WHERE id = ?1 AND state IN ('pending', 'retrying')",
             )?;
