@@ -110,7 +110,8 @@ pub enum ScrapeAccess {
 /// session; without logins only a caller on loopback (the figures name the fleet's regions and
 /// its weak spots, which a console without logins shows to its own machine only).
 pub fn scrape_access(s: Scraper) -> ScrapeAccess {
-    const HOW: &str = "send the scrape token as `Authorization: Bearer …` ([metrics] token_env or token_file)";
+    const HOW: &str =
+        "send the scrape token as `Authorization: Bearer …` ([metrics] token_env or token_file)";
     match (s.token, s.logins_off, s.role) {
         (Some(true), _, _) => ScrapeAccess::Allowed,
         (Some(false), _, _) => {
@@ -121,9 +122,9 @@ pub fn scrape_access(s: Scraper) -> ScrapeAccess {
             "without logins (--no-auth) /metrics answers loopback only: {HOW}"
         )),
         (None, false, Some(role)) if role.allows(Role::Viewer) => ScrapeAccess::Allowed,
-        (None, false, _) => ScrapeAccess::Unauthorized(format!(
-            "sign in (a viewer's session), or {HOW}"
-        )),
+        (None, false, _) => {
+            ScrapeAccess::Unauthorized(format!("sign in (a viewer's session), or {HOW}"))
+        }
     }
 }
 

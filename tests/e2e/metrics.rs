@@ -56,20 +56,25 @@ fn the_shipped_scrape_job_and_rules_pass_promtool_and_their_examples() {
 
 /// Percent-encodes a query parameter.
 fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push('%');
+            out.push_str(&format!("{b:02X}"));
+        }
+    }
+    out
 }
 
 /// Prometheus's instant query answer for `expr`: (status, the result list).
 fn query(prom: &BlockingClient, expr: &str) -> (String, Vec<serde_json::Value>) {
     let resp = prom
-        .send(Request::get(&format!("/api/v1/query?query={}", encode(expr))))
+        .send(Request::get(&format!(
+            "/api/v1/query?query={}",
+            encode(expr)
+        )))
         .unwrap_or_else(|e| panic!("query {expr}: {e}"));
     let v: serde_json::Value = serde_json::from_str(&resp.text())
         .unwrap_or_else(|e| panic!("query {expr}: not JSON ({e}): {}", resp.text()));
@@ -176,8 +181,14 @@ fn a_real_prometheus_scrapes_the_console_with_its_token_and_finds_a_region_s_onl
     let _prometheus = Process::spawn(
         "prometheus",
         Command::new("/usr/bin/prometheus")
-            .arg(format!("--config.file={}", prom_dir.join("prometheus.yml").display()))
-            .arg(format!("--storage.tsdb.path={}", prom_dir.join("data").display()))
+            .arg(format!(
+                "--config.file={}",
+                prom_dir.join("prometheus.yml").display()
+            ))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                prom_dir.join("data").display()
+            ))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
             .arg("--log.level=warn")
             .stdout(Stdio::null())
@@ -187,6 +198,15 @@ fn a_real_prometheus_scrapes_the_console_with_its_token_and_finds_a_region_s_onl
     let prom = Client::new(&format!("http://127.0.0.1:{port}"))
         .and_then(BlockingClient::new)
         .unwrap();
+    // It listens before its storage is open: ready is when /-/ready says so.
+    let until = Instant::now() + Duration::from_secs(30);
+    while !matches!(prom.send(Request::get("/-/ready")), Ok(r) if r.status == 200) {
+        assert!(
+            Instant::now() < until,
+            "Prometheus was not ready within 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 
     // The console's figure, read with the token (the API itself needs a session).
     let online_in_console = || -> u64 {

@@ -12,7 +12,9 @@ use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::FinalizerInterceptorContextRef;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
-use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction, RetryReason};
+use aws_smithy_runtime_api::client::retries::classifiers::{
+    ClassifyRetry, RetryAction, RetryReason,
+};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::retry::ErrorKind;
@@ -180,8 +182,7 @@ mod tests {
             StatusCode::try_from(status).unwrap(),
             SdkBody::from(format!(r#"{{"__type":"{code}","message":"no"}}"#)),
         );
-        r.headers_mut()
-            .insert("x-amzn-errortype", code.to_string());
+        r.headers_mut().insert("x-amzn-errortype", code.to_string());
         r.headers_mut().insert("content-type", "application/json");
         r
     }
@@ -194,7 +195,9 @@ mod tests {
             .sequence()
             .http_response(move || answer(status, code))
             .times(failing)
-            .http_response(|| Response::new(StatusCode::try_from(200).unwrap(), SdkBody::from("{}")))
+            .http_response(|| {
+                Response::new(StatusCode::try_from(200).unwrap(), SdkBody::from("{}"))
+            })
             .build();
         let interceptor = SharedInterceptor::new(log.clone());
         let client = mock_client!(aws_sdk_iotdataplane, RuleMode::MatchAny, [&rule], |c| c
@@ -241,6 +244,9 @@ mod tests {
             (rows[0].region.as_str(), rows[0].operation.as_str()),
             ("eu-west-1", "Publish")
         );
-        assert_eq!((rows[0].calls, rows[0].failures, rows[0].throttles), (1, 1, 0));
+        assert_eq!(
+            (rows[0].calls, rows[0].failures, rows[0].throttles),
+            (1, 1, 0)
+        );
     }
 }

@@ -17,7 +17,9 @@
 
 use super::Engine;
 use crate::ports::ApiCalls;
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use metrics_exporter_prometheus::{
+    Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
+};
 use std::time::Duration;
 use switchyard_core::{
     alerts::{gateway_conditions, Severity},
@@ -298,7 +300,8 @@ fn set_gauges(s: &Scrape) {
     }
     metrics::gauge!(FAILOVER_PHASE, "phase" => "none").set(one(s.failover.is_none()));
     for phase in LIVE_PHASES {
-        metrics::gauge!(FAILOVER_PHASE, "phase" => phase.as_str()).set(one(s.failover == Some(phase)));
+        metrics::gauge!(FAILOVER_PHASE, "phase" => phase.as_str())
+            .set(one(s.failover == Some(phase)));
     }
     for c in &s.api_calls {
         for (name, n) in [
@@ -370,7 +373,12 @@ impl Engine {
                 .unwrap_or_else(|p| p.into_inner());
             Severity::ALL
                 .into_iter()
-                .map(|sev| (sev, open.values().filter(|a| a.severity == sev).count() as u64))
+                .map(|sev| {
+                    (
+                        sev,
+                        open.values().filter(|a| a.severity == sev).count() as u64,
+                    )
+                })
                 .collect()
         };
         let failover = match self.inner.store.run(|s| s.failover_current()).await {

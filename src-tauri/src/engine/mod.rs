@@ -306,7 +306,9 @@ impl Engine {
         let e = self.clone();
         tokio::spawn(async move { e.close_interrupted_drills().await });
         // The recorder's histogram samples stay bounded while nobody scrapes.
-        self.every(Duration::from_secs(5), |e| async move { e.inner.metrics.upkeep() });
+        self.every(Duration::from_secs(5), |e| async move {
+            e.inner.metrics.upkeep()
+        });
         self.every(Duration::from_secs(3_600), |e| async move {
             let before = e
                 .now()

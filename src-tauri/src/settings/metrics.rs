@@ -79,9 +79,8 @@ impl MetricsSection {
             )));
         }
         if !token.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(place.invalid(
-                "the token must be visible ASCII characters (it is sent in a header)",
-            ));
+            return Err(place
+                .invalid("the token must be visible ASCII characters (it is sent in a header)"));
         }
         Ok(MetricsSettings {
             token: Some(Secret(token.as_bytes().to_vec())),
@@ -174,7 +173,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let empty = dir.path().join("empty");
         std::fs::write(&empty, "\n").unwrap();
-        let e = err(&format!("[metrics]\ntoken_file = \"{}\"\n", empty.display()));
+        let e = err(&format!(
+            "[metrics]\ntoken_file = \"{}\"\n",
+            empty.display()
+        ));
         assert!(e.ends_with("is empty"), "{e}");
         assert!(!e.contains('\n'), "one line: {e}");
     }

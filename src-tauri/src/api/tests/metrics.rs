@@ -33,10 +33,7 @@ async fn console(mode: AuthMode) -> (Router, Engine) {
     )
     .await
     .unwrap();
-    (
-        secured_router(engine.clone(), Ui::Missing, auth),
-        engine,
-    )
+    (secured_router(engine.clone(), Ui::Missing, auth), engine)
 }
 
 /// A request from `from` (no address known when `None`) with `headers`.
@@ -55,9 +52,7 @@ async fn get(
     if body.is_some() {
         req = req.header(header::CONTENT_TYPE, "application/json");
     }
-    let mut req = req
-        .body(body.map_or_else(Body::empty, Body::from))
-        .unwrap();
+    let mut req = req.body(body.map_or_else(Body::empty, Body::from)).unwrap();
     if let Some(ip) = from {
         req.extensions_mut()
             .insert(axum::extract::ConnectInfo(std::net::SocketAddr::new(
@@ -88,7 +83,10 @@ async fn without_logins_metrics_answer_loopback_callers_only() {
             "text/plain; version=0.0.4; charset=utf-8"
         );
         assert_eq!(h.get(header::CACHE_CONTROL).unwrap(), "no-store");
-        assert!(h.get(header::X_CONTENT_TYPE_OPTIONS).is_some(), "security headers");
+        assert!(
+            h.get(header::X_CONTENT_TYPE_OPTIONS).is_some(),
+            "security headers"
+        );
         let online = engine.snapshot().regions[0].online;
         let line = format!("switchyard_region_devices_online{{region=\"us-east-1\"}} {online}");
         assert!(text.contains(&line), "{line} not in:\n{text}");
@@ -100,7 +98,14 @@ async fn without_logins_metrics_answer_loopback_callers_only() {
     }
     // The scrape token opens it from anywhere.
     let auth = bearer(TOKEN);
-    let (s, _, _) = get(&app, "/metrics", Some("10.0.0.5"), &[("authorization", &auth)], None).await;
+    let (s, _, _) = get(
+        &app,
+        "/metrics",
+        Some("10.0.0.5"),
+        &[("authorization", &auth)],
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
 }
 
@@ -111,11 +116,18 @@ async fn with_logins_metrics_answer_the_scrape_token_and_refuse_a_wrong_one() {
     let good = bearer(TOKEN);
     let (s, _, text) = get(&app, "/metrics", from, &[("authorization", &good)], None).await;
     assert_eq!(s, StatusCode::OK, "{text}");
-    assert!(text.contains("# TYPE switchyard_region_health gauge"), "{text}");
+    assert!(
+        text.contains("# TYPE switchyard_region_health gauge"),
+        "{text}"
+    );
     let lower = format!("bearer {TOKEN}");
     let (s, _, _) = get(&app, "/metrics", from, &[("authorization", &lower)], None).await;
     assert_eq!(s, StatusCode::OK, "the scheme is case-insensitive");
-    for wrong in [bearer("scrape-token-0123456789abcdeX"), bearer(""), "Basic dmVyYTp4".into()] {
+    for wrong in [
+        bearer("scrape-token-0123456789abcdeX"),
+        bearer(""),
+        "Basic dmVyYTp4".into(),
+    ] {
         let (s, h, text) = get(&app, "/metrics", from, &[("authorization", &wrong)], None).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED, "{wrong}: {text}");
         assert!(h.get(header::WWW_AUTHENTICATE).is_some());
@@ -142,7 +154,14 @@ async fn with_logins_metrics_answer_a_viewer_s_session() {
         .next()
         .unwrap()
         .to_string();
-    let (s, _, text) = get(&app, "/metrics", Some("10.1.2.3"), &[("cookie", &cookie)], None).await;
+    let (s, _, text) = get(
+        &app,
+        "/metrics",
+        Some("10.1.2.3"),
+        &[("cookie", &cookie)],
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{text}");
     assert!(text.contains("switchyard_info{"), "{text}");
     let (s, _, _) = get(

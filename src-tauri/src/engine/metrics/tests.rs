@@ -91,14 +91,23 @@ async fn a_region_s_figures_in_the_scrape_are_the_engine_s_own() {
         "a figure never observed is absent, not zero"
     );
     assert_eq!(
-        value(&before, REGION_HEALTH, &[("region", "us-east-1"), ("state", "unknown")]),
+        value(
+            &before,
+            REGION_HEALTH,
+            &[("region", "us-east-1"), ("state", "unknown")]
+        ),
         Some(1.0)
     );
     e.poll_once("us-east-1").await;
     e.poll_gateways_once().await.unwrap();
     tokio::time::advance(Duration::from_millis(1_500)).await;
     let text = e.render_metrics().await;
-    let r = e.snapshot().regions.into_iter().find(|r| r.id == "us-east-1").unwrap();
+    let r = e
+        .snapshot()
+        .regions
+        .into_iter()
+        .find(|r| r.id == "us-east-1")
+        .unwrap();
     let us = [("region", "us-east-1")];
     assert!(r.online > 900);
     assert_eq!(value(&text, REGION_ONLINE, &us), Some(r.online as f64));
@@ -106,13 +115,24 @@ async fn a_region_s_figures_in_the_scrape_are_the_engine_s_own() {
     assert_eq!(value(&text, REGION_DATA_AGE, &us), Some(1.5));
     assert_eq!(value(&text, REGION_FIGURES_CURRENT, &us), Some(1.0));
     assert_eq!(value(&text, REGION_ACTIVE, &us), Some(1.0));
-    assert_eq!(value(&text, REGION_ACTIVE, &[("region", "eu-west-1")]), Some(0.0));
     assert_eq!(
-        value(&text, REGION_HEALTH, &[("region", "us-east-1"), ("state", "healthy")]),
+        value(&text, REGION_ACTIVE, &[("region", "eu-west-1")]),
+        Some(0.0)
+    );
+    assert_eq!(
+        value(
+            &text,
+            REGION_HEALTH,
+            &[("region", "us-east-1"), ("state", "healthy")]
+        ),
         Some(1.0)
     );
     assert_eq!(
-        value(&text, REGION_HEALTH, &[("region", "us-east-1"), ("state", "unknown")]),
+        value(
+            &text,
+            REGION_HEALTH,
+            &[("region", "us-east-1"), ("state", "unknown")]
+        ),
         Some(0.0)
     );
     assert_eq!(value(&text, POLLS, &us), Some(1.0));
@@ -124,10 +144,22 @@ async fn a_region_s_figures_in_the_scrape_are_the_engine_s_own() {
         value(&text, EDGE_BACKLOG_MESSAGES, &[]),
         Some(edge.totals.messages as f64)
     );
-    assert_eq!(value(&text, EDGE_DROPPED, &[]), Some(edge.totals.dropped as f64));
-    assert_eq!(value(&text, ALERTS_OPEN, &[("severity", "critical")]), Some(0.0));
-    assert_eq!(value(&text, FAILOVER_PHASE, &[("phase", "none")]), Some(1.0));
-    assert_eq!(value(&text, FAILOVER_PHASE, &[("phase", "verifying")]), Some(0.0));
+    assert_eq!(
+        value(&text, EDGE_DROPPED, &[]),
+        Some(edge.totals.dropped as f64)
+    );
+    assert_eq!(
+        value(&text, ALERTS_OPEN, &[("severity", "critical")]),
+        Some(0.0)
+    );
+    assert_eq!(
+        value(&text, FAILOVER_PHASE, &[("phase", "none")]),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(&text, FAILOVER_PHASE, &[("phase", "verifying")]),
+        Some(0.0)
+    );
     assert_eq!(value(&text, INFO, &[("source", "simulated")]), Some(1.0));
     assert!(value(&text, RESIDENT_MEMORY, &[]).unwrap() > 1_000_000.0);
     // Every family present has its HELP and TYPE lines, from the one table.
@@ -142,8 +174,14 @@ async fn a_region_s_figures_in_the_scrape_are_the_engine_s_own() {
             "{} is not in FAMILIES",
             s.name
         );
-        assert!(text.contains(&format!("# HELP {family} ")), "{family} has no HELP");
-        assert!(text.contains(&format!("# TYPE {family} ")), "{family} has no TYPE");
+        assert!(
+            text.contains(&format!("# HELP {family} ")),
+            "{family} has no HELP"
+        );
+        assert!(
+            text.contains(&format!("# TYPE {family} ")),
+            "{family} has no TYPE"
+        );
     }
 }
 
@@ -169,21 +207,38 @@ async fn a_poll_that_gets_no_answer_is_a_failure_in_its_timeout_s_bucket() {
     assert_eq!(value(&text, POLLS, &us), Some(2.0));
     assert_eq!(value(&text, POLL_FAILURES, &us), Some(1.0));
     let bucket = |le: &str| {
-        value(&text, "switchyard_poll_duration_seconds_bucket", &[("region", "us-east-1"), ("le", le)])
+        value(
+            &text,
+            "switchyard_poll_duration_seconds_bucket",
+            &[("region", "us-east-1"), ("le", le)],
+        )
     };
     // The good poll answered at once; the hung one took exactly the timeout.
     assert_eq!(bucket("0.005"), Some(1.0));
     assert_eq!(bucket("1"), Some(1.0));
     assert_eq!(bucket("2.5"), Some(2.0));
     assert_eq!(bucket("+Inf"), Some(2.0));
-    assert_eq!(value(&text, "switchyard_poll_duration_seconds_sum", &us), Some(2.0));
     assert_eq!(
-        value(&text, REGION_HEALTH, &[("region", "us-east-1"), ("state", "unreachable")]),
+        value(&text, "switchyard_poll_duration_seconds_sum", &us),
+        Some(2.0)
+    );
+    assert_eq!(
+        value(
+            &text,
+            REGION_HEALTH,
+            &[("region", "us-east-1"), ("state", "unreachable")]
+        ),
         Some(1.0)
     );
     assert_eq!(value(&text, REGION_FIGURES_CURRENT, &us), Some(0.0));
-    assert_eq!(value(&text, ALERTS_OPEN, &[("severity", "critical")]), Some(1.0));
-    assert_eq!(value(&text, ALERTS_OPEN, &[("severity", "warning")]), Some(0.0));
+    assert_eq!(
+        value(&text, ALERTS_OPEN, &[("severity", "critical")]),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(&text, ALERTS_OPEN, &[("severity", "warning")]),
+        Some(0.0)
+    );
 }
 
 #[tokio::test]
@@ -198,7 +253,11 @@ async fn two_engines_keep_their_own_counts() {
     assert_eq!(value(&tb, POLLS, &[("region", "us-east-1")]), None);
     assert_eq!(value(&ta, DELIVERIES, &[]), None);
     assert_eq!(
-        value(&tb, DELIVERIES, &[("receiver", "noc"), ("result", "delivered")]),
+        value(
+            &tb,
+            DELIVERIES,
+            &[("receiver", "noc"), ("result", "delivered")]
+        ),
         Some(1.0)
     );
 }
@@ -220,7 +279,10 @@ async fn deliveries_and_their_requests_are_counted_by_receiver_and_result() {
     assert_eq!(d("am", "refused"), Some(1.0));
     assert_eq!(d("hook", "gave_up"), Some(1.0));
     assert_eq!(d("hook", "delivered"), None);
-    assert_eq!(value(&text, DELIVERY_REQUESTS, &[("receiver", "am")]), Some(2.0));
+    assert_eq!(
+        value(&text, DELIVERY_REQUESTS, &[("receiver", "am")]),
+        Some(2.0)
+    );
 }
 
 #[tokio::test]
@@ -230,8 +292,14 @@ async fn failovers_and_command_runs_are_counted_when_they_end() {
     e.metrics().failover_ended(Phase::Cancelled);
     e.metrics().failover_ended(Phase::Completed);
     let text = e.render_metrics().await;
-    assert_eq!(value(&text, FAILOVERS, &[("outcome", "completed")]), Some(2.0));
-    assert_eq!(value(&text, FAILOVERS, &[("outcome", "cancelled")]), Some(1.0));
+    assert_eq!(
+        value(&text, FAILOVERS, &[("outcome", "completed")]),
+        Some(2.0)
+    );
+    assert_eq!(
+        value(&text, FAILOVERS, &[("outcome", "cancelled")]),
+        Some(1.0)
+    );
     assert_eq!(value(&text, FAILOVERS, &[("outcome", "failed")]), None);
 }
 
@@ -249,21 +317,27 @@ async fn aws_calls_and_throttles_come_from_the_source_s_tally() {
         fn observe<'a>(
             &'a self,
             region: &'a str,
-        ) -> crate::ports::BoxFuture<'a, Result<switchyard_core::RegionObservation, crate::ports::SourceError>>
-        {
+        ) -> crate::ports::BoxFuture<
+            'a,
+            Result<switchyard_core::RegionObservation, crate::ports::SourceError>,
+        > {
             self.0.observe(region)
         }
         fn gateways(
             &self,
-        ) -> crate::ports::BoxFuture<'_, Result<crate::ports::EdgeObservation, crate::ports::SourceError>>
-        {
+        ) -> crate::ports::BoxFuture<
+            '_,
+            Result<crate::ports::EdgeObservation, crate::ports::SourceError>,
+        > {
             self.0.gateways()
         }
         fn devices<'a>(
             &'a self,
             q: &'a switchyard_core::devices::DeviceQuery,
-        ) -> crate::ports::BoxFuture<'a, Result<crate::ports::DeviceListing, crate::ports::SourceError>>
-        {
+        ) -> crate::ports::BoxFuture<
+            'a,
+            Result<crate::ports::DeviceListing, crate::ports::SourceError>,
+        > {
             self.0.devices(q)
         }
         fn device<'a>(
@@ -349,7 +423,10 @@ fn the_docs_the_dashboard_and_the_rules_name_only_families_the_console_exports()
     let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap();
     let docs = read("docs/METRICS.md");
     for (name, _, _) in FAMILIES {
-        assert!(docs.contains(&format!("| `{name}` |")), "{name} is not in docs/METRICS.md");
+        assert!(
+            docs.contains(&format!("| `{name}` |")),
+            "{name} is not in docs/METRICS.md"
+        );
     }
     let shipped = [
         "docs/METRICS.md",
@@ -380,7 +457,10 @@ fn the_docs_the_dashboard_and_the_rules_name_only_families_the_console_exports()
         FAILOVER_PHASE,
         FAILOVERS,
     ] {
-        assert!(dash.contains(family), "the dashboard has no panel of {family}");
+        assert!(
+            dash.contains(family),
+            "the dashboard has no panel of {family}"
+        );
     }
     let json: serde_json::Value = serde_json::from_str(&dash).unwrap();
     assert_eq!(json["__inputs"][0]["pluginId"], "prometheus", "importable");
