@@ -37,6 +37,19 @@ impl std::fmt::Display for SourceError {
     }
 }
 
+/// One remote API operation's tally in one region since the start: what `/metrics` reports as
+/// the AWS calls and throttles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiCalls {
+    pub region: RegionId,
+    /// The API's name for it ("GetMetricData").
+    pub operation: String,
+    pub calls: u64,
+    pub failures: u64,
+    /// Attempts the service answered with "slow down".
+    pub throttles: u64,
+}
+
 /// Where fleet observations come from.
 ///
 /// `observe` may take arbitrarily long (a hung endpoint); the engine bounds every call with
@@ -61,6 +74,11 @@ pub trait FleetSource: Send + Sync + 'static {
         &'a self,
         id: &'a str,
     ) -> BoxFuture<'a, Result<Option<DeviceDetail>, SourceError>>;
+    /// The remote API calls made so far, by region and operation (read, never a call); a
+    /// source that makes none, like the simulation, has none.
+    fn api_calls(&self) -> Vec<ApiCalls> {
+        Vec::new()
+    }
 }
 
 /// Why a traffic switch did not happen.

@@ -10,6 +10,7 @@ use switchyard_core::switch::{SwitchMethod, ROUTE53_CONTROL_PLANE_REGION};
 /// Every route the server answers, as (method, path).
 pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/healthz"),
+    ("get", "/metrics"),
     ("get", "/api/v1/regions"),
     ("get", "/api/v1/regions/{id}/history"),
     ("get", "/api/v1/devices"),
@@ -73,6 +74,21 @@ fn deliveries_paths() -> Value {
             "summary": "Send a test alert to one receiver through its outbox (audited: receiver.test); answers its log row once the receiver answered, or pending after 10 s",
             "parameters": [{ "name": "name", "in": "path", "required": true, "schema": { "type": "string" } }],
             "responses": { "200": json_response("The test's delivery", "Delivery"), "404": error_response("No receiver of that name") }
+        }}
+    })
+}
+
+/// `/metrics`, outside `/api/v1`: the Prometheus text format, not JSON.
+fn metrics_paths() -> Value {
+    json!({
+        "/metrics": { "get": {
+            "summary": "The console's figures in the Prometheus text format (per region health, devices, data age, poll durations and failures; edge backlog; open alerts; the failover phase; failovers, command runs and deliveries by result; AWS calls and throttles; resident memory). Names: docs/METRICS.md",
+            "description": "A scraper sends the token of `[metrics] token_env`/`token_file` as `Authorization: Bearer <token>`; a signed-in viewer's session works too. Without logins (--no-auth) it answers loopback callers only.",
+            "responses": {
+                "200": { "description": "The exposition", "content": { "text/plain; version=0.0.4": { "schema": { "type": "string" } } } },
+                "401": error_response("No token or session, or a wrong token"),
+                "403": error_response("Without logins, a caller not on loopback")
+            }
         }}
     })
 }
@@ -442,6 +458,7 @@ pub fn openapi_document() -> Value {
         auth_paths(),
         cockpit_paths(),
         deliveries_paths(),
+        metrics_paths(),
     ] {
         if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), more) {
             paths.extend(more);
@@ -463,7 +480,7 @@ pub fn openapi_document() -> Value {
             }
         }
     }
-    doc["info"]["description"] = json!("Every route but /healthz, /api/v1/session and /api/v1/setup needs a session (the sy_session cookie from POST /api/v1/session), or a trusted proxy's user header; `x-required-role` on each operation names the least role (viewer < operator < admin), and state-changing operations need the X-CSRF-Token header from GET /api/v1/session. A server started with --no-auth (loopback only) asks for neither.");
+    doc["info"]["description"] = json!("Every route but /healthz, /api/v1/session and /api/v1/setup needs a session (the sy_session cookie from POST /api/v1/session), or a trusted proxy's user header; `x-required-role` on each operation names the least role (viewer < operator < admin), and state-changing operations need the X-CSRF-Token header from GET /api/v1/session. A server started with --no-auth (loopback only) asks for neither. /metrics also takes the scrape token of [metrics] as a bearer token.");
     doc
 }
 

@@ -183,6 +183,7 @@ impl Engine {
         };
         let at = self.now();
         self.inner.deliveries.after(i, &verdict, at);
+        self.inner.metrics.delivery_requests(receiver.name());
         let policy = self.inner.cfg.deliveries.retry;
         let mut marks: Vec<(Vec<i64>, Mark)> = Vec::new();
         match &verdict {
@@ -214,6 +215,16 @@ impl Engine {
                     };
                     marks.push((vec![r.id], mark));
                 }
+            }
+        }
+        for (ids, mark) in &marks {
+            let result = match mark {
+                Mark::Delivered => DeliveryState::Delivered,
+                Mark::Retry { .. } => DeliveryState::Retrying,
+                Mark::Final { state, .. } => *state,
+            };
+            for _ in ids {
+                self.inner.metrics.delivery(receiver.name(), result.as_str());
             }
         }
         let result = self
@@ -259,6 +270,7 @@ impl Engine {
                 Err(_) => Verdict::Retry(format!("no answer within {} s", SEND_BOUND.as_secs())),
             };
             self.inner.deliveries.after(i, &verdict, self.now());
+            self.inner.metrics.delivery_requests(receiver.name());
         }
     }
 

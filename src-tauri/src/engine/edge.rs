@@ -22,6 +22,13 @@ pub(super) struct EdgeState {
 
 const HISTORY: Duration = Duration::from_secs(3_600);
 
+impl EdgeState {
+    /// The gateways (riskiest first), when they were observed, and their totals.
+    pub(super) fn figures(&self) -> (&[GatewayView], Option<UnixMs>, BacklogTotals) {
+        (&self.views, self.observed_at, self.totals)
+    }
+}
+
 impl Engine {
     /// Polls the gateways once, folds them into the edge view and raises or clears their alerts.
     pub async fn poll_gateways_once(&self) -> Result<(), Error> {

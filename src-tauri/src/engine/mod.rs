@@ -3,8 +3,9 @@
 //!
 //! This file is the handle: the configuration, the construction, the clock, the snapshot and the
 //! subscriptions, and the background jobs (`start`, `every`). The rooms: `poll` (polling and the
-//! fleet reads), `alerts`, `deliveries` (alerts out), `edge`, `failover/`, `commands/`, `drills`, `faults`, `audit` (the
-//! one audited path) and `kit` (engines for tests).
+//! fleet reads), `alerts`, `deliveries` (alerts out), `edge`, `failover/`, `commands/`, `drills`,
+//! `faults`, `audit` (the one audited path), `metrics` (what `/metrics` answers) and `kit` (engines
+//! for tests).
 //!
 //! Rules kept here:
 //! - every call to a source is bounded by `poll_timeout` (`poll`);
@@ -23,6 +24,7 @@ mod failover;
 mod faults;
 mod incidents;
 pub mod kit;
+pub mod metrics;
 mod poll;
 
 pub use crate::error::{Error, ErrorKind};
@@ -106,6 +108,8 @@ struct Inner {
     drills: Mutex<drills::Drills>,
     /// Where alerts go out, and how each is doing.
     deliveries: deliveries::Dispatch,
+    /// The figures `/metrics` answers: this engine's own recorder.
+    metrics: metrics::Metrics,
 }
 
 /// The most items one list request may ask for.
@@ -217,6 +221,7 @@ impl Engine {
                 runs: Mutex::new(commands::Runs::default()),
                 drills: Mutex::new(drills::Drills::default()),
                 deliveries: deliveries::Dispatch::new(receivers),
+                metrics: metrics::Metrics::new(),
             }),
         }
     }
@@ -306,6 +311,10 @@ impl Engine {
         let e = self.clone();
         tokio::spawn(async move { e.close_interrupted_drills().await });
         self.start_deliveries();
+        // The recorder's histogram samples stay bounded while nobody scrapes.
+        self.every(Duration::from_secs(5), |e| async move {
+            e.inner.metrics.upkeep()
+        });
         self.every(Duration::from_secs(3_600), |e| async move {
             let before = e
                 .now()

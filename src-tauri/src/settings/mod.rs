@@ -195,6 +195,10 @@ impl Settings {
         let commands = file.commands.resolve(&fields)?;
         let alerts = std::mem::take(&mut file.alerts).resolve(file.origin.as_ref())?;
         let metrics = std::mem::take(&mut file.metrics).resolve(file.origin.as_ref())?;
+        let auth = crate::auth::AuthConfig {
+            scrape_token: metrics.token.clone(),
+            ..auth
+        };
         let aws = match file.aws.take() {
             None => None,
             Some(section) => {
