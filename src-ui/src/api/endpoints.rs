@@ -16,6 +16,7 @@ use switchyard_core::api::{RegionHistory, RegionsResponse, API_PREFIX};
 use switchyard_core::auth::{SessionInfo, UserInfo};
 use switchyard_core::cockpit::{FailoverPlan, StatusResponse};
 use switchyard_core::commands::CommandRun;
+use switchyard_core::delivery::{DeliveriesResponse, Delivery};
 use switchyard_core::devices::{DeviceDetail, DevicePage};
 use switchyard_core::drills::{Comparison, Drill, DrillSummary, DrillsResponse};
 use switchyard_core::edge::GatewaysResponse;
@@ -183,6 +184,15 @@ fn failover_changed(a: &Answer) -> Result<Failover, String> {
     }
 }
 
+/// `POST /receivers/{name}/test`: the test's log row, on 200, 201 or 202 (it may be queued or
+/// already sent when the answer goes).
+fn delivery_made(a: &Answer) -> Result<Delivery, String> {
+    match a.status {
+        200..=202 => a.parse(),
+        _ => Err(a.message()),
+    }
+}
+
 /// `GET /session`: who is signed in, or `None` (401) when nobody is.
 fn session(a: &Answer) -> Result<Option<SessionInfo>, String> {
     match a.status {
@@ -268,6 +278,11 @@ endpoints! {
 
     /// The header's, the strip's and `switchyard status`'s answer in one.
     STATUS: StatusResponse = Get "/status", 200, Some("status"), json;
+
+    /// Where alerts go: the receivers with their health, and the newest `?limit=` deliveries.
+    DELIVERIES: DeliveriesResponse = Get "/deliveries", 200, Some("deliveries"), json;
+    /// An administrator's test alert to one receiver; the answer is the test's log row.
+    TEST_RECEIVER: Delivery = Post "/receivers/{name}/test", 202, Some("test_receiver"), delivery_made;
 }
 
 /// The live event stream (server-sent events); on IPC, the `fleet` event instead.
@@ -454,6 +469,38 @@ mod tests {
             .unwrap_err()
             .starts_with("/api/v1/x: unexpected answer: "));
         assert_eq!(SESSION.read(&answer(SESSION.route, 401, "")).unwrap(), None);
+    }
+
+    #[test]
+    fn a_test_alert_names_its_receiver_encoded_and_reads_the_log_row_or_the_api_message() {
+        let r = TEST_RECEIVER.route;
+        assert_eq!(
+            r.url("", &["ops hook/1"], &[]),
+            "/api/v1/receivers/ops%20hook%2F1/test"
+        );
+        assert_eq!(
+            DELIVERIES.route.url("", &[], &[("limit", "50".into())]),
+            "/api/v1/deliveries?limit=50"
+        );
+        let row = r#"{"id":7,"receiver":"ops","alert_id":null,"event":"test","state":"pending",
+            "attempts":0,"last_error":null,"created_at":1000,"next_attempt_at":1000,
+            "delivered_at":null,"alert_kind":null,"subject":"switchyard-test"}"#;
+        for status in [200, 201, 202] {
+            let d = TEST_RECEIVER.read(&answer(r, status, row)).unwrap();
+            assert_eq!((d.id, d.receiver.as_str()), (7, "ops"), "{status}");
+        }
+        assert_eq!(
+            TEST_RECEIVER
+                .read(&answer(r, 404, r#"{"error":"no receiver named 'x'"}"#))
+                .unwrap_err(),
+            "no receiver named 'x'"
+        );
+        assert_eq!(
+            TEST_RECEIVER
+                .read(&answer(r, 403, r#"{"error":"needs the admin role"}"#))
+                .unwrap_err(),
+            "needs the admin role"
+        );
     }
 
     #[test]
