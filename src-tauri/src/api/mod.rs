@@ -14,6 +14,7 @@ mod auth;
 pub mod client;
 mod cockpit;
 mod commands;
+mod deliveries;
 mod devices;
 mod drills;
 mod error;
@@ -91,6 +92,7 @@ pub fn secured_router(engine: Engine, ui: Ui, auth: Auth) -> Router {
         .merge(drills::routes())
         .merge(incidents::routes())
         .merge(cockpit::routes())
+        .merge(deliveries::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::guard,

@@ -3,7 +3,7 @@
 //!
 //! This file is the handle: the configuration, the construction, the clock, the snapshot and the
 //! subscriptions, and the background jobs (`start`, `every`). The rooms: `poll` (polling and the
-//! fleet reads), `alerts`, `edge`, `failover/`, `commands/`, `drills`, `faults`, `audit` (the
+//! fleet reads), `alerts`, `deliveries` (alerts out), `edge`, `failover/`, `commands/`, `drills`, `faults`, `audit` (the
 //! one audited path) and `kit` (engines for tests).
 //!
 //! Rules kept here:
@@ -301,6 +301,7 @@ impl Engine {
         }
         let e = self.clone();
         tokio::spawn(async move { e.close_interrupted_drills().await });
+        self.start_deliveries();
         self.every(Duration::from_secs(3_600), |e| async move {
             let before = e
                 .now()
