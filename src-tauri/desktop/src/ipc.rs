@@ -402,7 +402,11 @@ async fn deliveries(
     running.engine.deliveries(limit).await.map_err(engine_error)
 }
 
-/// A test alert to the receiver `name` (the app's user is an admin); its log row.
+/// How long a test alert's answer waits for the receiver (as the API's `TEST_WAIT`).
+const TEST_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A test alert to the receiver `name` (the app's user is an admin); its log row once the
+/// receiver has answered, or as it stands after [`TEST_WAIT`].
 #[tauri::command]
 async fn test_receiver(
     running: tauri::State<'_, Running>,
@@ -410,7 +414,7 @@ async fn test_receiver(
 ) -> Result<switchyard_core::delivery::Delivery, String> {
     running
         .engine
-        .test_receiver(&name, &desktop_operator())
+        .test_receiver(&name, &desktop_operator(), TEST_WAIT)
         .await
         .map_err(engine_error)
 }
