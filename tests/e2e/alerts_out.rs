@@ -5,7 +5,7 @@
 //! button and the API refuses them; the clear follows the raise.
 
 use fantoccini::{Client, Locator};
-use hmac::{KeyInit, Mac};
+use hmac::Mac;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicU16, Ordering};
