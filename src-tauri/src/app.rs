@@ -35,7 +35,7 @@ pub async fn start(settings: &Settings) -> Result<Running, String> {
             channel: Some(Arc::new(source.clone())),
             connections: Some(Arc::new(source.clone())),
             injector: None,
-            receivers: crate::notify::build(&settings.alerts, settings.engine.poll_timeout).await?,
+            receivers: Vec::new(),
         };
         let engine = Engine::new(settings.engine.clone(), adapters, store);
         if let Some(active) = engine.active_region() {
@@ -50,10 +50,7 @@ pub async fn start(settings: &Settings) -> Result<Running, String> {
     }
     let sim = SimSource::new(SimFleet::new(settings.sim.clone(), now_ms()));
     tokio::spawn(sim.clone().run_clock(Duration::from_secs(1)));
-    let mut adapters = sim.adapters();
-    adapters.receivers =
-        crate::notify::build(&settings.alerts, settings.engine.poll_timeout).await?;
-    let engine = Engine::new(settings.engine.clone(), adapters, store);
+    let engine = Engine::new(settings.engine.clone(), sim.adapters(), store);
     // A restarted simulation resumes with its devices' domain where a failover left it.
     if let Some(active) = engine.active_region() {
         let _ = sim.with(|f| f.set_active(&active));
