@@ -25,9 +25,7 @@ use switchyard::settings::{AlertsSettings, ReceiverSettings, ReceiverTarget, Sec
 use switchyard::sim::{SimConfig, SimFleet, SimSource};
 use switchyard_core::delivery::{Filter, RetryPolicy};
 use switchyard_core::devices::{DeviceDetail, DeviceQuery};
-use switchyard_core::{
-    Backlog, EdgeGateway, RegionId, RegionObservation, RegionRole, SourceKind,
-};
+use switchyard_core::{Backlog, EdgeGateway, RegionId, RegionObservation, RegionRole, SourceKind};
 
 /// The simulated fleet, whose gateways are all at 50 % or all at 85 %.
 struct Burst {
@@ -50,7 +48,11 @@ impl FleetSource for Burst {
         self.sim.observe(region)
     }
     fn gateways(&self) -> BoxFuture<'_, Result<EdgeObservation, SourceError>> {
-        let fill = if self.full.load(Ordering::SeqCst) { 850 } else { 500 };
+        let fill = if self.full.load(Ordering::SeqCst) {
+            850
+        } else {
+            500
+        };
         let gateways = (0..self.gateways)
             .map(|i| EdgeGateway {
                 id: format!("gw-{i:04}"),

@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 use switchyard::aws::lab::{self, Lab, LabPlan};
-use switchyard::ports::AlertReceiver as _;
 use switchyard::settings::{ConfigFile, Overrides, Settings};
 use switchyard_core::alerts::{Alert, AlertKind, Severity};
 use switchyard_core::delivery::{Event, Notice, Verdict, WebhookBody};

@@ -8,8 +8,9 @@
 //!   (for subscription filter policies);
 //! - topics are tried in order; the first that takes the notice has it, and the others are not
 //!   asked; when none does, the verdict names each topic's failure ([`crate::notify::combine`]);
-//! - the receiver's timeout is shared among its topics: each topic's client has that share as
-//!   its operation timeout (two attempts within it), so the whole send ends within the timeout;
+//! - nine tenths of the receiver's timeout are shared among its topics: each topic's client has
+//!   its share as its operation timeout (two attempts within it), so the whole send ends within
+//!   the timeout and names each topic that did not answer;
 //! - a failure's meaning is read from the SDK error's kind ([`super::errors`]): throttling,
 //!   timeouts, unreachable endpoints and server errors are retried; a topic that does not
 //!   exist, refused credentials and invalid parameters are refused (misconfigured).
@@ -52,7 +53,9 @@ impl SnsReceiver {
         build_timeout: Duration,
     ) -> Result<SnsReceiver, String> {
         let n = u32::try_from(topics.len().max(1)).unwrap_or(u32::MAX);
-        let per_topic = r.timeout / n;
+        // A tenth is kept back so that the last topic's own timeout, not the receiver's, ends
+        // a send that nothing answers: its verdict then names every topic.
+        let per_topic = r.timeout.mul_f64(0.9) / n;
         let mut built = Vec::with_capacity(topics.len());
         for t in topics {
             let conf = tokio::time::timeout(

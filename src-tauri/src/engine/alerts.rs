@@ -15,6 +15,7 @@ impl Engine {
         conditions: &[Condition],
         in_scope: impl Fn(AlertKind, &str) -> bool,
     ) {
+        let _one_at_a_time = self.inner.alert_updates.lock().await;
         let (raise, clear) = {
             let open = self
                 .inner

@@ -92,6 +92,9 @@ struct Inner {
     edge: RwLock<edge::EdgeState>,
     /// Open alerts by (kind, subject). Never held across an await.
     open_alerts: Mutex<BTreeMap<(AlertKind, String), Alert>>,
+    /// Held by one alert update at a time, across its stores, so that two updates that see the
+    /// same condition (two polls of the gateways overlapping) cannot both raise it.
+    alert_updates: tokio::sync::Mutex<()>,
     /// What moves traffic between regions, when the source can.
     switch: Option<Arc<dyn TrafficSwitch>>,
     failover: Mutex<failover::FailoverState>,
@@ -206,6 +209,7 @@ impl Engine {
                 closing,
                 edge: RwLock::new(edge::EdgeState::default()),
                 open_alerts: Mutex::new(open_alerts),
+                alert_updates: tokio::sync::Mutex::new(()),
                 switch,
                 failover: Mutex::new(failover::FailoverState::default()),
                 channel,

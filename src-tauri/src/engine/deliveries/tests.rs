@@ -379,3 +379,15 @@ async fn a_test_alert_is_audited_and_answers_with_its_delivered_row() {
         "{audit:?}"
     );
 }
+
+#[tokio::test]
+async fn two_overlapping_updates_that_see_the_same_condition_raise_it_and_notify_once() {
+    let hook = Scripted::new("hook", 1, vec![]);
+    let e = engine(vec![hook.clone()], Store::in_memory(), quick());
+    let burst: Vec<Condition> = (0..50).map(|i| down(&format!("r{i:02}"))).collect();
+    tokio::join!(raise(&e, &burst), raise(&e, &burst));
+    until("the notices", || hook.events().len() >= 50).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(hook.events().len(), 50);
+    assert_eq!(e.store().alerts(true, 1_000).unwrap().len(), 50);
+}
