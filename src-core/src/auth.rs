@@ -286,6 +286,15 @@ mod tests {
             required_access("GET", "/elsewhere"),
             Role(super::Role::Admin)
         );
+        // A test alert pages people; reading where alerts go does not.
+        assert_eq!(
+            required_access("POST", "/api/v1/receivers/pager/test"),
+            Role(super::Role::Admin)
+        );
+        assert_eq!(
+            required_access("GET", "/api/v1/deliveries"),
+            Role(super::Role::Viewer)
+        );
         assert!(is_state_changing("post") && is_state_changing("DELETE"));
         assert!(!is_state_changing("GET"));
     }

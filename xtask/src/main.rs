@@ -530,6 +530,8 @@ fn test() -> Result {
                         "aws_lab",
                         "--test",
                         "lab_switch",
+                        "--test",
+                        "sns_lab",
                         "--",
                         "--ignored",
                         "--test-threads=2",

@@ -15,6 +15,7 @@ mod auth;
 pub mod client;
 mod cockpit;
 mod commands;
+mod deliveries;
 mod devices;
 mod drills;
 mod error;
@@ -93,6 +94,7 @@ pub fn secured_router(engine: Engine, ui: Ui, auth: Auth) -> Router {
         .merge(drills::routes())
         .merge(incidents::routes())
         .merge(cockpit::routes())
+        .merge(deliveries::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::guard,

@@ -77,6 +77,15 @@ impl Engine {
         Ok(())
     }
 
+    /// The region gateway `id` is connected to, by the latest poll.
+    pub(super) fn gateway_region(&self, id: &str) -> Option<String> {
+        let edge = self.inner.edge.read().unwrap_or_else(|p| p.into_inner());
+        edge.views
+            .iter()
+            .find(|v| v.id == id)
+            .and_then(|v| v.connected_region.clone())
+    }
+
     /// The riskiest `limit` gateways and the fleet's totals.
     pub fn gateways(&self, limit: u32) -> Result<GatewaysResponse, Error> {
         let limit = super::check_limit(limit)? as usize;

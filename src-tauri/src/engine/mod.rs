@@ -3,8 +3,9 @@
 //!
 //! This file is the handle: the configuration, the construction, the clock, the snapshot and the
 //! subscriptions, and the background jobs (`start`, `every`). The rooms: `poll` (polling and the
-//! fleet reads), `alerts`, `edge`, `failover/`, `commands/`, `drills`, `faults`, `audit` (the
-//! one audited path), `metrics` (what `/metrics` answers) and `kit` (engines for tests).
+//! fleet reads), `alerts`, `deliveries` (alerts out), `edge`, `failover/`, `commands/`,
+//! `drills`, `faults`, `audit` (the one audited path), `metrics` (what `/metrics` answers) and
+//! `kit` (engines for tests).
 //!
 //! Rules kept here:
 //! - every call to a source is bounded by `poll_timeout` (`poll`);
@@ -93,6 +94,9 @@ struct Inner {
     edge: RwLock<edge::EdgeState>,
     /// Open alerts by (kind, subject). Never held across an await.
     open_alerts: Mutex<BTreeMap<(AlertKind, String), Alert>>,
+    /// Held by one alert update at a time, across its stores, so that two updates that see the
+    /// same condition (two polls of the gateways overlapping) cannot both raise it.
+    alert_updates: tokio::sync::Mutex<()>,
     /// What moves traffic between regions, when the source can.
     switch: Option<Arc<dyn TrafficSwitch>>,
     failover: Mutex<failover::FailoverState>,
@@ -209,6 +213,7 @@ impl Engine {
                 closing,
                 edge: RwLock::new(edge::EdgeState::default()),
                 open_alerts: Mutex::new(open_alerts),
+                alert_updates: tokio::sync::Mutex::new(()),
                 switch,
                 failover: Mutex::new(failover::FailoverState::default()),
                 channel,
@@ -305,6 +310,7 @@ impl Engine {
         }
         let e = self.clone();
         tokio::spawn(async move { e.close_interrupted_drills().await });
+        self.start_deliveries();
         // The recorder's histogram samples stay bounded while nobody scrapes.
         self.every(Duration::from_secs(5), |e| async move {
             e.inner.metrics.upkeep()

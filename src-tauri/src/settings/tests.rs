@@ -267,7 +267,7 @@ fn every_bound_is_worded_as_before() {
 }
 
 /// The field names serde knows for `T` (those its derive hands to `deserialize_struct`).
-fn fields_of<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
+pub(super) fn fields_of<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
     use serde::de::{self, Visitor};
     struct Grab<'a>(&'a mut &'static [&'static str]);
     impl<'de> serde::Deserializer<'de> for Grab<'_> {
