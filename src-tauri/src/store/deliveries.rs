@@ -96,10 +96,13 @@ fn parse_event(id: i64, s: &str) -> Result<Event, StoreError> {
         .ok_or_else(|| StoreError::Unreadable(format!("delivery {id} has an unknown event '{s}'")))
 }
 
+/// An outbox row as read: id, alert, event, attempts, created, next, region.
+type OutboxColumns = (i64, Option<i64>, String, i64, i64, i64, Option<String>);
+
 impl Store {
     /// The oldest `limit` open rows of `receiver`'s outbox, oldest first.
     pub fn outbox(&self, receiver: &str, limit: u32) -> Result<Vec<Queued>, StoreError> {
-        let rows: Vec<(i64, Option<i64>, String, i64, i64, i64, Option<String>)> = {
+        let rows: Vec<OutboxColumns> = {
             let conn = self.lock();
             let mut stmt = conn.prepare_cached(
                 "SELECT id, alert_id, event, attempts, created_at, next_at, region FROM deliveries

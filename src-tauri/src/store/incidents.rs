@@ -153,6 +153,44 @@ impl Store {
     }
 }
 
+fn raise_in(
+    tx: &rusqlite::Transaction<'_>,
+    c: &Condition,
+    at: UnixMs,
+    out: &super::Outbound,
+) -> Result<Raised, StoreError> {
+    let open: Option<i64> = tx
+        .query_row(
+            "SELECT id FROM incidents WHERE closed_at IS NULL ORDER BY id DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let (incident, opened) = match incidents::on_raise(open, c.kind.severity()) {
+        Joining::Join(id) => (Some(id), false),
+        Joining::Alone => (None, false),
+        Joining::Open => {
+            tx.execute(
+                "INSERT INTO incidents (title, opened_at) VALUES (?1, ?2)",
+                params![incidents::title(c.kind, &c.subject), at as i64],
+            )?;
+            (Some(tx.last_insert_rowid()), true)
+        }
+    };
+    tx.execute(
+        "INSERT INTO alerts (kind, subject, message, raised_at, incident_id)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![c.kind.as_str(), c.subject, c.message, at as i64, incident],
+    )?;
+    let alert = tx.last_insert_rowid();
+    super::deliveries::enqueue_raise(tx, alert, at, out)?;
+    Ok(Raised {
+        alert,
+        incident,
+        opened,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,42 +302,4 @@ mod tests {
             0
         );
     }
-}
-
-fn raise_in(
-    tx: &rusqlite::Transaction<'_>,
-    c: &Condition,
-    at: UnixMs,
-    out: &super::Outbound,
-) -> Result<Raised, StoreError> {
-    let open: Option<i64> = tx
-        .query_row(
-            "SELECT id FROM incidents WHERE closed_at IS NULL ORDER BY id DESC LIMIT 1",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?;
-    let (incident, opened) = match incidents::on_raise(open, c.kind.severity()) {
-        Joining::Join(id) => (Some(id), false),
-        Joining::Alone => (None, false),
-        Joining::Open => {
-            tx.execute(
-                "INSERT INTO incidents (title, opened_at) VALUES (?1, ?2)",
-                params![incidents::title(c.kind, &c.subject), at as i64],
-            )?;
-            (Some(tx.last_insert_rowid()), true)
-        }
-    };
-    tx.execute(
-        "INSERT INTO alerts (kind, subject, message, raised_at, incident_id)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![c.kind.as_str(), c.subject, c.message, at as i64, incident],
-    )?;
-    let alert = tx.last_insert_rowid();
-    super::deliveries::enqueue_raise(tx, alert, at, out)?;
-    Ok(Raised {
-        alert,
-        incident,
-        opened,
-    })
 }

@@ -203,6 +203,34 @@ async fn a_receiver_that_is_down_is_retried_and_gets_the_raise_before_the_clear(
 }
 
 #[tokio::test]
+async fn deliveries_and_requests_are_counted_for_metrics_by_receiver_and_result() {
+    let retry = || Verdict::Retry("HTTP 503".into());
+    let hook = Scripted::new("hook", 1, vec![retry(), retry()]);
+    let e = engine(vec![hook.clone()], Store::in_memory(), quick());
+    raise(&e, &[down("us-east-1")]).await;
+    raise(&e, &[]).await;
+    until("both notices", || hook.events().len() == 4).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let text = e.render_metrics().await;
+    for (series, n) in [
+        (
+            r#"switchyard_deliveries_total{receiver="hook",result="retrying"}"#,
+            2,
+        ),
+        (
+            r#"switchyard_deliveries_total{receiver="hook",result="delivered"}"#,
+            2,
+        ),
+        (r#"switchyard_delivery_requests_total{receiver="hook"}"#, 4),
+    ] {
+        assert!(
+            text.lines().any(|l| l == format!("{series} {n}")),
+            "{series} is not {n}:\n{text}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_receiver_that_refuses_is_misconfigured_and_not_asked_again() {
     let hook = Scripted::new(
         "hook",
