@@ -62,24 +62,6 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/receivers/{name}/test"),
 ];
 
-<<<<<<< HEAD
-=======
-/// `/metrics`, outside `/api/v1`: the Prometheus text format, not JSON.
-fn metrics_paths() -> Value {
-    json!({
-        "/metrics": { "get": {
-            "summary": "The console's figures in the Prometheus text format (per region health, devices, data age, poll durations and failures; edge backlog; open alerts; the failover phase; failovers, command runs and deliveries by result; AWS calls and throttles; resident memory). Names: docs/METRICS.md",
-            "description": "A scraper sends the token of `[metrics] token_env`/`token_file` as `Authorization: Bearer <token>`; a signed-in viewer's session works too. Without logins (--no-auth) it answers loopback callers only.",
-            "responses": {
-                "200": { "description": "The exposition", "content": { "text/plain; version=0.0.4": { "schema": { "type": "string" } } } },
-                "401": error_response("No token or session, or a wrong token"),
-                "403": error_response("Without logins, a caller not on loopback")
-            }
-        }}
-    })
-}
-
->>>>>>> h-metrics
 /// Alerts out: the receivers, the delivery log, a test alert.
 fn deliveries_paths() -> Value {
     json!({
@@ -92,7 +74,6 @@ fn deliveries_paths() -> Value {
             "summary": "Send a test alert to one receiver through its outbox (audited: receiver.test); answers its log row once the receiver answered, or pending after 10 s",
             "parameters": [{ "name": "name", "in": "path", "required": true, "schema": { "type": "string" } }],
             "responses": { "200": json_response("The test's delivery", "Delivery"), "404": error_response("No receiver of that name") }
-<<<<<<< HEAD
         }}
     })
 }
@@ -108,8 +89,6 @@ fn metrics_paths() -> Value {
                 "401": error_response("No token or session, or a wrong token"),
                 "403": error_response("Without logins, a caller not on loopback")
             }
-=======
->>>>>>> h-metrics
         }}
     })
 }
@@ -478,13 +457,8 @@ pub fn openapi_document() -> Value {
         drill_paths(),
         auth_paths(),
         cockpit_paths(),
-<<<<<<< HEAD
         deliveries_paths(),
         metrics_paths(),
-=======
-        metrics_paths(),
-        deliveries_paths(),
->>>>>>> h-metrics
     ] {
         if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), more) {
             paths.extend(more);

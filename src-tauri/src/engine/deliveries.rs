@@ -224,13 +224,9 @@ impl Engine {
                 Mark::Final { state, .. } => *state,
             };
             for _ in ids {
-<<<<<<< HEAD
-                self.inner.metrics.delivery(receiver.name(), result.as_str());
-=======
                 self.inner
                     .metrics
                     .delivery(receiver.name(), result.as_str());
->>>>>>> h-metrics
             }
         }
         let result = self

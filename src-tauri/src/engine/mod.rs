@@ -3,15 +3,9 @@
 //!
 //! This file is the handle: the configuration, the construction, the clock, the snapshot and the
 //! subscriptions, and the background jobs (`start`, `every`). The rooms: `poll` (polling and the
-<<<<<<< HEAD
-//! fleet reads), `alerts`, `deliveries` (alerts out), `edge`, `failover/`, `commands/`, `drills`,
-//! `faults`, `audit` (the one audited path), `metrics` (what `/metrics` answers) and `kit` (engines
-//! for tests).
-=======
 //! fleet reads), `alerts`, `deliveries` (alerts out), `edge`, `failover/`, `commands/`,
 //! `drills`, `faults`, `audit` (the one audited path), `metrics` (what `/metrics` answers) and
 //! `kit` (engines for tests).
->>>>>>> h-metrics
 //!
 //! Rules kept here:
 //! - every call to a source is bounded by `poll_timeout` (`poll`);
