@@ -129,7 +129,7 @@ pub fn combine(verdicts: Vec<Verdict>) -> Verdict {
     if verdicts.is_empty() {
         return Verdict::Retry("no target to send to".to_string());
     }
-    if verdicts.iter().any(|v| *v == Verdict::Delivered) {
+    if verdicts.contains(&Verdict::Delivered) {
         return Verdict::Delivered;
     }
     let retry = verdicts.iter().any(|v| matches!(v, Verdict::Retry(_)));
