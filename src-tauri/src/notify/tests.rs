@@ -1,6 +1,6 @@
 //! The receivers against small HTTP servers on loopback: one that records what it got and
 //! answers with the statuses it is told, one that accepts and never answers, and a port where
-//! nothing listens.
+//! nothing listens. (Past 500 lines: both HTTP receivers share these servers and notices.)
 
 use super::alertmanager::{Alertmanager, BATCH, PATH};
 use super::webhook::{shown, signature, Webhook, DELIVERY_HEADER, SIGNATURE_HEADER};
