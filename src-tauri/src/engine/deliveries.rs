@@ -277,10 +277,10 @@ impl Engine {
     }
 
     fn notice(&self, receiver: &str, r: &OutboxRow, now: UnixMs) -> Notice {
-        let alert = r
-            .alert
-            .clone()
-            .unwrap_or_else(|| test_alert(receiver, "an administrator", now));
+        let alert = r.alert.clone().unwrap_or_else(|| {
+            let by = r.requested_by.as_deref().unwrap_or("an administrator");
+            test_alert(receiver, by, now)
+        });
         self.make_notice(r.id, r.event, alert, r.region.clone())
     }
 
@@ -376,6 +376,7 @@ impl Engine {
             )));
         };
         let receiver = name.to_string();
+        let by = operator.to_string();
         let detail = serde_json::json!({ "receiver": name }).to_string();
         let act = Act::new(operator, "receiver.test", "test alert", detail);
         let at = self.now();
@@ -384,7 +385,7 @@ impl Engine {
                 let id = self
                     .inner
                     .store
-                    .run(move |s| s.delivery_test(&receiver, at))
+                    .run(move |s| s.delivery_test(&receiver, &by, at))
                     .await?;
                 Ok(Done::new(id, format!("queued as delivery {id}")))
             })

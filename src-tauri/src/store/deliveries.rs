@@ -34,6 +34,8 @@ pub struct Queued {
     pub region: Option<String>,
     /// `None` for a test notice.
     pub alert: Option<Alert>,
+    /// Who sent a test notice.
+    pub requested_by: Option<String>,
 }
 
 /// What became of an attempt.
@@ -96,8 +98,17 @@ fn parse_event(id: i64, s: &str) -> Result<Event, StoreError> {
         .ok_or_else(|| StoreError::Unreadable(format!("delivery {id} has an unknown event '{s}'")))
 }
 
-/// An outbox row as read: id, alert, event, attempts, created, next, region.
-type OutboxColumns = (i64, Option<i64>, String, i64, i64, i64, Option<String>);
+/// An outbox row as read: id, alert, event, attempts, created, next, region, requested by.
+type OutboxColumns = (
+    i64,
+    Option<i64>,
+    String,
+    i64,
+    i64,
+    i64,
+    Option<String>,
+    Option<String>,
+);
 
 impl Store {
     /// The oldest `limit` open rows of `receiver`'s outbox, oldest first.
@@ -105,7 +116,7 @@ impl Store {
         let rows: Vec<OutboxColumns> = {
             let conn = self.lock();
             let mut stmt = conn.prepare_cached(
-                "SELECT id, alert_id, event, attempts, created_at, next_at, region FROM deliveries
+                "SELECT id, alert_id, event, attempts, created_at, next_at, region, requested_by FROM deliveries
                  WHERE receiver = ?1 AND state IN ('pending', 'retrying') ORDER BY id LIMIT ?2",
             )?;
             let rows = stmt.query_map(params![receiver, limit as i64], |r| {
@@ -117,12 +128,13 @@ impl Store {
                     r.get(4)?,
                     r.get(5)?,
                     r.get(6)?,
+                    r.get(7)?,
                 ))
             })?;
             rows.collect::<Result<_, _>>()?
         };
         let mut out = Vec::with_capacity(rows.len());
-        for (id, alert_id, event, attempts, created_at, next_at, region) in rows {
+        for (id, alert_id, event, attempts, created_at, next_at, region, requested_by) in rows {
             let alert = match alert_id {
                 Some(a) => Some(self.alert(a)?.ok_or_else(|| {
                     StoreError::Unreadable(format!("delivery {id} names alert {a}, which is gone"))
@@ -137,6 +149,7 @@ impl Store {
                 next_at: next_at as UnixMs,
                 region,
                 alert,
+                requested_by,
             });
         }
         Ok(out)
@@ -168,13 +181,13 @@ impl Store {
         Ok(out)
     }
 
-    /// Adds a test notice to `receiver`'s log, pending; returns its id.
-    pub fn delivery_test(&self, receiver: &str, at: UnixMs) -> Result<i64, StoreError> {
+    /// Adds a test notice from `by` to `receiver`'s log, pending; returns its id.
+    pub fn delivery_test(&self, receiver: &str, by: &str, at: UnixMs) -> Result<i64, StoreError> {
         let conn = self.lock();
         conn.execute(
-            "INSERT INTO deliveries (receiver, alert_id, event, state, created_at, next_at)
-             VALUES (?1, NULL, 'test', 'pending', ?2, ?2)",
-            params![receiver, at as i64],
+            "INSERT INTO deliveries (receiver, alert_id, event, state, created_at, next_at, requested_by)
+             VALUES (?1, NULL, 'test', 'pending', ?2, ?2, ?3)",
+            params![receiver, at as i64, by],
         )?;
         Ok(conn.last_insert_rowid())
     }

@@ -215,7 +215,9 @@ pub(super) const MIGRATIONS: &[&str] = &[
         created_at   INTEGER NOT NULL,
         next_at      INTEGER NOT NULL,
         delivered_at INTEGER,
-        region       TEXT
+        region       TEXT,
+        -- Who sent a test notice.
+        requested_by TEXT
     );
     CREATE UNIQUE INDEX deliveries_once ON deliveries (receiver, alert_id, event)
         WHERE alert_id IS NOT NULL;

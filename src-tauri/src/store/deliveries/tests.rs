@@ -139,10 +139,11 @@ fn pruning_takes_finished_rows_and_keeps_open_ones_whatever_their_age() {
     let s = Store::in_memory();
     s.alert_raise_out(&cond("a"), 10, &out(&["am"])).unwrap();
     s.alert_raise_out(&cond("b"), 10, &out(&["am"])).unwrap();
-    let test = s.delivery_test("am", 10).unwrap();
+    let test = s.delivery_test("am", "ada", 10).unwrap();
     let q = s.outbox("am", 10).unwrap();
     assert_eq!(q.len(), 3);
     assert!(q[2].alert.is_none() && q[2].event == Event::Test && q[2].id == test);
+    assert_eq!(q[2].requested_by.as_deref(), Some("ada"));
     s.deliveries_mark(&[q[0].id, test], &Mark::Delivered, 11)
         .unwrap();
     s.prune(1_000).unwrap();
