@@ -7,7 +7,7 @@
 //!    counts requests and alerts (the E2E suite runs the real one);
 //! 2. the poll loop while a receiver hangs: a region's poll (`poll_once`), timed over many polls,
 //!    with no receiver and with a webhook whose server accepts connections and never answers
-//!    while the burst's 1,000 notices wait for it.
+//!    while the burst's 1,000 notices wait for it (both engines with the burst's alerts open).
 //!
 //! The fleet is the simulation, but for its gateways: a stand-in source reports every gateway's
 //! buffer at 50 %, then at 85 %.
@@ -237,8 +237,10 @@ fn main() {
         );
         assert!(requests <= 5, "{requests} requests for {gateways} alerts");
 
-        // 2. The poll loop, with no receiver, then with one that hangs.
-        let (quiet, _) = engine(gateways, Vec::new());
+        // 2. The poll loop, with no receiver, then with one that hangs; both with the burst's
+        //    alerts open, so that only the receiver differs.
+        let (quiet, quiet_burst) = engine(gateways, Vec::new());
+        fill_all(&quiet, &quiet_burst).await;
         let (q50, q99) = poll_latency(&quiet, polls).await;
         let hung = receivers(ReceiverTarget::Webhook {
             url: hanging_server().await,
