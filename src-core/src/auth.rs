@@ -73,9 +73,58 @@ pub fn required_access(method: &str, path: &str) -> Access {
         (_, p) if p == "/api/v1/users" || p.starts_with("/api/v1/users/") => {
             Access::Role(Role::Admin)
         }
+        // A test alert pages people: only an administrator sends one.
+        ("POST", p) if p.starts_with("/api/v1/receivers/") => Access::Role(Role::Admin),
+        // A scraper's bearer token also opens it ([`scrape_access`]).
+        ("GET", "/metrics") => Access::Role(Role::Viewer),
         ("GET" | "HEAD", p) if p.starts_with("/api/v1/") => Access::Role(Role::Viewer),
         (_, p) if p.starts_with("/api/v1/") => Access::Role(Role::Operator),
         _ => Access::Role(Role::Admin),
+    }
+}
+
+/// Who asks for `GET /metrics`, as the server found them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scraper {
+    /// The console runs without logins (`--no-auth`).
+    pub logins_off: bool,
+    /// The request came from a loopback address.
+    pub loopback: bool,
+    /// Whether the bearer token sent is the configured scrape token; `None`: none was sent.
+    pub token: Option<bool>,
+    /// The signed-in caller's role, when there is one.
+    pub role: Option<Role>,
+}
+
+/// What `GET /metrics` answers a [`Scraper`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScrapeAccess {
+    Allowed,
+    /// 401: who is asking is not known.
+    Unauthorized(String),
+    /// 403: known, and not allowed.
+    Forbidden(String),
+}
+
+/// Who may read the metrics: a scraper with the configured bearer token, or a viewer's
+/// session; without logins only a caller on loopback (the figures name the fleet's regions and
+/// its weak spots, which a console without logins shows to its own machine only).
+pub fn scrape_access(s: Scraper) -> ScrapeAccess {
+    const HOW: &str =
+        "send the scrape token as `Authorization: Bearer …` ([metrics] token_env or token_file)";
+    match (s.token, s.logins_off, s.role) {
+        (Some(true), _, _) => ScrapeAccess::Allowed,
+        (Some(false), _, _) => {
+            ScrapeAccess::Unauthorized(format!("the bearer token is not the scrape token: {HOW}"))
+        }
+        (None, true, _) if s.loopback => ScrapeAccess::Allowed,
+        (None, true, _) => ScrapeAccess::Forbidden(format!(
+            "without logins (--no-auth) /metrics answers loopback only: {HOW}"
+        )),
+        (None, false, Some(role)) if role.allows(Role::Viewer) => ScrapeAccess::Allowed,
+        (None, false, _) => {
+            ScrapeAccess::Unauthorized(format!("sign in (a viewer's session), or {HOW}"))
+        }
     }
 }
 
@@ -237,8 +286,51 @@ mod tests {
             required_access("GET", "/elsewhere"),
             Role(super::Role::Admin)
         );
+        // A test alert pages people; reading where alerts go does not.
+        assert_eq!(
+            required_access("POST", "/api/v1/receivers/pager/test"),
+            Role(super::Role::Admin)
+        );
+        assert_eq!(
+            required_access("GET", "/api/v1/deliveries"),
+            Role(super::Role::Viewer)
+        );
         assert!(is_state_changing("post") && is_state_changing("DELETE"));
         assert!(!is_state_changing("GET"));
+    }
+
+    #[test]
+    fn metrics_are_read_with_the_scrape_token_or_a_session_and_without_logins_on_loopback_only() {
+        use ScrapeAccess::*;
+        let s = |logins_off, loopback, token, role| Scraper {
+            logins_off,
+            loopback,
+            token,
+            role,
+        };
+        assert_eq!(scrape_access(s(false, false, Some(true), None)), Allowed);
+        assert_eq!(scrape_access(s(true, false, Some(true), None)), Allowed);
+        assert!(matches!(
+            scrape_access(s(false, true, Some(false), Some(super::Role::Admin))),
+            Unauthorized(m) if m.contains("not the scrape token")
+        ));
+        assert_eq!(
+            scrape_access(s(false, false, None, Some(super::Role::Viewer))),
+            Allowed
+        );
+        assert!(matches!(
+            scrape_access(s(false, true, None, None)),
+            Unauthorized(m) if m.contains("sign in")
+        ));
+        assert_eq!(scrape_access(s(true, true, None, None)), Allowed);
+        assert!(matches!(
+            scrape_access(s(true, false, None, Some(super::Role::Admin))),
+            Forbidden(m) if m.contains("loopback only")
+        ));
+        assert_eq!(
+            required_access("GET", "/metrics"),
+            Access::Role(super::Role::Viewer)
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod api;
 pub mod auth;
 pub mod cockpit;
 pub mod commands;
+pub mod delivery;
 pub mod devices;
 pub mod domain;
 pub mod drills;

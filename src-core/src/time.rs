@@ -21,17 +21,26 @@ fn civil(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
+/// The civil date and time of day (hours, minutes, seconds) of `at`, in UTC.
+fn civil_time(at: UnixMs) -> ((i64, u32, u32), (i64, i64, i64)) {
+    let secs = (at / 1_000) as i64;
+    let s = secs.rem_euclid(86_400);
+    (
+        civil(secs.div_euclid(86_400)),
+        (s / 3_600, s % 3_600 / 60, s % 60),
+    )
+}
+
 /// "2026-12-01 14:02:31 UTC".
 pub fn utc_datetime(at: UnixMs) -> String {
-    let secs = (at / 1_000) as i64;
-    let (y, m, d) = civil(secs.div_euclid(86_400));
-    let s = secs.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
-        s / 3_600,
-        s % 3_600 / 60,
-        s % 60
-    )
+    let ((y, m, d), (h, mi, s)) = civil_time(at);
+    format!("{y:04}-{m:02}-{d:02} {h:02}:{mi:02}:{s:02} UTC")
+}
+
+/// "2026-12-01T14:02:31.123Z": RFC 3339 in UTC, for machines (Alertmanager's `startsAt`).
+pub fn rfc3339(at: UnixMs) -> String {
+    let ((y, m, d), (h, mi, s)) = civil_time(at);
+    format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z", at % 1_000)
 }
 
 /// "14:02 UTC": for a time within the day being watched.
@@ -61,6 +70,12 @@ mod tests {
         assert_eq!(utc_datetime(1_709_210_096_000), "2024-02-29 12:34:56 UTC");
         // 2026-12-01 19:18:06 UTC
         assert_eq!(utc_datetime(1_796_152_686_000), "2026-12-01 19:18:06 UTC");
+    }
+
+    #[test]
+    fn rfc3339_keeps_the_milliseconds_and_says_zulu() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(1_796_152_686_042), "2026-12-01T19:18:06.042Z");
     }
 
     #[test]

@@ -23,6 +23,9 @@ pub struct Running {
 /// the data directory is unusable.
 pub async fn start(settings: &Settings) -> Result<Running, String> {
     let store = Store::open(&settings.data_dir).map_err(|e| e.to_string())?;
+    // Where alerts go out: built before anything starts, so a receiver that cannot be built
+    // (an SNS topic's credentials) stops the start with its name.
+    let receivers = crate::notify::build(&settings.alerts, settings.engine.poll_timeout).await?;
     if let Some(aws) = &settings.aws {
         let aws = with_arc_endpoints(aws.clone(), &store, settings.engine.poll_timeout).await?;
         // The certificate sets are kept in the store: a restart does not list them again.
@@ -35,6 +38,7 @@ pub async fn start(settings: &Settings) -> Result<Running, String> {
             channel: Some(Arc::new(source.clone())),
             connections: Some(Arc::new(source.clone())),
             injector: None,
+            receivers,
         };
         let engine = Engine::new(settings.engine.clone(), adapters, store);
         if let Some(active) = engine.active_region() {
@@ -49,7 +53,11 @@ pub async fn start(settings: &Settings) -> Result<Running, String> {
     }
     let sim = SimSource::new(SimFleet::new(settings.sim.clone(), now_ms()));
     tokio::spawn(sim.clone().run_clock(Duration::from_secs(1)));
-    let engine = Engine::new(settings.engine.clone(), sim.adapters(), store);
+    let adapters = Adapters {
+        receivers,
+        ..sim.adapters()
+    };
+    let engine = Engine::new(settings.engine.clone(), adapters, store);
     // A restarted simulation resumes with its devices' domain where a failover left it.
     if let Some(active) = engine.active_region() {
         let _ = sim.with(|f| f.set_active(&active));

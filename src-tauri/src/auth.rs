@@ -60,6 +60,9 @@ pub struct AuthConfig {
     pub rate: RateLimit,
     /// Mark cookies Secure (on when serving TLS).
     pub secure_cookies: bool,
+    /// The bearer token a scraper may read `GET /metrics` with (`[metrics]`), besides a
+    /// viewer's session.
+    pub scrape_token: Option<crate::settings::Secret>,
 }
 
 impl Default for AuthConfig {
@@ -69,6 +72,7 @@ impl Default for AuthConfig {
             session_ttl: Duration::from_secs(12 * 3_600),
             rate: RateLimit::default(),
             secure_cookies: false,
+            scrape_token: None,
         }
     }
 }

@@ -7,6 +7,8 @@
 //! - [`store`]: SQLite, the only module that speaks SQL.
 //! - [`report`]: a drill's report as HTML with plotters charts (SVG, PNG).
 //! - [`api`]: axum, the only module that knows HTTP.
+//! - [`notify`]: where alerts go out (Alertmanager, webhooks; SNS in [`aws`]), the
+//!   `AlertReceiver` port's implementations.
 //! - [`error`]: the engine's one error type; the faces pick a status from its kind.
 //! - [`app`]: wiring from [`settings::Settings`] to a running engine, shared by the server and
 //!   the desktop shell.
@@ -19,6 +21,7 @@ pub mod cli;
 pub mod clock;
 pub mod engine;
 pub mod error;
+pub mod notify;
 pub mod ports;
 pub mod report;
 pub mod runbook;

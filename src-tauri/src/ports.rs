@@ -37,6 +37,19 @@ impl std::fmt::Display for SourceError {
     }
 }
 
+/// One remote API operation's tally in one region since the start: what `/metrics` reports as
+/// the AWS calls and throttles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiCalls {
+    pub region: RegionId,
+    /// The API's name for it ("GetMetricData").
+    pub operation: String,
+    pub calls: u64,
+    pub failures: u64,
+    /// Attempts the service answered with "slow down".
+    pub throttles: u64,
+}
+
 /// Where fleet observations come from.
 ///
 /// `observe` may take arbitrarily long (a hung endpoint); the engine bounds every call with
@@ -61,6 +74,11 @@ pub trait FleetSource: Send + Sync + 'static {
         &'a self,
         id: &'a str,
     ) -> BoxFuture<'a, Result<Option<DeviceDetail>, SourceError>>;
+    /// The remote API calls made so far, by region and operation (read, never a call); a
+    /// source that makes none, like the simulation, has none.
+    fn api_calls(&self) -> Vec<ApiCalls> {
+        Vec::new()
+    }
 }
 
 /// Why a traffic switch did not happen.
@@ -183,6 +201,33 @@ pub trait FaultInjector: Send + Sync + 'static {
     fn clear(&self) -> usize;
 }
 
+/// Where alerts go out: one receiver of `[[alerts.receivers]]` (Alertmanager, SNS, a webhook).
+///
+/// The engine's dispatcher (`engine/deliveries.rs`) owns the order, the retries and the outbox;
+/// an implementation only sends what it is given and says what the answer means. `send` is
+/// bounded by the receiver's own timeout (a receiver that hangs answers `Verdict::Retry` when it
+/// runs out) and never panics on a bad answer.
+pub trait AlertReceiver: Send + Sync + 'static {
+    /// Its `name` in the configuration: unique, the outbox's key.
+    fn name(&self) -> &str;
+    fn kind(&self) -> switchyard_core::delivery::ReceiverKind;
+    /// Its URLs or topic ARNs, for the page (never a secret).
+    fn targets(&self) -> Vec<String>;
+    /// Which alerts it takes.
+    fn filter(&self) -> &switchyard_core::delivery::Filter;
+    /// The most notices one `send` carries (Alertmanager takes a list; a webhook or SNS one).
+    fn batch(&self) -> usize;
+    /// While an alert fires, how often it is sent again (Alertmanager forgets an alert that is
+    /// not re-sent); `None` for receivers told once.
+    fn resend_every(&self) -> Option<std::time::Duration>;
+    /// Sends `notices` (at most `batch`, in order) at `now`; one verdict for all of them.
+    fn send<'a>(
+        &'a self,
+        notices: &'a [switchyard_core::delivery::Notice],
+        now: UnixMs,
+    ) -> BoxFuture<'a, switchyard_core::delivery::Verdict>;
+}
+
 /// Everything remote a fleet provides, passed to the engine whole at construction: the source
 /// it observes, and what of switching, delivering and fault injection that fleet can do.
 #[derive(Clone)]
@@ -196,6 +241,8 @@ pub struct Adapters {
     pub connections: Option<Arc<dyn ConnectionControl>>,
     /// What injects faults (the simulated fleet only).
     pub injector: Option<Arc<dyn FaultInjector>>,
+    /// Where alerts go out (`[[alerts.receivers]]`); empty: they stay on the console.
+    pub receivers: Vec<Arc<dyn AlertReceiver>>,
 }
 
 impl Adapters {
@@ -207,6 +254,7 @@ impl Adapters {
             channel: None,
             connections: None,
             injector: None,
+            receivers: Vec::new(),
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Alerts: the banner over every page while any is open, and the list with their times,
-//! durations, acknowledgements and incidents.
+//! durations, acknowledgements and incidents (where they go out: `receivers.rs`).
 //!
 //! Rules kept here:
 //! - times are shown in UTC (`switchyard_core::time`), the local time only as a hover title;
@@ -173,7 +173,10 @@ pub fn AlertsView() -> impl IntoView {
     };
     // The alert whose acknowledgement form is open.
     let (acking, set_acking) = signal(None::<i64>);
+    // Where alerts go (the receivers and the delivery log): a receiver in trouble is said first.
+    let feed = crate::receivers::Feed::start();
     view! {
+        <crate::receivers::ReceiversCallout feed=feed />
         <section class="alerts" data-testid="alerts">
             <h2 class="section-title">"Alerts"</h2>
             <div class="alert-filters" data-testid="alert-filters">
@@ -240,6 +243,7 @@ pub fn AlertsView() -> impl IntoView {
             </table>
             {move || all.with(Vec::is_empty).then(|| view! { <p class="muted">"No alerts."</p> })}
         </section>
+        <crate::receivers::WhereAlertsGo feed=feed />
     }
 }
 

@@ -23,6 +23,7 @@ mod map;
 mod moving;
 mod notify;
 mod overview;
+mod receivers;
 mod strip;
 mod wall;
 

@@ -179,6 +179,15 @@ impl Server {
         }
     }
 
+    /// Stops the server and hands back its data directory, for a restart on the same data.
+    pub fn stop(self) -> tempfile::TempDir {
+        let Server {
+            data_dir, _process, ..
+        } = self;
+        drop(_process);
+        data_dir
+    }
+
     /// The server's process id.
     pub fn pid(&self) -> u32 {
         self._process.child.id()

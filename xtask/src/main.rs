@@ -60,6 +60,14 @@ const PACKAGES: &[(&str, &str)] = &[
         "readable fonts in headless screenshots",
     ),
     ("python3-venv", "the local AWS lab (moto)"),
+    (
+        "prometheus",
+        "a real Prometheus scrapes the console in the tests",
+    ),
+    (
+        "prometheus-alertmanager",
+        "a real Alertmanager receives the console's alerts in the tests",
+    ),
 ];
 
 /// Extra packages when rustup has no wasm32 target: Debian's web toolchain (see TOOLCHAIN.md).
@@ -522,6 +530,8 @@ fn test() -> Result {
                         "aws_lab",
                         "--test",
                         "lab_switch",
+                        "--test",
+                        "sns_lab",
                         "--",
                         "--ignored",
                         "--test-threads=2",

@@ -1,3 +1,5 @@
+//! Past 500 lines: one short command per API route the UI uses, and their one list.
+//!
 //! The IPC surface the app's own page may use in standalone mode: commands that mirror the HTTP
 //! API's routes with exactly the API's types, and the `fleet` event that mirrors its event
 //! stream.
@@ -391,6 +393,32 @@ async fn failover_dry_run(
         .map_err(engine_error)
 }
 
+/// Where alerts go: the receivers with their health and the newest `limit` deliveries.
+#[tauri::command]
+async fn deliveries(
+    running: tauri::State<'_, Running>,
+    limit: u32,
+) -> Result<switchyard_core::delivery::DeliveriesResponse, String> {
+    running.engine.deliveries(limit).await.map_err(engine_error)
+}
+
+/// How long a test alert's answer waits for the receiver (as the API's `TEST_WAIT`).
+const TEST_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A test alert to the receiver `name` (the app's user is an admin); its log row once the
+/// receiver has answered, or as it stands after [`TEST_WAIT`].
+#[tauri::command]
+async fn test_receiver(
+    running: tauri::State<'_, Running>,
+    name: String,
+) -> Result<switchyard_core::delivery::Delivery, String> {
+    running
+        .engine
+        .test_receiver(&name, &desktop_operator(), TEST_WAIT)
+        .await
+        .map_err(engine_error)
+}
+
 macro_rules! ipc_commands {
     ($($command:ident),* $(,)?) => {
         #[cfg(test)]
@@ -432,6 +460,8 @@ ipc_commands![
     ack_alert,
     failover_plan,
     failover_dry_run,
+    deliveries,
+    test_receiver,
 ];
 
 /// Forwards the engine's events to the window as `fleet` events (and raised alerts to the

@@ -39,13 +39,13 @@ fn cookie_token(headers: &HeaderMap) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
-fn peer(req_ext: &axum::http::Extensions) -> Option<IpAddr> {
+pub(super) fn peer(req_ext: &axum::http::Extensions) -> Option<IpAddr> {
     req_ext
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(a)| a.ip())
 }
 
-fn auth_error(e: AuthError) -> Response {
+pub(super) fn auth_error(e: AuthError) -> Response {
     match e {
         AuthError::BadCredentials => error(StatusCode::UNAUTHORIZED, "wrong name or password"),
         AuthError::RateLimited(s) => {
@@ -65,7 +65,7 @@ fn auth_error(e: AuthError) -> Response {
 }
 
 /// Who is calling, by the console's mode; `Err` says why nobody is.
-async fn identify(
+pub(super) async fn identify(
     auth: &Auth,
     headers: &HeaderMap,
     peer: Option<IpAddr>,

@@ -4,6 +4,7 @@
 //!
 //! Rules kept here:
 //! - every API route passes the auth guard ([`auth`]); `/healthz` and the UI do not need to;
+//!   `/metrics` decides its own access ([`metrics`]: a scraper's token, or a viewer's session);
 //! - every answer carries the security headers, and no request body exceeds [`MAX_BODY`];
 //! - every refusal is [`ApiError`](switchyard_core::api::ApiError) JSON, an unknown API route
 //!   included;
@@ -14,6 +15,7 @@ mod auth;
 pub mod client;
 mod cockpit;
 mod commands;
+mod deliveries;
 mod devices;
 mod drills;
 mod error;
@@ -21,6 +23,7 @@ mod extract;
 mod failover;
 mod fleet;
 mod incidents;
+mod metrics;
 mod openapi;
 mod sim;
 pub mod tls;
@@ -91,6 +94,7 @@ pub fn secured_router(engine: Engine, ui: Ui, auth: Auth) -> Router {
         .merge(drills::routes())
         .merge(incidents::routes())
         .merge(cockpit::routes())
+        .merge(deliveries::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::guard,
@@ -103,6 +107,7 @@ pub fn secured_router(engine: Engine, ui: Ui, auth: Auth) -> Router {
         });
     let app = Router::new()
         .route("/healthz", get(healthz))
+        .merge(metrics::routes())
         .nest(switchyard_core::api::API_PREFIX, api)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(security_headers))

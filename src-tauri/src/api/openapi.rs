@@ -10,6 +10,7 @@ use switchyard_core::switch::{SwitchMethod, ROUTE53_CONTROL_PLANE_REGION};
 /// Every route the server answers, as (method, path).
 pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/healthz"),
+    ("get", "/metrics"),
     ("get", "/api/v1/regions"),
     ("get", "/api/v1/regions/{id}/history"),
     ("get", "/api/v1/devices"),
@@ -57,7 +58,77 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/alerts/{id}/ack"),
     ("get", "/api/v1/failover/plan"),
     ("post", "/api/v1/failovers/plan"),
+    ("get", "/api/v1/deliveries"),
+    ("post", "/api/v1/receivers/{name}/test"),
 ];
+
+/// Alerts out: the receivers, the delivery log, a test alert.
+fn deliveries_paths() -> Value {
+    json!({
+        "/api/v1/deliveries": { "get": {
+            "summary": "Where alerts go: every receiver ([[alerts.receivers]]) with its health (ok, failing with its last error, misconfigured, idle; what it still has queued), and the delivery log, newest first",
+            "parameters": [{ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 10000, "default": 100 } }],
+            "responses": { "200": json_response("The receivers and the log", "DeliveriesResponse"), "400": error_response("A bad limit") }
+        }},
+        "/api/v1/receivers/{name}/test": { "post": {
+            "summary": "Send a test alert to one receiver through its outbox (audited: receiver.test); answers its log row once the receiver answered, or pending after 10 s",
+            "parameters": [{ "name": "name", "in": "path", "required": true, "schema": { "type": "string" } }],
+            "responses": { "200": json_response("The test's delivery", "Delivery"), "404": error_response("No receiver of that name") }
+        }}
+    })
+}
+
+/// `/metrics`, outside `/api/v1`: the Prometheus text format, not JSON.
+fn metrics_paths() -> Value {
+    json!({
+        "/metrics": { "get": {
+            "summary": "The console's figures in the Prometheus text format (per region health, devices, data age, poll durations and failures; edge backlog; open alerts; the failover phase; failovers, command runs and deliveries by result; AWS calls and throttles; resident memory). Names: docs/METRICS.md",
+            "description": "A scraper sends the token of `[metrics] token_env`/`token_file` as `Authorization: Bearer <token>`; a signed-in viewer's session works too. Without logins (--no-auth) it answers loopback callers only.",
+            "responses": {
+                "200": { "description": "The exposition", "content": { "text/plain; version=0.0.4": { "schema": { "type": "string" } } } },
+                "401": error_response("No token or session, or a wrong token"),
+                "403": error_response("Without logins, a caller not on loopback")
+            }
+        }}
+    })
+}
+
+/// Alerts out's schemas.
+fn deliveries_schemas() -> Value {
+    let ms = json!({ "type": "integer", "format": "int64", "minimum": 0 });
+    let ms_or_null = json!({ "type": ["integer", "null"], "format": "int64", "minimum": 0 });
+    let text_or_null = json!({ "type": ["string", "null"] });
+    let kinds: Vec<&str> = switchyard_core::alerts::AlertKind::ALL
+        .iter()
+        .map(|k| k.as_str())
+        .collect();
+    let r = |name: &str| json!({ "$ref": format!("#/components/schemas/{name}") });
+    json!({
+        "DeliveriesResponse": { "type": "object", "required": ["server_time", "receivers", "deliveries"], "properties": {
+            "server_time": ms, "receivers": { "type": "array", "items": r("Receiver") }, "deliveries": { "type": "array", "items": r("Delivery") } } },
+        "Receiver": { "type": "object", "required": ["name", "kind", "targets", "filter", "health"], "properties": {
+            "name": { "type": "string" },
+            "kind": { "enum": switchyard_core::delivery::ReceiverKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>() },
+            "targets": { "type": "array", "items": { "type": "string" } },
+            "filter": { "type": "object", "required": ["severities", "regions", "kinds"], "properties": {
+                "severities": { "type": "array", "items": { "enum": ["warning", "critical"] } },
+                "regions": { "type": "array", "items": { "type": "string" } },
+                "kinds": { "type": "array", "items": { "enum": kinds.clone() } } } },
+            "health": { "type": "object", "required": ["status", "last_error", "last_delivered_at", "failing_since", "queued"], "properties": {
+                "status": { "enum": ["idle", "ok", "failing", "misconfigured"] },
+                "last_error": text_or_null, "last_delivered_at": ms_or_null, "failing_since": ms_or_null,
+                "queued": { "type": "integer", "minimum": 0 } } } } },
+        "Delivery": { "type": "object", "required": ["id", "receiver", "alert_id", "event", "state", "attempts", "last_error", "created_at", "next_attempt_at", "delivered_at", "alert_kind", "subject"], "properties": {
+            "id": { "type": "integer" }, "receiver": { "type": "string" },
+            "alert_id": { "type": ["integer", "null"] },
+            "event": { "enum": switchyard_core::delivery::Event::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>() },
+            "state": { "enum": switchyard_core::delivery::DeliveryState::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>() },
+            "attempts": { "type": "integer", "minimum": 0 }, "last_error": text_or_null,
+            "created_at": ms, "next_attempt_at": ms_or_null, "delivered_at": ms_or_null,
+            "alert_kind": { "enum": kinds.iter().map(|k| json!(k)).chain([Value::Null]).collect::<Vec<_>>() },
+            "subject": text_or_null } }
+    })
+}
 
 /// The cockpit's routes: status, incidents, acknowledgements, a failover's plan (kept apart,
 /// as the stragglers' are, for the macro's recursion limit).
@@ -374,17 +445,20 @@ pub fn openapi_document() -> Value {
         },
         "components": { "schemas": schemas() }
     });
-    if let (Some(all), Value::Object(more)) = (
-        doc["components"]["schemas"].as_object_mut(),
-        cockpit_schemas(),
-    ) {
-        all.extend(more);
+    for more in [cockpit_schemas(), deliveries_schemas()] {
+        if let (Some(all), Value::Object(more)) =
+            (doc["components"]["schemas"].as_object_mut(), more)
+        {
+            all.extend(more);
+        }
     }
     for more in [
         straggler_paths(),
         drill_paths(),
         auth_paths(),
         cockpit_paths(),
+        deliveries_paths(),
+        metrics_paths(),
     ] {
         if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), more) {
             paths.extend(more);
@@ -406,7 +480,7 @@ pub fn openapi_document() -> Value {
             }
         }
     }
-    doc["info"]["description"] = json!("Every route but /healthz, /api/v1/session and /api/v1/setup needs a session (the sy_session cookie from POST /api/v1/session), or a trusted proxy's user header; `x-required-role` on each operation names the least role (viewer < operator < admin), and state-changing operations need the X-CSRF-Token header from GET /api/v1/session. A server started with --no-auth (loopback only) asks for neither.");
+    doc["info"]["description"] = json!("Every route but /healthz, /api/v1/session and /api/v1/setup needs a session (the sy_session cookie from POST /api/v1/session), or a trusted proxy's user header; `x-required-role` on each operation names the least role (viewer < operator < admin), and state-changing operations need the X-CSRF-Token header from GET /api/v1/session. A server started with --no-auth (loopback only) asks for neither. /metrics also takes the scrape token of [metrics] as a bearer token.");
     doc
 }
 

@@ -11,6 +11,7 @@
 //!   `TrafficSwitch`: readiness facts and the Route 53 switch), [`channel`] (the
 //!   `DeviceChannel`: publishing and shadow writes), [`connections`] (the `ConnectionControl`:
 //!   the connected devices and `DeleteConnection`);
+//! - [`sns`]: Amazon SNS as an alert receiver (`Publish` to the first topic that takes it);
 //! - [`lab`]: the local moto lab the adapters are tested against.
 //!
 //! Rules kept here:
@@ -32,6 +33,7 @@ pub mod iot;
 pub mod lab;
 pub mod probe;
 pub mod route53;
+pub mod sns;
 pub mod source;
 pub mod switch;
 

@@ -512,6 +512,14 @@ impl FleetSource for AwsSource {
         })
     }
 
+    fn api_calls(&self) -> Vec<crate::ports::ApiCalls> {
+        self.inner
+            .regions
+            .iter()
+            .flat_map(|r| r.calls.counts().by_operation(&r.code))
+            .collect()
+    }
+
     fn device<'a>(
         &'a self,
         id: &'a str,

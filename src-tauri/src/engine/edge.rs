@@ -22,6 +22,13 @@ pub(super) struct EdgeState {
 
 const HISTORY: Duration = Duration::from_secs(3_600);
 
+impl EdgeState {
+    /// The gateways (riskiest first), when they were observed, and their totals.
+    pub(super) fn figures(&self) -> (&[GatewayView], Option<UnixMs>, BacklogTotals) {
+        (&self.views, self.observed_at, self.totals)
+    }
+}
+
 impl Engine {
     /// Polls the gateways once, folds them into the edge view and raises or clears their alerts.
     pub async fn poll_gateways_once(&self) -> Result<(), Error> {
@@ -68,6 +75,15 @@ impl Engine {
         })
         .await;
         Ok(())
+    }
+
+    /// The region gateway `id` is connected to, by the latest poll.
+    pub(super) fn gateway_region(&self, id: &str) -> Option<String> {
+        let edge = self.inner.edge.read().unwrap_or_else(|p| p.into_inner());
+        edge.views
+            .iter()
+            .find(|v| v.id == id)
+            .and_then(|v| v.connected_region.clone())
     }
 
     /// The riskiest `limit` gateways and the fleet's totals.

@@ -84,6 +84,12 @@ impl EngineKit {
         self
     }
 
+    /// Alerts go out to `receivers`.
+    pub fn receivers(mut self, receivers: Vec<Arc<dyn crate::ports::AlertReceiver>>) -> EngineKit {
+        self.adapters.receivers = receivers;
+        self
+    }
+
     pub fn build(self) -> Engine {
         let store = self.store.unwrap_or_else(Store::in_memory);
         Engine::with_clock(self.cfg, self.adapters, store, self.clock)

@@ -3,8 +3,9 @@
 //!
 //! This file is the handle: the configuration, the construction, the clock, the snapshot and the
 //! subscriptions, and the background jobs (`start`, `every`). The rooms: `poll` (polling and the
-//! fleet reads), `alerts`, `edge`, `failover/`, `commands/`, `drills`, `faults`, `audit` (the
-//! one audited path) and `kit` (engines for tests).
+//! fleet reads), `alerts`, `deliveries` (alerts out), `edge`, `failover/`, `commands/`,
+//! `drills`, `faults`, `audit` (the one audited path), `metrics` (what `/metrics` answers) and
+//! `kit` (engines for tests).
 //!
 //! Rules kept here:
 //! - every call to a source is bounded by `poll_timeout` (`poll`);
@@ -16,17 +17,20 @@ mod alerts;
 pub mod audit;
 mod cockpit;
 mod commands;
+mod deliveries;
 pub mod drills;
 mod edge;
 mod failover;
 mod faults;
 mod incidents;
 pub mod kit;
+pub mod metrics;
 mod poll;
 
 pub use crate::error::{Error, ErrorKind};
 pub use crate::ports::Adapters;
 pub use commands::{CommandConfig, CommandPreview};
+pub use deliveries::DeliveryConfig;
 pub use failover::{FailoverConfig, Requested, DEFAULT_STRAGGLERS_RATE, MOVED_ALERT_HOLD};
 pub use incidents::ExportFormat;
 
@@ -58,6 +62,7 @@ pub struct EngineConfig {
     pub failover: FailoverConfig,
     pub commands: CommandConfig,
     pub drills: drills::DrillConfig,
+    pub deliveries: DeliveryConfig,
 }
 
 impl Default for EngineConfig {
@@ -71,6 +76,7 @@ impl Default for EngineConfig {
             failover: FailoverConfig::default(),
             commands: CommandConfig::default(),
             drills: drills::DrillConfig::default(),
+            deliveries: DeliveryConfig::default(),
         }
     }
 }
@@ -88,6 +94,9 @@ struct Inner {
     edge: RwLock<edge::EdgeState>,
     /// Open alerts by (kind, subject). Never held across an await.
     open_alerts: Mutex<BTreeMap<(AlertKind, String), Alert>>,
+    /// Held by one alert update at a time, across its stores, so that two updates that see the
+    /// same condition (two polls of the gateways overlapping) cannot both raise it.
+    alert_updates: tokio::sync::Mutex<()>,
     /// What moves traffic between regions, when the source can.
     switch: Option<Arc<dyn TrafficSwitch>>,
     failover: Mutex<failover::FailoverState>,
@@ -97,6 +106,10 @@ struct Inner {
     connections: Option<Arc<dyn crate::ports::ConnectionControl>>,
     runs: Mutex<commands::Runs>,
     drills: Mutex<drills::Drills>,
+    /// Where alerts go out, and how each is doing.
+    deliveries: deliveries::Dispatch,
+    /// The figures `/metrics` answers: this engine's own recorder.
+    metrics: metrics::Metrics,
 }
 
 /// The most items one list request may ask for.
@@ -139,6 +152,7 @@ impl Engine {
             channel,
             connections,
             injector,
+            receivers,
         } = adapters;
         let interval_ms = cfg.poll_interval.as_millis() as u64;
         // The region a completed failover made active stays active across restarts.
@@ -199,12 +213,15 @@ impl Engine {
                 closing,
                 edge: RwLock::new(edge::EdgeState::default()),
                 open_alerts: Mutex::new(open_alerts),
+                alert_updates: tokio::sync::Mutex::new(()),
                 switch,
                 failover: Mutex::new(failover::FailoverState::default()),
                 channel,
                 connections,
                 runs: Mutex::new(commands::Runs::default()),
                 drills: Mutex::new(drills::Drills::default()),
+                deliveries: deliveries::Dispatch::new(receivers),
+                metrics: metrics::Metrics::new(),
             }),
         }
     }
@@ -293,6 +310,11 @@ impl Engine {
         }
         let e = self.clone();
         tokio::spawn(async move { e.close_interrupted_drills().await });
+        self.start_deliveries();
+        // The recorder's histogram samples stay bounded while nobody scrapes.
+        self.every(Duration::from_secs(5), |e| async move {
+            e.inner.metrics.upkeep()
+        });
         self.every(Duration::from_secs(3_600), |e| async move {
             let before = e
                 .now()

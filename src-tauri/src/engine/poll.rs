@@ -23,6 +23,7 @@ impl Engine {
     pub async fn poll_once(&self, region: &str) {
         let attempt_at = self.now();
         let timeout = self.inner.cfg.poll_timeout;
+        let started = tokio::time::Instant::now();
         let result = match tokio::time::timeout(timeout, self.inner.source.observe(region)).await {
             Ok(r) => r,
             Err(_) => Err(SourceError(format!(
@@ -30,6 +31,11 @@ impl Engine {
                 timeout.as_millis()
             ))),
         };
+        let metrics = &self.inner.metrics;
+        metrics.poll(region, started.elapsed(), result.is_ok());
+        if let Ok(obs) = &result {
+            metrics.connections(region, obs.connect_attempts, obs.connect_errors);
+        }
         let health = assess(
             result.as_ref().map_err(|e| e.0.as_str()),
             &self.inner.cfg.thresholds,

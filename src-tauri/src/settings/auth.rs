@@ -61,6 +61,8 @@ impl AuthSection {
             session_ttl: Duration::from_secs(hours * HOUR_SECS),
             rate: switchyard_core::auth::RateLimit { attempts, ..d.rate },
             secure_cookies: https,
+            // `[metrics]` adds it.
+            scrape_token: None,
         })
     }
 

@@ -2,7 +2,7 @@
 //!
 //! One room per section of the file, each owning the section's raw (serde) type, its defaults
 //! and its checks: `engine`, `simulation`, `aws`, `recovery`, `failover`, `commands`, `drills`,
-//! `auth`, `tls`; the errors and the one bounds check are in `error`. This file reads the file
+//! `auth`, `tls`, `alerts`, `metrics`; the errors and the one bounds check are in `error`. This file reads the file
 //! and calls each section's resolver in turn.
 //!
 //! Rules kept here:
@@ -13,8 +13,9 @@
 //! - A file watches AWS (`[aws]`) or simulates (`[simulation]`), never both; the simulation's
 //!   flags are refused for an AWS fleet.
 //! - The sections are checked in one order (engine, recovery, auth, drills, failover, commands,
-//!   aws, simulation): the first mistake is the one reported.
+//!   alerts, metrics, aws, simulation): the first mistake is the one reported.
 
+mod alerts;
 mod auth;
 mod aws;
 mod commands;
@@ -22,12 +23,16 @@ mod drills;
 mod engine;
 mod error;
 mod failover;
+mod metrics;
 mod recovery;
 mod simulation;
 #[cfg(test)]
 mod tests;
 mod tls;
 
+pub use alerts::{
+    AlertsSection, AlertsSettings, ReceiverSettings, ReceiverTarget, Secret, SnsTopic,
+};
 pub use auth::AuthSection;
 pub use aws::{
     ArcEndpoint, ArcSettings, AwsRegion, AwsRegionSection, AwsSection, AwsSettings, BudgetSection,
@@ -39,6 +44,7 @@ pub use drills::DrillsSection;
 pub use engine::EngineSection;
 pub use error::{Place, Problem, SettingsError};
 pub use failover::FailoverSection;
+pub use metrics::{MetricsSection, MetricsSettings};
 pub use recovery::{Recovery, RecoverySection};
 pub use simulation::{SimulationSection, MAX_DEVICES, MAX_GATEWAYS};
 pub use tls::TlsSection;
@@ -76,6 +82,12 @@ pub struct ConfigFile {
     pub auth: AuthSection,
     /// HTTPS for the server: both paths, or neither.
     pub tls: Option<TlsSection>,
+    /// Where alerts go out.
+    #[serde(default)]
+    pub alerts: AlertsSection,
+    /// Who may read `/metrics`.
+    #[serde(default)]
+    pub metrics: MetricsSection,
     /// The file's name and text, for error messages that name a line.
     #[serde(skip)]
     origin: Option<Origin>,
@@ -93,6 +105,8 @@ pub struct Settings {
     pub auth: crate::auth::AuthConfig,
     /// The certificate chain and key when the server speaks HTTPS.
     pub tls: Option<(PathBuf, PathBuf)>,
+    pub alerts: AlertsSettings,
+    pub metrics: MetricsSettings,
 }
 
 impl ConfigFile {
@@ -179,6 +193,12 @@ impl Settings {
         let objectives = file.recovery.drill_objectives(&recovery, &fields)?;
         let failover = file.failover.resolve(&fields)?;
         let commands = file.commands.resolve(&fields)?;
+        let alerts = std::mem::take(&mut file.alerts).resolve(file.origin.as_ref())?;
+        let metrics = std::mem::take(&mut file.metrics).resolve(file.origin.as_ref())?;
+        let auth = crate::auth::AuthConfig {
+            scrape_token: metrics.token.clone(),
+            ..auth
+        };
         let aws = match file.aws.take() {
             None => None,
             Some(section) => {
@@ -227,6 +247,10 @@ impl Settings {
                 },
                 failover,
                 commands,
+                deliveries: crate::engine::DeliveryConfig {
+                    retry: alerts.retry,
+                    console_url: alerts.console_url.clone(),
+                },
                 ..engine
             },
             sim,
@@ -235,6 +259,8 @@ impl Settings {
             data_dir: data_dir.unwrap_or_else(default_data_dir),
             auth,
             tls: file.tls.map(TlsSection::paths),
+            alerts,
+            metrics,
         })
     }
 }

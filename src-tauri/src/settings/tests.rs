@@ -267,7 +267,7 @@ fn every_bound_is_worded_as_before() {
 }
 
 /// The field names serde knows for `T` (those its derive hands to `deserialize_struct`).
-fn fields_of<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
+pub(super) fn fields_of<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
     use serde::de::{self, Visitor};
     struct Grab<'a>(&'a mut &'static [&'static str]);
     impl<'de> serde::Deserializer<'de> for Grab<'_> {
@@ -307,7 +307,7 @@ fn every_field_the_file_accepts_is_shown_in_an_example_file() {
     .iter()
     .map(|n| std::fs::read_to_string(assets(n)).unwrap())
     .collect();
-    let sections: [(&str, &[&str]); 16] = [
+    let sections: [(&str, &[&str]); 17] = [
         ("", fields_of::<ConfigFile>()),
         ("engine.", fields_of::<EngineSection>()),
         ("simulation.", fields_of::<SimulationSection>()),
@@ -327,6 +327,7 @@ fn every_field_the_file_accepts_is_shown_in_an_example_file() {
         ("drills.", fields_of::<DrillsSection>()),
         ("auth.", fields_of::<AuthSection>()),
         ("tls.", fields_of::<TlsSection>()),
+        ("metrics.", fields_of::<MetricsSection>()),
     ];
     let mut missing = Vec::new();
     for (prefix, fields) in sections {

@@ -51,6 +51,7 @@ impl SimSource {
             channel: Some(Arc::new(self.clone())),
             connections: Some(Arc::new(self.clone())),
             injector: Some(Arc::new(self.clone())),
+            receivers: Vec::new(),
         }
     }
 

@@ -8,6 +8,7 @@
 //! - An alert of an incident is kept as long as its incident (the post-incident review needs
 //!   it); pruning takes only alerts of no incident.
 //! - An alert is acknowledged once; a second acknowledgement is refused, naming the first.
+//! - A raise and a clear go into the outbox in the transaction that stores them.
 
 use super::{Store, StoreError};
 use rusqlite::{params, Connection};
@@ -25,11 +26,26 @@ pub(super) fn prune_cleared(conn: &Connection, before: UnixMs) -> Result<usize, 
 }
 
 impl Store {
+    /// Clears alert `id` and, in the same transaction, puts its clear in the outbox of every
+    /// receiver that was told of its raise (`deliveries.rs`).
     pub fn alert_clear(&self, id: i64, at: UnixMs) -> Result<(), StoreError> {
-        self.lock().execute(
-            "UPDATE alerts SET cleared_at = ?2 WHERE id = ?1 AND cleared_at IS NULL",
-            params![id, at as i64],
-        )?;
+        self.alerts_clear(&[id], at)
+    }
+
+    /// Clears every one of `ids` in one transaction, as [`Store::alert_clear`] does one.
+    pub fn alerts_clear(&self, ids: &[i64], at: UnixMs) -> Result<(), StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        for &id in ids {
+            let cleared = tx.execute(
+                "UPDATE alerts SET cleared_at = ?2 WHERE id = ?1 AND cleared_at IS NULL",
+                params![id, at as i64],
+            )?;
+            if cleared > 0 {
+                super::deliveries::enqueue_clear(&tx, id, at)?;
+            }
+        }
+        tx.commit()?;
         Ok(())
     }
 

@@ -25,38 +25,39 @@ pub struct Raised {
 impl Store {
     /// Records a newly raised alert and puts it in the open incident, or opens one for it.
     pub fn alert_raise(&self, c: &Condition, at: UnixMs) -> Result<Raised, StoreError> {
+        self.alert_raise_out(c, at, &super::Outbound::default())
+    }
+
+    /// [`Store::alert_raise`], putting the raise in the outbox of `out`'s receivers in the same
+    /// transaction.
+    pub fn alert_raise_out(
+        &self,
+        c: &Condition,
+        at: UnixMs,
+        out: &super::Outbound,
+    ) -> Result<Raised, StoreError> {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
-        let open: Option<i64> = tx
-            .query_row(
-                "SELECT id FROM incidents WHERE closed_at IS NULL ORDER BY id DESC LIMIT 1",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let (incident, opened) = match incidents::on_raise(open, c.kind.severity()) {
-            Joining::Join(id) => (Some(id), false),
-            Joining::Alone => (None, false),
-            Joining::Open => {
-                tx.execute(
-                    "INSERT INTO incidents (title, opened_at) VALUES (?1, ?2)",
-                    params![incidents::title(c.kind, &c.subject), at as i64],
-                )?;
-                (Some(tx.last_insert_rowid()), true)
-            }
-        };
-        tx.execute(
-            "INSERT INTO alerts (kind, subject, message, raised_at, incident_id)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![c.kind.as_str(), c.subject, c.message, at as i64, incident],
-        )?;
-        let alert = tx.last_insert_rowid();
+        let raised = raise_in(&tx, c, at, out)?;
         tx.commit()?;
-        Ok(Raised {
-            alert,
-            incident,
-            opened,
-        })
+        Ok(raised)
+    }
+
+    /// Raises every one of `items` in one transaction (a burst is one write, and its receivers
+    /// see it whole), in order.
+    pub fn alerts_raise_out(
+        &self,
+        items: &[(Condition, super::Outbound)],
+        at: UnixMs,
+    ) -> Result<Vec<Raised>, StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let raised = items
+            .iter()
+            .map(|(c, out)| raise_in(&tx, c, at, out))
+            .collect::<Result<Vec<_>, _>>()?;
+        tx.commit()?;
+        Ok(raised)
     }
 
     /// The open incident's id, if one is open.
@@ -150,6 +151,44 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+fn raise_in(
+    tx: &rusqlite::Transaction<'_>,
+    c: &Condition,
+    at: UnixMs,
+    out: &super::Outbound,
+) -> Result<Raised, StoreError> {
+    let open: Option<i64> = tx
+        .query_row(
+            "SELECT id FROM incidents WHERE closed_at IS NULL ORDER BY id DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let (incident, opened) = match incidents::on_raise(open, c.kind.severity()) {
+        Joining::Join(id) => (Some(id), false),
+        Joining::Alone => (None, false),
+        Joining::Open => {
+            tx.execute(
+                "INSERT INTO incidents (title, opened_at) VALUES (?1, ?2)",
+                params![incidents::title(c.kind, &c.subject), at as i64],
+            )?;
+            (Some(tx.last_insert_rowid()), true)
+        }
+    };
+    tx.execute(
+        "INSERT INTO alerts (kind, subject, message, raised_at, incident_id)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![c.kind.as_str(), c.subject, c.message, at as i64, incident],
+    )?;
+    let alert = tx.last_insert_rowid();
+    super::deliveries::enqueue_raise(tx, alert, at, out)?;
+    Ok(Raised {
+        alert,
+        incident,
+        opened,
+    })
 }
 
 #[cfg(test)]

@@ -202,6 +202,27 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ALTER TABLE alerts ADD COLUMN ack_at INTEGER;
     ALTER TABLE alerts ADD COLUMN ack_note TEXT;
     CREATE INDEX alerts_incident ON alerts (incident_id) WHERE incident_id IS NOT NULL;",
+    // 11: the outbox of alerts going out: one row per notice per receiver.
+    "CREATE TABLE deliveries (
+        id           INTEGER PRIMARY KEY,
+        receiver     TEXT    NOT NULL,
+        -- NULL for a test notice.
+        alert_id     INTEGER REFERENCES alerts (id),
+        event        TEXT    NOT NULL,
+        state        TEXT    NOT NULL,
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        last_error   TEXT,
+        created_at   INTEGER NOT NULL,
+        next_at      INTEGER NOT NULL,
+        delivered_at INTEGER,
+        region       TEXT,
+        -- Who sent a test notice.
+        requested_by TEXT
+    );
+    CREATE UNIQUE INDEX deliveries_once ON deliveries (receiver, alert_id, event)
+        WHERE alert_id IS NOT NULL;
+    CREATE INDEX deliveries_open ON deliveries (receiver, id)
+        WHERE state IN ('pending', 'retrying');",
 ];
 
 impl Store {

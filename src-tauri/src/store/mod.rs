@@ -24,6 +24,7 @@ mod alerts;
 mod audit;
 mod certificates;
 mod commands;
+mod deliveries;
 mod drills;
 mod failovers;
 mod incidents;
@@ -36,6 +37,7 @@ pub use audit::AuditEntry;
 pub use certificates::{
     CertificateChange, CertificateComparison, CertificateRow, CertificateSweepRecord,
 };
+pub use deliveries::{Mark, Outbound, Queued as OutboxRow};
 pub use samples::Sample;
 
 /// Why a store operation failed.

@@ -54,8 +54,9 @@ impl Store {
             "DELETE FROM region_samples WHERE observed_at < ?1",
             params![before as i64],
         )?;
+        let deliveries = super::deliveries::prune_finished(&conn, before)?;
         let alerts = super::alerts::prune_cleared(&conn, before)?;
-        Ok(samples + alerts)
+        Ok(samples + deliveries + alerts)
     }
 
     /// Samples of `region` observed at or after `since`, oldest first.

@@ -16,6 +16,7 @@ use switchyard_core::api::{RegionHistory, RegionsResponse, API_PREFIX};
 use switchyard_core::auth::{SessionInfo, UserInfo};
 use switchyard_core::cockpit::{FailoverPlan, StatusResponse};
 use switchyard_core::commands::CommandRun;
+use switchyard_core::delivery::{DeliveriesResponse, Delivery};
 use switchyard_core::devices::{DeviceDetail, DevicePage};
 use switchyard_core::drills::{Comparison, Drill, DrillSummary, DrillsResponse};
 use switchyard_core::edge::GatewaysResponse;
@@ -268,6 +269,12 @@ endpoints! {
 
     /// The header's, the strip's and `switchyard status`'s answer in one.
     STATUS: StatusResponse = Get "/status", 200, Some("status"), json;
+
+    /// Where alerts go: the receivers with their health, and the newest `?limit=` deliveries.
+    DELIVERIES: DeliveriesResponse = Get "/deliveries", 200, Some("deliveries"), json;
+    /// An administrator's test alert to one receiver; the answer is the test's log row.
+    /// (The server waits a few seconds for the receiver's answer before it answers.)
+    TEST_RECEIVER: Delivery = Post "/receivers/{name}/test", 200, Some("test_receiver"), json;
 }
 
 /// The live event stream (server-sent events); on IPC, the `fleet` event instead.
@@ -454,6 +461,36 @@ mod tests {
             .unwrap_err()
             .starts_with("/api/v1/x: unexpected answer: "));
         assert_eq!(SESSION.read(&answer(SESSION.route, 401, "")).unwrap(), None);
+    }
+
+    #[test]
+    fn a_test_alert_names_its_receiver_encoded_and_reads_its_log_row_or_the_api_message() {
+        let r = TEST_RECEIVER.route;
+        assert_eq!(
+            r.url("", &["ops hook/1"], &[]),
+            "/api/v1/receivers/ops%20hook%2F1/test"
+        );
+        assert_eq!(
+            DELIVERIES.route.url("", &[], &[("limit", "50".into())]),
+            "/api/v1/deliveries?limit=50"
+        );
+        let row = r#"{"id":7,"receiver":"ops","alert_id":null,"event":"test","state":"pending",
+            "attempts":0,"last_error":null,"created_at":1000,"next_attempt_at":1000,
+            "delivered_at":null,"alert_kind":null,"subject":"switchyard-test"}"#;
+        let d = TEST_RECEIVER.read(&answer(r, 200, row)).unwrap();
+        assert_eq!((d.id, d.receiver.as_str()), (7, "ops"));
+        assert_eq!(
+            TEST_RECEIVER
+                .read(&answer(r, 404, r#"{"error":"no receiver named 'x'"}"#))
+                .unwrap_err(),
+            "no receiver named 'x'"
+        );
+        assert_eq!(
+            TEST_RECEIVER
+                .read(&answer(r, 403, r#"{"error":"needs the admin role"}"#))
+                .unwrap_err(),
+            "needs the admin role"
+        );
     }
 
     #[test]

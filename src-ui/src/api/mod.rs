@@ -23,6 +23,7 @@ use switchyard_core::api::{FleetEvent, RegionHistory, RegionsResponse};
 use switchyard_core::auth::{NewUser, Role, SessionInfo, UserInfo};
 use switchyard_core::cockpit::{FailoverPlan, StatusResponse};
 use switchyard_core::commands::{CommandRequest, CommandRun};
+use switchyard_core::delivery::{DeliveriesResponse, Delivery};
 use switchyard_core::devices::{DeviceDetail, DevicePage, DeviceQuery};
 use switchyard_core::drills::{
     Comparison, Drill, DrillNotes, DrillSummary, DrillsResponse, Scenario,
@@ -504,6 +505,26 @@ impl Api {
     /// The header's, the strip's and `switchyard status`'s answer in one.
     pub async fn status(&self) -> Result<StatusResponse, String> {
         self.call(&endpoints::STATUS, Call::default()).await
+    }
+
+    /// Where alerts go: the receivers with their health and the newest `limit` deliveries.
+    pub async fn deliveries(&self, limit: u32) -> Result<DeliveriesResponse, String> {
+        let call = Call {
+            query: vec![("limit", limit.to_string())],
+            args: Some(serde_json::json!({ "limit": limit })),
+            ..Call::default()
+        };
+        self.call(&endpoints::DELIVERIES, call).await
+    }
+
+    /// Sends a test alert to the receiver `name` (admins); the answer is the test's log row.
+    pub async fn test_receiver(&self, name: &str) -> Result<Delivery, String> {
+        let call = Call {
+            path: &[name],
+            args: Some(serde_json::json!({ "name": name })),
+            ..Call::default()
+        };
+        self.call(&endpoints::TEST_RECEIVER, call).await
     }
 
     /// Where the report's downloads are, when the transport has addresses (HTTP): `file`

@@ -6,6 +6,7 @@ mod drills;
 mod failover;
 mod fleet;
 mod incidents;
+mod metrics;
 mod serving;
 mod sim;
 
@@ -69,9 +70,15 @@ async fn call_raw(
     if body.is_some() {
         req = req.header(header::CONTENT_TYPE, "application/json");
     }
-    let req = req
+    let mut req = req
         .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
         .unwrap();
+    // From loopback, as a console without logins is reached.
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            [127, 0, 0, 1],
+            40000,
+        ))));
     let resp = app.clone().oneshot(req).await.unwrap();
     let status = resp.status();
     let ctype = resp

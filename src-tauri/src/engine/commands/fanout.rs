@@ -255,6 +255,7 @@ impl Engine {
             RunStatus::Completed
         };
         run.ended_at = Some(self.now());
+        self.inner.metrics.command_run_ended(&run);
         // The end is audited before it is stored and published, so whoever sees the run ended
         // finds the audit entry too.
         let result = format!(

@@ -173,6 +173,7 @@ impl Engine {
         f.outcome = Some(format!("cancelled by {operator}"));
         self.audited_update(&f, operator, "failover.cancel", "cancelled")
             .await?;
+        self.inner.metrics.failover_ended(f.phase);
         Ok(f)
     }
 

@@ -307,6 +307,7 @@ impl Engine {
                 // the audit entry too.
                 self.audit_end(&f).await?;
                 self.save(&mut f).await?;
+                self.inner.metrics.failover_ended(f.phase);
                 // The incident it answered may close now.
                 self.review_incident().await;
                 return Ok(());

@@ -312,7 +312,8 @@ impl AwsSettings {
 /// The devices' record's TTL when the file gives none.
 pub const DEFAULT_TTL_SECS: i64 = 60;
 
-fn endpoint(
+/// One endpoint's credentials and URL, checked (also an SNS topic's, in `alerts.rs`).
+pub(super) fn endpoint(
     profile: Option<String>,
     role: Option<String>,
     url: Option<String>,
