@@ -40,7 +40,10 @@ pub fn utc_datetime(at: UnixMs) -> String {
 /// "2026-12-01T14:02:31.123Z": RFC 3339 in UTC, for machines (Alertmanager's `startsAt`).
 pub fn rfc3339(at: UnixMs) -> String {
     let ((y, m, d), (h, mi, s)) = civil_time(at);
-    format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z", at % 1_000)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z",
+        at % 1_000
+    )
 }
 
 /// "14:02 UTC": for a time within the day being watched.
