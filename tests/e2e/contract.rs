@@ -113,11 +113,52 @@ fn fuzz(mode: &str, server: &Server, headers: &[(String, String)], exclude_ops: 
         .find(|l| l.contains("generated"))
         .unwrap_or("(no case count printed)");
     eprintln!("contract ({mode}): seed {seed}: {}", cases.trim());
+    if out.status.success() {
+        return;
+    }
+    // A failed check is an answer the document does not describe: always a failure. An error
+    // is the tool's own; the one known to come from CPython 3.11 itself while schemathesis
+    // draws a value (hypothesis describing a lambda with `ast.parse` deep in a recursion:
+    // "AST constructor recursion depth mismatch") is reported and tolerated, any other fails.
+    let summary = stdout.rsplit("= SUMMARY =").next().unwrap_or("");
     assert!(
-        out.status.success(),
+        !summary.contains("Failures:"),
         "contract ({mode}): schemathesis found answers the document does not describe \
          (replay with SWITCHYARD_FUZZ_SEED={seed}); see its report above"
     );
+    let errors = tool_errors(&stdout);
+    let known = "AST constructor recursion depth mismatch";
+    assert!(
+        !errors.is_empty() && errors.iter().all(|(_, e)| e.contains(known)),
+        "contract ({mode}): schemathesis failed (seed {seed}) with errors other than CPython's \
+         known one: {:?}",
+        errors.iter().map(|(op, _)| op).collect::<Vec<_>>()
+    );
+    eprintln!(
+        "contract ({mode}): tolerated {} schemathesis error(s) from CPython's ast ({known}) in {:?}; \
+         no check failed",
+        errors.len(),
+        errors.iter().map(|(op, _)| op).collect::<Vec<_>>()
+    );
+}
+
+/// The ERRORS section of schemathesis' report: (operation, its text) for each.
+fn tool_errors(report: &str) -> Vec<(String, String)> {
+    let Some(section) = report.split("= ERRORS =").nth(1) else {
+        return Vec::new();
+    };
+    let section = section.split("\n====").next().unwrap_or(section);
+    let mut errors: Vec<(String, String)> = Vec::new();
+    for line in section.lines() {
+        let t = line.trim();
+        if t.starts_with("____") && t.ends_with("____") {
+            errors.push((t.trim_matches('_').trim().to_string(), String::new()));
+        } else if let Some((_, text)) = errors.last_mut() {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    errors
 }
 
 #[test]

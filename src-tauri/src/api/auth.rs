@@ -205,7 +205,7 @@ fn signed_in(auth: &Auth, token: &str, info: SessionInfo) -> Response {
 
 /// Who is signed in, with the CSRF token to send back in X-CSRF-Token on every
 /// state-changing request.
-#[utoipa::path(get, path = "/session", tag = "session",
+#[utoipa::path(get, path = "/session", operation_id = "get_session", tag = "session",
     responses((status = 200, description = "The session", body = SessionInfo),
         (status = 401, description = "Nobody is signed in", body = ApiError)))]
 async fn session(
@@ -264,7 +264,7 @@ struct SetupRequest {
 }
 
 /// Whether the first admin still has to be created.
-#[utoipa::path(get, path = "/setup", tag = "session",
+#[utoipa::path(get, path = "/setup", operation_id = "setup_status", tag = "session",
     responses((status = 200, description = "Whether setup is needed", body = SetupStatus)))]
 async fn setup_status(State(state): State<AppState>) -> Response {
     match state.auth.setup_needed().await {
@@ -274,7 +274,7 @@ async fn setup_status(State(state): State<AppState>) -> Response {
 }
 
 /// Create the first admin with the one-time token the server printed at start; signs them in.
-#[utoipa::path(post, path = "/setup", tag = "session", request_body = SetupRequest,
+#[utoipa::path(post, path = "/setup", operation_id = "first_admin", tag = "session", request_body = SetupRequest,
     responses((status = 200, description = "The admin exists and is signed in", body = SessionInfo,
             headers(("set-cookie" = String, description = "The session cookie"))),
         (status = 409, description = "An account of that name exists", body = ApiError),
@@ -293,7 +293,7 @@ async fn setup(State(state): State<AppState>, ApiJson(req): ApiJson<SetupRequest
 }
 
 /// The accounts (never their hashes).
-#[utoipa::path(get, path = "/users", tag = "session",
+#[utoipa::path(get, path = "/users", operation_id = "list_users", tag = "session",
     responses((status = 200, description = "The accounts", body = Vec<UserInfo>)))]
 async fn users(State(state): State<AppState>) -> Response {
     match state.auth.users().await {

@@ -46,7 +46,7 @@ struct PlanQuery {
 ///
 /// The switch, the devices in the source and whether that figure is current, the stragglers'
 /// method and estimate, the TTL, the preflight, and why it would be refused now.
-#[utoipa::path(get, path = "/failover/plan", tag = "failover", params(PlanQuery),
+#[utoipa::path(get, path = "/failover/plan", operation_id = "failover_plan", tag = "failover", params(PlanQuery),
     responses((status = 200, description = "The plan", body = FailoverPlan),
         (status = 422, description = "Not a configured region, or this fleet cannot move traffic", body = ApiError)))]
 async fn plan(
@@ -58,7 +58,7 @@ async fn plan(
 
 /// A dry run: the plan of this whole request, refused exactly as the request would be
 /// (confirmation, reason, preflight); changes nothing.
-#[utoipa::path(post, path = "/failovers/plan", tag = "failover", request_body = FailoverRequest,
+#[utoipa::path(post, path = "/failovers/plan", operation_id = "failover_dry_run", tag = "failover", request_body = FailoverRequest,
     responses((status = 200, description = "The plan", body = FailoverPlan),
         (status = 422, description = "Not a configured region, or this fleet cannot move traffic", body = ApiError)))]
 async fn dry_run(

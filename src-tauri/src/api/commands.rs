@@ -28,7 +28,7 @@ struct LimitQuery {
 }
 
 /// The command catalogue and the recent runs, newest first.
-#[utoipa::path(get, path = "/commands", tag = "commands", params(LimitQuery),
+#[utoipa::path(get, path = "/commands", operation_id = "list_commands", tag = "commands", params(LimitQuery),
     responses((status = 200, description = "The catalogue and the runs", body = CommandsOverview)))]
 async fn overview(
     State(engine): State<Engine>,
@@ -44,7 +44,7 @@ async fn overview(
 
 /// Who would get a command: online devices (publish), offline ones to be shadowed, offline
 /// ones skipped (the first 100 with when and why). Sends nothing.
-#[utoipa::path(post, path = "/commands/preview", tag = "commands", request_body = CommandRequest,
+#[utoipa::path(post, path = "/commands/preview", operation_id = "preview_command", tag = "commands", request_body = CommandRequest,
     responses((status = 200, description = "The preview", body = CommandPreview),
         (status = 422, description = "Not a command of the catalogue, a payload its schema refuses, or a bad target", body = ApiError),
         (status = 503, description = "The fleet cannot be asked now", body = ApiError)))]
@@ -60,7 +60,7 @@ async fn preview(
 /// Offline devices are skipped, or get the payload as desired shadow state when
 /// `offline: shadow` and the command allows it. Past the preview's `confirm_above`, the
 /// confirmed device count must be sent.
-#[utoipa::path(post, path = "/commands", tag = "commands", params(OperatorHeader), request_body = CommandRequest,
+#[utoipa::path(post, path = "/commands", operation_id = "run_command", tag = "commands", params(OperatorHeader), request_body = CommandRequest,
     responses((status = 202, description = "The run, started", body = CommandRun),
         (status = 409, description = "Another run is sending", body = ApiError),
         (status = 422, description = "Not a command of the catalogue, a payload its schema refuses, a bad target, no reason, or the count not confirmed", body = ApiError),
@@ -88,7 +88,7 @@ struct ResultsQuery {
 
 /// A command run with its tallies and one page of per-device results (sent, shadowed,
 /// skipped_offline, failed with the error, cancelled).
-#[utoipa::path(get, path = "/commands/{id}", tag = "commands",
+#[utoipa::path(get, path = "/commands/{id}", operation_id = "get_command_run", tag = "commands",
     params(("id" = String, Path, description = "The run's id"), ResultsQuery),
     responses((status = 200, description = "The run and the page", body = CommandRunDetail),
         (status = 404, description = "No such run", body = ApiError)))]
@@ -108,7 +108,7 @@ async fn command_run(
 }
 
 /// Cancel a running command: devices not yet sent to are marked cancelled (audited).
-#[utoipa::path(post, path = "/commands/{id}/cancel", tag = "commands",
+#[utoipa::path(post, path = "/commands/{id}/cancel", operation_id = "cancel_command", tag = "commands",
     params(("id" = String, Path, description = "The run's id"), OperatorHeader),
     responses((status = 200, description = "Cancelling", body = Cancelling),
         (status = 404, description = "No such run", body = ApiError),

@@ -51,7 +51,7 @@ async fn deliveries(
 /// Send a test alert to one receiver through its outbox (audited: receiver.test).
 ///
 /// Answers its log row once the receiver answered, or as it stands (pending) after 10 s.
-#[utoipa::path(post, path = "/receivers/{name}/test", tag = "alerts_out",
+#[utoipa::path(post, path = "/receivers/{name}/test", operation_id = "test_receiver", tag = "alerts_out",
     params(("name" = String, Path, description = "The receiver's name"), OperatorHeader),
     responses((status = 200, description = "The test's delivery", body = Delivery),
         (status = 404, description = "No receiver of that name", body = ApiError),

@@ -16,7 +16,7 @@ pub(super) fn routes() -> Routes {
 }
 
 /// Devices with their connectivity, filtered and paged.
-#[utoipa::path(get, path = "/devices", tag = "fleet", params(DeviceQuery),
+#[utoipa::path(get, path = "/devices", operation_id = "list_devices", tag = "fleet", params(DeviceQuery),
     responses((status = 200, description = "One page of devices", body = DevicePage)))]
 async fn devices(
     State(engine): State<Engine>,
@@ -26,7 +26,7 @@ async fn devices(
 }
 
 /// One device by thing name, with its connectivity history.
-#[utoipa::path(get, path = "/devices/{id}", tag = "fleet",
+#[utoipa::path(get, path = "/devices/{id}", operation_id = "get_device", tag = "fleet",
     params(("id" = String, Path, description = "The thing name")),
     responses((status = 200, description = "The device", body = DeviceDetail),
         (status = 404, description = "No device of that name", body = ApiError)))]

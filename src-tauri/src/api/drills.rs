@@ -31,7 +31,7 @@ pub(super) fn routes() -> Routes {
 
 /// Every drill, newest first, with whether drilling is overdue (`overdue`: the warning to
 /// show, or null) and the configured objectives.
-#[utoipa::path(get, path = "/drills", tag = "drills",
+#[utoipa::path(get, path = "/drills", operation_id = "list_drills", tag = "drills",
     responses((status = 200, description = "The drills", body = DrillsResponse)))]
 async fn drills(State(engine): State<Engine>) -> Result<Json<DrillsResponse>, Error> {
     Ok(Json(engine.drills().await?))
@@ -41,7 +41,7 @@ async fn drills(State(engine): State<Engine>) -> Result<Json<DrillsResponse>, Er
 ///
 /// `mode: simulated` runs against a fleet of its own; `mode: live` injects the faults into the
 /// console's simulated fleet and fails over with its own switch.
-#[utoipa::path(post, path = "/drills", tag = "drills", params(OperatorHeader), request_body = DrillRequest,
+#[utoipa::path(post, path = "/drills", operation_id = "start_drill", tag = "drills", params(OperatorHeader), request_body = DrillRequest,
     responses((status = 202, description = "Started", body = DrillSummary),
         (status = 409, description = "A drill or a failover is running", body = ApiError),
         (status = 422, description = "A scenario out of range (the error names the field)", body = ApiError)))]
@@ -64,7 +64,7 @@ async fn find(engine: &Engine, id: &str) -> Result<Drill, Error> {
 
 /// A drill with everything kept of it: scenario, objectives, the recording (events and
 /// samples), the measures and verdicts, notes and action items. This is the JSON export.
-#[utoipa::path(get, path = "/drills/{id}", tag = "drills",
+#[utoipa::path(get, path = "/drills/{id}", operation_id = "get_drill", tag = "drills",
     params(("id" = String, Path, description = "The drill's id")),
     responses((status = 200, description = "The drill", body = Drill),
         (status = 404, description = "No such drill", body = ApiError)))]
@@ -86,7 +86,7 @@ async fn drawn<T: Send + 'static>(
 }
 
 /// The drill's report as one self-contained HTML page with its charts inline.
-#[utoipa::path(get, path = "/drills/{id}/report.html", tag = "drills",
+#[utoipa::path(get, path = "/drills/{id}/report.html", operation_id = "drill_report", tag = "drills",
     params(("id" = String, Path, description = "The drill's id")),
     responses((status = 200, description = "The page", content_type = "text/html", body = String),
         (status = 404, description = "No such drill", body = ApiError)))]
@@ -113,7 +113,7 @@ async fn report(
 
 /// One chart of the report: `reconnection`, `backlog` or `timeline`, as `.svg` or `.png`
 /// (900×320).
-#[utoipa::path(get, path = "/drills/{id}/charts/{file}", tag = "drills",
+#[utoipa::path(get, path = "/drills/{id}/charts/{file}", operation_id = "drill_chart", tag = "drills",
     params(("id" = String, Path, description = "The drill's id"),
         ("file" = String, Path, description = "CHART.svg or CHART.png")),
     responses((status = 200, description = "The chart",
@@ -153,7 +153,7 @@ async fn chart(
 }
 
 /// Replace the drill's notes and action items (audited).
-#[utoipa::path(post, path = "/drills/{id}/notes", tag = "drills",
+#[utoipa::path(post, path = "/drills/{id}/notes", operation_id = "set_drill_notes", tag = "drills",
     params(("id" = String, Path, description = "The drill's id"), OperatorHeader),
     request_body = DrillNotes,
     responses((status = 200, description = "The drill with its notes", body = Drill),
@@ -170,7 +170,7 @@ async fn notes(
 }
 
 /// Stop a running drill (audited); its report says it was aborted.
-#[utoipa::path(post, path = "/drills/{id}/abort", tag = "drills",
+#[utoipa::path(post, path = "/drills/{id}/abort", operation_id = "abort_drill", tag = "drills",
     params(("id" = String, Path, description = "The drill's id"), OperatorHeader),
     responses((status = 200, description = "Stopping", body = MessageResponse),
         (status = 404, description = "No such drill", body = ApiError),
@@ -197,7 +197,7 @@ struct CompareQuery {
 }
 
 /// Two ended drills side by side: each measure for both and which did better.
-#[utoipa::path(get, path = "/drills/compare", tag = "drills", params(CompareQuery),
+#[utoipa::path(get, path = "/drills/compare", operation_id = "compare_drills", tag = "drills", params(CompareQuery),
     responses((status = 200, description = "The comparison", body = Comparison),
         (status = 404, description = "No such drill", body = ApiError),
         (status = 422, description = "A drill that has not ended with measures", body = ApiError)))]

@@ -36,7 +36,7 @@ pub(super) fn routes() -> Routes {
 
 /// The failover panel: the active region, every standby's latest preflight, the
 /// recommendation if any, the failover under way and the recent ones.
-#[utoipa::path(get, path = "/failover", tag = "failover",
+#[utoipa::path(get, path = "/failover", operation_id = "failover_overview", tag = "failover",
     responses((status = 200, description = "The panel", body = FailoverOverview)))]
 async fn overview(State(engine): State<Engine>) -> Result<Json<FailoverOverview>, Error> {
     Ok(Json(engine.failover_overview().await?))
@@ -53,7 +53,7 @@ struct ReadinessQuery {
 
 /// A fresh preflight of a failover from the active region to a target: target health,
 /// certificates, topic rules, domain configuration, DNS record, no other failover.
-#[utoipa::path(get, path = "/readiness", tag = "failover", params(ReadinessQuery),
+#[utoipa::path(get, path = "/readiness", operation_id = "readiness", tag = "failover", params(ReadinessQuery),
     responses((status = 200, description = "The preflight", body = Readiness),
         (status = 422, description = "Not a configured region, or this fleet cannot move traffic", body = ApiError)))]
 async fn readiness(
@@ -68,7 +68,7 @@ async fn readiness(
 ///
 /// 202 with the failover when it starts (or waits for a second operator's approval); 200 with
 /// `nothing_to_do` when the target is active already.
-#[utoipa::path(post, path = "/failovers", tag = "failover", params(OperatorHeader), request_body = FailoverRequest,
+#[utoipa::path(post, path = "/failovers", operation_id = "request_failover", tag = "failover", params(OperatorHeader), request_body = FailoverRequest,
     responses((status = 202, description = "Started, or waiting for approval", body = Failover),
         (status = 200, description = "The target is active already: nothing was done", body = NothingToDo),
         (status = 409, description = "Another failover is in progress", body = ApiError),
@@ -87,7 +87,7 @@ async fn request(
 
 /// One failover: its phase, preflight, the devices back in the target, and its journalled
 /// steps.
-#[utoipa::path(get, path = "/failovers/{id}", tag = "failover",
+#[utoipa::path(get, path = "/failovers/{id}", operation_id = "get_failover", tag = "failover",
     params(("id" = String, Path, description = "The failover's id")),
     responses((status = 200, description = "The failover", body = Failover),
         (status = 404, description = "No such failover", body = ApiError)))]
@@ -104,7 +104,7 @@ async fn failover(
 
 /// Approve a failover waiting under the two-person rule (by another operator than the
 /// requester; audited).
-#[utoipa::path(post, path = "/failovers/{id}/approve", tag = "failover",
+#[utoipa::path(post, path = "/failovers/{id}/approve", operation_id = "approve_failover", tag = "failover",
     params(("id" = String, Path, description = "The failover's id"), OperatorHeader),
     responses((status = 200, description = "Approved: it runs", body = Failover),
         (status = 404, description = "No such failover", body = ApiError),
@@ -121,7 +121,7 @@ async fn approve(
 
 /// Cancel a failover still waiting for approval (audited); once traffic moved, fail back
 /// instead.
-#[utoipa::path(post, path = "/failovers/{id}/cancel", tag = "failover",
+#[utoipa::path(post, path = "/failovers/{id}/cancel", operation_id = "cancel_failover", tag = "failover",
     params(("id" = String, Path, description = "The failover's id"), OperatorHeader),
     responses((status = 200, description = "Cancelled", body = Failover),
         (status = 404, description = "No such failover", body = ApiError),
@@ -157,7 +157,7 @@ fn default_limit() -> u32 {
 
 /// The failover's straggler results, newest first: each device still connected to the old
 /// region once the TTL had passed, and what moving it came to.
-#[utoipa::path(get, path = "/failovers/{id}/stragglers", tag = "failover",
+#[utoipa::path(get, path = "/failovers/{id}/stragglers", operation_id = "list_stragglers", tag = "failover",
     params(("id" = String, Path, description = "The failover's id"), StragglersQuery),
     responses((status = 200, description = "The stragglers' step and one page of results", body = StragglerResults),
         (status = 404, description = "No such failover", body = ApiError)))]

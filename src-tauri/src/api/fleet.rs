@@ -37,7 +37,7 @@ struct HistoryQuery {
 
 /// A region's stored samples (online, offline, connection attempts and errors, backlog,
 /// health), oldest first.
-#[utoipa::path(get, path = "/regions/{id}/history", tag = "fleet",
+#[utoipa::path(get, path = "/regions/{id}/history", operation_id = "region_history", tag = "fleet",
     params(("id" = String, Path, description = "A configured region's code"), HistoryQuery),
     responses((status = 200, description = "The samples", body = RegionHistory),
         (status = 404, description = "Not a configured region", body = ApiError)))]
@@ -60,7 +60,7 @@ struct GatewaysQuery {
 
 /// Edge gateways, riskiest first: backlog, growth or drain rate, time to overflow and to drain,
 /// drops; fleet totals.
-#[utoipa::path(get, path = "/edge/gateways", tag = "fleet", params(GatewaysQuery),
+#[utoipa::path(get, path = "/edge/gateways", operation_id = "edge_gateways", tag = "fleet", params(GatewaysQuery),
     responses((status = 200, description = "The gateways", body = GatewaysResponse)))]
 async fn gateways(
     State(engine): State<Engine>,
@@ -82,7 +82,7 @@ struct AlertsQuery {
 }
 
 /// Alerts, newest first: region degraded or unreachable, backlog near capacity, drops started.
-#[utoipa::path(get, path = "/alerts", tag = "fleet", params(AlertsQuery),
+#[utoipa::path(get, path = "/alerts", operation_id = "list_alerts", tag = "fleet", params(AlertsQuery),
     responses((status = 200, description = "The alerts", body = AlertsResponse)))]
 async fn alerts(
     State(engine): State<Engine>,

@@ -47,7 +47,7 @@ struct IncidentsQuery {
 
 /// Incidents, newest first: each opened by a critical alert, joined by every alert raised
 /// while open, closed once all its alerts cleared and no failover runs.
-#[utoipa::path(get, path = "/incidents", tag = "incidents", params(IncidentsQuery),
+#[utoipa::path(get, path = "/incidents", operation_id = "list_incidents", tag = "incidents", params(IncidentsQuery),
     responses((status = 200, description = "The incidents", body = IncidentsResponse)))]
 async fn incidents(
     State(engine): State<Engine>,
@@ -62,7 +62,7 @@ async fn incidents(
 
 /// One incident with its alerts and its timeline (alerts raised and cleared,
 /// acknowledgements, failover steps, commands, notes), oldest first.
-#[utoipa::path(get, path = "/incidents/{id}", tag = "incidents",
+#[utoipa::path(get, path = "/incidents/{id}", operation_id = "get_incident", tag = "incidents",
     params(("id" = i64, Path, description = "The incident's id")),
     responses((status = 200, description = "The incident", body = IncidentDetail),
         (status = 404, description = "No such incident", body = ApiError)))]
@@ -83,7 +83,7 @@ struct ExportQuery {
 }
 
 /// The incident for the post-incident review, as a file: Markdown (times in UTC) or JSON.
-#[utoipa::path(get, path = "/incidents/{id}/export", tag = "incidents",
+#[utoipa::path(get, path = "/incidents/{id}/export", operation_id = "export_incident", tag = "incidents",
     params(("id" = i64, Path, description = "The incident's id"), ExportQuery),
     responses((status = 200, description = "The file (Content-Disposition: attachment)",
             content((String = "text/markdown"), (IncidentDetail = "application/json")),
@@ -114,7 +114,7 @@ async fn export(
 }
 
 /// Add a note to the incident's timeline (audited: incident.note).
-#[utoipa::path(post, path = "/incidents/{id}/notes", tag = "incidents",
+#[utoipa::path(post, path = "/incidents/{id}/notes", operation_id = "add_incident_note", tag = "incidents",
     params(("id" = i64, Path, description = "The incident's id"), OperatorHeader),
     request_body = NoteRequest,
     responses((status = 201, description = "The note as a timeline entry", body = TimelineEntry),
@@ -131,7 +131,7 @@ async fn note(
 }
 
 /// Acknowledge an alert, with a note (audited: alert.ack); every console sees who and when.
-#[utoipa::path(post, path = "/alerts/{id}/ack", tag = "incidents",
+#[utoipa::path(post, path = "/alerts/{id}/ack", operation_id = "ack_alert", tag = "incidents",
     params(("id" = i64, Path, description = "The alert's id"), OperatorHeader),
     request_body = AckRequest,
     responses((status = 200, description = "The alert with its acknowledgement", body = Alert),

@@ -40,7 +40,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 /// throttles; resident memory. Names: docs/METRICS.md. A scraper sends the token of `[metrics]
 /// token_env`/`token_file` as `Authorization: Bearer <token>`; a signed-in viewer's session
 /// works too. Without logins (`--no-auth`) it answers loopback callers only.
-#[utoipa::path(get, path = "/metrics", tag = "server",
+#[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "server",
     responses((status = 200, description = "The exposition", content_type = "text/plain; version=0.0.4", body = String),
         (status = 401, description = "No token or session, or a wrong token", body = ApiError,
             headers(("www-authenticate" = String, description = "Bearer realm=\"switchyard metrics\""))),

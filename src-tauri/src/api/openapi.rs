@@ -11,7 +11,9 @@
 //!   of the layers every route passes, added here: 400 for a path, query or header that cannot be
 //!   read; 400, 413, 415 and 422 for a JSON body that cannot be; 401 and 403 where a role is
 //!   needed; 500 when the store fails;
-//! - [`ROUTES`] is read from the document, so whatever lists the routes lists the document's.
+//! - [`ROUTES`] is read from the document, so whatever lists the routes lists the document's;
+//! - a running server serves the document with its own regions and command names as enums
+//!   ([`for_server`]); the document alone (and `docs/openapi.json`) names none.
 
 use serde_json::{json, Map, Value};
 use std::sync::LazyLock;
@@ -28,7 +30,9 @@ use utoipa::OpenApi;
             guarded failovers, commands to online devices, drills, incidents and alerts out. \
             Every refusal is `ApiError` JSON naming what is wrong. Every operation says the role it \
             needs in `x-required-role` (`public`, `viewer`, `operator`, `admin`). Signed in, a \
-            state-changing request sends the session's CSRF token back in `X-CSRF-Token`.",
+            state-changing request sends the session's CSRF token back in `X-CSRF-Token`. \
+            As a running console serves it, the fields that must name one of its configured \
+            regions or commands list them (`enum`).",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
     components(schemas(ApiError, switchyard_core::api::FleetEvent)),
@@ -86,11 +90,61 @@ pub fn openapi_document() -> Value {
     DOCUMENT.clone()
 }
 
-/// This document.
-#[utoipa::path(get, path = "/openapi.json", tag = "server",
+/// This document, as this server answers it: the values only its configuration knows (its
+/// regions, its command catalogue) are listed where a request must name one of them.
+#[utoipa::path(get, path = "/openapi.json", operation_id = "openapi_document", tag = "server",
     responses((status = 200, description = "The OpenAPI 3.1 document", body = Object)))]
-pub(super) async fn serve() -> axum::Json<Value> {
-    axum::Json(DOCUMENT.clone())
+pub(super) async fn serve(
+    axum::extract::State(engine): axum::extract::State<crate::engine::Engine>,
+) -> axum::Json<Value> {
+    let regions: Vec<String> = engine
+        .regions_response()
+        .regions
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    let commands: Vec<String> = engine.commands().iter().map(|c| c.name.clone()).collect();
+    axum::Json(for_server(&regions, &commands))
+}
+
+/// Where a request must name one of the server's configured regions: (schema, property).
+pub(super) const CONFIGURED_REGION_FIELDS: &[(&str, &str)] =
+    &[("FailoverRequest", "target"), ("FaultSpec", "region")];
+
+/// Where a query must: (path, method, parameter).
+pub(super) const CONFIGURED_REGION_PARAMETERS: &[(&str, &str, &str)] = &[
+    ("/api/v1/readiness", "get", "target"),
+    ("/api/v1/failover/plan", "get", "target"),
+];
+
+/// The document with this server's `regions` and `commands` as the enums of the fields that
+/// must name one ([`CONFIGURED_REGION_FIELDS`], [`CONFIGURED_REGION_PARAMETERS`], a command
+/// request's `command`), so that a generated client or a fuzzer sends what this server takes.
+pub(super) fn for_server(regions: &[String], commands: &[String]) -> Value {
+    let mut doc = DOCUMENT.clone();
+    let schemas = &mut doc["components"]["schemas"];
+    for (schema, field) in CONFIGURED_REGION_FIELDS {
+        let prop = &mut schemas[*schema]["properties"][*field];
+        assert!(prop.is_object(), "{schema}.{field} is in the document");
+        prop["enum"] = json!(regions);
+    }
+    let command = &mut schemas["CommandRequest"]["properties"]["command"];
+    assert!(
+        command.is_object(),
+        "CommandRequest.command is in the document"
+    );
+    command["enum"] = json!(commands);
+    for (path, method, name) in CONFIGURED_REGION_PARAMETERS {
+        let params = doc["paths"][*path][*method]["parameters"]
+            .as_array_mut()
+            .unwrap_or_else(|| panic!("{method} {path} has parameters"));
+        let param = params
+            .iter_mut()
+            .find(|p| p["name"] == *name)
+            .unwrap_or_else(|| panic!("{method} {path} has {name}"));
+        param["schema"]["enum"] = json!(regions);
+    }
+    doc
 }
 
 /// A refusal's answer: `why`, with the error body.

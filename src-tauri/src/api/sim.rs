@@ -14,7 +14,7 @@ pub(super) fn routes() -> Routes {
 
 /// Inject an outage, a degradation or Route 53's control plane failing into the simulated
 /// fleet (audited).
-#[utoipa::path(post, path = "/sim/faults", tag = "sim", params(OperatorHeader),
+#[utoipa::path(post, path = "/sim/faults", operation_id = "inject_fault", tag = "sim", params(OperatorHeader),
     request_body = InjectFaultRequest,
     responses((status = 201, description = "Injected; its audit entry", body = AuditedResponse),
         (status = 422, description = "The fleet is not simulated; not a configured region, a duration out of range, or an empty reason", body = ApiError)))]
@@ -44,7 +44,7 @@ struct ClearFaults {
 }
 
 /// End every injected fault (audited).
-#[utoipa::path(delete, path = "/sim/faults", tag = "sim", params(OperatorHeader),
+#[utoipa::path(delete, path = "/sim/faults", operation_id = "clear_faults", tag = "sim", params(OperatorHeader),
     request_body = ClearFaults,
     responses((status = 200, description = "Ended; its audit entry", body = AuditedResponse),
         (status = 422, description = "The fleet is not simulated, or an empty reason", body = ApiError)))]

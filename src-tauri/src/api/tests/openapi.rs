@@ -165,3 +165,20 @@ fn the_document_in_docs_is_the_generated_one() {
         "docs/openapi.json is not the generated document: run SWITCHYARD_BLESS=1 cargo test -p switchyard --lib openapi"
     );
 }
+
+#[test]
+fn every_operation_has_an_id_of_its_own_for_generated_clients() {
+    let doc = openapi_document();
+    let mut ids: Vec<&str> = operations(&doc)
+        .iter()
+        .map(|(m, p, op)| {
+            op["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{m} {p} has an operationId"))
+        })
+        .collect();
+    let n = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "operation ids repeat: {ids:?}");
+}

@@ -5,7 +5,7 @@ use super::*;
 
 #[tokio::test]
 async fn every_documented_route_answers_and_the_served_document_is_the_generated_one() {
-    let (app, _, _) = setup(Ui::Missing);
+    let (app, engine, _) = setup(Ui::Missing);
     let doc = openapi_document();
     for (method, path) in ROUTES.iter() {
         assert!(
@@ -48,9 +48,21 @@ async fn every_documented_route_answers_and_the_served_document_is_the_generated
     }
     assert!(ROUTES.len() > 40, "the routes were read from the document");
     let (_, _, served) = call(&app, "GET", "/api/v1/openapi.json", None).await;
+    let served: serde_json::Value = serde_json::from_str(&served).unwrap();
+    let regions = ["us-east-1", "eu-west-1", "ap-southeast-2"].map(String::from);
+    let commands: Vec<String> = engine.commands().iter().map(|c| c.name.clone()).collect();
+    assert_eq!(served, crate::api::openapi::for_server(&regions, &commands));
+    let target = |d: &serde_json::Value| {
+        d["components"]["schemas"]["FailoverRequest"]["properties"]["target"]["enum"].clone()
+    };
     assert_eq!(
-        serde_json::from_str::<serde_json::Value>(&served).unwrap(),
-        doc
+        target(&served),
+        serde_json::json!(regions),
+        "this server's regions"
+    );
+    assert!(
+        target(&doc).is_null(),
+        "the document alone names no server's regions"
     );
 }
 
