@@ -7,6 +7,7 @@ use crate::{HealthStatus, RegionSummary, UnixMs};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AlertKind {
     RegionDegraded,
@@ -52,6 +53,7 @@ impl AlertKind {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Warning,
@@ -75,6 +77,7 @@ impl Severity {
 
 /// A condition that holds now: what, about whom, in words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Condition {
     pub kind: AlertKind,
     /// A region code or a gateway id.
@@ -84,6 +87,7 @@ pub struct Condition {
 
 /// An alert as stored and shown: raised when its condition began, cleared when it ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Alert {
     pub id: i64,
     pub kind: AlertKind,
@@ -102,6 +106,7 @@ pub struct Alert {
 
 /// `GET /api/v1/alerts`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AlertsResponse {
     pub server_time: UnixMs,
     /// Newest first.
@@ -110,6 +115,7 @@ pub struct AlertsResponse {
 
 /// Thresholds of the gateway rules.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AlertRules {
     /// Share of a buffer in use past which it is near capacity.
     pub near_capacity: f64,

@@ -10,6 +10,7 @@ pub const API_PREFIX: &str = "/api/v1";
 
 /// `GET /healthz`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HealthzResponse {
     pub status: String,
     pub version: String,
@@ -17,6 +18,7 @@ pub struct HealthzResponse {
 
 /// `GET /api/v1/regions`, and the payload of the `regions` event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegionsResponse {
     /// The fleet state version these figures belong to.
     pub version: u64,
@@ -45,6 +47,7 @@ impl RegionsResponse {
 
 /// One stored observation of a region, for its charts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegionSample {
     pub observed_at: UnixMs,
     pub health: crate::HealthStatus,
@@ -57,6 +60,7 @@ pub struct RegionSample {
 
 /// `GET /api/v1/regions/{id}/history?minutes=N`: the region's samples, oldest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegionHistory {
     pub region: String,
     pub server_time: UnixMs,
@@ -67,6 +71,7 @@ pub struct RegionHistory {
 /// A state change pushed on `GET /api/v1/events` (server-sent events; the SSE event name is the
 /// variant's `type`) and, in the desktop app, on the `fleet` Tauri event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum FleetEvent {
     /// The regions changed; carries them whole.
@@ -96,15 +101,18 @@ impl FleetEvent {
 
 /// `POST /api/v1/sim/faults`: inject a fault into the simulated fleet.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct InjectFaultRequest {
     pub fault: FaultSpec,
     /// Why, for the audit log.
+    #[cfg_attr(feature = "openapi", schema(pattern = "\\S"))]
     pub reason: String,
 }
 
 /// The answer to a state-changing request: what was recorded in the audit log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditedResponse {
     pub audit_id: i64,
     pub message: String,
@@ -113,6 +121,7 @@ pub struct AuditedResponse {
 /// `POST /api/v1/failovers` when the target is already active: a success (200) that did
 /// nothing, saying why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NothingToDo {
     pub nothing_to_do: String,
 }
@@ -120,6 +129,7 @@ pub struct NothingToDo {
 /// One entry of the audit log: who did what, why, and how it ended (`result` and
 /// `finished_at` stay empty while the action runs).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     pub id: i64,
     pub at: UnixMs,
@@ -133,12 +143,14 @@ pub struct AuditEntry {
 
 /// `GET /api/v1/audit?limit=N`: the newest entries first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditLog {
     pub entries: Vec<AuditEntry>,
 }
 
 /// `GET /api/v1/commands?limit=N`: the catalogue and the recent runs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CommandsOverview {
     pub catalogue: Vec<crate::commands::CommandDef>,
     pub runs: Vec<crate::commands::CommandRun>,
@@ -146,6 +158,7 @@ pub struct CommandsOverview {
 
 /// `GET /api/v1/commands/{id}?offset=N&limit=N`: a run and one page of its devices' results.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CommandRunDetail {
     pub run: crate::commands::CommandRun,
     pub results: Vec<crate::commands::DeviceResult>,
@@ -153,6 +166,7 @@ pub struct CommandRunDetail {
 
 /// `POST /api/v1/commands/{id}/cancel`: the run asked to stop.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Cancelling {
     pub cancelling: String,
 }
@@ -160,18 +174,21 @@ pub struct Cancelling {
 /// An answer that is only a sentence (`POST /api/v1/drills/{id}/abort`,
 /// `DELETE /api/v1/session`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MessageResponse {
     pub message: String,
 }
 
 /// `GET /api/v1/setup`: whether the first admin is still to be made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SetupStatus {
     pub needed: bool,
 }
 
 /// Every error the API returns has this shape.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     pub error: String,
 }

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 /// How a region's figures stand at the time of an answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Figures {
     /// Observed on the last poll, and the region answers.
@@ -41,6 +42,7 @@ pub fn figures(r: &RegionSummary, now: UnixMs) -> Figures {
 
 /// A region whose figures are not current.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NotReporting {
     pub region: String,
     /// Its last good observation, if it ever had one.
@@ -49,6 +51,7 @@ pub struct NotReporting {
 
 /// The fleet's headline: what is known and what is not.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Headline {
     pub online: u64,
     pub offline: u64,
@@ -114,6 +117,7 @@ impl Headline {
 
 /// What is due once a failover has ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum NextStep {
     /// Gateways still hold messages: watch them drain into the new region.
@@ -203,6 +207,7 @@ pub fn summary(f: &Failover) -> String {
 /// `GET /api/v1/status`: what the header, the incident strip and `switchyard status` show, in
 /// one answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusResponse {
     pub server_time: UnixMs,
     pub source: SourceKind,
@@ -231,6 +236,7 @@ pub struct StatusResponse {
 /// `POST /api/v1/failovers/plan` with a whole request (then `refused` also checks the typed
 /// confirmation and the reason).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FailoverPlan {
     pub server_time: UnixMs,
     pub source: String,

@@ -18,6 +18,7 @@ pub const MAX_TOPIC_SLASHES: usize = 7;
 
 /// A command of the catalogue, as configured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CommandDef {
     pub name: String,
@@ -38,15 +39,19 @@ fn any_object() -> Value {
 
 /// Who a command is for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Target {
     Devices {
+        /// Thing names: 1 to 128 of `[a-zA-Z0-9:_-]`.
+        #[cfg_attr(feature = "openapi", schema(inline, value_type = Vec<ThingName>))]
         ids: Vec<String>,
     },
     ThingGroup {
         name: String,
     },
     Region {
+        #[cfg_attr(feature = "openapi", schema(pattern = "^[a-z]+(-[a-z]+)+-[0-9]+$"))]
         code: String,
     },
     /// A fleet-index query (AWS) or the simulated fleet's filter syntax.
@@ -57,6 +62,7 @@ pub enum Target {
 
 /// What to do with devices that are offline.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OfflinePolicy {
     /// Skip them (listed with when and why they went offline).
@@ -65,6 +71,12 @@ pub enum OfflinePolicy {
     /// Write the payload to their desired shadow state instead (commands that allow it).
     Shadow,
 }
+
+/// A thing name, as the API's document says it ([`check_thing_name`]).
+#[cfg(feature = "openapi")]
+#[derive(utoipa::ToSchema)]
+#[schema(pattern = "^[a-zA-Z0-9:_-]{1,128}$")]
+pub struct ThingName(pub String);
 
 /// Thing names: 1 to 128 of `[a-zA-Z0-9:_-]`.
 pub fn check_thing_name(s: &str) -> Result<(), String> {
@@ -453,6 +465,7 @@ pub fn index_query(s: &str) -> Result<crate::devices::DeviceQuery, String> {
 
 /// An offline device left out of a send.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Skipped {
     pub id: String,
     /// When it went offline.
@@ -463,6 +476,7 @@ pub struct Skipped {
 /// Who gets what: online devices a publish; offline ones their shadow (when asked and
 /// allowed) or nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Plan {
     pub publish: Vec<String>,
     pub shadow: Vec<String>,
@@ -494,6 +508,7 @@ pub fn plan(devices: &[Device], offline: OfflinePolicy, persistable: bool) -> Pl
 
 /// What an operator submits (and previews).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CommandRequest {
     /// A command of the catalogue.
@@ -517,6 +532,7 @@ pub fn shadow_document(def: &CommandDef, payload: &Value) -> Value {
 
 /// What happened to one device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
     Sent,
@@ -535,6 +551,7 @@ pub enum Outcome {
 
 /// One device's result in a run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceResult {
     pub device: String,
     #[serde(flatten)]
@@ -546,6 +563,7 @@ pub struct DeviceResult {
 
 /// Where a run is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     Running,
@@ -578,6 +596,7 @@ impl RunStatus {
 
 /// What a preview shows before anything is sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CommandPreview {
     pub command: CommandDef,
     pub total: u64,
@@ -602,6 +621,7 @@ pub struct CommandPreview {
 
 /// A command run: what was asked, by whom, and the tallies so far.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CommandRun {
     pub id: String,
     pub command: String,

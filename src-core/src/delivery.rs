@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 
 /// What a receiver is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReceiverKind {
     /// Prometheus Alertmanager's v2 API (`POST /api/v2/alerts`), one or several (a cluster).
@@ -51,6 +52,8 @@ impl ReceiverKind {
 
 /// What one notice says of its alert.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = DeliveryEvent))]
 #[serde(rename_all = "snake_case")]
 pub enum Event {
     /// The alert was raised.
@@ -79,6 +82,7 @@ impl Event {
 
 /// Where a delivery stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryState {
     /// Not tried yet.
@@ -123,6 +127,7 @@ impl DeliveryState {
 
 /// Which alerts a receiver takes. An empty list takes every value.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Filter {
     #[serde(default)]
     pub severities: Vec<Severity>,
@@ -144,6 +149,7 @@ impl Filter {
 
 /// One notice on its way to one receiver: what happened to which alert.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Notice {
     /// The outbox row it comes from.
     pub delivery_id: i64,
@@ -193,6 +199,7 @@ pub fn short(s: &str, max: usize) -> String {
 
 /// How failed deliveries are retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RetryPolicy {
     /// The wait after the first failure.
     pub first_ms: u64,
@@ -279,6 +286,7 @@ pub fn labels(alert: &Alert, region: Option<&str>) -> BTreeMap<String, String> {
 
 /// One alert in Alertmanager's v2 API (`POST /api/v2/alerts` takes a list of these).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AmAlert {
     pub labels: BTreeMap<String, String>,
@@ -321,6 +329,7 @@ pub fn am_alert(notice: &Notice, now: UnixMs, resend_ms: u64) -> AmAlert {
 
 /// The body of a webhook (and the message of an SNS publish).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookBody {
     /// Bumped when the shape changes incompatibly.
     pub version: u32,
@@ -397,6 +406,7 @@ pub fn test_alert(receiver: &str, by: &str, now: UnixMs) -> Alert {
 
 /// How a receiver is doing, from its latest attempts (not a fleet alert).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReceiverStatus {
     /// Nothing sent yet.
@@ -410,6 +420,7 @@ pub enum ReceiverStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReceiverHealth {
     pub status: ReceiverStatus,
     pub last_error: Option<String>,
@@ -456,6 +467,7 @@ impl ReceiverHealth {
 
 /// A receiver as the API shows it: never its secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReceiverView {
     pub name: String,
     pub kind: ReceiverKind,
@@ -467,6 +479,7 @@ pub struct ReceiverView {
 
 /// One row of the delivery log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Delivery {
     pub id: i64,
     pub receiver: String,
@@ -486,6 +499,7 @@ pub struct Delivery {
 
 /// `GET /api/v1/deliveries`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeliveriesResponse {
     pub server_time: UnixMs,
     pub receivers: Vec<ReceiverView>,

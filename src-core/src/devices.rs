@@ -9,19 +9,28 @@ pub const MAX_LIMIT: u32 = 1_000;
 
 /// `GET /api/v1/devices?...`. Every filter is optional; they combine with AND.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::IntoParams),
+    into_params(parameter_in = Query)
+)]
 #[serde(deny_unknown_fields)]
 pub struct DeviceQuery {
     /// Devices connected to (or, offline, last seen in) this region.
+    #[cfg_attr(feature = "openapi", param(pattern = "^[a-z]+(-[a-z]+)+-[0-9]+$"))]
     pub region: Option<String>,
     pub thing_group: Option<String>,
     /// `true`: online only; `false`: offline only.
     pub connected: Option<bool>,
-    /// Offline devices that disconnected for this reason.
+    /// Offline devices that disconnected for this reason (not with `connected=true`).
     pub reason: Option<DisconnectReason>,
     /// Part of the thing name.
+    #[cfg_attr(feature = "openapi", param(max_length = 128))]
     pub q: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(minimum = 0, default = 0))]
     pub offset: u64,
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000, default = 100))]
     pub limit: Option<u32>,
 }
 
@@ -45,7 +54,7 @@ impl DeviceQuery {
             }
         }
         if let Some(q) = &self.q {
-            if q.len() > 128 {
+            if q.chars().count() > 128 {
                 return Err("q: at most 128 characters (thing names are at most 128)".into());
             }
         }
@@ -70,6 +79,7 @@ impl DeviceQuery {
 
 /// `GET /api/v1/devices/{id}`: the device and its recent connectivity changes, newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceDetail {
     #[serde(flatten)]
     pub device: Device,
@@ -78,6 +88,7 @@ pub struct DeviceDetail {
 
 /// One page of devices and how many matched in all.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DevicePage {
     pub server_time: UnixMs,
     /// When the source's view of the devices was taken.

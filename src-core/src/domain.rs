@@ -12,6 +12,7 @@ pub type RegionId = String;
 /// What a region does for the fleet. Exactly one region is active at a time: the device
 /// domain resolves to it. Standby regions are ready to take over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RegionRole {
     Active,
@@ -29,6 +30,7 @@ impl RegionRole {
 
 /// How a region is doing, as decided by [`crate::health::assess`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum HealthStatus {
     /// Nothing observed yet.
@@ -42,6 +44,7 @@ pub enum HealthStatus {
 
 /// A health verdict with the reasons that led to it, written for an operator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
     pub status: HealthStatus,
     pub reasons: Vec<String>,
@@ -82,6 +85,7 @@ impl Health {
 
 /// Why a device is offline, in AWS IoT's vocabulary (fleet indexing `connectivity.disconnectReason`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum DisconnectReason {
     ClientInitiatedDisconnect,
@@ -120,6 +124,7 @@ impl DisconnectReason {
 
 /// A device's connectivity as the fleet index reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Connectivity {
     Online {
@@ -146,6 +151,7 @@ impl Connectivity {
 
 /// One IoT thing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Device {
     pub id: String,
     /// The region it is connected to or, while offline, last connected to.
@@ -156,6 +162,7 @@ pub struct Device {
 
 /// A device connected or disconnected, as seen by the console.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConnectivityChange {
     pub at: UnixMs,
     pub region: RegionId,
@@ -166,6 +173,7 @@ pub struct ConnectivityChange {
 
 /// An edge gateway's store-and-forward buffer.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Backlog {
     /// Messages waiting to be forwarded.
     pub messages: u64,
@@ -179,6 +187,7 @@ pub struct Backlog {
 
 /// An edge gateway (for example a Greengrass core) that buffers while it cannot reach AWS.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EdgeGateway {
     pub id: String,
     /// The region it is connected to, or `None` while disconnected.
@@ -190,6 +199,7 @@ pub struct EdgeGateway {
 
 /// Backlog summed over the edge gateways that home on one region.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BacklogTotals {
     pub gateways: u32,
     pub messages: u64,
@@ -211,6 +221,7 @@ impl BacklogTotals {
 
 /// The raw figures one poll of one region returns, before any decision is made about them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegionObservation {
     pub region: RegionId,
     pub observed_at: UnixMs,
@@ -236,6 +247,7 @@ pub struct RegionObservation {
 
 /// What the console knows about one region right now.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegionSummary {
     pub id: RegionId,
     /// Human name such as "US East (N. Virginia)".
@@ -259,6 +271,7 @@ pub struct RegionSummary {
 
 /// Where the fleet data comes from. A simulated fleet is always labelled as such on screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SourceKind {
     Simulated,
@@ -289,6 +302,7 @@ pub fn fleet_totals<'a>(
 
 /// The whole fleet state at one version. The version increases with every change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FleetSnapshot {
     pub version: u64,
     pub source: SourceKind,

@@ -7,6 +7,7 @@ use std::cmp::Ordering;
 
 /// One gateway as the edge view shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GatewayView {
     pub id: String,
     /// The region it is connected to, or `None` while disconnected.
@@ -81,6 +82,7 @@ pub fn by_risk(a: &GatewayView, b: &GatewayView) -> Ordering {
 
 /// `GET /api/v1/edge/gateways`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GatewaysResponse {
     pub server_time: UnixMs,
     /// When the gateways were observed (`None` before the first poll).
@@ -97,6 +99,7 @@ pub struct GatewaysResponse {
 
 /// The fleet's edge backlog at one poll.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TotalsSample {
     pub at: UnixMs,
     pub messages: u64,

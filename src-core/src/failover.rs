@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 /// An IoT topic rule as the readiness check compares it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TopicRule {
     pub name: String,
     pub sql: String,
@@ -19,6 +20,7 @@ pub struct TopicRule {
 
 /// What the adapters found about a failover target, before any verdict.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReadinessFacts {
     pub target: RegionId,
     pub target_health: HealthStatus,
@@ -56,6 +58,7 @@ pub struct ReadinessFacts {
 /// certificates read since from the newest end. Until both regions' first full listing is
 /// done the comparison is `complete: false`, and it can neither pass nor fail the fleet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CertificateSweep {
     pub full_at: Option<UnixMs>,
     pub added_since: u64,
@@ -64,6 +67,7 @@ pub struct CertificateSweep {
 
 /// The active region's certificates and rules, as compared with the target's.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "from", rename_all = "snake_case")]
 pub enum ActiveSide {
     /// Read from the active region now.
@@ -76,6 +80,7 @@ pub enum ActiveSide {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Pass,
@@ -85,6 +90,7 @@ pub enum Verdict {
 
 /// One line of the preflight.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Check {
     pub name: String,
     pub verdict: Verdict,
@@ -93,6 +99,7 @@ pub struct Check {
 
 /// The preflight of a failover to one region.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Readiness {
     pub target: RegionId,
     /// The worst verdict of the checks.
@@ -102,6 +109,7 @@ pub struct Readiness {
 
 /// Where a share of certificates stops being good enough.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReadinessPolicy {
     /// At or above: pass.
     pub certificates_pass: f64,
@@ -371,6 +379,7 @@ fn clock_minute(at: UnixMs) -> String {
 
 /// The console's advice: fail over to `target`, and why. Never acted on without an operator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Recommendation {
     pub target: RegionId,
     pub reasons: Vec<String>,
@@ -429,11 +438,16 @@ pub fn recommend(
 
 /// What an operator submits to start a failover.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FailoverRequest {
+    /// The region to move traffic to.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[a-z]+(-[a-z]+)+-[0-9]+$"))]
     pub target: RegionId,
     /// The target region's name typed again, as a deliberate act.
     pub confirm: String,
+    /// Why, for the audit log.
+    #[cfg_attr(feature = "openapi", schema(pattern = "\\S"))]
     pub reason: String,
     /// Proceed although the preflight warns.
     #[serde(default)]
@@ -485,6 +499,7 @@ pub fn confirm(req: &FailoverRequest, active: &RegionId, pre: &Readiness) -> Res
 
 /// The steps of a failover, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     /// Waiting for a second operator (two-person rule).
@@ -510,6 +525,8 @@ impl Phase {
 
 /// What happens to a failover.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = FailoverEvent))]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     Approved,
@@ -596,6 +613,7 @@ impl Phase {
 
 /// One journalled step of a failover.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Step {
     pub step: String,
     pub started_at: UnixMs,
@@ -612,6 +630,7 @@ pub struct Step {
 /// `{"started": …}` or `{"nothing_to_do": "…"}`; the HTTP API answers 202 with the failover or
 /// 200 with `{"nothing_to_do": "…"}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Requested {
     Started(Box<Failover>),
@@ -630,6 +649,7 @@ impl Requested {
 
 /// A failover (or failback) as the API and the UI show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Failover {
     pub id: String,
     /// The region the devices leave, and the one they move to.
@@ -682,6 +702,7 @@ impl Failover {
 
 /// `GET /api/v1/failover`: what the failover panel shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FailoverOverview {
     pub server_time: UnixMs,
     pub active: Option<RegionId>,

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FaultKind {
     /// The region's endpoints stop answering; every connection to it is lost.
@@ -59,7 +60,10 @@ impl FaultKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FaultSpec {
+    /// A region code; Route 53's control plane fails in us-east-1 only.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[a-z]+(-[a-z]+)+-[0-9]+$"))]
     pub region: String,
     pub kind: FaultKind,
     /// Seconds after the simulation starts (or, through the API, after the request).
@@ -67,6 +71,7 @@ pub struct FaultSpec {
     pub start_secs: u64,
     /// How long it lasts; `None` means until cleared.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub duration_secs: Option<u64>,
 }
 

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// The limits past which a reachable region counts as degraded.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Thresholds {
     /// Share of failed connection attempts (0..1).
     pub connect_error_rate: f64,

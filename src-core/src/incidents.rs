@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 /// Who acknowledged an alert, when, and what they said.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Acknowledgement {
     pub by: String,
     pub at: UnixMs,
@@ -24,6 +25,7 @@ pub struct Acknowledgement {
 
 /// An incident as the API lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Incident {
     pub id: i64,
     /// From the alert that opened it: "us-east-1 unreachable".
@@ -43,6 +45,7 @@ pub struct Incident {
 
 /// What joins a timeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EntryKind {
     Opened,
@@ -79,6 +82,7 @@ impl EntryKind {
 
 /// One line of an incident's timeline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TimelineEntry {
     pub at: UnixMs,
     pub kind: EntryKind,
@@ -92,6 +96,7 @@ pub struct TimelineEntry {
 
 /// `GET /api/v1/incidents`: newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IncidentsResponse {
     pub server_time: UnixMs,
     pub incidents: Vec<Incident>,
@@ -99,6 +104,7 @@ pub struct IncidentsResponse {
 
 /// `GET /api/v1/incidents/{id}`: the incident, its alerts and its timeline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IncidentDetail {
     pub server_time: UnixMs,
     pub incident: Incident,
@@ -110,15 +116,21 @@ pub struct IncidentDetail {
 
 /// `POST /api/v1/alerts/{id}/ack`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AckRequest {
+    /// Up to 2000 characters; may be empty.
+    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
     pub note: String,
 }
 
 /// `POST /api/v1/incidents/{id}/notes`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NoteRequest {
+    /// 1 to 2000 characters, not only spaces.
+    #[cfg_attr(feature = "openapi", schema(max_length = 2000, pattern = "\\S"))]
     pub text: String,
 }
 

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 /// How the devices still connected to the old region are moved once the TTL has passed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum StragglerMethod {
     /// The old region drops each connection (IoT Core's `DeleteConnection`).
@@ -72,6 +73,7 @@ pub fn utc_time(at: UnixMs) -> String {
 
 /// How long moving a number of stragglers takes, said before the step starts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Estimate {
     pub devices: u64,
     /// At the method's rate, in seconds.
@@ -139,6 +141,7 @@ fn trim(rate: f64) -> String {
 
 /// Where the straggler step stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum StragglerState {
     /// Waiting for the TTL to pass.
@@ -171,6 +174,7 @@ impl StragglerState {
 
 /// What moving the stragglers is doing, as the panel and the API show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Stragglers {
     pub method: StragglerMethod,
     /// The old region, where they are still connected.
@@ -214,6 +218,7 @@ impl Stragglers {
 
 /// One device's result in the straggler step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceOutcome {
     Disconnected,
@@ -248,6 +253,7 @@ impl DeviceOutcome {
 
 /// One device's kept result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StragglerResult {
     pub device: String,
     pub outcome: DeviceOutcome,
@@ -257,6 +263,7 @@ pub struct StragglerResult {
 
 /// `GET /api/v1/failovers/{id}/stragglers`: one page of the per-device results.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StragglerResults {
     pub server_time: UnixMs,
     pub failover: String,
@@ -266,6 +273,7 @@ pub struct StragglerResults {
 
 /// Devices online in the old and the new region at one poll.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CurvePoint {
     pub at: UnixMs,
     /// Online in the region being left.

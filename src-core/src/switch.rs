@@ -20,6 +20,7 @@ pub const ROUTE53_CONTROL_PLANE_REGION: &str = "us-east-1";
 
 /// How a failover moves the devices' traffic.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SwitchMethod {
     /// UPSERT the devices' CNAME to the target's data endpoint (Route 53 control plane).
@@ -68,6 +69,8 @@ impl std::fmt::Display for SwitchMethod {
 /// One thing the switch depends on, asked when the facts were gathered: Route 53's control
 /// plane, or one ARC cluster endpoint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = SwitchProbe))]
 pub struct Probe {
     /// What was asked: "Route 53 control plane", or an endpoint's region and URL.
     pub name: String,
@@ -78,6 +81,7 @@ pub struct Probe {
 
 /// What a failover's switch depends on, and how that answered when the facts were gathered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SwitchPath {
     pub method: SwitchMethod,
     /// The region the devices would leave.
@@ -96,6 +100,7 @@ pub struct SwitchPath {
 /// Where the switch itself says the devices are pointed, read from it (the record's value,
 /// the health checks' inversion, the routing controls' states).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Pointed {
     /// The configured region the devices are sent to; `None` when the switch sends them to
     /// none of them, or to more than one.

@@ -166,6 +166,9 @@ fn workspace_tests(extra: &[&str]) -> Command {
 }
 
 /// The end-to-end test targets, as `tests/Cargo.toml` names them.
+/// The end-to-end test that fuzzes the API against its document: a step of its own.
+const CONTRACT_TEST: &str = "contract";
+
 fn e2e_tests() -> Result<Vec<String>> {
     let path = root().join("tests/Cargo.toml");
     let text = std::fs::read_to_string(&path)
@@ -299,16 +302,43 @@ fn moto_server() -> PathBuf {
     root().join("target/lab/venv/bin/moto_server")
 }
 
-/// Installs moto in target/lab/venv unless the right version is there.
+/// The API contract's tools (see tests/e2e/contract.rs): schemathesis, the property-based
+/// OpenAPI fuzzer, and an OpenAPI 3.1 validator, both from PyPI and pinned.
+const CONTRACT_TOOLS: &[&str] = &["schemathesis==4.32.5", "openapi-spec-validator==0.9.0"];
+
+/// The contract tools' virtual environment.
+fn contract_venv() -> PathBuf {
+    root().join("target/lab/contract")
+}
+
+/// Installs moto in target/lab/venv, and the contract's tools in target/lab/contract, unless
+/// the right versions are there.
 fn lab_setup() -> Result {
-    let venv = root().join("target/lab/venv");
-    let marker = venv.join(".switchyard-moto");
-    if moto_server().is_file() && fs::read_to_string(&marker).is_ok_and(|m| m.trim() == MOTO) {
-        eprintln!("xtask setup: the AWS lab's moto is installed ({MOTO})");
+    venv_setup(
+        "the local AWS lab",
+        &root().join("target/lab/venv"),
+        &[MOTO],
+    )?;
+    venv_setup(
+        "the API contract's fuzzer and validator",
+        &contract_venv(),
+        CONTRACT_TOOLS,
+    )
+}
+
+/// A virtual environment at `venv` with exactly `packages` (pinned), made anew when its marker
+/// names other ones.
+fn venv_setup(what: &str, venv: &Path, packages: &[&str]) -> Result {
+    let marker = venv.join(".switchyard-packages");
+    let want = packages.join(" ");
+    if venv.join("bin/python").exists()
+        && fs::read_to_string(&marker).is_ok_and(|m| m.trim() == want)
+    {
+        eprintln!("xtask setup: {what} is installed ({want})");
         return Ok(());
     }
     eprintln!(
-        "xtask setup: installing {MOTO} in {} (the local AWS lab)",
+        "xtask setup: installing {want} in {} ({what})",
         venv.display()
     );
     let python = if Path::new("/usr/bin/python3").exists() {
@@ -318,14 +348,11 @@ fn lab_setup() -> Result {
     };
     run(Command::new(python)
         .args(["-m", "venv", "--clear"])
-        .arg(&venv))?;
-    run(Command::new(venv.join("bin/pip")).args([
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        MOTO,
-    ]))?;
-    fs::write(&marker, MOTO).map_err(|e| format!("cannot write {}: {e}", marker.display()))?;
+        .arg(venv))?;
+    run(Command::new(venv.join("bin/pip"))
+        .args(["install", "--quiet", "--disable-pip-version-check"])
+        .args(packages))?;
+    fs::write(&marker, &want).map_err(|e| format!("cannot write {}: {e}", marker.display()))?;
     Ok(())
 }
 
@@ -556,9 +583,29 @@ fn test() -> Result {
             })
         })
         .and_then(|()| {
+            step(
+                "API contract (schemathesis, with and without logins)",
+                &mut |t| {
+                    run_tests(
+                        workspace_tests(&[
+                            "--test",
+                            CONTRACT_TEST,
+                            "--",
+                            "--ignored",
+                            "--test-threads=1",
+                        ])
+                        .env("SWITCHYARD_BIN", profile_dir(false).join("switchyard"))
+                        .env("SWITCHYARD_CONTRACT_TOOLS", contract_venv().join("bin"))
+                        .current_dir(&root),
+                        t,
+                    )
+                },
+            )
+        })
+        .and_then(|()| {
             step("end-to-end tests (Chromium, desktop window)", &mut |t| {
                 let mut args: Vec<String> = Vec::new();
-                for name in e2e_tests()? {
+                for name in e2e_tests()?.into_iter().filter(|n| n != CONTRACT_TEST) {
                     args.extend(["--test".to_string(), name]);
                 }
                 args.extend(["--", "--ignored", "--test-threads=1"].map(String::from));

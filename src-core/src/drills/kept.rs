@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// Where a drill is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DrillStatus {
     Running,
@@ -44,7 +45,10 @@ impl DrillStatus {
 
 /// A line on an action list, added after the drill.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActionItem {
+    /// 1 to 500 characters, not only spaces.
+    #[cfg_attr(feature = "openapi", schema(max_length = 500, pattern = "\\S"))]
     pub text: String,
     #[serde(default)]
     pub owner: Option<String>,
@@ -54,6 +58,7 @@ pub struct ActionItem {
 
 /// A drill as listed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DrillSummary {
     pub id: String,
     pub name: String,
@@ -70,6 +75,7 @@ pub struct DrillSummary {
 
 /// A drill with everything kept of it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Drill {
     pub summary: DrillSummary,
     pub scenario: Scenario,
@@ -85,6 +91,7 @@ pub struct Drill {
 
 /// The drills page's list and its warning.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DrillsResponse {
     pub drills: Vec<DrillSummary>,
     /// Set when the newest completed drill is older than the configured period (or there is
@@ -112,6 +119,7 @@ pub fn overdue(last_finished: Option<UnixMs>, now: UnixMs, period_days: u32) -> 
 
 /// What a new drill is started with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DrillRequest {
     pub scenario: Scenario,
@@ -119,26 +127,32 @@ pub struct DrillRequest {
 
 /// Notes and action items added after a drill (replaces both).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DrillNotes {
+    /// At most 32,768 characters.
+    #[cfg_attr(feature = "openapi", schema(max_length = 32_768))]
     pub notes: String,
+    /// At most 100.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 100))]
     pub action_items: Vec<ActionItem>,
 }
 
-pub const MAX_NOTES_BYTES: usize = 32 * 1024;
+/// The longest notes, in characters (as the API's document counts them).
+pub const MAX_NOTES_CHARS: usize = 32 * 1024;
 pub const MAX_ACTION_ITEMS: usize = 100;
 
 impl DrillNotes {
     pub fn check(&self) -> Result<(), String> {
-        if self.notes.len() > MAX_NOTES_BYTES {
-            return Err(format!("notes: at most {MAX_NOTES_BYTES} bytes"));
+        if self.notes.chars().count() > MAX_NOTES_CHARS {
+            return Err(format!("notes: at most {MAX_NOTES_CHARS} characters"));
         }
         if self.action_items.len() > MAX_ACTION_ITEMS {
             return Err(format!("action_items: at most {MAX_ACTION_ITEMS}"));
         }
         for (i, a) in self.action_items.iter().enumerate() {
-            if a.text.trim().is_empty() || a.text.len() > 500 {
+            if a.text.trim().is_empty() || a.text.chars().count() > 500 {
                 return Err(format!(
                     "action_items[{i}].text: must be 1 to 500 characters"
                 ));

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 /// The objectives a drill is judged by.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Objectives {
     /// Recovery time objective: disruption to devices back, in seconds.
     pub rto_secs: u64,
@@ -35,6 +36,7 @@ impl Objectives {
 
 /// One objective and whether the drill met it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ObjectiveResult {
     pub name: String,
     /// The target, in words ("≤ 300 s").
@@ -46,6 +48,7 @@ pub struct ObjectiveResult {
 
 /// The measures of one drill, from its record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DrillMetrics {
     /// When the disruption began: the fault, or (a practice failover) the confirmation.
     pub disruption_at_ms: Option<u64>,
@@ -193,6 +196,7 @@ pub fn metrics(rec: &Recording, obj: &Objectives) -> DrillMetrics {
 
 /// One row of a side-by-side comparison of two drills.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ComparisonRow {
     pub measure: String,
     pub a: String,
@@ -203,6 +207,7 @@ pub struct ComparisonRow {
 
 /// `GET /api/v1/drills/compare`: two drills side by side.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Comparison {
     pub a: DrillSummary,
     pub b: DrillSummary,

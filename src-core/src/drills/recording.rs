@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// What happened during a drill, in the order the recorder saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     Started,
@@ -60,6 +61,7 @@ impl EventKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DrillEvent {
     /// Milliseconds since the drill started.
     pub t_ms: u64,
@@ -69,6 +71,7 @@ pub struct DrillEvent {
 
 /// The fleet at one moment of the drill.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DrillSample {
     pub t_ms: u64,
     /// The region the devices' domain pointed at.
@@ -95,6 +98,8 @@ impl DrillSample {
 
 /// A command sent to every device during the drill: how many were targeted and reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = DrillProbe))]
 pub struct Probe {
     pub t_ms: u64,
     pub targeted: u64,
@@ -103,6 +108,7 @@ pub struct Probe {
 
 /// Everything the recorder kept.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Recording {
     pub events: Vec<DrillEvent>,
     pub samples: Vec<DrillSample>,

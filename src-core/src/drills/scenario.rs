@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// How a drill runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DrillMode {
     /// On a seeded copy of the simulated fleet of its own, stepped second by second as fast as
@@ -26,6 +27,7 @@ pub enum DrillMode {
 
 /// Who fails over (and back) during a drill.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DecidedBy {
     /// The scenario does it, `decide_secs` after the recommendation (or after the start when
@@ -37,6 +39,7 @@ pub enum DecidedBy {
 
 /// An outage, a degradation or Route 53's control plane failing, as the scenario injects it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFault {
     /// The region that fails; by default the region active when the drill starts.
@@ -49,6 +52,7 @@ pub struct ScenarioFault {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFailover {
     pub by: DecidedBy,
@@ -66,6 +70,7 @@ fn default_decide_secs() -> u64 {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFailback {
     /// With a scripted failover: seconds from the end of the outage (or from the failover's
@@ -75,6 +80,7 @@ pub struct ScenarioFailback {
 
 /// Objectives given with one drill, replacing the configured ones.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ObjectiveOverrides {
     pub rto_secs: Option<u64>,
@@ -85,19 +91,27 @@ pub struct ObjectiveOverrides {
 /// What a drill does. Read from a TOML file (`switchyard drill run --scenario FILE`) or a JSON
 /// body (`POST /api/v1/drills`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
+    /// 1 to 120 characters, not only spaces.
+    #[cfg_attr(feature = "openapi", schema(max_length = 120, pattern = "\\S"))]
     pub name: String,
     #[serde(default = "default_mode")]
     pub mode: DrillMode,
     /// Simulated drills: the fleet's seed and size.
     #[serde(default = "default_seed")]
     pub seed: u64,
+    /// Simulated drills: 1 to 200,000.
     #[serde(default = "default_devices")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 200_000))]
     pub devices: usize,
+    /// Simulated drills: at most 5,000.
     #[serde(default = "default_gateways")]
+    #[cfg_attr(feature = "openapi", schema(maximum = 5_000))]
     pub gateways: usize,
     /// The drill ends this long after it starts, whatever has happened.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 21_600))]
     pub duration_secs: u64,
     #[serde(default)]
     pub outage: Option<ScenarioFault>,
@@ -140,7 +154,7 @@ impl Scenario {
     /// Checks what serde cannot; the error names the field.
     pub fn check(&self) -> Result<(), String> {
         let name = self.name.trim();
-        if name.is_empty() || name.len() > 120 {
+        if name.is_empty() || self.name.chars().count() > 120 {
             return Err("name: must be 1 to 120 characters".into());
         }
         if !(1..=MAX_DURATION_SECS).contains(&self.duration_secs) {

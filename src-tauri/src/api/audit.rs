@@ -1,22 +1,30 @@
 //! The audit log, newest first.
 
 use super::extract::{limit, ApiQuery};
-use super::AppState;
+use super::Routes;
 use crate::engine::Engine;
 use crate::error::Error;
-use axum::{extract::State, routing::get, Json, Router};
-use switchyard_core::api::AuditLog;
+use axum::{extract::State, Json};
+use switchyard_core::api::{ApiError, AuditLog};
+use utoipa_axum::routes;
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new().route("/audit", get(audit))
+pub(super) fn routes() -> Routes {
+    Routes::new().routes(routes!(audit))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct AuditQuery {
+    /// How many entries, newest first.
+    #[param(minimum = 1, maximum = 10000, default = 100)]
     limit: Option<u32>,
 }
 
+/// The audit log, newest first: who, when, what, why, and how it ended.
+#[utoipa::path(get, path = "/audit", tag = "audit", params(AuditQuery),
+    responses((status = 200, description = "The entries", body = AuditLog),
+        (status = 503, description = "The log cannot be read now; asking again may work", body = ApiError)))]
 async fn audit(
     State(engine): State<Engine>,
     ApiQuery(q): ApiQuery<AuditQuery>,

@@ -6,26 +6,26 @@
 //! - a signed-in caller's `Identity` is on the request for the routes after the guard.
 
 use super::error::error;
-use super::extract::{ApiJson, Operator};
-use super::AppState;
+use super::extract::{ApiJson, Operator, OperatorHeader};
+use super::{AppState, Routes};
 use crate::auth::{Auth, AuthError, AuthMode, Identity, COOKIE, CSRF_HEADER};
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use std::net::{IpAddr, SocketAddr};
-use switchyard_core::api::{MessageResponse, SetupStatus};
+use switchyard_core::api::{ApiError, MessageResponse, SetupStatus};
 use switchyard_core::auth::{
-    is_state_changing, required_access, Access, LoginRequest, NewUser, Role, SessionInfo,
+    is_state_changing, required_access, Access, LoginRequest, NewUser, Role, SessionInfo, UserInfo,
 };
+use utoipa_axum::routes;
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/session", get(session).post(login).delete(logout))
-        .route("/setup", get(setup_status).post(setup))
-        .route("/users", get(users).post(add_user))
+pub(super) fn routes() -> Routes {
+    Routes::new()
+        .routes(routes!(session, login, logout))
+        .routes(routes!(setup_status, setup))
+        .routes(routes!(users, add_user))
 }
 
 fn cookie_token(headers: &HeaderMap) -> Option<String> {
@@ -168,6 +168,17 @@ fn session_cookie(auth: &Auth, token: &str, max_age_secs: u64) -> String {
     )
 }
 
+/// Sign in (audited).
+///
+/// Sets the session cookie (HttpOnly, SameSite=Strict, Secure on TLS). Failed attempts are
+/// limited per user name and per client address.
+#[utoipa::path(post, path = "/session", tag = "session", request_body = LoginRequest,
+    responses((status = 200, description = "Signed in; the session cookie is set", body = SessionInfo,
+            headers(("set-cookie" = String, description = "The session cookie"))),
+        (status = 401, description = "Wrong name or password", body = ApiError),
+        (status = 422, description = "Logins are not local here (trusted header or none), or the body is not a sign-in", body = ApiError),
+        (status = 429, description = "Too many failed sign-ins: try again after Retry-After seconds", body = ApiError,
+            headers(("retry-after" = u64, description = "Seconds to wait")))))]
 async fn login(
     State(state): State<AppState>,
     req_ext: axum::http::Extensions,
@@ -192,6 +203,11 @@ fn signed_in(auth: &Auth, token: &str, info: SessionInfo) -> Response {
     r
 }
 
+/// Who is signed in, with the CSRF token to send back in X-CSRF-Token on every
+/// state-changing request.
+#[utoipa::path(get, path = "/session", operation_id = "get_session", tag = "session",
+    responses((status = 200, description = "The session", body = SessionInfo),
+        (status = 401, description = "Nobody is signed in", body = ApiError)))]
 async fn session(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -212,6 +228,10 @@ async fn session(
     }
 }
 
+/// Sign out: the session ends and the cookie is cleared.
+#[utoipa::path(delete, path = "/session", tag = "session",
+    responses((status = 200, description = "Signed out (also when nobody was)", body = MessageResponse,
+        headers(("set-cookie" = String, description = "The cleared cookie")))))]
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let auth = &state.auth;
     if let Some(token) = cookie_token(&headers) {
@@ -229,14 +249,23 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
     r
 }
 
-#[derive(serde::Deserialize)]
+/// `POST /api/v1/setup`: the first admin.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SetupRequest {
+    /// The one-time token the server printed at start.
     token: String,
+    /// 1 to 64 letters, digits, `.`, `_`, `-` or `@`.
+    #[schema(pattern = "^[A-Za-z0-9._@-]{1,64}$")]
     username: String,
+    /// At least 12 characters.
+    #[schema(min_length = 12, max_length = 256)]
     password: String,
 }
 
+/// Whether the first admin still has to be created.
+#[utoipa::path(get, path = "/setup", operation_id = "setup_status", tag = "session",
+    responses((status = 200, description = "Whether setup is needed", body = SetupStatus)))]
 async fn setup_status(State(state): State<AppState>) -> Response {
     match state.auth.setup_needed().await {
         Ok(needed) => Json(SetupStatus { needed }).into_response(),
@@ -244,6 +273,12 @@ async fn setup_status(State(state): State<AppState>) -> Response {
     }
 }
 
+/// Create the first admin with the one-time token the server printed at start; signs them in.
+#[utoipa::path(post, path = "/setup", operation_id = "first_admin", tag = "session", request_body = SetupRequest,
+    responses((status = 200, description = "The admin exists and is signed in", body = SessionInfo,
+            headers(("set-cookie" = String, description = "The session cookie"))),
+        (status = 409, description = "An account of that name exists", body = ApiError),
+        (status = 422, description = "Not the setup token, set up already (it works once, while no account exists), or a bad name or password", body = ApiError)))]
 async fn setup(State(state): State<AppState>, ApiJson(req): ApiJson<SetupRequest>) -> Response {
     let auth = &state.auth;
     let new = NewUser {
@@ -257,6 +292,9 @@ async fn setup(State(state): State<AppState>, ApiJson(req): ApiJson<SetupRequest
     }
 }
 
+/// The accounts (never their hashes).
+#[utoipa::path(get, path = "/users", operation_id = "list_users", tag = "session",
+    responses((status = 200, description = "The accounts", body = Vec<UserInfo>)))]
 async fn users(State(state): State<AppState>) -> Response {
     match state.auth.users().await {
         Ok(u) => Json(u).into_response(),
@@ -264,6 +302,11 @@ async fn users(State(state): State<AppState>) -> Response {
     }
 }
 
+/// Add an account (audited).
+#[utoipa::path(post, path = "/users", tag = "session", params(OperatorHeader), request_body = NewUser,
+    responses((status = 201, description = "The account", body = UserInfo),
+        (status = 409, description = "An account of that name exists", body = ApiError),
+        (status = 422, description = "A bad name, password or role", body = ApiError)))]
 async fn add_user(
     State(state): State<AppState>,
     Operator(op): Operator,

@@ -112,7 +112,7 @@ async fn every_state_changing_route_needs_a_session_the_role_and_the_csrf_token(
     let operator = login(&app, "otto").await;
     let admin = login(&app, "ada").await;
     let mut checked = 0;
-    for (method, path) in ROUTES {
+    for (method, path) in ROUTES.iter() {
         let needed = match required_access(method, path) {
             Access::Public => continue,
             Access::Role(r) => r,

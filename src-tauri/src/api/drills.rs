@@ -1,37 +1,50 @@
 //! Drills: the list, a start, one drill with its report and charts, its notes, its abort, and
 //! two drills compared.
 
-use super::extract::{ApiJson, ApiPath, ApiQuery, Operator};
-use super::AppState;
+use super::extract::{ApiJson, ApiPath, ApiQuery, Operator, OperatorHeader};
+use super::Routes;
 use crate::engine::Engine;
 use crate::error::Error;
 use axum::{
     extract::State,
     http::{header, StatusCode},
     response::{IntoResponse, Response},
-    routing::{get, post},
-    Json, Router,
+    Json,
 };
-use switchyard_core::api::MessageResponse;
+use switchyard_core::api::{ApiError, MessageResponse};
 use switchyard_core::drills::{
     Comparison, Drill, DrillNotes, DrillRequest, DrillSummary, DrillsResponse,
 };
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/drills", get(drills).post(start))
-        .route("/drills/compare", get(compare))
-        .route("/drills/{id}", get(drill))
-        .route("/drills/{id}/report.html", get(report))
-        .route("/drills/{id}/charts/{file}", get(chart))
-        .route("/drills/{id}/notes", post(notes))
-        .route("/drills/{id}/abort", post(abort))
+use utoipa_axum::routes;
+
+pub(super) fn routes() -> Routes {
+    Routes::new()
+        .routes(routes!(drills, start))
+        .routes(routes!(compare))
+        .routes(routes!(drill))
+        .routes(routes!(report))
+        .routes(routes!(chart))
+        .routes(routes!(notes))
+        .routes(routes!(abort))
 }
 
+/// Every drill, newest first, with whether drilling is overdue (`overdue`: the warning to
+/// show, or null) and the configured objectives.
+#[utoipa::path(get, path = "/drills", operation_id = "list_drills", tag = "drills",
+    responses((status = 200, description = "The drills", body = DrillsResponse)))]
 async fn drills(State(engine): State<Engine>) -> Result<Json<DrillsResponse>, Error> {
     Ok(Json(engine.drills().await?))
 }
 
+/// Start a drill (audited).
+///
+/// `mode: simulated` runs against a fleet of its own; `mode: live` injects the faults into the
+/// console's simulated fleet and fails over with its own switch.
+#[utoipa::path(post, path = "/drills", operation_id = "start_drill", tag = "drills", params(OperatorHeader), request_body = DrillRequest,
+    responses((status = 202, description = "Started", body = DrillSummary),
+        (status = 409, description = "A drill or a failover is running", body = ApiError),
+        (status = 422, description = "A scenario out of range (the error names the field)", body = ApiError)))]
 async fn start(
     State(engine): State<Engine>,
     Operator(op): Operator,
@@ -49,6 +62,12 @@ async fn find(engine: &Engine, id: &str) -> Result<Drill, Error> {
         .ok_or_else(|| Error::not_found(format!("no drill {id}")))
 }
 
+/// A drill with everything kept of it: scenario, objectives, the recording (events and
+/// samples), the measures and verdicts, notes and action items. This is the JSON export.
+#[utoipa::path(get, path = "/drills/{id}", operation_id = "get_drill", tag = "drills",
+    params(("id" = String, Path, description = "The drill's id")),
+    responses((status = 200, description = "The drill", body = Drill),
+        (status = 404, description = "No such drill", body = ApiError)))]
 async fn drill(
     State(engine): State<Engine>,
     ApiPath(id): ApiPath<String>,
@@ -66,6 +85,11 @@ async fn drawn<T: Send + 'static>(
     }
 }
 
+/// The drill's report as one self-contained HTML page with its charts inline.
+#[utoipa::path(get, path = "/drills/{id}/report.html", operation_id = "drill_report", tag = "drills",
+    params(("id" = String, Path, description = "The drill's id")),
+    responses((status = 200, description = "The page", content_type = "text/html", body = String),
+        (status = 404, description = "No such drill", body = ApiError)))]
 async fn report(
     State(engine): State<Engine>,
     ApiPath(id): ApiPath<String>,
@@ -78,7 +102,8 @@ async fn report(
             // A document to read and keep: its own inline styles and SVG, nothing else.
             (
                 header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+                "default-src 'none'; style-src 'unsafe-inline'; img-src data:; \
+                 base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
             ),
         ],
         html,
@@ -86,6 +111,14 @@ async fn report(
         .into_response())
 }
 
+/// One chart of the report: `reconnection`, `backlog` or `timeline`, as `.svg` or `.png`
+/// (900×320).
+#[utoipa::path(get, path = "/drills/{id}/charts/{file}", operation_id = "drill_chart", tag = "drills",
+    params(("id" = String, Path, description = "The drill's id"),
+        ("file" = String, Path, description = "CHART.svg or CHART.png")),
+    responses((status = 200, description = "The chart",
+            content((String = "image/svg+xml"), (Vec<u8> = "image/png"))),
+        (status = 404, description = "No such drill or chart", body = ApiError)))]
 async fn chart(
     State(engine): State<Engine>,
     ApiPath((id, file)): ApiPath<(String, String)>,
@@ -119,6 +152,13 @@ async fn chart(
     Ok(([(header::CONTENT_TYPE, ctype)], bytes).into_response())
 }
 
+/// Replace the drill's notes and action items (audited).
+#[utoipa::path(post, path = "/drills/{id}/notes", operation_id = "set_drill_notes", tag = "drills",
+    params(("id" = String, Path, description = "The drill's id"), OperatorHeader),
+    request_body = DrillNotes,
+    responses((status = 200, description = "The drill with its notes", body = Drill),
+        (status = 404, description = "No such drill", body = ApiError),
+        (status = 422, description = "Notes too long, too many action items, or an empty one", body = ApiError)))]
 async fn notes(
     State(engine): State<Engine>,
     Operator(op): Operator,
@@ -129,6 +169,12 @@ async fn notes(
     Ok(Json(find(&engine, &id).await?))
 }
 
+/// Stop a running drill (audited); its report says it was aborted.
+#[utoipa::path(post, path = "/drills/{id}/abort", operation_id = "abort_drill", tag = "drills",
+    params(("id" = String, Path, description = "The drill's id"), OperatorHeader),
+    responses((status = 200, description = "Stopping", body = MessageResponse),
+        (status = 404, description = "No such drill", body = ApiError),
+        (status = 422, description = "The drill has ended", body = ApiError)))]
 async fn abort(
     State(engine): State<Engine>,
     Operator(op): Operator,
@@ -140,13 +186,21 @@ async fn abort(
     }))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct CompareQuery {
+    /// One ended drill's id.
     a: String,
+    /// The other's.
     b: String,
 }
 
+/// Two ended drills side by side: each measure for both and which did better.
+#[utoipa::path(get, path = "/drills/compare", operation_id = "compare_drills", tag = "drills", params(CompareQuery),
+    responses((status = 200, description = "The comparison", body = Comparison),
+        (status = 404, description = "No such drill", body = ApiError),
+        (status = 422, description = "A drill that has not ended with measures", body = ApiError)))]
 async fn compare(
     State(engine): State<Engine>,
     ApiQuery(q): ApiQuery<CompareQuery>,

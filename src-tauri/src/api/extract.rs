@@ -55,6 +55,24 @@ impl<S: Send + Sync> FromRequestParts<S> for Operator {
     }
 }
 
+/// [`Operator`]'s header as the API's document says it: the operations that audit who acted
+/// list it. Never read as such (the extractor reads the header).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub(super) struct OperatorHeader {
+    /// Without logins (`--no-auth`): the name the action is audited under (1 to 64 letters,
+    /// digits, spaces or `. _ @ - :`; default anonymous). Signed in, the account is, whatever
+    /// this says.
+    #[param(
+        rename = "X-Switchyard-Operator",
+        min_length = 1,
+        max_length = 64,
+        pattern = "^[A-Za-z0-9._@:-]([A-Za-z0-9 ._@:-]*[A-Za-z0-9._@:-])?$"
+    )]
+    operator: Option<String>,
+}
+
 /// `Query<T>` whose rejection is the API's JSON error, naming the parameter (400).
 pub(super) struct ApiQuery<T>(pub(super) T);
 

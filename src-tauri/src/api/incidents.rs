@@ -6,39 +6,49 @@
 //! - an export is a file to keep: `Content-Disposition: attachment` with the incident's id in
 //!   its name.
 
-use super::extract::{ApiJson, ApiPath, ApiQuery, Operator};
-use super::AppState;
+use super::extract::{ApiJson, ApiPath, ApiQuery, Operator, OperatorHeader};
+use super::Routes;
 use crate::engine::{Engine, ExportFormat};
 use crate::error::Error;
 use axum::{
     extract::State,
     http::{header, StatusCode},
     response::{IntoResponse, Response},
-    routing::{get, post},
-    Json, Router,
+    Json,
 };
 use switchyard_core::alerts::Alert;
+use switchyard_core::api::ApiError;
 use switchyard_core::incidents::{
     AckRequest, IncidentDetail, IncidentsResponse, NoteRequest, TimelineEntry,
 };
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/incidents", get(incidents))
-        .route("/incidents/{id}", get(incident))
-        .route("/incidents/{id}/export", get(export))
-        .route("/incidents/{id}/notes", post(note))
-        .route("/alerts/{id}/ack", post(ack))
+use utoipa_axum::routes;
+
+pub(super) fn routes() -> Routes {
+    Routes::new()
+        .routes(routes!(incidents))
+        .routes(routes!(incident))
+        .routes(routes!(export))
+        .routes(routes!(note))
+        .routes(routes!(ack))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct IncidentsQuery {
+    /// How many, newest first.
+    #[param(minimum = 1, maximum = 10000, default = 50)]
     limit: Option<u32>,
     /// Open ones only, or all (default).
+    #[param(default = false)]
     open: Option<bool>,
 }
 
+/// Incidents, newest first: each opened by a critical alert, joined by every alert raised
+/// while open, closed once all its alerts cleared and no failover runs.
+#[utoipa::path(get, path = "/incidents", operation_id = "list_incidents", tag = "incidents", params(IncidentsQuery),
+    responses((status = 200, description = "The incidents", body = IncidentsResponse)))]
 async fn incidents(
     State(engine): State<Engine>,
     ApiQuery(q): ApiQuery<IncidentsQuery>,
@@ -50,6 +60,12 @@ async fn incidents(
     ))
 }
 
+/// One incident with its alerts and its timeline (alerts raised and cleared,
+/// acknowledgements, failover steps, commands, notes), oldest first.
+#[utoipa::path(get, path = "/incidents/{id}", operation_id = "get_incident", tag = "incidents",
+    params(("id" = i64, Path, description = "The incident's id")),
+    responses((status = 200, description = "The incident", body = IncidentDetail),
+        (status = 404, description = "No such incident", body = ApiError)))]
 async fn incident(
     State(engine): State<Engine>,
     ApiPath(id): ApiPath<i64>,
@@ -57,12 +73,22 @@ async fn incident(
     Ok(Json(engine.incident(id).await?))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ExportQuery {
+    /// `md` (Markdown, times in UTC) or `json`.
+    #[param(pattern = "^(md|json)$")]
     format: String,
 }
 
+/// The incident for the post-incident review, as a file: Markdown (times in UTC) or JSON.
+#[utoipa::path(get, path = "/incidents/{id}/export", operation_id = "export_incident", tag = "incidents",
+    params(("id" = i64, Path, description = "The incident's id"), ExportQuery),
+    responses((status = 200, description = "The file (Content-Disposition: attachment)",
+            content((String = "text/markdown"), (IncidentDetail = "application/json")),
+            headers(("content-disposition" = String, description = "attachment; filename=\"incident-ID.md\" (or .json)"))),
+        (status = 404, description = "No such incident", body = ApiError)))]
 async fn export(
     State(engine): State<Engine>,
     ApiPath(id): ApiPath<i64>,
@@ -87,6 +113,13 @@ async fn export(
         .into_response())
 }
 
+/// Add a note to the incident's timeline (audited: incident.note).
+#[utoipa::path(post, path = "/incidents/{id}/notes", operation_id = "add_incident_note", tag = "incidents",
+    params(("id" = i64, Path, description = "The incident's id"), OperatorHeader),
+    request_body = NoteRequest,
+    responses((status = 201, description = "The note as a timeline entry", body = TimelineEntry),
+        (status = 404, description = "No such incident", body = ApiError),
+        (status = 422, description = "An empty or too long note", body = ApiError)))]
 async fn note(
     State(engine): State<Engine>,
     Operator(op): Operator,
@@ -97,6 +130,14 @@ async fn note(
     Ok((StatusCode::CREATED, Json(entry)))
 }
 
+/// Acknowledge an alert, with a note (audited: alert.ack); every console sees who and when.
+#[utoipa::path(post, path = "/alerts/{id}/ack", operation_id = "ack_alert", tag = "incidents",
+    params(("id" = i64, Path, description = "The alert's id"), OperatorHeader),
+    request_body = AckRequest,
+    responses((status = 200, description = "The alert with its acknowledgement", body = Alert),
+        (status = 404, description = "No such alert", body = ApiError),
+        (status = 409, description = "Acknowledged already (says by whom and when)", body = ApiError),
+        (status = 422, description = "A too long note", body = ApiError)))]
 async fn ack(
     State(engine): State<Engine>,
     Operator(op): Operator,

@@ -10,20 +10,20 @@
 
 use super::auth::{auth_error, identify, peer};
 use super::error::error;
-use super::AppState;
+use super::{AppState, Routes};
 use crate::auth::AuthMode;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
+use switchyard_core::api::ApiError;
 use switchyard_core::auth::{scrape_access, ScrapeAccess, Scraper};
+use utoipa_axum::routes;
 
 /// The Prometheus text format's content type.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new().route("/metrics", get(scrape))
+pub(super) fn routes() -> Routes {
+    Routes::new().routes(routes!(scrape))
 }
 
 /// The token of an `Authorization: Bearer …` header, if one was sent.
@@ -33,6 +33,18 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
+/// The console's figures in the Prometheus text format.
+///
+/// Per region health, devices, data age, poll durations and failures; edge backlog; open
+/// alerts; the failover phase; failovers, command runs and deliveries by result; AWS calls and
+/// throttles; resident memory. Names: docs/METRICS.md. A scraper sends the token of `[metrics]
+/// token_env`/`token_file` as `Authorization: Bearer <token>`; a signed-in viewer's session
+/// works too. Without logins (`--no-auth`) it answers loopback callers only.
+#[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "server",
+    responses((status = 200, description = "The exposition", content_type = "text/plain; version=0.0.4", body = String),
+        (status = 401, description = "No token or session, or a wrong token", body = ApiError,
+            headers(("www-authenticate" = String, description = "Bearer realm=\"switchyard metrics\""))),
+        (status = 403, description = "Without logins, a caller not on loopback", body = ApiError)))]
 async fn scrape(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -8,7 +8,9 @@
 //! - every answer carries the security headers, and no request body exceeds [`MAX_BODY`];
 //! - every refusal is [`ApiError`](switchyard_core::api::ApiError) JSON, an unknown API route
 //!   included;
-//! - every route served is in [`ROUTES`] and the OpenAPI document (a test checks both ways).
+//! - every route is registered through [`Routes`] with `routes!`, so the router and the OpenAPI
+//!   document are made from the same registrations; nothing is routed beside them (a test reads
+//!   this folder for it), and every documented operation answers (a test sends each one).
 
 mod audit;
 mod auth;
@@ -38,7 +40,6 @@ use axum::{
         sse::{Event, KeepAlive, Sse},
         Response,
     },
-    routing::get,
     Json, Router,
 };
 use futures_util::stream::{self, Stream};
@@ -47,6 +48,10 @@ use switchyard_core::api::{FleetEvent, HealthzResponse};
 use tokio::sync::broadcast::error::RecvError;
 
 pub use openapi::{openapi_document, ROUTES};
+
+/// What every resource module hands in: its routes with their OpenAPI operations. The only way
+/// a route is added, so that the router and the document cannot differ.
+pub(super) type Routes = utoipa_axum::router::OpenApiRouter<AppState>;
 pub use ui::{Ui, UiFile, EMBEDDED};
 
 /// What every handler can reach: the engine and the accounts.
@@ -77,16 +82,16 @@ pub fn router(engine: Engine, ui: Ui) -> Router {
     secured_router(engine, ui, auth)
 }
 
-/// Builds the whole HTTP surface. `ui` is where the built UI comes from; `auth`
-/// decides who may call what (every API route passes [`auth::guard`]).
-pub fn secured_router(engine: Engine, ui: Ui, auth: Auth) -> Router {
-    let state = AppState { engine, auth };
-    let api = Router::new()
+/// Every route, with its operation: the API under `/api/v1` (its routes passed through
+/// `guard`, which puts the auth guard around them, or leaves them bare for the document alone),
+/// `/healthz` and `/metrics`.
+fn surface(guard: impl FnOnce(Routes) -> Routes) -> Routes {
+    let api = Routes::new()
         .merge(auth::routes())
         .merge(fleet::routes())
         .merge(devices::routes())
-        .route("/events", get(events))
-        .route("/openapi.json", get(|| async { Json(openapi_document()) }))
+        .routes(utoipa_axum::routes!(events))
+        .routes(utoipa_axum::routes!(openapi::serve))
         .merge(sim::routes())
         .merge(failover::routes())
         .merge(audit::routes())
@@ -94,21 +99,29 @@ pub fn secured_router(engine: Engine, ui: Ui, auth: Auth) -> Router {
         .merge(drills::routes())
         .merge(incidents::routes())
         .merge(cockpit::routes())
-        .merge(deliveries::routes())
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            auth::guard,
-        ))
-        .fallback(|| async {
-            error::error(
-                StatusCode::NOT_FOUND,
-                "no such API route; see /api/v1/openapi.json",
-            )
-        });
-    let app = Router::new()
-        .route("/healthz", get(healthz))
+        .merge(deliveries::routes());
+    let api = guard(api).fallback(|| async {
+        error::error(
+            StatusCode::NOT_FOUND,
+            "no such API route; see /api/v1/openapi.json",
+        )
+    });
+    Routes::with_openapi(openapi::base())
+        .routes(utoipa_axum::routes!(healthz))
         .merge(metrics::routes())
         .nest(switchyard_core::api::API_PREFIX, api)
+}
+
+/// Builds the whole HTTP surface. `ui` is where the built UI comes from; `auth`
+/// decides who may call what (every API route passes [`auth::guard`]).
+pub fn secured_router(engine: Engine, ui: Ui, auth: Auth) -> Router {
+    let state = AppState { engine, auth };
+    let guarded = state.clone();
+    let (app, _) = surface(move |api| {
+        api.route_layer(axum::middleware::from_fn_with_state(guarded, auth::guard))
+    })
+    .split_for_parts();
+    let app = app
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(state);
@@ -150,6 +163,9 @@ pub const UI_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eva
     style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+/// Liveness of the server process.
+#[utoipa::path(get, path = "/healthz", tag = "server",
+    responses((status = 200, description = "The server runs", body = HealthzResponse)))]
 async fn healthz() -> Json<HealthzResponse> {
     Json(HealthzResponse {
         status: "ok".into(),
@@ -164,8 +180,15 @@ fn sse_event(ev: &FleetEvent) -> Event {
         .expect("events serialise")
 }
 
-/// The current state first, then every change. A client that falls behind is sent the current
-/// state again rather than the changes it missed.
+/// Server-sent events carrying state changes.
+///
+/// The current state first (a `regions` event), then every change: `regions`, `alert`,
+/// `failover`, `command`, `incident`, each event's data one JSON object of the `FleetEvent`
+/// schema. A client that falls behind is sent the current state again rather than the changes
+/// it missed.
+#[utoipa::path(get, path = "/events", tag = "fleet",
+    responses((status = 200, description = "The stream (never ends while the server runs)",
+        content_type = "text/event-stream", body = String)))]
 async fn events(
     State(engine): State<Engine>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {

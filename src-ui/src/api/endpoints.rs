@@ -6,7 +6,7 @@
 //! Rules kept here:
 //! - Every IPC name is a command the desktop app registers (`src-tauri/desktop/commands.list`),
 //!   and every command there has a descriptor (a test).
-//! - Every (method, path) is a route the server answers (its `ROUTES` table; a test).
+//! - Every (method, path) is a route the server answers (its OpenAPI document; a test).
 //! - A GET succeeds on any 2xx and its failure names the URL and the status; a change succeeds
 //!   on exactly its status and its failure is the API's own message.
 
@@ -292,44 +292,20 @@ pub const IPC_EVENT: &str = "fleet";
 mod tests {
     use super::*;
 
-    /// The server's route table (`pub const ROUTES: &[(&str, &str)]`), read from its source:
-    /// the UI does not depend on the server's crate.
+    /// The server's routes, from its OpenAPI document as kept in `docs/openapi.json` (a server
+    /// test keeps that file equal to the generated document): the UI does not depend on the
+    /// server's crate.
     fn server_routes() -> Vec<(String, String)> {
-        fn sources(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
-            for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    sources(&p, found);
-                } else if p.extension().is_some_and(|x| x == "rs") {
-                    found.push(p);
-                }
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("../../../docs/openapi.json"))
+                .expect("docs/openapi.json is JSON");
+        let mut routes = Vec::new();
+        for (path, item) in doc["paths"].as_object().expect("the document has paths") {
+            for method in item.as_object().expect("a path item").keys() {
+                routes.push((method.clone(), path.clone()));
             }
         }
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let mut files = Vec::new();
-        for dir in ["src-tauri/src", "src-core/src"] {
-            sources(&root.join(dir), &mut files);
-        }
-        const START: &str = "pub const ROUTES: &[(&str, &str)] = &[";
-        let text = files
-            .iter()
-            .filter_map(|f| std::fs::read_to_string(f).ok())
-            .find(|t| t.contains(START))
-            .expect(
-                "the server's route table (pub const ROUTES) is in src-tauri/src or src-core/src",
-            );
-        let table = &text[text.find(START).unwrap() + START.len()..];
-        let table = &table[..table.find("];").expect("the route table ends")];
-        let quoted: Vec<String> = table
-            .split('"')
-            .skip(1)
-            .step_by(2)
-            .map(str::to_string)
-            .collect();
-        quoted
-            .chunks(2)
-            .map(|p| (p[0].to_ascii_lowercase(), p[1].clone()))
-            .collect()
+        routes
     }
 
     #[test]

@@ -40,7 +40,7 @@ fn balanced(html: &str) -> Result<(), String> {
     }
 }
 
-async fn run_drill(app: &Router, body: &str) -> switchyard_core::drills::Drill {
+pub(super) async fn run_drill(app: &Router, body: &str) -> switchyard_core::drills::Drill {
     let (s, _, text) = call(app, "POST", "/api/v1/drills", Some(body)).await;
     assert_eq!(s, StatusCode::ACCEPTED, "{text}");
     let id = serde_json::from_str::<serde_json::Value>(&text).unwrap()["id"]
@@ -58,7 +58,7 @@ async fn run_drill(app: &Router, body: &str) -> switchyard_core::drills::Drill {
     panic!("drill {id} did not end");
 }
 
-const DRILL: &str = r#"{"scenario": {"name": "us-east-1 outage", "seed": 7, "devices": 1000,
+pub(super) const DRILL: &str = r#"{"scenario": {"name": "us-east-1 outage", "seed": 7, "devices": 1000,
     "gateways": 10, "duration_secs": 700, "outage": {"at_secs": 20, "duration_secs": 400},
     "failover": {"by": "script", "decide_secs": 300}, "failback": {"after_secs": 30},
     "objectives": {"rto_secs": 420}}}"#;

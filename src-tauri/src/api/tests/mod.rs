@@ -1,12 +1,14 @@
 //! The API over HTTP, one file per resource, and the kit they share: a simulated engine behind
 //! the router without logins, and one-request helpers.
 
+mod contract;
 mod devices;
 mod drills;
 mod failover;
 mod fleet;
 mod incidents;
 mod metrics;
+mod openapi;
 mod serving;
 mod sim;
 
