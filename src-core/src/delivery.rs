@@ -1,6 +1,8 @@
 //! Alerts out: which receiver is told of which alert, in what words, and what to do when the
 //! telling fails. Pure: the engine keeps the outbox (`store/deliveries.rs`) and the adapters
 //! (`src-tauri/src/notify/`, `aws/sns.rs`) do the sending; this decides.
+//! (Just past 500 lines since each API type also derives its OpenAPI schema: one vocabulary of
+//! alerts out, its tests already apart in `delivery/tests.rs`.)
 //!
 //! Rules kept here:
 //! - one alert is at most two notices per receiver: its raise (`firing`) and its clear
