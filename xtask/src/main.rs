@@ -165,10 +165,10 @@ fn workspace_tests(extra: &[&str]) -> Command {
     c
 }
 
-/// The end-to-end test targets, as `tests/Cargo.toml` names them.
 /// The end-to-end test that fuzzes the API against its document: a step of its own.
 const CONTRACT_TEST: &str = "contract";
 
+/// The end-to-end test targets, as `tests/Cargo.toml` names them.
 fn e2e_tests() -> Result<Vec<String>> {
     let path = root().join("tests/Cargo.toml");
     let text = std::fs::read_to_string(&path)
@@ -593,6 +593,8 @@ fn test() -> Result {
                             "--",
                             "--ignored",
                             "--test-threads=1",
+                            // Each fuzz run's seed and case count, printed when it passes too.
+                            "--nocapture",
                         ])
                         .env("SWITCHYARD_BIN", profile_dir(false).join("switchyard"))
                         .env("SWITCHYARD_CONTRACT_TOOLS", contract_venv().join("bin"))
