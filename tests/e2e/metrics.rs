@@ -21,17 +21,9 @@ fn assets() -> PathBuf {
 
 /// `promtool ARGS` in `dir`; panics with its output unless it succeeds.
 fn promtool(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("promtool")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("promtool runs (Debian's prometheus package)");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "promtool {args:?}:\n{text}");
+    // Debian's prometheus package has it.
+    let (ok, text) = tool_output(Command::new("promtool").args(args).current_dir(dir));
+    assert!(ok, "promtool {args:?}:\n{text}");
     text
 }
 

@@ -101,6 +101,19 @@ impl Drop for Process {
     }
 }
 
+/// Runs a tool to its end: whether it succeeded, and what it said (stdout, then stderr).
+pub fn tool_output(cmd: &mut Command) -> (bool, String) {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{:?} runs: {e}", cmd.get_program()));
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), said)
+}
+
 /// `switchyard serve` on a free loopback port, with its own data directory.
 pub struct Server {
     pub url: String,
