@@ -51,7 +51,7 @@ pub enum Target {
         name: String,
     },
     Region {
-        #[cfg_attr(feature = "openapi", schema(pattern = "^[a-z]+(-[a-z]+)+-[0-9]+$"))]
+        #[cfg_attr(feature = "openapi", schema(format = "aws-region"))]
         code: String,
     },
     /// A fleet-index query (AWS) or the simulated fleet's filter syntax.

@@ -17,7 +17,7 @@ pub const MAX_LIMIT: u32 = 1_000;
 #[serde(deny_unknown_fields)]
 pub struct DeviceQuery {
     /// Devices connected to (or, offline, last seen in) this region.
-    #[cfg_attr(feature = "openapi", param(pattern = "^[a-z]+(-[a-z]+)+-[0-9]+$"))]
+    #[cfg_attr(feature = "openapi", param(format = "aws-region"))]
     pub region: Option<String>,
     pub thing_group: Option<String>,
     /// `true`: online only; `false`: offline only.

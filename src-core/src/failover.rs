@@ -442,7 +442,7 @@ pub fn recommend(
 #[serde(deny_unknown_fields)]
 pub struct FailoverRequest {
     /// The region to move traffic to.
-    #[cfg_attr(feature = "openapi", schema(pattern = "^[a-z]+(-[a-z]+)+-[0-9]+$"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = "aws-region"))]
     pub target: RegionId,
     /// The target region's name typed again, as a deliberate act.
     pub confirm: String,

@@ -63,7 +63,7 @@ impl FaultKind {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FaultSpec {
     /// A region code; Route 53's control plane fails in us-east-1 only.
-    #[cfg_attr(feature = "openapi", schema(pattern = "^[a-z]+(-[a-z]+)+-[0-9]+$"))]
+    #[cfg_attr(feature = "openapi", schema(format = "aws-region"))]
     pub region: String,
     pub kind: FaultKind,
     /// Seconds after the simulation starts (or, through the API, after the request).

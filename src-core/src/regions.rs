@@ -35,6 +35,13 @@ pub fn lookup(code: &str) -> Option<&'static RegionInfo> {
     REGIONS.iter().find(|r| r.code == code)
 }
 
+/// [`is_valid_code`] as the API's document says it: the pattern of every field whose format is
+/// [`CODE_FORMAT`] (the document's generator puts it there).
+pub const CODE_PATTERN: &str = "^[a-z]+(-[a-z]+)+-[0-9]+$";
+
+/// The format the API's types give a region code (`#[schema(format = "aws-region")]`).
+pub const CODE_FORMAT: &str = "aws-region";
+
 /// Whether `code` looks like an AWS region code (`xx-name-N`), known or not.
 pub fn is_valid_code(code: &str) -> bool {
     let parts: Vec<&str> = code.split('-').collect();

@@ -38,7 +38,7 @@ async fn status(State(engine): State<Engine>) -> Result<Json<StatusResponse>, Er
 #[serde(deny_unknown_fields)]
 struct PlanQuery {
     /// The region a failover would move traffic to.
-    #[param(pattern = "^[a-z]+(-[a-z]+)+-[0-9]+$")]
+    #[param(format = "aws-region")]
     target: String,
 }
 

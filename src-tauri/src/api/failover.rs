@@ -47,7 +47,7 @@ async fn overview(State(engine): State<Engine>) -> Result<Json<FailoverOverview>
 #[serde(deny_unknown_fields)]
 struct ReadinessQuery {
     /// The region to fail over to.
-    #[param(pattern = "^[a-z]+(-[a-z]+)+-[0-9]+$")]
+    #[param(format = "aws-region")]
     target: String,
 }
 

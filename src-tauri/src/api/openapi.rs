@@ -11,6 +11,8 @@
 //!   of the layers every route passes, added here: 400 for a path, query or header that cannot be
 //!   read; 400, 413, 415 and 422 for a JSON body that cannot be; 401 and 403 where a role is
 //!   needed; 500 when the store fails;
+//! - a region code's pattern is core's one ([`regions::CODE_PATTERN`]), put wherever a type
+//!   says its format is a region code;
 //! - [`ROUTES`] is read from the document, so whatever lists the routes lists the document's;
 //! - a running server serves the document with its own regions and command names as enums
 //!   ([`for_server`]); the document alone (and `docs/openapi.json`) names none.
@@ -19,6 +21,7 @@ use serde_json::{json, Map, Value};
 use std::sync::LazyLock;
 use switchyard_core::api::ApiError;
 use switchyard_core::auth::{required_access, Access};
+use switchyard_core::regions;
 use utoipa::OpenApi;
 
 /// What no single route says: the title, the schemas only events carry, the security schemes.
@@ -98,7 +101,7 @@ pub(super) async fn serve(
     axum::extract::State(engine): axum::extract::State<crate::engine::Engine>,
 ) -> axum::Json<Value> {
     let regions: Vec<String> = engine
-        .regions_response()
+        .snapshot()
         .regions
         .into_iter()
         .map(|r| r.id)
@@ -120,20 +123,28 @@ pub(super) const CONFIGURED_REGION_PARAMETERS: &[(&str, &str, &str)] = &[
 /// The document with this server's `regions` and `commands` as the enums of the fields that
 /// must name one ([`CONFIGURED_REGION_FIELDS`], [`CONFIGURED_REGION_PARAMETERS`], a command
 /// request's `command`), so that a generated client or a fuzzer sends what this server takes.
+/// An empty list names nothing (an empty `enum` would say no request can be valid; the
+/// server's refusal says why instead).
 pub(super) fn for_server(regions: &[String], commands: &[String]) -> Value {
+    let regions = (!regions.is_empty()).then(|| json!(regions));
+    let commands = (!commands.is_empty()).then(|| json!(commands));
     let mut doc = DOCUMENT.clone();
     let schemas = &mut doc["components"]["schemas"];
     for (schema, field) in CONFIGURED_REGION_FIELDS {
         let prop = &mut schemas[*schema]["properties"][*field];
         assert!(prop.is_object(), "{schema}.{field} is in the document");
-        prop["enum"] = json!(regions);
+        if let Some(r) = &regions {
+            prop["enum"] = r.clone();
+        }
     }
     let command = &mut schemas["CommandRequest"]["properties"]["command"];
     assert!(
         command.is_object(),
         "CommandRequest.command is in the document"
     );
-    command["enum"] = json!(commands);
+    if let Some(c) = commands {
+        command["enum"] = c;
+    }
     for (path, method, name) in CONFIGURED_REGION_PARAMETERS {
         let params = doc["paths"][*path][*method]["parameters"]
             .as_array_mut()
@@ -142,7 +153,9 @@ pub(super) fn for_server(regions: &[String], commands: &[String]) -> Value {
             .iter_mut()
             .find(|p| p["name"] == *name)
             .unwrap_or_else(|| panic!("{method} {path} has {name}"));
-        param["schema"]["enum"] = json!(regions);
+        if let Some(r) = &regions {
+            param["schema"]["enum"] = r.clone();
+        }
     }
     doc
 }
@@ -171,6 +184,7 @@ fn complete(doc: &mut Value) {
             "description": "The scrape token of `[metrics] token_env`/`token_file`, for GET /metrics only."
         }
     });
+    region_patterns(doc);
     let paths = doc["paths"]
         .as_object_mut()
         .expect("the document has paths");
@@ -179,6 +193,21 @@ fn complete(doc: &mut Value) {
         for (method, op) in item.iter_mut() {
             complete_operation(method, path, op.as_object_mut().expect("an operation"));
         }
+    }
+}
+
+/// Every schema whose format is a region code gets core's one pattern for it, so the types
+/// name the format and never spell the pattern.
+fn region_patterns(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            if m.get("format").and_then(Value::as_str) == Some(regions::CODE_FORMAT) {
+                m.insert("pattern".into(), json!(regions::CODE_PATTERN));
+            }
+            m.values_mut().for_each(region_patterns);
+        }
+        Value::Array(a) => a.iter_mut().for_each(region_patterns),
+        _ => {}
     }
 }
 

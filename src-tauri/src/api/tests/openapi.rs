@@ -66,6 +66,20 @@ fn every_operation_says_the_role_the_route_table_gives_it() {
             );
         }
     }
+    // And as the roles are meant, whatever computes them.
+    let op = |m: &str, p: &str| doc["paths"][p][m]["x-required-role"].clone();
+    for (method, path, role) in [
+        ("post", "/api/v1/session", "public"),
+        ("get", "/healthz", "public"),
+        ("get", "/api/v1/regions", "viewer"),
+        ("get", "/metrics", "viewer"),
+        ("post", "/api/v1/failovers", "operator"),
+        ("post", "/api/v1/sim/faults", "operator"),
+        ("post", "/api/v1/users", "admin"),
+        ("post", "/api/v1/receivers/{name}/test", "admin"),
+    ] {
+        assert_eq!(op(method, path), role, "{method} {path}");
+    }
     let schemes = doc["components"]["securitySchemes"].as_object().unwrap();
     assert_eq!(schemes["session"]["in"], "cookie");
     assert_eq!(schemes["session"]["name"], crate::auth::COOKIE);
@@ -181,4 +195,106 @@ fn every_operation_has_an_id_of_its_own_for_generated_clients() {
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), n, "operation ids repeat: {ids:?}");
+}
+
+#[test]
+fn every_region_code_in_the_document_has_cores_one_pattern() {
+    fn walk(v: &Value, found: &mut Vec<Value>) {
+        match v {
+            Value::Object(m) => {
+                if m.get("format").and_then(Value::as_str)
+                    == Some(switchyard_core::regions::CODE_FORMAT)
+                {
+                    found.push(m.get("pattern").cloned().unwrap_or(Value::Null));
+                }
+                m.values().for_each(|v| walk(v, found));
+            }
+            Value::Array(a) => a.iter().for_each(|v| walk(v, found)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    walk(&openapi_document(), &mut found);
+    // FailoverRequest.target, FaultSpec.region, Target's region code, the devices' region
+    // filter, and the readiness and plan queries.
+    assert!(found.len() >= 6, "region codes in the document: {found:?}");
+    for p in found {
+        assert_eq!(p, switchyard_core::regions::CODE_PATTERN);
+    }
+}
+
+#[test]
+fn a_server_names_its_regions_and_commands_and_an_empty_list_names_nothing() {
+    let regions = ["us-east-1", "eu-west-1"].map(String::from);
+    let named = crate::api::openapi::for_server(&regions, &["ping".to_string()]);
+    let schemas = &named["components"]["schemas"];
+    assert_eq!(
+        schemas["FailoverRequest"]["properties"]["target"]["enum"],
+        serde_json::json!(regions)
+    );
+    assert_eq!(
+        schemas["FaultSpec"]["properties"]["region"]["enum"],
+        serde_json::json!(regions)
+    );
+    assert_eq!(
+        schemas["CommandRequest"]["properties"]["command"]["enum"],
+        serde_json::json!(["ping"])
+    );
+    let readiness = named["paths"]["/api/v1/readiness"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "target")
+        .unwrap()
+        .clone();
+    assert_eq!(readiness["schema"]["enum"], serde_json::json!(regions));
+    let bare = crate::api::openapi::for_server(&regions, &[]);
+    assert!(
+        bare["components"]["schemas"]["CommandRequest"]["properties"]["command"]
+            .get("enum")
+            .is_none(),
+        "no catalogue: no enum"
+    );
+}
+
+/// The document spells some closed lists as patterns (attributes take literals only): each
+/// names exactly what the handler parses.
+#[test]
+fn the_documented_closed_lists_are_the_ones_the_handlers_parse() {
+    let doc = openapi_document();
+    let pattern = |path: &str, name: &str| -> String {
+        doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{path} has {name}"))["schema"]["pattern"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let alternatives = |p: &str| -> Vec<String> {
+        let inner = p
+            .strip_prefix("^(")
+            .and_then(|p| p.strip_suffix(")$"))
+            .unwrap();
+        inner.split('|').map(str::to_string).collect()
+    };
+    let outcomes: Vec<String> = std::iter::once(String::new())
+        .chain(
+            switchyard_core::moving::DeviceOutcome::ALL
+                .iter()
+                .map(|o| o.as_str().to_string()),
+        )
+        .collect();
+    assert_eq!(
+        alternatives(&pattern("/api/v1/failovers/{id}/stragglers", "outcome")),
+        outcomes
+    );
+    let formats = alternatives(&pattern("/api/v1/incidents/{id}/export", "format"));
+    assert_eq!(formats, ["md", "json"]);
+    for f in &formats {
+        assert!(crate::engine::ExportFormat::parse(f).is_ok(), "{f}");
+    }
+    assert!(crate::engine::ExportFormat::parse("pdf").is_err());
 }
