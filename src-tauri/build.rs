@@ -1,6 +1,7 @@
 //! Embeds the built web UI (the workspace's `dist/`, written by `cargo xtask build`) into the
-//! `switchyard` binary, so the server ships as one file. Without a built UI the table is empty
-//! and the server says how to build it.
+//! `switchyard` binary, so the server ships as one file, each file with the compressed copies
+//! xtask wrote beside it (`NAME.br`, `NAME.gz`). Without a built UI the table is empty and the
+//! server says how to build it.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -19,21 +20,41 @@ fn main() {
         }
     }
     files.sort();
+    let compressed = |p: &Path| matches!(p.extension().and_then(|e| e.to_str()), Some("br" | "gz"));
     let mut out = String::from("&[\n");
-    for path in &files {
-        let bytes = std::fs::read(path).expect("a dist/ file is readable");
+    for path in files.iter().filter(|p| !compressed(p)) {
         let name = path.file_name().unwrap().to_string_lossy();
+        // A compressed copy xtask wrote beside the file, if any.
+        let copy = |ext: &str| {
+            let copy = path.with_file_name(format!("{name}.{ext}"));
+            if copy.is_file() {
+                format!("Some(Encoded {{ {} }})", embed(&copy))
+            } else {
+                "None".into()
+            }
+        };
         writeln!(
             out,
-            "    UiFile {{ name: {name:?}, bytes: include_bytes!({:?}), etag: \"\\\"{:016x}\\\"\" }},",
-            path.canonicalize().unwrap().display(),
-            fnv1a(&bytes)
+            "    UiFile {{ name: {name:?}, {}, gzip: {}, brotli: {} }},",
+            embed(path),
+            copy("gz"),
+            copy("br")
         )
         .unwrap();
     }
     out.push(']');
     let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     std::fs::write(Path::new(&out_dir).join("ui_files.rs"), out).expect("OUT_DIR is writable");
+}
+
+/// The `bytes` and `etag` fields of one embedded file.
+fn embed(path: &Path) -> String {
+    let bytes = std::fs::read(path).expect("a dist/ file is readable");
+    format!(
+        "bytes: include_bytes!({:?}), etag: \"\\\"{:016x}\\\"\"",
+        path.canonicalize().unwrap().display(),
+        fnv1a(&bytes)
+    )
 }
 
 /// A content hash for the ETag (FNV-1a, 64 bits): stable across builds of the same bytes.

@@ -213,6 +213,69 @@ pub struct SessionInfo {
     pub mode: String,
 }
 
+/// What `GET /api/v1/session` answers: who is signed in, or that nobody is. A signed-out browser
+/// asks too, on every first load, so that answer is a 200 it does not log as an error. When
+/// signed in, the fields of [`SessionInfo`] are all here, at the top level.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionStatus {
+    pub signed_in: bool,
+    /// How the console authenticates: "local", "trusted_header" or "none".
+    pub mode: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    /// Send it back in `X-CSRF-Token` with every state-changing request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csrf: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<u64>,
+    /// Why nobody is signed in (no session cookie, the session ended, no trusted header).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl SessionStatus {
+    pub fn signed_in(s: SessionInfo) -> SessionStatus {
+        SessionStatus {
+            signed_in: true,
+            mode: s.mode,
+            username: Some(s.username),
+            role: Some(s.role),
+            csrf: Some(s.csrf),
+            expires_at: Some(s.expires_at),
+            reason: None,
+        }
+    }
+
+    pub fn signed_out(mode: &str, reason: String) -> SessionStatus {
+        SessionStatus {
+            signed_in: false,
+            mode: mode.into(),
+            username: None,
+            role: None,
+            csrf: None,
+            expires_at: None,
+            reason: Some(reason),
+        }
+    }
+
+    /// The session, when somebody is signed in and every field of it is here.
+    pub fn session(self) -> Option<SessionInfo> {
+        if !self.signed_in {
+            return None;
+        }
+        Some(SessionInfo {
+            username: self.username?,
+            role: self.role?,
+            csrf: self.csrf?,
+            expires_at: self.expires_at.unwrap_or(0),
+            mode: self.mode,
+        })
+    }
+}
+
 /// `POST /api/v1/session`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -249,6 +312,36 @@ pub struct UserInfo {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_session_status_keeps_the_session_fields_at_the_top_and_gives_the_session_back() {
+        let info = SessionInfo {
+            username: "alice".into(),
+            role: Role::Operator,
+            csrf: "t0k".into(),
+            expires_at: 42,
+            mode: "local".into(),
+        };
+        let status = SessionStatus::signed_in(info.clone());
+        let json = serde_json::to_value(&status).unwrap();
+        assert_eq!(
+            (
+                json["signed_in"].clone(),
+                json["csrf"].clone(),
+                json["role"].clone()
+            ),
+            (
+                serde_json::json!(true),
+                serde_json::json!("t0k"),
+                serde_json::json!("operator")
+            )
+        );
+        assert_eq!(status.session(), Some(info));
+        let out = SessionStatus::signed_out("local", "sign in first".into());
+        let json = serde_json::to_value(&out).unwrap();
+        assert!(json.get("csrf").is_none() && json["reason"] == "sign in first");
+        assert_eq!(out.session(), None);
+    }
     use super::*;
 
     #[test]

@@ -227,14 +227,122 @@ impl Server {
 
 /// Headless Chromium through its own chromedriver on a free port, with a fresh profile. The
 /// driver is stopped, and then the profile deleted, when this is dropped.
+///
+/// [`Chromium::errors`] reads what the page logged as an error (a console error, an uncaught
+/// exception, a request answered 4xx/5xx or not at all, a refused policy), but the patterns
+/// [`Chromium::allow`]ed; [`Chromium::finish`] fails on any, then closes the browser. (Only the
+/// first-load tool calls it so far: the E2E tests do not yet.)
 pub struct Chromium {
     pub client: Client,
+    port: u16,
+    session: String,
+    allowed: std::sync::Mutex<Vec<String>>,
     _driver: Process,
     _profile: tempfile::TempDir,
 }
 
+impl Chromium {
+    /// Says that errors whose message contains `pattern` are expected in this test.
+    pub fn allow(&self, pattern: &str) {
+        self.allowed.lock().unwrap().push(pattern.to_string());
+    }
+
+    /// The errors the page logged since the last call (and not allowed).
+    pub fn errors(&self) -> Vec<String> {
+        let allowed = self.allowed.lock().unwrap().clone();
+        browser_log(self.port, &self.session)
+            .into_iter()
+            .filter(|(level, _)| level == "SEVERE")
+            .map(|(_, message)| message)
+            .filter(|m| !allowed.iter().any(|a| m.contains(a.as_str())))
+            .collect()
+    }
+
+    /// Fails on any error the page logged, then closes the browser.
+    pub async fn finish(self) {
+        self.assert_no_errors();
+        self.client.clone().close().await.unwrap();
+    }
+
+    fn assert_no_errors(&self) {
+        let errors = self.errors();
+        assert!(
+            errors.is_empty(),
+            "the page logged {} error(s):\n  {}",
+            errors.len(),
+            errors.join("\n  ")
+        );
+    }
+}
+
+/// chromedriver's browser log (level, message), read and emptied; one plain HTTP/1.1 request
+/// (chromedriver does not answer HTTP/1.0), so that it also works from `drop`.
+fn browser_log(port: u16, session: &str) -> Vec<(String, String)> {
+    let body = r#"{"type":"browser"}"#;
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("chromedriver answers");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        stream,
+        "POST /session/{session}/se/log HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
+         Connection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let answer = read_http_body(&mut BufReader::new(stream));
+    let value: serde_json::Value = serde_json::from_str(&answer)
+        .unwrap_or_else(|e| panic!("chromedriver's log answer is not JSON ({e}): {answer}"));
+    let entries = value["value"]
+        .as_array()
+        .unwrap_or_else(|| panic!("chromedriver's log answer has no entries: {answer}"));
+    entries
+        .iter()
+        .map(|e| {
+            let field = |k: &str| e[k].as_str().unwrap_or_default().to_string();
+            (field("level"), field("message"))
+        })
+        .collect()
+}
+
+/// The body of one HTTP/1.1 answer: by its Content-Length, or chunked.
+fn read_http_body(r: &mut impl BufRead) -> String {
+    let mut line = String::new();
+    let (mut length, mut chunked) = (None, false);
+    loop {
+        line.clear();
+        r.read_line(&mut line).expect("chromedriver's answer");
+        let header = line.trim_end().to_ascii_lowercase();
+        if header.is_empty() {
+            break;
+        }
+        if let Some(v) = header.strip_prefix("content-length:") {
+            length = v.trim().parse::<usize>().ok();
+        }
+        chunked |= header.starts_with("transfer-encoding:") && header.contains("chunked");
+    }
+    let mut body = Vec::new();
+    if let Some(n) = length {
+        body.resize(n, 0);
+        std::io::Read::read_exact(r, &mut body).expect("chromedriver's answer");
+    } else if chunked {
+        loop {
+            line.clear();
+            r.read_line(&mut line).expect("a chunk's size");
+            let n = usize::from_str_radix(line.trim(), 16).expect("a chunk's size in hex");
+            let mut chunk = vec![0; n + 2];
+            std::io::Read::read_exact(r, &mut chunk).expect("a chunk");
+            if n == 0 {
+                break;
+            }
+            body.extend_from_slice(&chunk[..n]);
+        }
+    }
+    String::from_utf8_lossy(&body).into_owned()
+}
+
 /// Starts Chromium with a window of `width`×`height`, with the flags that keep it off the
-/// network (no background services, no updates, no sync).
+/// network (no background services, no updates, no sync), logging everything the page logs.
 pub async fn chromium(width: u32, height: u32) -> Chromium {
     let port = free_port();
     let driver = Process::spawn(
@@ -248,6 +356,7 @@ pub async fn chromium(width: u32, height: u32) -> Chromium {
     let profile = tempfile::tempdir().unwrap();
     let caps = serde_json::json!({
         "browserName": "chrome",
+        "goog:loggingPrefs": { "browser": "ALL" },
         "goog:chromeOptions": {
             "binary": "/usr/bin/chromium",
             "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -257,8 +366,16 @@ pub async fn chromium(width: u32, height: u32) -> Chromium {
         }
     });
     let client = webdriver(port, caps).await;
+    let session = client
+        .session_id()
+        .await
+        .unwrap()
+        .expect("a WebDriver session id");
     Chromium {
         client,
+        port,
+        session,
+        allowed: Default::default(),
         _driver: driver,
         _profile: profile,
     }

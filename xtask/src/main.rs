@@ -1,6 +1,7 @@
 //! `cargo xtask`: the project's build orchestration, in Rust so it runs wherever cargo does.
 //! (Past 500 lines: every command of the build in one file, so the order of the suite's steps
-//! reads top to bottom; `deb.rs` holds the packaging, `lab.rs` the Python tools' venvs.)
+//! reads top to bottom; `deb.rs` holds the packaging, `lab.rs` the Python tools' venvs,
+//! `dist.rs` the UI's compressed copies and budget, `basemap.rs` the map's basemap.)
 //!
 //!   cargo xtask setup        install what is missing (system packages, tauri-driver), saying what
 //!   cargo xtask build        the wasm UI into dist/, then `switchyard` and `switchyard-desktop`
@@ -13,7 +14,9 @@
 //!
 //! `--release` after the command builds optimised binaries.
 
+mod basemap;
 mod deb;
+mod dist;
 mod lab;
 
 use std::fs;
@@ -317,6 +320,11 @@ fn build_wasm() -> Result<PathBuf> {
         ("CARGO_PROFILE_RELEASE_LTO", "true"),
         ("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1"),
         ("CARGO_PROFILE_RELEASE_PANIC", "abort"),
+        // Leptos erases each component's view type: less code for every component.
+        (
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
+            "--cfg erase_components",
+        ),
     ];
     if rustup_has_wasm() {
         run(Command::new(cargo())
@@ -372,7 +380,8 @@ fn find_wasm_ld() -> Option<PathBuf> {
     found.pop().map(|(_, p)| p)
 }
 
-/// Builds the UI into dist/: the wasm, its JS glue, the page, the styles and the icon.
+/// Builds the UI into dist/: the wasm, its JS glue, the page, the styles, the icon and the map,
+/// each precompressed beside itself; fails when the wasm is past its budget ([`dist`]).
 fn build_ui() -> Result {
     let root = root();
     let started = Instant::now();
@@ -399,21 +408,16 @@ fn build_ui() -> Result {
         ("src-ui/index.html", "index.html"),
         ("src-ui/boot.js", "boot.js"),
         ("assets/style.css", "style.css"),
-        ("assets/icons/icon.png", "icon.png"),
+        // A tab shows a favicon at 16 to 32 pixels: the 32×32 icon, a tenth of the 512×512.
+        ("assets/icons/32x32.png", "icon.png"),
         ("assets/world-110m.svg", "world-110m.svg"),
     ] {
         std::fs::copy(root.join(from), dist.join(to))
             .map_err(|e| format!("cannot copy {from}: {e}"))?;
     }
-    let size = std::fs::metadata(dist.join("switchyard_ui_bg.wasm"))
-        .map(|m| m.len())
-        .unwrap_or(0);
-    eprintln!(
-        "xtask: UI built in {:.0?}: {} KB of wasm",
-        started.elapsed(),
-        size / 1024
-    );
-    Ok(())
+    let sizes = dist::precompress(&dist)?;
+    eprintln!("xtask: UI built in {:.0?}", started.elapsed());
+    dist::check_budget(&sizes)
 }
 
 fn build(release: bool) -> Result {
@@ -520,7 +524,14 @@ fn test() -> Result {
                 run(Command::new(profile_dir(false).join("switchyard-load"))
                     .arg("--smoke")
                     .env("SWITCHYARD_BIN", profile_dir(false).join("switchyard"))
-                    .current_dir(&root))
+                    .current_dir(&root))?;
+                // A first load in a cold Chromium: the tool works, and its figures print.
+                run(
+                    Command::new(profile_dir(false).join("switchyard-firstload"))
+                        .arg("--smoke")
+                        .env("SWITCHYARD_BIN", profile_dir(false).join("switchyard"))
+                        .current_dir(&root),
+                )
             })
         })
         .and_then(|()| {
@@ -636,121 +647,6 @@ fn bench() -> Result {
         ])
         .env("SWITCHYARD_BIN", profile_dir(true).join("switchyard"))
         .current_dir(&root))
-}
-
-/// Converts Natural Earth land polygons (TopoJSON, as the world-atlas npm package ships them)
-/// into the map's basemap: one SVG path in an equirectangular projection, x = lon + 180,
-/// y = 90 - lat. Run once; the output is committed in assets/.
-fn basemap(input: &Path, output: &Path) -> Result {
-    let text = std::fs::read_to_string(input).map_err(|e| format!("{}: {e}", input.display()))?;
-    let topo: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", input.display()))?;
-    let num = |v: &serde_json::Value| v.as_f64().ok_or("a number was expected");
-    let scale = (
-        num(&topo["transform"]["scale"][0])?,
-        num(&topo["transform"]["scale"][1])?,
-    );
-    let shift = (
-        num(&topo["transform"]["translate"][0])?,
-        num(&topo["transform"]["translate"][1])?,
-    );
-    // Decode the delta-encoded, quantized arcs into (lon, lat) points.
-    let arcs: Vec<Vec<(f64, f64)>> = topo["arcs"]
-        .as_array()
-        .ok_or("no arcs")?
-        .iter()
-        .map(|arc| {
-            let (mut x, mut y) = (0.0, 0.0);
-            arc.as_array()
-                .into_iter()
-                .flatten()
-                .map(|p| {
-                    x += p[0].as_f64().unwrap_or(0.0);
-                    y += p[1].as_f64().unwrap_or(0.0);
-                    (x * scale.0 + shift.0, y * scale.1 + shift.1)
-                })
-                .collect()
-        })
-        .collect();
-    let mut d = String::new();
-    let geometries = topo["objects"]["land"]["geometries"]
-        .as_array()
-        .ok_or("no land object")?;
-    for g in geometries {
-        let polygons: Vec<&serde_json::Value> = match g["type"].as_str() {
-            Some("Polygon") => vec![&g["arcs"]],
-            Some("MultiPolygon") => g["arcs"].as_array().into_iter().flatten().collect(),
-            _ => vec![],
-        };
-        for rings in polygons {
-            for ring in rings.as_array().into_iter().flatten() {
-                let mut points: Vec<(f64, f64)> = Vec::new();
-                for idx in ring
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|i| i.as_i64())
-                {
-                    let (arc, reversed) = if idx < 0 {
-                        (!idx as usize, true)
-                    } else {
-                        (idx as usize, false)
-                    };
-                    let mut pts = arcs.get(arc).ok_or("arc index out of range")?.clone();
-                    if reversed {
-                        pts.reverse();
-                    }
-                    let skip = usize::from(!points.is_empty());
-                    points.extend(pts.into_iter().skip(skip));
-                }
-                // Rings that cross the antimeridian jump by ~360° of longitude: unwrap them so
-                // they stay whole, then draw the part past an edge again from the other edge.
-                let mut unwrapped: Vec<(f64, f64)> = Vec::with_capacity(points.len());
-                let mut offset = 0.0;
-                for (i, &(lon, lat)) in points.iter().enumerate() {
-                    if i > 0 {
-                        let prev = points[i - 1].0;
-                        if lon - prev > 180.0 {
-                            offset -= 360.0;
-                        } else if prev - lon > 180.0 {
-                            offset += 360.0;
-                        }
-                    }
-                    unwrapped.push((lon + offset + 180.0, 90.0 - lat));
-                }
-                let mut shifts = vec![0.0];
-                if unwrapped.iter().any(|p| p.0 > 360.0) {
-                    shifts.push(-360.0);
-                }
-                if unwrapped.iter().any(|p| p.0 < 0.0) {
-                    shifts.push(360.0);
-                }
-                for shift in shifts {
-                    for (i, (x, y)) in unwrapped.iter().enumerate() {
-                        d.push_str(&format!(
-                            "{}{:.1},{:.1}",
-                            if i == 0 { "M" } else { "L" },
-                            x + shift,
-                            y
-                        ));
-                    }
-                    d.push('Z');
-                }
-            }
-        }
-    }
-    let svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 360 180\">\
-         <!-- Made with Natural Earth (public domain), land 1:110m, via the world-atlas package. -->\
-         <path fill=\"#243244\" stroke=\"#3b4d63\" stroke-width=\"0.3\" d=\"{d}\"/></svg>\n"
-    );
-    std::fs::write(output, svg).map_err(|e| format!("{}: {e}", output.display()))?;
-    eprintln!(
-        "xtask: wrote {} ({} bytes)",
-        output.display(),
-        std::fs::metadata(output).map(|m| m.len()).unwrap_or(0)
-    );
-    Ok(())
 }
 
 /// The Debian packages, from the binaries `build` made: the desktop app (binary, desktop entry,
@@ -927,7 +823,7 @@ fn main() -> ExitCode {
             }),
         Some("bench") => bench(),
         Some("basemap") => match args.get(1) {
-            Some(input) => basemap(Path::new(input), &root().join("assets/world-110m.svg")),
+            Some(input) => basemap::basemap(Path::new(input), &root().join("assets/world-110m.svg")),
             None => Err(
                 "usage: cargo xtask basemap <land-110m.json from the world-atlas npm package>"
                     .into(),

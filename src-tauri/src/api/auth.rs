@@ -17,7 +17,8 @@ use axum::Json;
 use std::net::{IpAddr, SocketAddr};
 use switchyard_core::api::{ApiError, MessageResponse, SetupStatus};
 use switchyard_core::auth::{
-    is_state_changing, required_access, Access, LoginRequest, NewUser, Role, SessionInfo, UserInfo,
+    is_state_changing, required_access, Access, LoginRequest, NewUser, Role, SessionInfo,
+    SessionStatus, UserInfo,
 };
 use utoipa_axum::routes;
 
@@ -204,26 +205,27 @@ fn signed_in(auth: &Auth, token: &str, info: SessionInfo) -> Response {
 }
 
 /// Who is signed in, with the CSRF token to send back in X-CSRF-Token on every
-/// state-changing request.
+/// state-changing request; or that nobody is, and why (a 200 too: every signed-out browser
+/// asks, and a refusal would be an error in its console).
 #[utoipa::path(get, path = "/session", operation_id = "get_session", tag = "session",
-    responses((status = 200, description = "The session", body = SessionInfo),
-        (status = 401, description = "Nobody is signed in", body = ApiError)))]
+    responses((status = 200, description = "Who is signed in, or that nobody is", body = SessionStatus)))]
 async fn session(
     State(state): State<AppState>,
     headers: HeaderMap,
     req_ext: axum::http::Extensions,
 ) -> Response {
     let auth = &state.auth;
+    let mode = auth.mode().as_str();
     match identify(auth, &headers, peer(&req_ext)).await {
-        Ok(Ok((id, csrf))) => Json(SessionInfo {
+        Ok(Ok((id, csrf))) => Json(SessionStatus::signed_in(SessionInfo {
             username: id.username,
             role: id.role,
             csrf,
             expires_at: 0,
-            mode: auth.mode().as_str().into(),
-        })
+            mode: mode.into(),
+        }))
         .into_response(),
-        Ok(Err(why)) => error(StatusCode::UNAUTHORIZED, why),
+        Ok(Err(why)) => Json(SessionStatus::signed_out(mode, why)).into_response(),
         Err(e) => auth_error(e),
     }
 }

@@ -488,3 +488,35 @@ async fn the_two_person_rule_takes_a_second_operator_account() {
     let f: switchyard_core::failover::Failover = serde_json::from_str(&text).unwrap();
     assert_eq!(f.approved_by.as_deref(), Some("olga"));
 }
+
+#[tokio::test]
+async fn a_signed_out_browser_asking_who_is_signed_in_gets_an_answer_not_a_refusal() {
+    let (app, _, _) = secured(AuthMode::Local).await;
+    let (s, _, text) = send(&app, "GET", "/api/v1/session", None, &[]).await;
+    assert_eq!(s, StatusCode::OK, "{text}");
+    let status: switchyard_core::auth::SessionStatus = serde_json::from_str(&text).unwrap();
+    assert!(!status.signed_in && status.mode == "local", "{text}");
+    assert!(status.reason.unwrap().contains("sign in first"));
+    // An ended session says so, still as an answer.
+    let (s, _, text) = send(
+        &app,
+        "GET",
+        "/api/v1/session",
+        None,
+        &[("cookie", "sy_session=not-a-session")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        text.contains(r#""signed_in":false"#) && text.contains("ended"),
+        "{text}"
+    );
+    let (cookie, csrf) = login(&app, "otto").await;
+    let (_, _, text) = send(&app, "GET", "/api/v1/session", None, &[("cookie", &cookie)]).await;
+    let status: switchyard_core::auth::SessionStatus = serde_json::from_str(&text).unwrap();
+    let session = status.session().expect("signed in");
+    assert_eq!(
+        (session.username.as_str(), session.role, session.csrf),
+        ("otto", Role::Operator, csrf)
+    );
+}

@@ -52,7 +52,7 @@ pub use openapi::{openapi_document, ROUTES};
 /// What every resource module hands in: its routes with their OpenAPI operations. The only way
 /// a route is added, so that the router and the document cannot differ.
 pub(super) type Routes = utoipa_axum::router::OpenApiRouter<AppState>;
-pub use ui::{Ui, UiFile, EMBEDDED};
+pub use ui::{Encoded, Ui, UiFile, EMBEDDED};
 
 /// What every handler can reach: the engine and the accounts.
 #[derive(Clone)]
@@ -123,9 +123,10 @@ pub fn secured_router(engine: Engine, ui: Ui, auth: Auth) -> Router {
     .split_for_parts();
     let app = app
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
-        .layer(axum::middleware::from_fn(security_headers))
         .with_state(state);
+    // Outside the UI's fallback, so that the page and its files carry the headers too.
     ui.serve(app)
+        .layer(axum::middleware::from_fn(security_headers))
 }
 
 /// Headers on every answer: no sniffing, no framing, no referrer, and a strict

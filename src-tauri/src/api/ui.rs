@@ -1,19 +1,103 @@
 //! The web UI the server hands out from `/`: embedded in the binary at build time (one file to
 //! ship), or a directory given with `--ui-dir` (for working on the UI without rebuilding the
 //! server).
+//!
+//! Rules kept here:
+//! - a file built with compressed copies (`cargo xtask build` writes `NAME.br` and `NAME.gz`) is
+//!   sent in the encoding the browser prefers of those it accepts (`Accept-Encoding`, with its
+//!   q-values), says so (`Content-Encoding`), and always says that the answer depends on it
+//!   (`Vary: Accept-Encoding`), 304s included;
+//! - each encoding has its own ETag, so a cache never answers one encoding's revalidation with
+//!   another's bytes;
+//! - the compressed copies are never addressed on their own: `/x.js.br` is a 404.
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Router;
 use std::path::PathBuf;
 
-/// One file of the built UI.
+/// One file of the built UI, with its compressed copies when they are smaller.
 #[derive(Debug)]
 pub struct UiFile {
     pub name: &'static str,
     pub bytes: &'static [u8],
     /// A quoted content hash.
     pub etag: &'static str,
+    pub gzip: Option<Encoded>,
+    pub brotli: Option<Encoded>,
+}
+
+/// A compressed copy of a [`UiFile`].
+#[derive(Debug)]
+pub struct Encoded {
+    pub bytes: &'static [u8],
+    /// A quoted hash of these bytes (not the file's).
+    pub etag: &'static str,
+}
+
+/// The encodings the UI's files come in, in the order preferred when a browser rates them alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coding {
+    Brotli,
+    Gzip,
+    Identity,
+}
+
+impl Coding {
+    fn token(self) -> &'static str {
+        match self {
+            Coding::Brotli => "br",
+            Coding::Gzip => "gzip",
+            Coding::Identity => "identity",
+        }
+    }
+}
+
+/// The coding to send, of those `available` (identity always is), for an `Accept-Encoding`
+/// header (RFC 9110 §12.5.3): the highest q-value wins, ties go to the smaller encoding; a
+/// coding not named takes the q of `*` when given; identity, when not named, is acceptable but
+/// comes after every coding named. When
+/// every coding is refused, identity is sent anyway (a page is better than a 406).
+pub fn negotiate(accept: Option<&str>, available: &[Coding]) -> Coding {
+    let Some(accept) = accept else {
+        return Coding::Identity;
+    };
+    let mut named: Vec<(String, f32)> = Vec::new();
+    for item in accept.split(',') {
+        let mut parts = item.split(';');
+        let token = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        if token.is_empty() {
+            continue;
+        }
+        let q = parts
+            .filter_map(|p| p.trim().strip_prefix("q=").or(p.trim().strip_prefix("Q=")))
+            .find_map(|v| v.trim().parse::<f32>().ok())
+            .unwrap_or(1.0)
+            .clamp(0.0, 1.0);
+        named.push((
+            if token == "x-gzip" {
+                "gzip".into()
+            } else {
+                token
+            },
+            q,
+        ));
+    }
+    let q_of = |token: &str| named.iter().find(|(t, _)| t == token).map(|(_, q)| *q);
+    let star = q_of("*");
+    let quality = |c: Coding| match (q_of(c.token()), c) {
+        (Some(q), _) => q,
+        // Acceptable, but the last choice: any coding the browser names comes first.
+        (None, Coding::Identity) => star.unwrap_or(f32::MIN_POSITIVE),
+        (None, _) => star.unwrap_or(0.0),
+    };
+    let mut best = (Coding::Identity, 0.0_f32);
+    for c in [Coding::Brotli, Coding::Gzip, Coding::Identity] {
+        if (c == Coding::Identity || available.contains(&c)) && quality(c) > best.1 {
+            best = (c, quality(c));
+        }
+    }
+    best.0
 }
 
 /// The UI built into this binary (empty when `dist/` had not been built when it was compiled).
@@ -60,7 +144,13 @@ impl Ui {
                 let index = dir.join("index.html");
                 app.fallback_service(
                     tower_http::services::ServeDir::new(dir)
-                        .fallback(tower_http::services::ServeFile::new(index)),
+                        .precompressed_br()
+                        .precompressed_gzip()
+                        .fallback(
+                            tower_http::services::ServeFile::new(index)
+                                .precompressed_br()
+                                .precompressed_gzip(),
+                        ),
                 )
             }
             Ui::Embedded(files) => app.fallback(move |uri: axum::http::Uri, headers: HeaderMap| {
@@ -91,13 +181,31 @@ fn embedded(files: &'static [UiFile], path: &str, headers: &HeaderMap) -> Respon
     let Some(file) = file else {
         return (StatusCode::NOT_FOUND, "no such file").into_response();
     };
+    let available: Vec<Coding> = [
+        file.brotli.as_ref().map(|_| Coding::Brotli),
+        file.gzip.as_ref().map(|_| Coding::Gzip),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let accept = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok());
+    let coding = negotiate(accept, &available);
+    let (bytes, etag) = match (coding, &file.brotli, &file.gzip) {
+        (Coding::Brotli, Some(e), _) | (Coding::Gzip, _, Some(e)) => (e.bytes, e.etag),
+        _ => (file.bytes, file.etag),
+    };
     let mut h = HeaderMap::new();
-    h.insert(header::ETAG, HeaderValue::from_static(file.etag));
+    h.insert(header::ETAG, HeaderValue::from_static(etag));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if !available.is_empty() {
+        h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
     let fresh = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == file.etag));
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
     if fresh {
         return (StatusCode::NOT_MODIFIED, h).into_response();
     }
@@ -105,7 +213,13 @@ fn embedded(files: &'static [UiFile], path: &str, headers: &HeaderMap) -> Respon
         header::CONTENT_TYPE,
         HeaderValue::from_static(content_type(file.name)),
     );
-    (h, file.bytes).into_response()
+    if coding != Coding::Identity {
+        h.insert(
+            header::CONTENT_ENCODING,
+            HeaderValue::from_static(coding.token()),
+        );
+    }
+    (h, bytes).into_response()
 }
 
 fn content_type(name: &str) -> &'static str {

@@ -13,7 +13,7 @@
 use serde::de::DeserializeOwned;
 use switchyard_core::alerts::{Alert, AlertsResponse};
 use switchyard_core::api::{RegionHistory, RegionsResponse, API_PREFIX};
-use switchyard_core::auth::{SessionInfo, UserInfo};
+use switchyard_core::auth::{SessionInfo, SessionStatus, UserInfo};
 use switchyard_core::cockpit::{FailoverPlan, StatusResponse};
 use switchyard_core::commands::CommandRun;
 use switchyard_core::delivery::{DeliveriesResponse, Delivery};
@@ -184,13 +184,12 @@ fn failover_changed(a: &Answer) -> Result<Failover, String> {
     }
 }
 
-/// `GET /session`: who is signed in, or `None` (401) when nobody is.
+/// `GET /session`: who is signed in, or `None` when nobody is (a 200 either way).
 fn session(a: &Answer) -> Result<Option<SessionInfo>, String> {
     match a.status {
-        200 => serde_json::from_str(a.text)
-            .map(Some)
+        200 => serde_json::from_str::<SessionStatus>(a.text)
+            .map(SessionStatus::session)
             .map_err(|e| format!("unexpected answer: {e}")),
-        401 => Ok(None),
         _ => Err(a.message()),
     }
 }
@@ -436,7 +435,19 @@ mod tests {
             .read(&answer(r, 202, "{}"))
             .unwrap_err()
             .starts_with("/api/v1/x: unexpected answer: "));
-        assert_eq!(SESSION.read(&answer(SESSION.route, 401, "")).unwrap(), None);
+        let out = r#"{"signed_in":false,"mode":"local","reason":"sign in first"}"#;
+        assert_eq!(
+            SESSION.read(&answer(SESSION.route, 200, out)).unwrap(),
+            None
+        );
+        let signed_in = r#"{"signed_in":true,"mode":"local","username":"otto","role":"operator","csrf":"c","expires_at":0}"#;
+        let s = SESSION
+            .read(&answer(SESSION.route, 200, signed_in))
+            .unwrap();
+        assert_eq!(
+            s.map(|s| (s.username, s.csrf)),
+            Some(("otto".into(), "c".into()))
+        );
     }
 
     #[test]

@@ -92,13 +92,181 @@ static FAKE_UI: &[UiFile] = &[
         name: "index.html",
         bytes: b"<html>embedded ui</html>",
         etag: "\"1\"",
+        gzip: None,
+        brotli: None,
     },
     UiFile {
         name: "ui_bg.wasm",
         bytes: b"\0asm",
         etag: "\"2\"",
+        gzip: Some(Encoded {
+            bytes: b"gz-bytes",
+            etag: "\"2-gz\"",
+        }),
+        brotli: Some(Encoded {
+            bytes: b"br-bytes",
+            etag: "\"2-br\"",
+        }),
     },
 ];
+
+/// Sends `GET path` with these request headers; the status, the answer's headers and body.
+async fn get_with(
+    app: &Router,
+    path: &str,
+    headers: &[(header::HeaderName, &str)],
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let mut req = Request::get(path);
+    for (k, v) in headers {
+        req = req.header(k, *v);
+    }
+    let r = app
+        .clone()
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let (status, h) = (r.status(), r.headers().clone());
+    let body = r.into_body().collect().await.unwrap().to_bytes().to_vec();
+    (status, h, body)
+}
+
+#[tokio::test]
+async fn a_precompressed_file_is_sent_in_the_preferred_encoding_with_its_own_etag() {
+    let (app, _, _) = setup(Ui::Embedded(FAKE_UI));
+    let ae = header::ACCEPT_ENCODING;
+    let cases: [(Option<&str>, Option<&str>, &[u8], &str); 6] = [
+        (None, None, b"\0asm", "\"2\""),
+        (
+            Some("gzip, deflate, br, zstd"),
+            Some("br"),
+            b"br-bytes",
+            "\"2-br\"",
+        ),
+        (Some("gzip"), Some("gzip"), b"gz-bytes", "\"2-gz\""),
+        (
+            Some("br;q=0.5, gzip;q=0.9"),
+            Some("gzip"),
+            b"gz-bytes",
+            "\"2-gz\"",
+        ),
+        (Some("br;q=0, gzip;q=0"), None, b"\0asm", "\"2\""),
+        (Some("*"), Some("br"), b"br-bytes", "\"2-br\""),
+    ];
+    for (accept, coding, body, etag) in cases {
+        let headers: Vec<_> = accept.map(|a| (ae.clone(), a)).into_iter().collect();
+        let (s, h, bytes) = get_with(&app, "/ui_bg.wasm", &headers).await;
+        assert_eq!(s, StatusCode::OK, "{accept:?}");
+        assert_eq!(
+            h.get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap()),
+            coding,
+            "{accept:?}"
+        );
+        assert_eq!(
+            (bytes.as_slice(), h[header::ETAG].to_str().unwrap()),
+            (body, etag),
+            "{accept:?}"
+        );
+        assert_eq!(h[header::VARY], "accept-encoding", "{accept:?}");
+        assert_eq!(h[header::CONTENT_TYPE], "application/wasm");
+        // Revalidating with this encoding's ETag: 304, still varying on the encoding.
+        let mut again = headers.clone();
+        again.push((header::IF_NONE_MATCH, etag));
+        let (s, h, _) = get_with(&app, "/ui_bg.wasm", &again).await;
+        assert_eq!(
+            (s, h[header::VARY].to_str().unwrap()),
+            (StatusCode::NOT_MODIFIED, "accept-encoding")
+        );
+    }
+    // Another encoding's ETag is not this one's: the bytes are sent.
+    let (s, _, bytes) = get_with(
+        &app,
+        "/ui_bg.wasm",
+        &[(ae.clone(), "br"), (header::IF_NONE_MATCH, "\"2-gz\"")],
+    )
+    .await;
+    assert_eq!((s, bytes.as_slice()), (StatusCode::OK, &b"br-bytes"[..]));
+    // A file without copies does not vary; the copies are not files of their own.
+    let (_, h, _) = get_with(&app, "/index.html", &[(ae.clone(), "br")]).await;
+    assert!(h.get(header::VARY).is_none() && h.get(header::CONTENT_ENCODING).is_none());
+    let (s, _, _) = get_with(&app, "/ui_bg.wasm.br", &[]).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers_every_route_and_every_static_file() {
+    let check = |what: &str, h: &axum::http::HeaderMap| {
+        for (k, v) in [
+            ("x-content-type-options", "nosniff"),
+            ("x-frame-options", "DENY"),
+            ("referrer-policy", "no-referrer"),
+        ] {
+            assert_eq!(
+                h.get(k).map(|v| v.to_str().unwrap()),
+                Some(v),
+                "{what}: {k}"
+            );
+        }
+        let csp = h
+            .get(header::CONTENT_SECURITY_POLICY)
+            .unwrap_or_else(|| panic!("{what}: no CSP"))
+            .to_str()
+            .unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
+    };
+    // The built UI when there is one (CI builds it first), and the stand-in with copies.
+    let mut uis = vec![Ui::Embedded(FAKE_UI)];
+    if !EMBEDDED.is_empty() {
+        uis.push(Ui::Embedded(EMBEDDED));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("index.html"), "<html>ui</html>").unwrap();
+    std::fs::write(dir.path().join("index.html.br"), "br").unwrap();
+    uis.push(Ui::Dir(dir.path().to_path_buf()));
+    let mut files = 0;
+    for ui in uis {
+        let names: Vec<&str> = match &ui {
+            Ui::Embedded(f) => f.iter().map(|f| f.name).collect(),
+            _ => vec!["index.html"],
+        };
+        let (app, _, _) = setup(ui);
+        for name in names
+            .iter()
+            .copied()
+            .chain(["", "devices/a-deep-link", "missing.js"])
+        {
+            for accept in ["identity", "br"] {
+                let (_, h, _) = get_with(
+                    &app,
+                    &format!("/{name}"),
+                    &[(header::ACCEPT_ENCODING, accept)],
+                )
+                .await;
+                check(&format!("/{name} ({accept})"), &h);
+                files += 1;
+            }
+        }
+    }
+    assert!(files >= 14, "{files} answers checked");
+    let (app, _, _) = setup(Ui::Missing);
+    for (method, path) in ROUTES.iter() {
+        if *path == "/api/v1/events" {
+            continue;
+        }
+        let uri = path
+            .replace("{id}", "x-1")
+            .replace("{file}", "timeline.svg");
+        let req = Request::builder()
+            .method(method.to_uppercase().as_str())
+            .uri(&uri)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(if *method == "get" { "" } else { "{}" }))
+            .unwrap();
+        let r = app.clone().oneshot(req).await.unwrap();
+        check(&format!("{method} {uri} ({})", r.status()), r.headers());
+    }
+    let (_, h, _) = get_with(&app, "/", &[]).await;
+    check("the page saying the UI is not built", &h);
+}
 
 #[tokio::test]
 async fn the_embedded_ui_is_served_with_types_links_and_revalidation() {
@@ -158,17 +326,23 @@ fn the_binary_carries_the_built_ui_byte_for_byte() {
     let mut names: Vec<_> = std::fs::read_dir(&dist)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| !n.ends_with(".br") && !n.ends_with(".gz"))
         .collect();
     names.sort();
     let embedded: Vec<_> = EMBEDDED.iter().map(|f| f.name.to_string()).collect();
     assert_eq!(embedded, names);
+    let read = |name: String| std::fs::read(dist.join(name)).ok();
     for f in EMBEDDED {
-        assert_eq!(
-            f.bytes,
-            std::fs::read(dist.join(f.name)).unwrap(),
-            "{}",
-            f.name
-        );
+        assert_eq!(Some(f.bytes.to_vec()), read(f.name.into()), "{}", f.name);
+        // Each compressed copy xtask wrote is built in beside its file, byte for byte.
+        for (copy, ext) in [(&f.gzip, "gz"), (&f.brotli, "br")] {
+            assert_eq!(
+                copy.as_ref().map(|c| c.bytes.to_vec()),
+                read(format!("{}.{ext}", f.name)),
+                "{}.{ext}",
+                f.name
+            );
+        }
     }
     for wanted in [
         "index.html",
