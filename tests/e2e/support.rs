@@ -410,6 +410,27 @@ where
     }
 }
 
+/// The page's own clock (ms since navigation start) once `css` matches `count` elements or
+/// more: asked of the page itself every 10 ms, so that no WebDriver round trip counts, and an
+/// upper bound by that much. Fails after `timeout`.
+pub async fn page_time_when(c: &Client, css: &str, count: usize, timeout: Duration) -> f64 {
+    let until = Instant::now() + timeout;
+    loop {
+        let t = c
+            .execute(
+                "return document.querySelectorAll(arguments[0]).length >= arguments[1] ? performance.now() : null;",
+                vec![serde_json::json!(css), serde_json::json!(count)],
+            )
+            .await
+            .unwrap();
+        if let Some(t) = t.as_f64() {
+            return t;
+        }
+        assert!(Instant::now() < until, "{count} of {css} never appeared");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// The text of the first element matching `css`, if there is one.
 pub async fn text(c: &Client, css: &str) -> Option<String> {
     c.find(Locator::Css(css)).await.ok()?.text().await.ok()

@@ -7,8 +7,8 @@
 //! settled; the median of N runs (default 5), and each file's share of the first run.
 //! `--ui-dir` serves a UI from a folder instead of the one built in (to measure an older build).
 
-use std::time::{Duration, Instant};
-use switchyard_e2e::{chromium, Server};
+use std::time::Duration;
+use switchyard_e2e::{chromium, page_time_when, Server};
 
 /// The most a first load may move, in bytes (issue #20).
 const BUDGET: f64 = 350_000.0;
@@ -26,25 +26,7 @@ async fn first_load(url: &str) -> Load {
     let browser = chromium(1280, 800).await;
     let c = browser.client.clone();
     c.goto(url).await.unwrap();
-    let until = Instant::now() + Duration::from_secs(60);
-    let ms = loop {
-        // Asked of the page itself, so that the WebDriver round trip does not count.
-        let t = c
-            .execute(
-                "return document.querySelectorAll(arguments[0]).length >= 3 ? performance.now() : null;",
-                vec![serde_json::json!(MARKERS)],
-            )
-            .await
-            .unwrap();
-        if let Some(t) = t.as_f64() {
-            break t;
-        }
-        assert!(
-            Instant::now() < until,
-            "the map's markers never appeared at {url}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    };
+    let ms = page_time_when(&c, MARKERS, 3, Duration::from_secs(60)).await;
     // What the first view goes on to load (its history, the event stream's start) counts too.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let entries = c

@@ -8,8 +8,8 @@
 use fantoccini::Client;
 use std::io::Write;
 use std::process::Command;
-use std::time::{Duration, Instant};
-use switchyard_e2e::{chromium, workspace, Server};
+use std::time::Duration;
+use switchyard_e2e::{chromium, page_time_when, workspace, Server};
 
 /// The static table's first render: its first contentful paint, which Chromium records as soon
 /// as the first rows are painted, before the rest of the document is parsed. The most
@@ -32,22 +32,7 @@ async fn first_paint(c: &Client, url: &str) -> f64 {
 async fn first_render(c: &Client, url: &str, css: &str) -> f64 {
     c.goto("about:blank").await.unwrap();
     c.goto(url).await.unwrap();
-    let until = Instant::now() + Duration::from_secs(120);
-    loop {
-        // Ask the page itself, so that the WebDriver round trip does not count.
-        let t = c
-            .execute(
-                "const el = document.querySelector(arguments[0]); return el ? performance.now() : null;",
-                vec![serde_json::json!(css)],
-            )
-            .await
-            .unwrap();
-        if let Some(t) = t.as_f64() {
-            return t;
-        }
-        assert!(Instant::now() < until, "{css} never appeared at {url}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    page_time_when(c, css, 1, Duration::from_secs(120)).await
 }
 
 fn static_table(rows: usize) -> tempfile::TempDir {
