@@ -159,9 +159,17 @@ async fn security_headers(req: axum::extract::Request, next: axum::middleware::N
 }
 
 /// The web UI's policy: its own scripts and wasm, its own styles (set through the CSSOM, never
-/// inline), images from itself or data URLs, requests to itself.
+/// inline), images from itself or data URLs, requests to itself. One kind of style attribute is
+/// let through, by its exact text (`'unsafe-hashes'`): the one plotters' web font backend puts on
+/// the span it measures chart text with, once per font size the UI's charts use
+/// (`src-ui/src/charts.rs`; a test recomputes the hashes from it). Without them the browser
+/// refuses the span's style and the charts' text is measured in the wrong font.
 pub const UI_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
-    style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+    style-src 'self' 'unsafe-hashes' 'sha256-chQg04KvdxnwJbeFBNHIDgBS5CxQuNladn4MNh/z+e4=' \
+    'sha256-d/+LTowUWPQH1sikMp9JESpMc+RfqZiQaACYfOfHE6Y=' \
+    'sha256-/Bp7HjC2lwUAec40TlqPrMoXkIar3WJsDfMRZGJvJmo=' \
+    'sha256-9OSAjGsgHS7hFy630kp0wux6/CN3UkY0BUiagIgNHx4='; \
+    img-src 'self' data:; connect-src 'self'; object-src 'none'; \
     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// Liveness of the server process.

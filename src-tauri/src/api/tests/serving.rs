@@ -364,3 +364,55 @@ async fn without_a_built_ui_root_says_how_to_build_it() {
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(body.contains("cargo xtask build"));
 }
+
+#[test]
+fn the_ui_policy_lets_through_exactly_the_chart_text_styles_of_the_font_sizes_the_charts_use() {
+    use sha2::Digest;
+    // Base64 (RFC 4648, padded), as CSP hashes are written.
+    fn base64(bytes: &[u8]) -> String {
+        const ABC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let n =
+                chunk.iter().fold(0u32, |n, b| n << 8 | u32::from(*b)) << (8 * (3 - chunk.len()));
+            for i in 0..4 {
+                out.push(if i <= chunk.len() {
+                    ABC[(n >> (18 - 6 * i) & 63) as usize] as char
+                } else {
+                    '='
+                });
+            }
+        }
+        out
+    }
+    let charts = include_str!("../../../../src-ui/src/charts.rs");
+    let mut sizes: Vec<&str> = charts
+        .split("(\"sans-serif\", ")
+        .skip(1)
+        .map(|rest| rest.split(')').next().unwrap())
+        .collect();
+    sizes.sort();
+    sizes.dedup();
+    assert!(
+        sizes.len() >= 2,
+        "the charts' font sizes were read: {sizes:?}"
+    );
+    for size in &sizes {
+        // plotters' web font backend (src/style/font/web.rs), the span it measures text with.
+        let style = format!(
+            "display: inline-block; font-family:sans-serif; font-style:normal; \
+             font-size: {size}px; position: fixed; top: 100%"
+        );
+        let hash = base64(&sha2::Sha256::digest(style.as_bytes()));
+        assert!(
+            UI_CSP.contains(&format!("'sha256-{hash}'")),
+            "font size {size}: 'sha256-{hash}' is not in the UI's policy"
+        );
+    }
+    assert_eq!(
+        UI_CSP.matches("'sha256-").count(),
+        sizes.len(),
+        "one hash for each font size, none left over"
+    );
+    assert!(!UI_CSP.contains("unsafe-inline"));
+}
