@@ -134,7 +134,14 @@ async fn get_with(
 async fn a_precompressed_file_is_sent_in_the_preferred_encoding_with_its_own_etag() {
     let (app, _, _) = setup(Ui::Embedded(FAKE_UI));
     let ae = header::ACCEPT_ENCODING;
-    let cases: [(Option<&str>, Option<&str>, &[u8], &str); 6] = [
+    // (Accept-Encoding sent, Content-Encoding wanted, body, ETag).
+    type Case = (
+        Option<&'static str>,
+        Option<&'static str>,
+        &'static [u8],
+        &'static str,
+    );
+    let cases: [Case; 6] = [
         (None, None, b"\0asm", "\"2\""),
         (
             Some("gzip, deflate, br, zstd"),
