@@ -9,7 +9,8 @@
 //!   (`Vary: Accept-Encoding`), 304s included;
 //! - each encoding has its own ETag, so a cache never answers one encoding's revalidation with
 //!   another's bytes;
-//! - the compressed copies are never addressed on their own: `/x.js.br` is a 404.
+//! - the embedded copies are never addressed on their own: `/x.js.br` is a 404 (a `--ui-dir`
+//!   folder is served by tower-http's `ServeDir`, which would hand out such a file by its name).
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
