@@ -4,8 +4,9 @@
 //! - An action's audit entry (who, when, what, why, detail) is written *before* the action does
 //!   anything, and its result line after it ends, whatever the ending. A failure on the way is
 //!   written as the result too ("failed: …"), so no entry stays "under way" because of an error.
-//! - Only this file calls the store's `audit_begin` / `audit_finish`; a test below reads the
-//!   source tree and fails when any other file does.
+//! - Only this file calls the store's `audit_begin` / `audit_finish` / `drill_end` (a drill's
+//!   end saved with its result line); a test below reads the source tree and fails when any
+//!   other file does.
 //! - Three shapes, one path: [`Engine::audited`] for an action that ends before the call
 //!   returns, [`Engine::audit_open`] for one that runs on as a task (a command run, a drill)
 //!   and is finished by its task, and [`within`] for an action that is itself a few store
@@ -16,6 +17,7 @@ use crate::clock::Clock;
 use crate::error::Error;
 use crate::store::{Store, StoreError};
 use std::future::Future;
+use switchyard_core::drills::Drill;
 
 /// What an audited action is: written before it runs.
 #[derive(Debug, Clone)]
@@ -79,6 +81,27 @@ impl OpenAudit {
             .run(move |s| s.audit_finish(id, at, &result))
             .await
             .map_err(Error::from)
+    }
+
+    /// Saves a drill that has ended and writes the result line in one transaction
+    /// ([`Store::drill_end`]): whoever reads the drill as ended finds its audit line written.
+    /// When that fails, the line says the record could not be saved.
+    pub async fn finish_drill(self, drill: Drill, result: String) -> Result<(), Error> {
+        let (id, at) = (self.id, self.clock.now_ms());
+        let ended = self
+            .store
+            .run(move |s| s.drill_end(&drill, id, at, &result))
+            .await;
+        match ended {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                tracing::error!("could not save the end of a drill (audit #{id}): {e}");
+                self.finish(format!(
+                    "failed: the drill's record could not be saved: {e}"
+                ))
+                .await
+            }
+        }
     }
 }
 
@@ -177,7 +200,9 @@ mod tests {
             .filter(|p| !p.starts_with(&store_dir) && **p != this)
             .filter(|p| {
                 let text = std::fs::read_to_string(p).expect("a source file is readable");
-                text.contains(".audit_begin(") || text.contains(".audit_finish(")
+                [".audit_begin(", ".audit_finish(", ".drill_end("]
+                    .iter()
+                    .any(|w| text.contains(w))
             })
             .map(|p| p.display().to_string())
             .collect();

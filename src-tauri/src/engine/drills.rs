@@ -352,20 +352,9 @@ impl Engine {
             None => format!("ok: {}", drill.summary.status.as_str()),
             Some(e) => format!("aborted: {e}"),
         };
-        let row = drill.clone();
-        let saved = self.inner.store.run(move |s| s.drill_save(&row)).await;
-        if let Err(e) = &saved {
-            tracing::error!("could not save drill {}: {e}", drill.summary.id);
-        }
-        let result = match saved {
-            Ok(()) => result,
-            Err(e) => format!("failed: the drill's record could not be saved: {e}"),
-        };
-        if let Err(e) = audit.finish(result).await {
-            tracing::error!(
-                "could not finish the audit of drill {}: {e}",
-                drill.summary.id
-            );
+        let id = drill.summary.id.clone();
+        if let Err(e) = audit.finish_drill(drill, result).await {
+            tracing::error!("could not finish the audit of drill {id}: {e}");
         }
     }
 }

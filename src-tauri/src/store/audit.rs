@@ -7,12 +7,13 @@
 //! - The operations log (journald under systemd) carries who did what; the detail, which may
 //!   carry a command's payload, stays in the database.
 //!
-//! The writers ([`Store::audit_begin`], [`Store::audit_finish`]) are reached only through the
+//! The writers ([`Store::audit_begin`], [`Store::audit_finish`], and [`Store::drill_end`],
+//! which finishes a drill's entry in the transaction that saves its end) are reached only through the
 //! engine's one audited path (`engine/audit.rs`); a test there reads the source tree to keep it
 //! so. An entry is the API's own type, so what is stored is what is shown.
 
 use super::{Store, StoreError};
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension};
 use switchyard_core::UnixMs;
 
 pub use switchyard_core::api::AuditEntry;
@@ -30,6 +31,26 @@ fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
         result: r.get(6)?,
         finished_at: r.get::<_, Option<i64>>(7)?.map(|v| v as UnixMs),
     })
+}
+
+/// Writes entry `id`'s result line on `conn` (a transaction's, when the action's own last
+/// writes go with it).
+pub(super) fn finish_on(
+    conn: &Connection,
+    id: i64,
+    at: UnixMs,
+    result: &str,
+) -> Result<(), StoreError> {
+    let n = conn.execute(
+        "UPDATE audit SET result = ?2, finished_at = ?3 WHERE id = ?1 AND result IS NULL",
+        params![id, result, at as i64],
+    )?;
+    if n == 1 {
+        tracing::info!("audit #{id}: {result}");
+        Ok(())
+    } else {
+        Err(StoreError::AuditNotOpen { id })
+    }
 }
 
 impl Store {
@@ -58,16 +79,7 @@ impl Store {
     /// Records how an action ended. Refused ([`StoreError::AuditNotOpen`]) when the entry does
     /// not exist or is already finished.
     pub fn audit_finish(&self, id: i64, at: UnixMs, result: &str) -> Result<(), StoreError> {
-        let n = self.lock().execute(
-            "UPDATE audit SET result = ?2, finished_at = ?3 WHERE id = ?1 AND result IS NULL",
-            params![id, result, at as i64],
-        )?;
-        if n == 1 {
-            tracing::info!("audit #{id}: {result}");
-            Ok(())
-        } else {
-            Err(StoreError::AuditNotOpen { id })
-        }
+        finish_on(&self.lock(), id, at, result)
     }
 
     pub fn audit_entry(&self, id: i64) -> Result<Option<AuditEntry>, StoreError> {

@@ -4,7 +4,8 @@
 //! - One live drill at a time: the `live` column (1 while a live drill runs, NULL otherwise) is
 //!   UNIQUE. A refused drill reads [`StoreError::DrillLocked`] naming the holder's id; simulated
 //!   drills are never refused.
-//! - Saving a drill that has ended releases the live lock in the same statement.
+//! - Saving a drill that has ended releases the live lock in the same statement; its audit
+//!   line is written in the same transaction ([`Store::drill_end`]).
 //! - A drill left running by a stopped process is marked aborted at restart, with why.
 //! - The columns the list shows are columns; the scenario, objectives, recording and measures
 //!   are one JSON document.
@@ -68,6 +69,27 @@ fn live_holder(conn: &Connection) -> Result<Option<String>, StoreError> {
         .optional()?)
 }
 
+/// The statement that saves a drill, on `conn` (a transaction's when the end goes with it).
+fn save_on(conn: &Connection, d: &Drill) -> Result<(), StoreError> {
+    let s = &d.summary;
+    let ended = s.status != DrillStatus::Running;
+    conn.execute(
+        "UPDATE drills SET status = ?2, ended_at = ?3, recovery_ms = ?4, messages_lost = ?5,
+             body = ?6, live = CASE WHEN ?7 THEN NULL ELSE live END
+         WHERE id = ?1",
+        params![
+            s.id,
+            s.status.as_str(),
+            s.ended_at.map(|v| v as i64),
+            s.recovery_ms.map(|v| v as i64),
+            s.messages_lost.map(|v| v as i64),
+            drill_body(d)?,
+            ended,
+        ],
+    )?;
+    Ok(())
+}
+
 impl Store {
     /// Records a new drill. A live drill is refused with [`StoreError::DrillLocked`], naming
     /// the other, while another runs.
@@ -115,22 +137,24 @@ impl Store {
 
     /// Saves a drill's record and, once it has ended, its verdict; releases the live lock then.
     pub fn drill_save(&self, d: &Drill) -> Result<(), StoreError> {
-        let s = &d.summary;
-        let ended = s.status != DrillStatus::Running;
-        self.lock().execute(
-            "UPDATE drills SET status = ?2, ended_at = ?3, recovery_ms = ?4, messages_lost = ?5,
-                 body = ?6, live = CASE WHEN ?7 THEN NULL ELSE live END
-             WHERE id = ?1",
-            params![
-                s.id,
-                s.status.as_str(),
-                s.ended_at.map(|v| v as i64),
-                s.recovery_ms.map(|v| v as i64),
-                s.messages_lost.map(|v| v as i64),
-                drill_body(d)?,
-                ended,
-            ],
-        )?;
+        save_on(&self.lock(), d)
+    }
+
+    /// Saves a drill that has ended and writes its audit entry's result line in one
+    /// transaction: whoever reads the drill as ended finds its audit line written, and when
+    /// either write fails neither is made.
+    pub fn drill_end(
+        &self,
+        d: &Drill,
+        audit: i64,
+        at: UnixMs,
+        result: &str,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        save_on(&tx, d)?;
+        super::audit::finish_on(&tx, audit, at, result)?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -294,6 +318,36 @@ mod tests {
         );
         s.drill_insert(&drill("D-3", DrillMode::Simulated, 3))
             .expect("a simulated drill is never refused");
+    }
+
+    #[test]
+    fn a_drills_end_and_its_audit_line_are_written_together_or_not_at_all() {
+        let s = Store::in_memory();
+        let mut d = drill("D-1", DrillMode::Live, 1);
+        s.drill_insert(&d).unwrap();
+        let audit = s.audit_begin(1, "alice", "drill.start", "r", "{}").unwrap();
+        d.summary.status = DrillStatus::Passed;
+        d.summary.ended_at = Some(61);
+        s.drill_end(&d, audit, 61, "ok: passed").unwrap();
+        assert_eq!(
+            s.drill("D-1").unwrap().unwrap().summary.status,
+            DrillStatus::Passed
+        );
+        let line = s.audit_entry(audit).unwrap().unwrap();
+        assert_eq!(
+            (line.result.as_deref(), line.finished_at),
+            (Some("ok: passed"), Some(61))
+        );
+        // A second end finds the entry finished: refused, and the drill's row is left as it was.
+        d.summary.status = DrillStatus::Failed;
+        assert_eq!(
+            s.drill_end(&d, audit, 62, "ok: failed"),
+            Err(StoreError::AuditNotOpen { id: audit })
+        );
+        assert_eq!(
+            s.drill("D-1").unwrap().unwrap().summary.status,
+            DrillStatus::Passed
+        );
     }
 
     #[test]
