@@ -97,6 +97,25 @@ impl FleetEvent {
             FleetEvent::Command(_) => "command",
         }
     }
+
+    /// Every event's name, as [`FleetEvent::name`] says it.
+    pub const NAMES: [&'static str; 5] = ["regions", "alert", "failover", "command", "incident"];
+
+    /// Reads an event from its name (the SSE event's name, or its `type`) and its JSON, straight
+    /// into that variant's type: the same event the tagged `Deserialize` reads (a test keeps the
+    /// two equal), without serde first buffering the whole event to find its tag. In the UI's
+    /// wasm that buffering costs a second decoder for every type an event carries.
+    pub fn from_named(name: &str, json: &str) -> Result<FleetEvent, serde_json::Error> {
+        use serde::de::Error as _;
+        Ok(match name {
+            "regions" => FleetEvent::Regions(serde_json::from_str(json)?),
+            "alert" => FleetEvent::Alert(serde_json::from_str(json)?),
+            "failover" => FleetEvent::Failover(serde_json::from_str(json)?),
+            "command" => FleetEvent::Command(serde_json::from_str(json)?),
+            "incident" => FleetEvent::Incident(serde_json::from_str(json)?),
+            other => return Err(serde_json::Error::unknown_variant(other, &Self::NAMES)),
+        })
+    }
 }
 
 /// `POST /api/v1/sim/faults`: inject a fault into the simulated fleet.
@@ -225,6 +244,120 @@ mod tests {
         assert_eq!(json["regions"][0]["health"]["status"], "unknown");
         let back: FleetEvent = serde_json::from_value(json).unwrap();
         assert_eq!(back, ev);
+    }
+
+    /// One event of every kind, as the server sends them.
+    fn one_of_each() -> Vec<FleetEvent> {
+        use crate::alerts::{Alert, AlertKind, Severity};
+        use crate::commands::{CommandRun, OfflinePolicy, RunStatus, Target};
+        use crate::failover::{Failover, Phase, Readiness, Verdict};
+        use crate::incidents::Incident;
+        let regions = RegionsResponse {
+            version: 7,
+            source: SourceKind::Simulated,
+            server_time: 1,
+            regions: vec![],
+        };
+        let alert = Alert {
+            id: 7,
+            kind: AlertKind::RegionUnreachable,
+            severity: Severity::Critical,
+            subject: "us-east-1".into(),
+            message: "us-east-1 is unreachable: no answer".into(),
+            raised_at: 10,
+            cleared_at: None,
+            incident_id: Some(1),
+            ack: None,
+        };
+        let failover = Failover {
+            id: "fo-1".into(),
+            source: "us-east-1".into(),
+            target: "eu-west-1".into(),
+            reason: "outage".into(),
+            requested_by: "ada".into(),
+            approved_by: None,
+            phase: Phase::Verifying,
+            preflight: Readiness {
+                target: "eu-west-1".into(),
+                overall: Verdict::Pass,
+                checks: vec![],
+            },
+            online_before: 900,
+            back: 450,
+            complete_share: 0.95,
+            requested_at: 20,
+            updated_at: 21,
+            ended_at: None,
+            outcome: None,
+            steps: vec![],
+            switched_at: Some(21),
+            dns_ttl_secs: 60,
+            stragglers: None,
+            curve: vec![],
+            complete_eta: None,
+        };
+        let run = CommandRun {
+            id: "cmd-1".into(),
+            command: "ping".into(),
+            target: Target::Region {
+                code: "eu-west-1".into(),
+            },
+            payload: serde_json::json!({}),
+            offline: OfflinePolicy::Skip,
+            reason: "probe".into(),
+            requested_by: "ada".into(),
+            requested_at: 30,
+            status: RunStatus::Running,
+            total: 3,
+            sent: 1,
+            shadowed: 0,
+            skipped: 1,
+            failed: 0,
+            cancelled: 0,
+            ended_at: None,
+        };
+        let incident = Incident {
+            id: 1,
+            title: "us-east-1 unreachable".into(),
+            severity: Severity::Critical,
+            regions: vec!["us-east-1".into()],
+            opened_at: 10,
+            closed_at: None,
+            alerts_open: 1,
+            alerts_total: 1,
+            unacknowledged: 1,
+        };
+        vec![
+            FleetEvent::Regions(regions),
+            FleetEvent::Alert(alert),
+            FleetEvent::Failover(Box::new(failover)),
+            FleetEvent::Command(Box::new(run)),
+            FleetEvent::Incident(incident),
+        ]
+    }
+
+    #[test]
+    fn an_event_read_by_its_name_is_the_event_the_tagged_decoder_reads() {
+        let events = one_of_each();
+        let names: Vec<&str> = events.iter().map(FleetEvent::name).collect();
+        assert_eq!(names, FleetEvent::NAMES, "one of each, in NAMES's order");
+        for ev in events {
+            let json = serde_json::to_string(&ev).unwrap();
+            let tagged: FleetEvent = serde_json::from_str(&json).unwrap();
+            assert_eq!(FleetEvent::from_named(ev.name(), &json).unwrap(), tagged);
+            assert_eq!(tagged, ev);
+        }
+    }
+
+    #[test]
+    fn an_event_of_an_unknown_name_is_refused_naming_it_and_the_known_ones() {
+        let e = FleetEvent::from_named("weather", "{}")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`weather`"), "{e}");
+        assert!(e.contains("`regions`") && e.contains("`incident`"), "{e}");
+        let e = FleetEvent::from_named("alert", "{\"id\": \"x\"}").unwrap_err();
+        assert!(e.is_data(), "{e}");
     }
 
     #[test]

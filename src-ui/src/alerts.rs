@@ -137,9 +137,7 @@ pub fn AlertsView() -> impl IntoView {
     refresh();
     {
         let refresh = refresh.clone();
-        if let Ok(h) = set_interval_with_handle(refresh, Duration::from_secs(15)) {
-            on_cleanup(move || h.clear());
-        }
+        crate::timers::every(refresh, Duration::from_secs(15));
     }
     // An alert event (raised, cleared, acknowledged) refreshes at once.
     {

@@ -91,9 +91,7 @@ pub fn DevicesView() -> impl IntoView {
             fetch_page(page, true);
         }
     };
-    if let Ok(h) = set_interval_with_handle(reload, std::time::Duration::from_secs(15)) {
-        on_cleanup(move || h.clear());
-    }
+    crate::timers::every(reload, std::time::Duration::from_secs(15));
     // A `regions` event means devices moved: reload, at most once per 5 s.
     let last_reload = StoredValue::new(0f64);
     Effect::new(move |first: Option<()>| {

@@ -160,7 +160,7 @@ pub fn DrillsView() -> impl IntoView {
     // While a drill runs, follow the list.
     {
         let refresh = refresh.clone();
-        let handle = set_interval_with_handle(
+        crate::timers::every(
             move || {
                 if list.with_untracked(|l| {
                     l.as_ref()
@@ -171,9 +171,6 @@ pub fn DrillsView() -> impl IntoView {
             },
             std::time::Duration::from_secs(1),
         );
-        if let Ok(h) = handle {
-            on_cleanup(move || h.clear());
-        }
     }
     let regions = move || {
         live.regions.with(|r| {

@@ -175,9 +175,7 @@ pub fn FailoverPanel() -> impl IntoView {
     refresh();
     {
         let refresh = refresh.clone();
-        if let Ok(h) = set_interval_with_handle(refresh, std::time::Duration::from_secs(3)) {
-            on_cleanup(move || h.clear());
-        }
+        crate::timers::every(refresh, std::time::Duration::from_secs(3));
     }
     // A failover event refreshes at once.
     {

@@ -110,9 +110,7 @@ fn keep_fresh(refresh: impl Fn() + Clone + 'static, every: Duration) {
     refresh();
     {
         let refresh = refresh.clone();
-        if let Ok(h) = set_interval_with_handle(refresh, every) {
-            on_cleanup(move || h.clear());
-        }
+        crate::timers::every(refresh, every);
     }
     Effect::new(move |first: Option<()>| {
         live.alerts.track();

@@ -25,6 +25,7 @@ mod notify;
 mod overview;
 mod receivers;
 mod strip;
+mod timers;
 mod wall;
 
 use api::{Api, Link};
@@ -34,6 +35,7 @@ use switchyard_core::alerts::Alert;
 use switchyard_core::api::{FleetEvent, RegionsResponse};
 use switchyard_core::cockpit::{headline, StatusResponse};
 use switchyard_core::SourceKind;
+use timers::every;
 
 /// What every view reads: the latest regions, the alerts, the link, and a clock aligned with
 /// the server's.
@@ -182,11 +184,14 @@ fn Console() -> impl IntoView {
     let (now, set_now) = signal(local_now() as u64);
     let (page, set_page) = signal(Page::from_hash(&current_hash()));
     let (intent, set_intent) = signal(hash_param(&current_hash(), "failover"));
-    let _ = window_event_listener(leptos::ev::hashchange, move |_| {
+    // Rule kept here: what the console starts (timers, listeners, the live subscription) it
+    // stops when it goes away at sign-out, so nothing reads its disposed signals afterwards.
+    let hash_listener = window_event_listener(leptos::ev::hashchange, move |_| {
         let hash = current_hash();
         set_page.set(Page::from_hash(&hash));
         set_intent.set(hash_param(&hash, "failover"));
     });
+    on_cleanup(move || hash_listener.remove());
     // The link down since (local ms), and whether that has lasted long enough to say so.
     let (down_since, set_down_since) = signal(None::<f64>);
     let (server_lost, set_server_lost) = signal(false);
@@ -205,14 +210,14 @@ fn Console() -> impl IntoView {
         set_offset.set(r.server_time as f64 - local_now());
         set_now.set(r.server_time);
         // Events can overtake a slow first answer: never step back to an older version.
-        if regions
-            .get_untracked()
-            .is_none_or(|old| old.version <= r.version)
-        {
+        // (An answer that lands after sign-out finds the signal gone: nothing to do.)
+        let newer = regions
+            .try_with_untracked(|old| old.as_ref().is_none_or(|old| old.version <= r.version));
+        if newer == Some(true) {
             set_regions.set(Some(r));
         }
     };
-    set_interval(
+    every(
         move || {
             let lost = down_since
                 .get_untracked()
@@ -234,8 +239,11 @@ fn Console() -> impl IntoView {
     let last_status = StoredValue::new(f64::MIN);
     let status_pending = StoredValue::new(false);
     let fetch_status = move || {
+        // A debounced fetch may come due after sign-out: the console is gone, nothing to ask.
+        let Some(api) = api_sv.try_get_value() else {
+            return;
+        };
         last_status.set_value(local_now());
-        let api = api_sv.get_value();
         leptos::task::spawn_local(async move {
             match api.status().await {
                 Ok(s) => set_status.set(Some(s)),
@@ -246,10 +254,15 @@ fn Console() -> impl IntoView {
         });
     };
     let refresh_status = move || {
-        let since = local_now() - last_status.get_value();
+        let (Some(last), Some(pending)) =
+            (last_status.try_get_value(), status_pending.try_get_value())
+        else {
+            return;
+        };
+        let since = local_now() - last;
         if since >= STATUS_DEBOUNCE_MS {
             fetch_status();
-        } else if !status_pending.get_value() {
+        } else if !pending {
             status_pending.set_value(true);
             set_timeout(
                 move || {
@@ -261,7 +274,7 @@ fn Console() -> impl IntoView {
         }
     };
     fetch_status();
-    set_interval(refresh_status, STATUS_EVERY);
+    every(refresh_status, STATUS_EVERY);
 
     let first = api.clone();
     leptos::task::spawn_local(async move {
@@ -281,7 +294,7 @@ fn Console() -> impl IntoView {
             Err(e) => set_error.set(Some(e)),
         }
     });
-    api.subscribe(
+    let subscription = api.subscribe(
         move |ev| {
             match ev {
                 FleetEvent::Regions(r) => {
@@ -311,6 +324,8 @@ fn Console() -> impl IntoView {
             }
         },
     );
+    let subscription = send_wrapper::SendWrapper::new(subscription);
+    on_cleanup(move || subscription.take().close());
 
     provide_context(Live {
         regions,
@@ -477,10 +492,10 @@ mod tests {
     }
 }
 
-/// The wasm entry point.
+/// The wasm entry point. (No panic hook: the build makes a panic a trap at once, which the
+/// browser logs as "RuntimeError: unreachable", and the E2E tests fail on it.)
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
 pub fn start() {
-    console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(App);
 }

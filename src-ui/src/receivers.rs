@@ -239,9 +239,7 @@ impl Feed {
                 }
             }
         };
-        if let Ok(h) = set_interval_with_handle(tick, Duration::from_secs(1)) {
-            on_cleanup(move || h.clear());
-        }
+        crate::timers::every(tick, Duration::from_secs(1));
         // The first answer at once, again on every ask and on every alert event (a raise or a
         // clear makes deliveries).
         Effect::new(move |_| {

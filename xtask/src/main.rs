@@ -300,8 +300,10 @@ fn setup() -> Result {
     Ok(())
 }
 
-/// Compiles the UI to wasm32: with rustup's target when installed, else with Debian's
-/// rustc-web through build-std. Returns the .wasm file.
+/// Compiles the UI to wasm32: with rustup's target (and its `rust-src`) when installed, else
+/// with Debian's rustc-web. Either way std is rebuilt for size (`-Zbuild-std`, allowed on a
+/// stable compiler by `RUSTC_BOOTSTRAP`), so that a panic can be a trap at once. Returns the
+/// .wasm file.
 fn build_wasm() -> Result<PathBuf> {
     let root = root();
     let target_dir = root.join("target/wasm");
@@ -313,6 +315,7 @@ fn build_wasm() -> Result<PathBuf> {
         "--lib",
         "--target",
         "wasm32-unknown-unknown",
+        "-Zbuild-std=std,panic_abort",
     ];
     // Size over speed for the download, in this build only (its own target directory).
     let small = [
@@ -320,28 +323,22 @@ fn build_wasm() -> Result<PathBuf> {
         ("CARGO_PROFILE_RELEASE_LTO", "true"),
         ("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1"),
         ("CARGO_PROFILE_RELEASE_PANIC", "abort"),
-        // Leptos erases each component's view type: less code for every component.
+        // Leptos erases each component's view type: less code for every component. A panic
+        // is a trap at once, without its message: no panic formatting in the download
+        // (docs/PERFORMANCE.md has what each saves).
         (
             "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
-            "--cfg erase_components",
+            "--cfg erase_components -Zunstable-options -Cpanic=immediate-abort",
         ),
+        ("RUSTC_BOOTSTRAP", "1"),
     ];
-    if rustup_has_wasm() {
-        run(Command::new(cargo())
-            .args(common)
-            .arg("--target-dir")
-            .arg(&target_dir)
-            .envs(small)
-            .current_dir(&root))?;
+    let mut c = if rustup_has_wasm() {
+        let mut c = Command::new(cargo());
+        c.envs(small);
+        c
     } else if Path::new("/usr/bin/rustc").exists() && Path::new("/usr/bin/cargo").exists() {
         let mut c = Command::new("/usr/bin/cargo");
-        c.args(common)
-            .args(["-Zbuild-std=std,panic_abort"])
-            .arg("--target-dir")
-            .arg(&target_dir)
-            .current_dir(&root)
-            .env("RUSTC", "/usr/bin/rustc")
-            .env("RUSTC_BOOTSTRAP", "1")
+        c.env("RUSTC", "/usr/bin/rustc")
             .envs(small)
             // Set by the cargo that runs xtask; they would point the Debian cargo at rustup's.
             .env_remove("RUSTUP_TOOLCHAIN")
@@ -354,14 +351,20 @@ fn build_wasm() -> Result<PathBuf> {
                 c.env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER", ld);
             }
         }
-        run(&mut c)?;
+        c
     } else {
         return Err(
-            "no Rust compiler for wasm32: run `rustup target add wasm32-unknown-unknown`, \
-                    or on Debian `cargo xtask setup` (installs rustc-web)"
+            "no Rust compiler for wasm32: run `rustup target add wasm32-unknown-unknown` and \
+                    `rustup component add rust-src`, or on Debian `cargo xtask setup` (installs \
+                    rustc-web)"
                 .into(),
         );
-    }
+    };
+    run(c
+        .args(common)
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .current_dir(&root))?;
     Ok(target_dir.join("wasm32-unknown-unknown/release/switchyard_ui.wasm"))
 }
 

@@ -37,7 +37,7 @@ use switchyard_core::moving::{DeviceOutcome, StragglerResults};
 use transport::{set_csrf, tauri_fn};
 
 pub use endpoints::{enc, CommandPreview, CommandsOverview, Requested, RunDetail};
-pub use transport::Link;
+pub use transport::{Link, Subscription};
 
 #[derive(Debug, Clone)]
 pub enum Api {
@@ -540,13 +540,13 @@ impl Api {
         }
     }
 
-    /// Calls `on_event` for every state change and `on_link` when the link changes, for the
-    /// life of the page.
+    /// Calls `on_event` for every state change and `on_link` when the link changes, until the
+    /// subscription is closed.
     pub fn subscribe(
         &self,
         on_event: impl Fn(FleetEvent) + 'static,
         on_link: impl Fn(Link) + 'static,
-    ) {
+    ) -> Subscription {
         match self {
             Api::Http { base } => {
                 transport::sse_subscribe(&endpoints::EVENTS.url(base, &[], &[]), on_event, on_link)

@@ -3,10 +3,13 @@
 //!
 //! Rules kept here:
 //! - Every request carries the session's CSRF token once one is known.
-//! - A live subscription lasts as long as the page, and says when its link changes.
+//! - A live subscription lasts until it is closed (or as long as the page), and says when its
+//!   link changes; once closed, none of its callbacks runs again.
 
 use js_sys::{Function, Promise, Reflect, JSON};
 use serde::de::DeserializeOwned;
+use std::cell::Cell;
+use std::rc::Rc;
 use switchyard_core::api::FleetEvent;
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -87,27 +90,91 @@ pub async fn http_request(
     Ok((resp.status(), text.as_string().unwrap_or_default()))
 }
 
+/// A live subscription. Its callbacks run until [`Subscription::close`]; one never closed lasts
+/// as long as the page. After `close` no callback runs again, so a view that subscribed may
+/// close it as it goes away and its signals are never read once disposed.
+pub struct Subscription {
+    closed: Rc<Cell<bool>>,
+    inner: Source,
+}
+
+enum Source {
+    /// Nothing to close: the subscription could not be made.
+    None,
+    /// The browser's `EventSource` and the callbacks it holds, dropped once it is closed (a
+    /// closed source dispatches nothing more).
+    Http {
+        source: web_sys::EventSource,
+        _on_message: Closure<dyn Fn(web_sys::MessageEvent)>,
+        _on_open: Closure<dyn Fn()>,
+        _on_error: Closure<dyn Fn()>,
+    },
+    /// Tauri's `listen` answers with a promise of its `unlisten` function.
+    Tauri(Promise),
+}
+
+impl Subscription {
+    fn none() -> Self {
+        Subscription {
+            closed: Rc::default(),
+            inner: Source::None,
+        }
+    }
+
+    /// Stops the subscription: no event or link change reaches its callbacks after this.
+    pub fn close(self) {
+        self.closed.set(true);
+        match self.inner {
+            Source::None => {}
+            Source::Http { source, .. } => source.close(),
+            Source::Tauri(unlisten) => wasm_bindgen_futures::spawn_local(async move {
+                if let Ok(f) = JsFuture::from(unlisten).await {
+                    if let Some(f) = f.dyn_ref::<Function>() {
+                        let _ = f.call0(&JsValue::NULL);
+                    }
+                }
+            }),
+        }
+    }
+}
+
+/// `f`, unless the subscription is closed.
+fn unless_closed<A>(closed: &Rc<Cell<bool>>, f: impl Fn(A)) -> impl Fn(A) {
+    let closed = closed.clone();
+    move |a| {
+        if !closed.get() {
+            f(a)
+        }
+    }
+}
+
 pub fn sse_subscribe(
     url: &str,
     on_event: impl Fn(FleetEvent) + 'static,
     on_link: impl Fn(Link) + 'static,
-) {
+) -> Subscription {
     on_link(Link::Connecting);
     let source = match web_sys::EventSource::new(url) {
         Ok(s) => s,
-        Err(_) => return on_link(Link::Reconnecting),
+        Err(_) => {
+            on_link(Link::Reconnecting);
+            return Subscription::none();
+        }
     };
-    let on_link = std::rc::Rc::new(on_link);
+    let closed = Rc::new(Cell::new(false));
+    let on_event = unless_closed(&closed, on_event);
+    let on_link = Rc::new(unless_closed(&closed, on_link));
     let on_message =
         Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
             if let Some(text) = ev.data().as_string() {
-                match serde_json::from_str::<FleetEvent>(&text) {
+                // The SSE event's name is the event's type: read it straight into its variant.
+                match FleetEvent::from_named(&ev.type_(), &text) {
                     Ok(event) => on_event(event),
                     Err(e) => web_sys::console::warn_1(&format!("unreadable event: {e}").into()),
                 }
             }
         });
-    for name in ["regions", "alert", "failover", "command", "incident"] {
+    for name in FleetEvent::NAMES {
         let _ = source.add_event_listener_with_callback(name, on_message.as_ref().unchecked_ref());
     }
     let opened = on_link.clone();
@@ -116,11 +183,15 @@ pub fn sse_subscribe(
     let lost = on_link.clone();
     let on_error = Closure::<dyn Fn()>::new(move || lost(Link::Reconnecting));
     source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-    // The subscription lives as long as the page.
-    on_message.forget();
-    on_open.forget();
-    on_error.forget();
-    std::mem::forget(source);
+    Subscription {
+        closed,
+        inner: Source::Http {
+            source,
+            _on_message: on_message,
+            _on_open: on_open,
+            _on_error: on_error,
+        },
+    }
 }
 
 pub async fn tauri_invoke<T: DeserializeOwned>(
@@ -138,28 +209,56 @@ pub async fn tauri_invoke<T: DeserializeOwned>(
     from_js(&value)
 }
 
+/// An IPC event's payload (the event with its `type`), read straight into its variant.
+fn named_event(payload: &JsValue) -> Result<FleetEvent, String> {
+    let name = Reflect::get(payload, &"type".into())
+        .ok()
+        .and_then(|t| t.as_string())
+        .ok_or("an event without a type")?;
+    let text = JSON::stringify(payload).map_err(|e| err("unreadable event", e))?;
+    FleetEvent::from_named(&name, &String::from(text)).map_err(|e| e.to_string())
+}
+
 pub fn tauri_listen(
     event: &str,
     on_event: impl Fn(FleetEvent) + 'static,
     on_link: impl Fn(Link) + 'static,
-) {
+) -> Subscription {
     let Some(listen) = tauri_fn("event", "listen") else {
-        return on_link(Link::Reconnecting);
+        on_link(Link::Reconnecting);
+        return Subscription::none();
     };
+    let closed = Rc::new(Cell::new(false));
+    let on_event = unless_closed(&closed, on_event);
     let handler = Closure::<dyn Fn(JsValue)>::new(move |msg: JsValue| {
         let payload = Reflect::get(&msg, &"payload".into()).unwrap_or(JsValue::NULL);
-        match from_js::<FleetEvent>(&payload) {
+        match named_event(&payload) {
             Ok(event) => on_event(event),
             Err(e) => web_sys::console::warn_1(&format!("unreadable event: {e}").into()),
         }
     });
-    match listen.call2(
-        &JsValue::NULL,
-        &event.into(),
-        handler.as_ref().unchecked_ref(),
-    ) {
-        Ok(_) => on_link(Link::Live),
-        Err(_) => on_link(Link::Reconnecting),
-    }
+    let listening = listen
+        .call2(
+            &JsValue::NULL,
+            &event.into(),
+            handler.as_ref().unchecked_ref(),
+        )
+        .ok()
+        .and_then(|p| p.dyn_into::<Promise>().ok());
+    // Tauri may still hold the handler for a moment after `unlisten`: it lives on, and the
+    // closed flag keeps it from reaching the view.
     handler.forget();
+    match listening {
+        Some(unlisten) => {
+            on_link(Link::Live);
+            Subscription {
+                closed,
+                inner: Source::Tauri(unlisten),
+            }
+        }
+        None => {
+            on_link(Link::Reconnecting);
+            Subscription::none()
+        }
+    }
 }
