@@ -39,6 +39,10 @@ async fn a_viewer_cannot_fail_over_and_an_operator_can() {
         ],
     );
     let browser = chromium(1280, 1000).await;
+    // The wrong password below is answered 401, as it should be.
+    browser.allow(
+        "api/v1/session - Failed to load resource: the server responded with a status of 401",
+    );
     let c = browser.client.clone();
 
     // Without a session the page asks for one, and the API answers 401.

@@ -180,7 +180,7 @@ async fn the_strip_shows_the_outage_on_every_page_and_the_title_says_it() {
         || async { (c.title().await.ok()? == "Switchyard").then_some(()) },
     )
     .await;
-    c.close().await.unwrap();
+    browser.finish().await;
 }
 
 /// On `#/wall` at the window's size: every region card inside the viewport, no control, the
@@ -283,7 +283,7 @@ async fn the_wallboard_shows_every_region_card_without_a_control_at_1080p_and_4k
         .await;
         assert!(incident.contains("us-east-1"), "{incident}");
         shot(&c, name).await;
-        c.close().await.unwrap();
+        browser.finish().await;
     }
 }
 
@@ -292,6 +292,8 @@ async fn the_wallboard_shows_every_region_card_without_a_control_at_1080p_and_4k
 async fn a_console_that_loses_its_server_says_so_freezes_its_figures_and_turns_actions_off() {
     let server = Server::start(&["--devices", "2000", "--seed", "3", "--poll-interval", "1"]);
     let browser = chromium(1280, 800).await;
+    // The server is stopped below: the page's requests to it fail from then on.
+    browser.allow("net::ERR_");
     let c = browser.client.clone();
     c.goto(&format!("{}/#/map", server.url)).await.unwrap();
     wait_live(&c).await;
@@ -351,7 +353,7 @@ async fn a_console_that_loses_its_server_says_so_freezes_its_figures_and_turns_a
             Some("current")
         );
     }
-    c.close().await.unwrap();
+    browser.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -411,7 +413,7 @@ async fn an_incident_shifts_the_layout_by_less_than_a_twentieth() {
         shift["shifts"]
     );
     assert!(total < 0.05, "layout shift {total:.4}: {}", shift["shifts"]);
-    c.close().await.unwrap();
+    browser.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -493,5 +495,5 @@ async fn while_a_region_is_unreachable_the_header_cards_edge_page_failover_and_a
     )
     .await;
     assert!(line.contains("in 12 gateways"), "{line}");
-    c.close().await.unwrap();
+    browser.finish().await;
 }

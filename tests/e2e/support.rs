@@ -230,13 +230,14 @@ impl Server {
 ///
 /// [`Chromium::errors`] reads what the page logged as an error (a console error, an uncaught
 /// exception, a request answered 4xx/5xx or not at all, a refused policy), but the patterns
-/// [`Chromium::allow`]ed; [`Chromium::finish`] fails on any, then closes the browser. (Only the
-/// first-load tool calls it so far: the E2E tests do not yet.)
+/// [`Chromium::allow`]ed; [`Chromium::finish`] fails on any, then closes the browser, and so
+/// does dropping it when the test has not panicked first.
 pub struct Chromium {
     pub client: Client,
     port: u16,
     session: String,
     allowed: std::sync::Mutex<Vec<String>>,
+    checked: std::sync::atomic::AtomicBool,
     _driver: Process,
     _profile: tempfile::TempDir,
 }
@@ -265,6 +266,8 @@ impl Chromium {
     }
 
     fn assert_no_errors(&self) {
+        self.checked
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         let errors = self.errors();
         assert!(
             errors.is_empty(),
@@ -272,6 +275,14 @@ impl Chromium {
             errors.len(),
             errors.join("\n  ")
         );
+    }
+}
+
+impl Drop for Chromium {
+    fn drop(&mut self) {
+        if !std::thread::panicking() && !self.checked.load(std::sync::atomic::Ordering::SeqCst) {
+            self.assert_no_errors();
+        }
     }
 }
 
@@ -376,6 +387,7 @@ pub async fn chromium(width: u32, height: u32) -> Chromium {
         port,
         session,
         allowed: Default::default(),
+        checked: Default::default(),
         _driver: driver,
         _profile: profile,
     }

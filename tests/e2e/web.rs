@@ -107,7 +107,7 @@ async fn overview_is_live_and_an_outage_turns_the_region_unreachable() {
         || async { (attr(&c, card, "data-status").await? == "healthy").then_some(()) },
     )
     .await;
-    c.close().await.unwrap();
+    browser.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -312,5 +312,89 @@ async fn map_alerts_devices_and_edge_views_follow_an_outage() {
         c.screenshot().await.unwrap(),
     )
     .unwrap();
-    c.close().await.unwrap();
+    browser.finish().await;
+}
+
+/// Serves, on a port of its own (another origin), a page that frames `console` and one of its
+/// own pages; returns its address.
+fn framing_site(console: &str) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let page = format!(
+        "<!doctype html><title>another site</title>\
+         <iframe id=console src=\"{console}\"></iframe><iframe id=own src=\"/own\"></iframe>"
+    );
+    std::thread::spawn(move || {
+        use std::io::{BufRead, Write};
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut line = String::new();
+            let _ = std::io::BufReader::new(&stream).read_line(&mut line);
+            let body = if line.starts_with("GET /favicon.ico") {
+                String::new()
+            } else if line.starts_with("GET /own") {
+                "<!doctype html><p id=own>framed by its own site</p>".to_string()
+            } else if line.starts_with("GET / ") {
+                page.clone()
+            } else {
+                let _ = stream.write_all(b"HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+                continue;
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.0 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the built UI, Chromium and chromedriver: run `cargo xtask test`"]
+async fn another_site_framing_the_console_gets_a_refusal_from_the_browser() {
+    let server = Server::start(&[]);
+    let site = framing_site(&server.url);
+    let browser = chromium(1280, 800).await;
+    let c = browser.client.clone();
+    c.goto(&format!("{site}/")).await.unwrap();
+    // The site's own page loads in its frame: framing works, so a refusal below is the console's.
+    c.enter_frame(1).await.unwrap();
+    wait_until(
+        Duration::from_secs(10),
+        "the site's own framed page",
+        || async { text(&c, "#own").await },
+    )
+    .await;
+    c.enter_parent_frame().await.unwrap();
+    // The console's frame holds none of the console: the browser refused to show it, and said
+    // why in the console.
+    let refusal = wait_until(Duration::from_secs(10), "the browser's refusal", || async {
+        let errors = browser.errors();
+        (!errors.is_empty()).then_some(errors)
+    })
+    .await;
+    assert!(
+        refusal.iter().all(|e| e.contains("frame-ancestors 'none'")),
+        "{refusal:?}"
+    );
+    c.enter_frame(0).await.unwrap();
+    let inside = c
+        .execute(
+            "return [location.href, document.querySelectorAll('script[src=\"boot.js\"]').length]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_ne!(
+        inside[0].as_str(),
+        Some(format!("{}/", server.url).as_str()),
+        "{inside}"
+    );
+    assert_eq!(
+        inside[1], 0,
+        "the console's page is not in the frame: {inside}"
+    );
+    c.enter_parent_frame().await.unwrap();
+    browser.finish().await;
 }

@@ -38,5 +38,5 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(1_000)).await;
     }
     std::fs::write(&args[2], c.screenshot().await.unwrap()).unwrap();
-    c.close().await.unwrap();
+    browser.finish().await;
 }

@@ -121,8 +121,12 @@ pub fn secured_router(engine: Engine, ui: Ui, auth: Auth) -> Router {
         api.route_layer(axum::middleware::from_fn_with_state(guarded, auth::guard))
     })
     .split_for_parts();
+    // The API's answers compressed for a client that asks (tower-http's default predicate
+    // leaves the event stream, images and answers under 32 bytes alone). Inside the UI's
+    // fallback: the UI's files are precompressed, each encoding with its own ETag.
     let app = app
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state);
     // Outside the UI's fallback, so that the page and its files carry the headers too.
     ui.serve(app)

@@ -200,6 +200,60 @@ async fn a_precompressed_file_is_sent_in_the_preferred_encoding_with_its_own_eta
 }
 
 #[tokio::test]
+async fn the_apis_answers_go_out_compressed_to_a_client_that_asks_and_the_event_stream_does_not() {
+    use std::io::Read;
+    let (app, _, _) = setup(Ui::Embedded(FAKE_UI));
+    let ae = header::ACCEPT_ENCODING;
+    let (s, h, plain) = get_with(&app, "/api/v1/regions", &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(h.get(header::CONTENT_ENCODING).is_none(), "{h:?}");
+    // The same answer but for the server's clock, which moves between the two requests.
+    let answer = |text: &[u8]| {
+        let mut v: serde_json::Value = serde_json::from_slice(text).unwrap();
+        v["server_time"] = serde_json::Value::Null;
+        v
+    };
+    let plain = answer(&plain);
+    let (s, h, gz) = get_with(&app, "/api/v1/regions", &[(ae.clone(), "gzip")]).await;
+    assert_eq!(
+        (s, h[header::CONTENT_ENCODING].to_str().unwrap()),
+        (StatusCode::OK, "gzip")
+    );
+    assert_eq!(h[header::VARY], "accept-encoding");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(gz.as_slice())
+        .read_to_string(&mut text)
+        .unwrap();
+    assert_eq!(answer(text.as_bytes()), plain);
+    assert!(
+        gz.len() < text.len(),
+        "{} compressed, {} plain",
+        gz.len(),
+        text.len()
+    );
+    let (_, h, _) = get_with(
+        &app,
+        "/api/v1/regions",
+        &[(ae.clone(), "gzip, deflate, br")],
+    )
+    .await;
+    assert_eq!(h[header::CONTENT_ENCODING], "br");
+    // The live stream is sent as it happens, never held back to be compressed.
+    let r = app
+        .clone()
+        .oneshot(
+            Request::get("/api/v1/events")
+                .header(&ae, "gzip, br")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.headers()[header::CONTENT_TYPE], "text/event-stream");
+    assert!(r.headers().get(header::CONTENT_ENCODING).is_none());
+}
+
+#[tokio::test]
 async fn every_answer_carries_the_security_headers_every_route_and_every_static_file() {
     let check = |what: &str, h: &axum::http::HeaderMap| {
         for (k, v) in [
