@@ -16,9 +16,9 @@ use std::path::{Path, PathBuf};
 use crate::Result;
 
 /// The most the wasm may weigh over the wire (brotli), in bytes. Issue #20 asks for 350,000;
-/// the wasm is 389,568 today (docs/PERFORMANCE.md), so the budget holds it there, 2.7 % above,
+/// the wasm is 365,389 today (docs/PERFORMANCE.md), so the budget holds it there, 2.6 % above,
 /// and comes down as the wasm does: it never may grow back.
-pub const WASM_BUDGET: u64 = 400_000;
+pub const WASM_BUDGET: u64 = 375_000;
 
 /// One file's sizes: as built, gzip, brotli (the compressed ones `None` when not smaller).
 pub struct Sizes {
