@@ -43,6 +43,10 @@ async fn a_viewer_cannot_fail_over_and_an_operator_can() {
     browser.allow(
         "api/v1/session - Failed to load resource: the server responded with a status of 401",
     );
+    // The viewer's failover request sent from the page below is refused: 403.
+    browser.allow(
+        "api/v1/failovers - Failed to load resource: the server responded with a status of 403",
+    );
     let c = browser.client.clone();
 
     // Without a session the page asks for one, and the API answers 401.
