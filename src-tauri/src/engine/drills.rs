@@ -27,7 +27,7 @@ use switchyard_core::drills::{
     metrics, overdue, DecidedBy, Drill, DrillMode, DrillNotes, DrillStatus, DrillSummary,
     DrillsResponse, Objectives, Recording, Scenario,
 };
-use switchyard_core::{RegionId, SourceKind};
+use switchyard_core::{RegionId, SourceKind, UnixMs};
 
 /// How drills are judged and how often they are due.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,14 +103,16 @@ impl Engine {
         Ok(self.inner.store.run(move |s| s.drill(&id)).await?)
     }
 
-    /// Marks drills a stopped process left running as aborted (called at start).
-    pub(super) async fn close_interrupted_drills(&self) {
+    /// Marks drills a stopped process left running as aborted: those started before `started`,
+    /// when this engine started (it runs as a task of `start`, so a drill may already have
+    /// been started by this process: that one is left running).
+    pub(super) async fn close_interrupted_drills(&self, started: UnixMs) {
         match self
             .inner
             .store
             .run({
                 let now = self.now();
-                move |s| s.drills_interrupted(now)
+                move |s| s.drills_interrupted(started, now)
             })
             .await
         {

@@ -308,8 +308,8 @@ impl Engine {
             let e = self.clone();
             tokio::spawn(async move { e.resume_failover().await });
         }
-        let e = self.clone();
-        tokio::spawn(async move { e.close_interrupted_drills().await });
+        let (e, started) = (self.clone(), self.now());
+        tokio::spawn(async move { e.close_interrupted_drills(started).await });
         self.start_deliveries();
         // The recorder's histogram samples stay bounded while nobody scrapes.
         self.every(Duration::from_secs(5), |e| async move {

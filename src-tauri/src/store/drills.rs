@@ -6,7 +6,8 @@
 //!   drills are never refused.
 //! - Saving a drill that has ended releases the live lock in the same statement; its audit
 //!   line is written in the same transaction ([`Store::drill_end`]).
-//! - A drill left running by a stopped process is marked aborted at restart, with why.
+//! - A drill left running by a stopped process (started before this one) is marked aborted at
+//!   restart, with why; one this process started meanwhile is left alone.
 //! - The columns the list shows are columns; the scenario, objectives, recording and measures
 //!   are one JSON document.
 
@@ -234,12 +235,21 @@ impl Store {
         )? == 1)
     }
 
-    /// Marks drills left running by a stopped process as aborted; returns their ids.
-    pub fn drills_interrupted(&self, at: UnixMs) -> Result<Vec<String>, StoreError> {
+    /// Marks drills left running by a stopped process, those started before `before` (this
+    /// process's start), as aborted at `at`; returns their ids. A drill this process started
+    /// in the meantime is its own, and left running.
+    pub fn drills_interrupted(
+        &self,
+        before: UnixMs,
+        at: UnixMs,
+    ) -> Result<Vec<String>, StoreError> {
         let ids: Vec<String> = {
             let conn = self.lock();
-            let mut st = conn.prepare("SELECT id FROM drills WHERE status = 'running'")?;
-            let ids = st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            let mut st =
+                conn.prepare("SELECT id FROM drills WHERE status = 'running' AND started_at < ?1")?;
+            let ids = st
+                .query_map(params![before as i64], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
             ids
         };
         for id in &ids {
@@ -400,7 +410,18 @@ mod tests {
             s.drill_insert(&drill("D-1", DrillMode::Live, 1)).unwrap();
         }
         let s = Store::open(dir.path()).unwrap();
-        assert_eq!(s.drills_interrupted(99).unwrap(), vec!["D-1".to_string()]);
+        // The restarted process starts at 50 and has already started a drill of its own.
+        s.drill_insert(&drill("D-0", DrillMode::Simulated, 50))
+            .unwrap();
+        assert_eq!(
+            s.drills_interrupted(50, 99).unwrap(),
+            vec!["D-1".to_string()]
+        );
+        assert_eq!(
+            s.drill("D-0").unwrap().unwrap().summary.status,
+            DrillStatus::Running,
+            "this process's own drill is left running"
+        );
         let d = s.drill("D-1").unwrap().unwrap();
         assert_eq!(
             (d.summary.status, d.summary.ended_at, d.error.as_deref()),
