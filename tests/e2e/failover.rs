@@ -150,12 +150,7 @@ async fn recommendation_to_confirmed_failover_in_three_interactions() {
         "the curve names both regions: {}",
         &drawn[..drawn.len().min(300)]
     );
-    c.find(Locator::Css("[data-testid=ttl-countdown]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=ttl-countdown]").await;
     std::fs::write(
         screenshot_path("failover-move.png"),
         c.screenshot().await.unwrap(),

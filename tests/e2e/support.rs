@@ -540,7 +540,8 @@ pub async fn fill(c: &Client, css: &str, value: &str) {
 
 /// Clicks the element at `css`. Live views re-render their elements (the map's markers at
 /// every poll), so an element found a moment ago may be gone by the click: it is found again
-/// and clicked, for up to 10 s.
+/// and clicked, for up to 10 s. It is scrolled to the middle of the window first, and a click
+/// another element would have taken (the sticky header over it) is tried again.
 pub async fn click(c: &Client, css: &str) {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
@@ -548,10 +549,17 @@ pub async fn click(c: &Client, css: &str) {
             .find(fantoccini::Locator::Css(css))
             .await
             .unwrap_or_else(|e| panic!("no {css}: {e}"));
+        // To the middle of the window: at its edge the sticky header or strip may cover it.
+        if let Ok(el) = serde_json::to_value(&found) {
+            let _ = c
+                .execute("arguments[0].scrollIntoView({block: 'center'})", vec![el])
+                .await;
+        }
         match found.click().await {
             Ok(_) => return,
             Err(fantoccini::error::CmdError::Standard(e))
-                if e.error == fantoccini::error::ErrorStatus::StaleElementReference
+                if (e.error == fantoccini::error::ErrorStatus::StaleElementReference
+                    || e.error == fantoccini::error::ErrorStatus::ElementClickIntercepted)
                     && std::time::Instant::now() < deadline =>
             {
                 tokio::time::sleep(Duration::from_millis(100)).await;
