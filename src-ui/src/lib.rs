@@ -23,6 +23,7 @@ mod map;
 mod moving;
 mod notify;
 mod overview;
+mod pages;
 mod receivers;
 mod strip;
 mod timers;
@@ -69,6 +70,8 @@ pub const SERVER_LOST_AFTER_MS: f64 = 5_000.0;
 /// How often the strip's answer is refreshed without any event, and at most how often events
 /// refresh it.
 const STATUS_EVERY: Duration = Duration::from_secs(15);
+/// How long after the first answers the other pages' modules are fetched in the background.
+const PREFETCH_PAGES_AFTER: Duration = Duration::from_secs(5);
 const STATUS_DEBOUNCE_MS: f64 = 2_000.0;
 
 fn local_now() -> f64 {
@@ -293,6 +296,9 @@ fn Console() -> impl IntoView {
             }),
             Err(e) => set_error.set(Some(e)),
         }
+        // The first view is up: fetch the other pages' modules while nothing else is asked,
+        // so they open at once, and still open if the server is lost later.
+        set_timeout(pages::prefetch, PREFETCH_PAGES_AFTER);
     });
     let subscription = api.subscribe(
         move |ev| {
@@ -420,7 +426,7 @@ fn Console() -> impl IntoView {
             data-testid="app" data-server-lost=move || server_lost.get().to_string()>
             <ServerLost />
             {move || if is_wall.get() {
-                view! { <wall::Wall /> }.into_any()
+                pages::lazily(pages::wall)
             } else {
                 view! {
                     <div class="chrome" data-testid="chrome">
@@ -435,13 +441,15 @@ fn Console() -> impl IntoView {
                     <main inert=move || server_lost.get()>
                         {move || match page.get() {
                             Page::Map => view! { <map::MapView /> <failover::FailoverPanel /> <overview::Overview /> }.into_any(),
-                            Page::Devices => view! { <devices::DevicesView /> }.into_any(),
-                            Page::Edge => view! { <edge::EdgeView /> }.into_any(),
-                            Page::Alerts => view! { <alerts::AlertsView /> }.into_any(),
-                            Page::Incidents => view! { <incidents::IncidentsView /> }.into_any(),
-                            Page::Commands => view! { <commands::CommandsView /> }.into_any(),
-                            Page::Drills => view! { <drills::DrillsView /> }.into_any(),
-                            Page::Users => view! { <auth::UsersView /> }.into_any(),
+                            // Every other page is a module of its own, fetched when first
+                            // opened (or by the prefetch below, whichever comes first).
+                            Page::Devices => pages::lazily(pages::devices),
+                            Page::Edge => pages::lazily(pages::edge),
+                            Page::Alerts => pages::lazily(pages::alerts),
+                            Page::Incidents => pages::lazily(pages::incidents),
+                            Page::Commands => pages::lazily(pages::commands),
+                            Page::Drills => pages::lazily(pages::drills),
+                            Page::Users => pages::lazily(pages::users),
                             Page::Wall => ().into_any(),
                         }}
                     </main>

@@ -15,10 +15,15 @@ use std::path::{Path, PathBuf};
 
 use crate::Result;
 
-/// The most the wasm may weigh over the wire (brotli), in bytes. Issue #20 asks for 350,000;
-/// the wasm is 365,389 today (docs/PERFORMANCE.md), so the budget holds it there, 2.6 % above,
-/// and comes down as the wasm does: it never may grow back.
-pub const WASM_BUDGET: u64 = 375_000;
+/// The most the first load's wasm (the main module) may weigh over the wire (brotli), in bytes.
+/// Issue #20 asks for a first load of 350,000 at most; the other files it moves (page, styles,
+/// glue, map, icon, the API's first answers) are about 32,000, so a main module within this
+/// keeps the first load under 350,000. It is 251,965 today (docs/PERFORMANCE.md).
+pub const WASM_BUDGET: u64 = 315_000;
+
+/// The wasm of the first load (wasm-bindgen's output of the main module); the pages' modules
+/// beside it are fetched when opened.
+pub const MAIN_WASM: &str = "switchyard_ui_bg.wasm";
 
 /// One file's sizes: as built, gzip, brotli (the compressed ones `None` when not smaller).
 pub struct Sizes {
@@ -77,10 +82,16 @@ pub fn check_budget(sizes: &[Sizes]) -> Result {
     }
     let total: u64 = sizes.iter().map(Sizes::wire).sum();
     eprintln!("  every file, as a brotli-accepting browser is sent it: {total} bytes");
+    let later: u64 = sizes
+        .iter()
+        .filter(|s| s.name.ends_with(".wasm") && s.name != MAIN_WASM)
+        .map(Sizes::wire)
+        .sum();
+    eprintln!("  of which the pages' modules, fetched when first opened: {later} bytes");
     let wasm = sizes
         .iter()
-        .find(|s| s.name.ends_with(".wasm"))
-        .ok_or("dist/ has no .wasm file")?;
+        .find(|s| s.name == MAIN_WASM)
+        .ok_or(format!("dist/ has no {MAIN_WASM}"))?;
     if wasm.wire() > WASM_BUDGET {
         return Err(format!(
             "the UI's wasm is {} bytes over the wire, {} past its budget of {WASM_BUDGET}: \
@@ -185,5 +196,21 @@ mod tests {
         assert!(check_budget(&[wasm(WASM_BUDGET)]).is_ok());
         let err = check_budget(&[wasm(WASM_BUDGET + 1234)]).unwrap_err();
         assert!(err.contains("1234 past its budget"), "{err}");
+    }
+
+    #[test]
+    fn the_budget_weighs_the_first_loads_wasm_not_the_pages_fetched_later() {
+        let file = |name: &str, brotli| Sizes {
+            name: name.into(),
+            raw: 2_000_000,
+            gzip: None,
+            brotli: Some(brotli),
+        };
+        let page = file("split_page_drills.wasm", WASM_BUDGET * 2);
+        assert!(check_budget(&[page, file(MAIN_WASM, WASM_BUDGET)]).is_ok());
+        let page = file("split_page_drills.wasm", 10);
+        assert!(check_budget(&[page, file(MAIN_WASM, WASM_BUDGET + 1)]).is_err());
+        let err = check_budget(&[file("split_page_drills.wasm", 10)]).unwrap_err();
+        assert!(err.contains(MAIN_WASM), "{err}");
     }
 }

@@ -18,6 +18,7 @@ mod basemap;
 mod deb;
 mod dist;
 mod lab;
+mod split;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -325,10 +326,12 @@ fn build_wasm() -> Result<PathBuf> {
         ("CARGO_PROFILE_RELEASE_PANIC", "abort"),
         // Leptos erases each component's view type: less code for every component. A panic
         // is a trap at once, without its message: no panic formatting in the download
-        // (docs/PERFORMANCE.md has what each saves).
+        // (docs/PERFORMANCE.md has what each saves). The linker keeps its relocations, which
+        // wasm-split needs to cut the pages out ([`split`]).
         (
             "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
-            "--cfg erase_components -Zunstable-options -Cpanic=immediate-abort",
+            "--cfg erase_components -Zunstable-options -Cpanic=immediate-abort \
+             -Clink-args=--emit-relocs",
         ),
         ("RUSTC_BOOTSTRAP", "1"),
     ];
@@ -396,13 +399,16 @@ fn build_ui() -> Result {
         wasm.display(),
         dist.display()
     );
+    let main = split::split(&wasm, &dist)?;
     wasm_bindgen_cli_support::Bindgen::new()
-        .input_path(&wasm)
+        .input_path(&main)
         .web(true)
         .map_err(|e| format!("wasm-bindgen: {e}"))?
         .typescript(false)
         // Function names are for debuggers; the page does not need 1.7 MB of them.
         .remove_name_section(true)
+        // The split modules reach into the main one through the linker's exports.
+        .keep_lld_exports(true)
         .omit_default_module_path(false)
         .out_name("switchyard_ui")
         .generate(&dist)
