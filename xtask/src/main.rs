@@ -394,12 +394,12 @@ fn build_ui() -> Result {
     let wasm = build_wasm()?;
     let dist = root.join("dist");
     std::fs::create_dir_all(&dist).map_err(|e| format!("cannot create {}: {e}", dist.display()))?;
+    let main = split::split(&wasm, &dist)?;
     eprintln!(
         "xtask: wasm-bindgen {} -> {}",
-        wasm.display(),
+        main.display(),
         dist.display()
     );
-    let main = split::split(&wasm, &dist)?;
     wasm_bindgen_cli_support::Bindgen::new()
         .input_path(&main)
         .web(true)
