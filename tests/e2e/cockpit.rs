@@ -292,8 +292,10 @@ async fn the_wallboard_shows_every_region_card_without_a_control_at_1080p_and_4k
 async fn a_console_that_loses_its_server_says_so_freezes_its_figures_and_turns_actions_off() {
     let server = Server::start(&["--devices", "2000", "--seed", "3", "--poll-interval", "1"]);
     let browser = chromium(1280, 800).await;
-    // The server is stopped below: the page's requests to it fail from then on.
+    // The server is stopped below: the page's requests to it fail from then on, the background
+    // fetch of the other pages' modules too (their loader says why in the console).
     browser.allow("net::ERR_");
+    browser.allow("__wasm_split.js");
     let c = browser.client.clone();
     c.goto(&format!("{}/#/map", server.url)).await.unwrap();
     wait_live(&c).await;
